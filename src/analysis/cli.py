@@ -1,0 +1,83 @@
+"""The ``detainers`` command line (also ``python -m analysis``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from analysis import config
+from analysis.exceptions import AnalysisError
+from analysis.load import Dataset, load_dataset
+from analysis.processed import metrics_table, write_metrics_table
+
+
+def _summary(dataset: Dataset) -> str:
+    requests = dataset.requests
+    first, last = requests["period_start"].min().date(), requests["period_end"].max().date()
+    lines = [
+        f"{dataset.data_dir}: valid",
+        f"  {len(requests)} figures for {requests['agency'].nunique()} agencies "
+        f"from {requests['reported_by'].nunique()} reporters, covering {first} to {last}",
+        f"  {len(dataset.sources)} sources, {len(dataset.claims)} published claims",
+    ]
+    return "\n".join(lines)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    print(_summary(load_dataset(args.data_dir)))
+    return 0
+
+
+def _process(args: argparse.Namespace) -> int:
+    dataset = load_dataset(args.data_dir)
+    target = config.resolve(args.processed_dir) / config.METRICS_TABLE_FILE
+    table = metrics_table(dataset.requests)
+    write_metrics_table(table, target)
+    print(f"wrote {target} ({len(table)} rows)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="detainers", description="Validate and analyse the sourced detainer-request dataset."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument(
+        "--data-dir",
+        type=Path,
+        default=config.RAW_DIR,
+        metavar="DIR",
+        help="folder with the raw CSV tables (default: data/raw of the project)",
+    )
+    validate = commands.add_parser("validate", parents=[data_dir], help="check the raw tables against every rule")
+    validate.set_defaults(run=_validate)
+    process = commands.add_parser("process", parents=[data_dir], help="write the processed metrics table")
+    process.add_argument(
+        "--processed-dir",
+        type=Path,
+        default=config.PROCESSED_DIR,
+        metavar="DIR",
+        help="folder for the processed tables (default: data/processed of the project)",
+    )
+    process.set_defaults(run=_process)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 bad input or failure, 2 usage)."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (AnalysisError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Loading the raw tables: read, validate every rule in one pass, convert to types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis import config
+from analysis.csvfile import TextTable, read_text_table
+from analysis.exceptions import DataValidationError, Problem
+from analysis.parse import to_bool, to_count, to_date, to_number
+from analysis.schema import (
+    CLAIMS_COLUMNS,
+    REQUESTS_COLUMNS,
+    ROW_CHECK_COLUMNS,
+    SOURCES_COLUMNS,
+    claims_schema,
+    requests_schema,
+    sources_schema,
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The three validated tables of a data directory.
+
+    Attributes
+    ----------
+    requests
+        One row per reported figure: ``agency``, ``jurisdiction``,
+        ``reported_by``, ``period`` (str); ``period_start``, ``period_end``
+        (timestamps, inclusive); ``requests``, ``honored``, ``declined``
+        (``Int64``, ``<NA>`` where the source does not say); ``source_ids``
+        (str, ``;``-separated).
+    sources
+        One row per source: ``source_id``, ``publisher``, ``title``,
+        ``author``, ``published``, ``url``, ``kind`` (str, blank as ``""``).
+    claims
+        One row per published claim; ``claimed_value`` and ``tolerance``
+        (float, ``NaN`` when blank), ``precision`` (``Int64``),
+        ``expected_to_hold`` (bool), the rest str.
+    data_dir
+        Where the tables were read from.
+    """
+
+    requests: pd.DataFrame
+    sources: pd.DataFrame
+    claims: pd.DataFrame
+    data_dir: Path
+
+
+def _problems(table: TextTable, schema: pa.DataFrameSchema) -> list[Problem]:
+    """Validate ``table``'s cells against ``schema`` and describe every failure."""
+    if table.frame.empty:
+        return []
+    try:
+        schema.validate(table.frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        return _describe(str(table.path), table.frame, errors.failure_cases)
+    return []
+
+
+def _describe(name: str, frame: pd.DataFrame, failures: pd.DataFrame) -> list[Problem]:
+    """Turn pandera's failure cases into one :class:`Problem` per cell or row."""
+    problems = set()
+    for failure in failures.itertuples(index=False):
+        line, rule = int(failure.index), str(failure.check)
+        if rule in ROW_CHECK_COLUMNS:
+            columns = ROW_CHECK_COLUMNS[rule]
+            found = "; ".join(f"{c}={_shown(frame.at[line, c])}" for c in columns)
+            problems.add(Problem(name, line, ", ".join(columns), found, rule))
+        else:
+            problems.add(Problem(name, line, str(failure.column), _shown(str(failure.failure_case)), rule))
+    return list(problems)
+
+
+def _shown(value: str) -> str:
+    return value if value != "" else "(blank)"
+
+
+def _typed_requests(frame: pd.DataFrame) -> pd.DataFrame:
+    typed = frame.reset_index(drop=True)
+    for column in ("period_start", "period_end"):
+        typed[column] = to_date(typed[column])
+    for column in ("requests", "honored", "declined"):
+        typed[column] = to_count(typed[column])
+    return typed
+
+
+def _typed_claims(frame: pd.DataFrame) -> pd.DataFrame:
+    typed = frame.reset_index(drop=True)
+    typed["claimed_value"] = to_number(typed["claimed_value"])
+    typed["tolerance"] = to_number(typed["tolerance"])
+    typed["precision"] = to_count(typed["precision"])
+    typed["expected_to_hold"] = to_bool(typed["expected_to_hold"]).astype(bool)
+    return typed
+
+
+def load_dataset(data_dir: str | Path = config.RAW_DIR) -> Dataset:
+    """Read and validate the raw tables of ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir
+        Folder holding ``detainer_requests.csv``, ``sources.csv`` and
+        ``claims.csv``; a relative path is taken from the project root.
+
+    Returns
+    -------
+    Dataset
+        The typed tables.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem found in any of the three files, one per line
+        as ``FILE:LINE: COLUMN: found VALUE: RULE``.
+    """
+    folder = config.resolve(data_dir)
+    sources = read_text_table(folder / config.SOURCES_FILE, SOURCES_COLUMNS)
+    requests = read_text_table(folder / config.REQUESTS_FILE, REQUESTS_COLUMNS)
+    claims = read_text_table(folder / config.CLAIMS_FILE, CLAIMS_COLUMNS)
+
+    source_ids = set(sources.frame["source_id"])
+    figures = set(zip(requests.frame["agency"], requests.frame["reported_by"], requests.frame["period"], strict=True))
+    problems = [*sources.problems, *requests.problems, *claims.problems]
+    problems += _problems(sources, sources_schema())
+    problems += _problems(requests, requests_schema(source_ids))
+    problems += _problems(claims, claims_schema(source_ids, figures))
+    if problems:
+        raise DataValidationError(problems)
+
+    return Dataset(
+        requests=_typed_requests(requests.frame),
+        sources=sources.frame.reset_index(drop=True),
+        claims=_typed_claims(claims.frame),
+        data_dir=folder,
+    )

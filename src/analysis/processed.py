@@ -1,0 +1,100 @@
+"""The processed metrics table: one row per agency, reporter and period."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.metrics import growth
+from analysis.outputs import write_text_atomic
+from analysis.periods import comparable
+from analysis.selection import kind_of, outcome
+
+#: Columns of ``detainer_metrics.csv``, in order.
+METRICS_COLUMNS = (
+    "agency",
+    "jurisdiction",
+    "reported_by",
+    "period",
+    "period_start",
+    "period_end",
+    "period_kind",
+    "requests",
+    "honored",
+    "declined",
+    "denial_rate",
+    "denial_ci_low",
+    "denial_ci_high",
+    "denial_note",
+    "previous_period",
+    "change_from_previous",
+    "pct_change_from_previous",
+    "source_ids",
+)
+
+#: Decimal places kept for rates and percentages in the written table.
+DECIMALS = 6
+
+
+def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
+    """Denial rate and change from the previous comparable period, for every row.
+
+    The previous period is the latest earlier period of the same kind that
+    the same reporter gave a figure for, whatever the gap between them (the
+    ``previous_period`` column names it, so gaps stay visible).
+
+    Parameters
+    ----------
+    requests
+        The validated requests table (:attr:`analysis.Dataset.requests`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`METRICS_COLUMNS`, sorted by agency, reporter and period start.
+    """
+    ordered = requests.sort_values(["agency", "reported_by", "period_start"], kind="stable")
+    records = []
+    for (_, _), rows in ordered.groupby(["agency", "reported_by"], sort=False):
+        seen: list[pd.Series] = []
+        for _, row in rows.iterrows():
+            rate = outcome(row)
+            kind = kind_of(row)
+            previous = next((p for p in reversed(seen) if comparable(kind_of(p), kind)), None)
+            change = growth(int(previous["requests"]), int(row["requests"])) if previous is not None else None
+            records.append(
+                {
+                    **{c: row[c] for c in ("agency", "jurisdiction", "reported_by", "period")},
+                    "period_start": row["period_start"].date().isoformat(),
+                    "period_end": row["period_end"].date().isoformat(),
+                    "period_kind": kind,
+                    "requests": row["requests"],
+                    "honored": row["honored"],
+                    "declined": row["declined"],
+                    "denial_rate": rate.denial_rate,
+                    "denial_ci_low": rate.ci_low,
+                    "denial_ci_high": rate.ci_high,
+                    "denial_note": rate.note or "",
+                    "previous_period": "" if previous is None else previous["period"],
+                    "change_from_previous": None if change is None else change.abs_change,
+                    "pct_change_from_previous": None if change is None else change.pct_change,
+                    "source_ids": row["source_ids"],
+                }
+            )
+            seen.append(row)
+    table = pd.DataFrame.from_records(records, columns=list(METRICS_COLUMNS))
+    counts = {"requests": "Int64", "honored": "Int64", "declined": "Int64", "change_from_previous": "Int64"}
+    rates = {
+        "denial_rate": "float64",
+        "denial_ci_low": "float64",
+        "denial_ci_high": "float64",
+        "pct_change_from_previous": "float64",
+    }
+    return table.astype({**counts, **rates}).round(DECIMALS)
+
+
+def write_metrics_table(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` as CSV, the same bytes for the same table on any machine."""
+    text = table.to_csv(index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f")
+    write_text_atomic(path, text)
