@@ -87,7 +87,7 @@ def read_text_table(path: Path, columns: Sequence[str]) -> TextTable:
     if not text.strip():
         return whole_file("an empty file", "the file needs a header line and at least one data row")
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     problems: list[Problem] = []
     try:
         header = [cell.strip() for cell in next(reader)]
@@ -114,7 +114,7 @@ def read_text_table(path: Path, columns: Sequence[str]) -> TextTable:
                     1,
                     column or f"(column {position + 1})",
                     _shown(column),
-                    f"not a column of this table (expected: {expected})",
+                    f"not a column of this table (expected {expected})",
                 )
             )
         elif header.index(column) != position:

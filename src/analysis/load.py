@@ -124,8 +124,10 @@ def load_dataset(data_dir: str | Path = config.RAW_DIR) -> Dataset:
     requests = read_text_table(folder / config.REQUESTS_FILE, REQUESTS_COLUMNS)
     claims = read_text_table(folder / config.CLAIMS_FILE, CLAIMS_COLUMNS)
 
-    source_ids = set(sources.frame["source_id"])
-    figures = set(zip(requests.frame["agency"], requests.frame["reported_by"], requests.frame["period"], strict=True))
+    # What: cross-references are checked only against a table that could be read.
+    source_ids = None if sources.frame.empty else set(sources.frame["source_id"])
+    keys = requests.frame[["agency", "reported_by", "period"]]
+    figures = None if keys.empty else set(keys.itertuples(index=False, name=None))
     problems = [*sources.problems, *requests.problems, *claims.problems]
     problems += _problems(sources, sources_schema())
     problems += _problems(requests, requests_schema(source_ids))

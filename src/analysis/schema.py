@@ -145,17 +145,20 @@ def _period_checks() -> list[pa.Check]:
     ]
 
 
-def _ids_known(known: Collection[str], *, many: bool) -> pa.Check:
+def _ids_known(known: Collection[str] | None, *, many: bool) -> list[pa.Check]:
+    if known is None:
+        return []
+
     def passes(cells: Cells) -> Cells:
         ids = cells.map(split_ids) if many else cells.map(lambda cell: [cell])
         return ids.map(lambda parts: bool(parts) and all(part in known for part in parts))
 
     rule = "must name sources listed in sources.csv" if many else "must name a source listed in sources.csv"
-    return _cell(rule, passes, blank_ok=True)
+    return [_cell(rule, passes, blank_ok=True)]
 
 
-def requests_schema(source_ids: Collection[str]) -> pa.DataFrameSchema:
-    """Schema of ``detainer_requests.csv``, given the source ids that exist."""
+def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
+    """Schema of ``detainer_requests.csv``, given the source ids that exist (``None``: not checked)."""
 
     def outcomes_within_requests(rows: Rows) -> Cells:
         outcomes = to_count(rows["honored"]).fillna(0) + to_count(rows["declined"]).fillna(0)
@@ -173,7 +176,7 @@ def requests_schema(source_ids: Collection[str]) -> pa.DataFrameSchema:
             "requests": pa.Column(None, _count_checks(blank_ok=False)),
             "honored": pa.Column(None, _count_checks(blank_ok=True)),
             "declined": pa.Column(None, _count_checks(blank_ok=True)),
-            "source_ids": pa.Column(None, [_not_blank(), _ids_known(source_ids, many=True)]),
+            "source_ids": pa.Column(None, [_not_blank(), *_ids_known(source_ids, many=True)]),
         },
         checks=[
             *_period_checks(),
@@ -220,14 +223,19 @@ def sources_schema() -> pa.DataFrameSchema:
                     blank_ok=True,
                 ),
             ),
-            "kind": pa.Column(None, _cell(f"must be one of: {kinds}", lambda c: c.isin(SOURCE_KINDS))),
+            "kind": pa.Column(None, _cell(f"must be one of {kinds}", lambda c: c.isin(SOURCE_KINDS))),
         },
         strict=True,
     )
 
 
-def claims_schema(source_ids: Collection[str], figures: Collection[tuple[str, str, str]]) -> pa.DataFrameSchema:
-    """Schema of ``claims.csv``, given the source ids and the (agency, reporter, period) figures that exist."""
+def claims_schema(
+    source_ids: Collection[str] | None, figures: Collection[tuple[str, str, str]] | None
+) -> pa.DataFrameSchema:
+    """Schema of ``claims.csv``, given the source ids and (agency, reporter, period) figures that exist.
+
+    ``None`` for either means that table could not be read, so references to it are not checked.
+    """
 
     def base_matches_metric(rows: Rows) -> Cells:
         growth = rows["metric"].isin(GROWTH_METRICS)
@@ -240,6 +248,15 @@ def claims_schema(source_ids: Collection[str], figures: Collection[tuple[str, st
 
         return known("period") & known("base_period")
 
+    figure_checks = []
+    if figures is not None:
+        figure_checks.append(
+            _rows(
+                "the claim must refer to figures in detainer_requests.csv (same agency, reporter and period)",
+                ("agency", "reported_by", "base_period", "period"),
+                figures_exist,
+            )
+        )
     metrics = ", ".join(CLAIM_METRICS)
     return pa.DataFrameSchema(
         {
@@ -252,7 +269,7 @@ def claims_schema(source_ids: Collection[str], figures: Collection[tuple[str, st
                 ],
             ),
             "claim": pa.Column(None, _not_blank()),
-            "metric": pa.Column(None, _cell(f"must be one of: {metrics}", lambda c: c.isin(CLAIM_METRICS))),
+            "metric": pa.Column(None, _cell(f"must be one of {metrics}", lambda c: c.isin(CLAIM_METRICS))),
             "agency": pa.Column(None, _not_blank()),
             "reported_by": pa.Column(None, _not_blank()),
             "base_period": pa.Column(None),
@@ -272,7 +289,7 @@ def claims_schema(source_ids: Collection[str], figures: Collection[tuple[str, st
             "expected_to_hold": pa.Column(
                 None, _cell("must be true or false", lambda c: c.str.lower().isin(["true", "false"]))
             ),
-            "source_id": pa.Column(None, [_not_blank(), _ids_known(source_ids, many=False)]),
+            "source_id": pa.Column(None, [_not_blank(), *_ids_known(source_ids, many=False)]),
         },
         checks=[
             _rows(
@@ -280,11 +297,7 @@ def claims_schema(source_ids: Collection[str], figures: Collection[tuple[str, st
                 ("metric", "base_period"),
                 base_matches_metric,
             ),
-            _rows(
-                "the claim must refer to figures in detainer_requests.csv (same agency, reporter and period)",
-                ("agency", "reported_by", "base_period", "period"),
-                figures_exist,
-            ),
+            *figure_checks,
         ],
         strict=True,
     )

@@ -1,0 +1,31 @@
+"""Shared fixtures: a copy of the small made-up dataset in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VALID = FIXTURES / "valid"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A writable copy of ``tests/fixtures/valid``."""
+    target = tmp_path / "raw"
+    shutil.copytree(VALID, target)
+    return target
+
+
+@pytest.fixture
+def swap_in(data_dir: Path) -> Callable[[str, str], Path]:
+    """Replace one table of ``data_dir`` by a fixture file; returns the data dir."""
+
+    def swap(table: str, fixture: str) -> Path:
+        shutil.copyfile(FIXTURES / fixture, data_dir / table)
+        return data_dir
+
+    return swap

@@ -1,0 +1,76 @@
+"""The ``detainers`` command line: exit codes, messages, and outputs left intact on failure."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis.cli import main
+from analysis.config import METRICS_TABLE_FILE, PROCESSED_DIR
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_validate_prints_a_summary(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and "5 figures for 1 agencies from 2 reporters" in out
+
+
+def test_validate_reports_problems_without_traceback(swap_in, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir = swap_in("detainer_requests.csv", "invalid/requests_fractional.csv")
+    assert main(["validate", "--data-dir", str(data_dir)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{data_dir / 'detainer_requests.csv'}:2: requests: found 10.5: must be a whole number" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["validate", "--no-such-option"])
+    assert caught.value.code == 2
+    assert "usage: detainers" in capsys.readouterr().err
+
+
+def test_console_script_and_module_run_as_processes(data_dir: Path) -> None:
+    bad = data_dir.parent / "bad"
+    shutil.copytree(data_dir, bad)
+    shutil.copyfile(FIXTURES / "invalid" / "requests_negative.csv", bad / "detainer_requests.csv")
+    script = Path(sys.executable).with_name("detainers")
+    for command in ([str(script)], [sys.executable, "-m", "analysis"]):
+        good = subprocess.run([*command, "validate", "--data-dir", str(data_dir)], capture_output=True, text=True)
+        assert good.returncode == 0, good.stderr
+        failed = subprocess.run([*command, "validate", "--data-dir", str(bad)], capture_output=True, text=True)
+        assert failed.returncode == 1
+        assert "must not be negative" in failed.stderr and "Traceback" not in failed.stderr
+        usage = subprocess.run([*command, "frobnicate"], capture_output=True, text=True)
+        assert usage.returncode == 2
+
+
+def test_process_writes_the_metrics_table(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "processed"
+    assert main(["process", "--data-dir", str(data_dir), "--processed-dir", str(out)]) == 0
+    lines = (out / METRICS_TABLE_FILE).read_text().splitlines()
+    assert len(lines) == 1 + 5
+    assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
+
+
+def test_process_on_bad_data_keeps_the_previous_output(swap_in, tmp_path: Path) -> None:
+    out = tmp_path / "processed"
+    out.mkdir()
+    previous = out / METRICS_TABLE_FILE
+    previous.write_text("good output\n")
+    data_dir = swap_in("detainer_requests.csv", "invalid/requests_duplicate.csv")
+    assert main(["process", "--data-dir", str(data_dir), "--processed-dir", str(out)]) == 1
+    assert previous.read_text() == "good output\n"
+
+
+def test_committed_metrics_table_reproduces(tmp_path: Path) -> None:
+    assert main(["process", "--processed-dir", str(tmp_path)]) == 0
+    rebuilt = (tmp_path / METRICS_TABLE_FILE).read_bytes()
+    assert rebuilt == (PROCESSED_DIR / METRICS_TABLE_FILE).read_bytes(), "run `make report` and commit"

@@ -1,0 +1,159 @@
+"""Loading and validating the raw tables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import DataValidationError, load_dataset
+from analysis.config import RAW_DIR
+
+REQUESTS = "detainer_requests.csv"
+SOURCES = "sources.csv"
+CLAIMS = "claims.csv"
+LINE_FORMAT = re.compile(r"^(?P<file>\S+):(?P<line>\d+): (?P<column>[^:]+): found (?P<value>.*): (?P<rule>[^:]+)$")
+
+
+def problems_of(data_dir: Path) -> list[re.Match[str]]:
+    with pytest.raises(DataValidationError) as caught:
+        load_dataset(data_dir)
+    lines = str(caught.value).splitlines()
+    assert lines[0].endswith("in the input data:")
+    matches = [LINE_FORMAT.match(line) for line in lines[1:]]
+    assert all(matches), lines
+    return matches  # type: ignore[return-value]
+
+
+def test_valid_fixture_loads_with_types(data_dir: Path) -> None:
+    dataset = load_dataset(data_dir)
+    requests = dataset.requests
+    assert len(requests) == 5
+    assert str(requests["requests"].dtype) == "Int64"
+    assert pd.api.types.is_datetime64_any_dtype(requests["period_start"])
+    assert requests["declined"].isna().sum() == 2, "blank outcomes stay missing, never filled"
+    assert dataset.claims["expected_to_hold"].dtype == bool
+    assert dataset.data_dir == data_dir
+
+
+def test_shipped_data_is_valid() -> None:
+    dataset = load_dataset(RAW_DIR)
+    assert set(dataset.requests["agency"]) == {"Boston Police Department", "New York City Police Department"}
+    assert len(dataset.claims) == 6
+
+
+def test_relative_data_dir_resolves_against_project_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_dataset("data/raw").data_dir == RAW_DIR
+
+
+def test_bom_crlf_and_whitespace_are_accepted(swap_in) -> None:
+    data_dir = swap_in(REQUESTS, "accepted/requests_bom_crlf_spaces.csv")
+    plain = load_dataset(Path(__file__).parent / "fixtures" / "valid").requests
+    pd.testing.assert_frame_equal(load_dataset(data_dir).requests, plain)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "line", "column", "value", "rule"),
+    [
+        ("requests_empty.csv", 0, "-", "an empty file", "header line and at least one data row"),
+        ("requests_header_only.csv", 1, "-", "a header only", "at least one data row"),
+        ("requests_missing_column.csv", 1, "declined", "no such column", "required column is missing"),
+        ("requests_unknown_column.csv", 1, "notes", "notes", "not a column of this table"),
+        ("requests_not_a_number.csv", 2, "requests", "ten", "must be a number written with digits only"),
+        ("requests_fractional.csv", 2, "requests", "10.5", "must be a whole number"),
+        ("requests_negative.csv", 2, "honored", "-1", "must not be negative"),
+        ("requests_absurd.csv", 2, "requests", "99000000", "must be at most 1,000,000"),
+        (
+            "requests_outcomes_exceed.csv",
+            3,
+            "requests, honored, declined",
+            "requests=25; honored=2; declined=24",
+            "honored + declined must not exceed requests",
+        ),
+        (
+            "requests_end_before_start.csv",
+            6,
+            "period_start, period_end",
+            "period_start=2023-07-01; period_end=2023-06-30",
+            "period_end must not be before period_start",
+        ),
+        ("requests_bad_date.csv", 2, "period_end", "2020-02-30", "must be a real date written YYYY-MM-DD"),
+        (
+            "requests_year_label.csv",
+            3,
+            "period, period_start, period_end",
+            "period=2019; period_start=2021-01-01; period_end=2021-12-31",
+            "labelled with a year must run from",
+        ),
+        (
+            "requests_duplicate.csv",
+            7,
+            "agency, reported_by, period",
+            "agency=Fictional City Police Department; reported_by=Fictional City Police Department; period=2021",
+            "only one row may give the figure",
+        ),
+        ("requests_unknown_source.csv", 2, "source_ids", "fixture-nowhere", "must name sources listed in sources.csv"),
+        ("requests_blank_agency.csv", 4, "agency", "(blank)", "must not be blank"),
+        ("requests_blank_reporter.csv", 5, "reported_by", "(blank)", "must not be blank"),
+        ("requests_not_utf8.csv", 2, "jurisdiction", r"Fictional City, X\xc9", "must be UTF-8 text"),
+    ],
+)
+def test_each_bad_requests_file_is_named_precisely(swap_in, fixture, line, column, value, rule) -> None:
+    data_dir = swap_in(REQUESTS, f"invalid/{fixture}")
+    found = [m.groupdict() for m in problems_of(data_dir)]
+    expected = {"file": str(data_dir / REQUESTS), "line": str(line), "column": column, "value": value}
+    assert any(p.items() >= expected.items() and rule in p["rule"] for p in found), found
+
+
+def test_duplicate_rows_name_both_lines(swap_in) -> None:
+    found = problems_of(swap_in(REQUESTS, "invalid/requests_duplicate.csv"))
+    assert {m["line"] for m in found if "only one row" in m["rule"]} == {"3", "7"}
+
+
+def test_duplicate_source_ids_are_rejected(swap_in) -> None:
+    found = problems_of(swap_in(SOURCES, "invalid/sources_duplicate_id.csv"))
+    assert {(m["line"], m["column"], m["rule"]) for m in found} == {
+        ("2", "source_id", "source ids must be unique"),
+        ("5", "source_id", "source ids must be unique"),
+    }
+
+
+@pytest.mark.parametrize("table", [REQUESTS, SOURCES, CLAIMS])
+def test_missing_file_is_named(data_dir: Path, table: str) -> None:
+    (data_dir / table).unlink()
+    (problem,) = problems_of(data_dir)
+    assert problem["file"] == str(data_dir / table)
+    assert problem["value"] == "no such file"
+
+
+def test_every_problem_is_reported_in_one_pass(data_dir: Path) -> None:
+    requests = data_dir / REQUESTS
+    text = requests.read_text().replace(",10,0,10,", ",10,0,x,").replace("2022-07-01", "2022-7-1")
+    requests.write_text(text)
+    sources = data_dir / SOURCES
+    sources.write_text(sources.read_text().replace("primary document", "rumour", 1))
+    found = {(Path(m["file"]).name, m["line"], m["column"]) for m in problems_of(data_dir)}
+    assert found == {(REQUESTS, "2", "declined"), (REQUESTS, "6", "period_start"), (SOURCES, "2", "kind")}
+
+
+def test_validation_error_is_a_value_error(swap_in) -> None:
+    with pytest.raises(ValueError, match="must not be negative"):
+        load_dataset(swap_in(REQUESTS, "invalid/requests_negative.csv"))
+
+
+def test_claims_must_point_at_existing_figures(data_dir: Path) -> None:
+    claims = data_dir / CLAIMS
+    claims.write_text(claims.read_text().replace(",2020,2021,150,", ",2018,2021,150,"))
+    (problem,) = problems_of(data_dir)
+    assert (problem["line"], problem["column"]) == ("2", "agency, reported_by, base_period, period")
+    assert "base_period=2018" in problem["value"]
+
+
+def test_calendar_year_needs_its_year_as_label(data_dir: Path) -> None:
+    requests = data_dir / REQUESTS
+    requests.write_text(requests.read_text().replace("Agency,2021,2021-01-01,", "Agency,year 2021,2021-01-01,"))
+    (problem,) = problems_of(data_dir)
+    assert "whole calendar year must be labelled with that year" in problem["rule"]

@@ -1,0 +1,75 @@
+"""Picking series and periods out of the requests table; the Boston headline from the shipped data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis import MetricError, SelectionError, load_dataset
+from analysis.selection import denial_rates, growth_between, series
+
+BPD = "Boston Police Department"
+ICE = "U.S. Immigration and Customs Enforcement"
+NYPD = "New York City Police Department"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_dataset().requests
+
+
+def test_boston_headline_growth_from_shipped_data(shipped) -> None:
+    result = growth_between(shipped, BPD, BPD, "2024", "2025")
+    assert (result.base_requests, result.compare_requests) == (15, 57)
+    assert (result.abs_change, round(result.pct_change), round(result.fold, 1)) == (42, 280, 3.8)
+
+
+def test_boston_all_declined_in_2024_and_2025(shipped) -> None:
+    rates = denial_rates(shipped, BPD, BPD).set_index("period")
+    assert rates.loc["2024", "denial_rate"] == 1.0
+    assert rates.loc["2025", "denial_rate"] == 1.0
+    assert round(rates.loc["2025", "ci_low"], 3) == 0.937
+
+
+def test_ice_count_turns_the_increase_into_a_fall(shipped) -> None:
+    ice_2024 = series(shipped, BPD, ICE).set_index("period").loc["2024", "requests"]
+    bpd_2025 = series(shipped, BPD, BPD).set_index("period").loc["2025", "requests"]
+    assert round(100 * (bpd_2025 - ice_2024) / ice_2024) == -71
+
+
+def test_unreported_years_have_no_rate(shipped) -> None:
+    rates = denial_rates(shipped, BPD, BPD).set_index("period")
+    assert rates.loc[["2021", "2023"], "denial_rate"].isna().all()
+    assert rates.loc["2023", "note"] == "the source does not report how many were declined"
+
+
+def test_gap_years_are_not_filled(shipped) -> None:
+    assert list(series(shipped, BPD, BPD)["period"]) == ["2016", "2017", "2021", "2022", "2023", "2024", "2025"]
+
+
+def test_july_june_year_is_not_compared_with_a_calendar_year(shipped) -> None:
+    with pytest.raises(MetricError, match=r"'2017' \(calendar year\) with '2018-07/2019-06' \(12-month period"):
+        growth_between(shipped, NYPD, NYPD, "2017", "2018-07/2019-06")
+
+
+@pytest.mark.parametrize(
+    ("agency", "reporter", "period", "message"),
+    [
+        ("Atlantis PD", BPD, "2024", "agency 'Atlantis PD' is not in the data; choose one of: 'Boston"),
+        (BPD, "Nobody", "2024", "reported_by 'Nobody' has no figures for 'Boston Police Department'; choose one of"),
+        (BPD, BPD, "2019", "period '2019' has no figure .* choose one of: '2016', '2017', '2021'"),
+    ],
+)
+def test_unknown_choices_list_the_valid_ones(shipped, agency, reporter, period, message) -> None:
+    with pytest.raises(SelectionError, match=message):
+        growth_between(shipped, agency, reporter, "2025", period)
+
+
+def test_fixture_agency(data_dir: Path) -> None:
+    requests = load_dataset(data_dir).requests
+    agency = "Fictional City Police Department"
+    result = growth_between(requests, agency, agency, "2020", "2021")
+    assert (result.abs_change, result.pct_change) == (15, 150.0)
+    rates = denial_rates(requests, agency, agency).set_index("period")
+    assert rates.loc["2021", "denial_rate"] == pytest.approx(24 / 25)
