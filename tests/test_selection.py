@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import MetricError, SelectionError, load_dataset
+from analysis import MetricError, ParameterError, load_dataset
 from analysis.selection import denial_rates, growth_between, series
 
 BPD = "Boston Police Department"
@@ -56,13 +56,14 @@ def test_july_june_year_is_not_compared_with_a_calendar_year(shipped) -> None:
 @pytest.mark.parametrize(
     ("agency", "reporter", "period", "message"),
     [
-        ("Atlantis PD", BPD, "2024", "agency 'Atlantis PD' is not in the data; choose one of: 'Boston"),
-        (BPD, "Nobody", "2024", "reported_by 'Nobody' has no figures for 'Boston Police Department'; choose one of"),
-        (BPD, BPD, "2019", "period '2019' has no figure .* choose one of: '2016', '2017', '2021'"),
+        ("Atlantis PD", BPD, "2024", "parameter agency: 'Atlantis PD' is not one of .* valid choices: 'Boston"),
+        (BPD, "Nobody", "2024", "parameter reported_by: 'Nobody' .* valid choices: 'Boston Police Department', 'U.S."),
+        (BPD, BPD, "2019", "parameter compare_period: '2019' .* valid choices: '2016', '2017', '2021'"),
+        (BPD, BPD, "", "parameter compare_period: '' is not valid; it must be non-blank text"),
     ],
 )
 def test_unknown_choices_list_the_valid_ones(shipped, agency, reporter, period, message) -> None:
-    with pytest.raises(SelectionError, match=message):
+    with pytest.raises(ParameterError, match=message):
         growth_between(shipped, agency, reporter, "2025", period)
 
 

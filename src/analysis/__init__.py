@@ -1,6 +1,6 @@
 """Reproducible analysis of immigration detainer requests to local police."""
 
-from analysis.exceptions import AnalysisError, DataValidationError, MetricError, Problem, SelectionError
+from analysis.exceptions import AnalysisError, DataValidationError, MetricError, ParameterError, Problem
 from analysis.load import Dataset, load_dataset
 
 __all__ = [
@@ -8,7 +8,7 @@ __all__ = [
     "DataValidationError",
     "Dataset",
     "MetricError",
+    "ParameterError",
     "Problem",
-    "SelectionError",
     "load_dataset",
 ]

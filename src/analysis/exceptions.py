@@ -52,5 +52,5 @@ class MetricError(AnalysisError, ValueError):
     """A metric was asked for something the data cannot answer (e.g. unlike periods)."""
 
 
-class SelectionError(AnalysisError, LookupError):
-    """An agency, reporter or period was asked for that the data do not contain."""
+class ParameterError(AnalysisError, ValueError):
+    """A parameter is unknown, or names an agency, reporter or period the data do not contain."""

@@ -2,23 +2,75 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8, ``\\n`` line endings) to ``path`` in one step.
+from analysis.config import resolve
 
-    The text goes to a temporary file beside ``path`` that then replaces it,
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` in one step.
+
+    The bytes go to a temporary file beside ``path`` that then replaces it,
     so readers see either the old file or the whole new one.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; outputs are ordinary files
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8 with ``\\n`` line endings to ``path`` in one step."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _plain(value: object) -> object:
+    """Make ``value`` JSON-ready: NaN and missing values become ``None``."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | bool):
+        return value
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_json(value: object) -> str:
+    """``value`` as JSON text with sorted keys, ``null`` for missing numbers and a final newline."""
+    return json.dumps(_plain(value), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json(path: Path, value: object) -> None:
+    """Write ``value`` as deterministic JSON (see :func:`to_json`) to ``path`` in one step."""
+    write_text_atomic(path, to_json(value))
+
+
+def write_result(output_dir: str | Path, name: str, value: object) -> Path:
+    """Write a notebook's numbers as ``name`` in ``output_dir`` (relative to the project root)."""
+    path = resolve(output_dir) / name
+    write_json(path, value)
+    return path

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.exceptions import MetricError, SelectionError
+from analysis.exceptions import MetricError
 from analysis.metrics import DenialRate, Growth, denial_rate, growth
+from analysis.params import check_text, choose
 from analysis.periods import comparable, period_kind
-
-
-def _choices(values: pd.Series) -> str:
-    return ", ".join(repr(v) for v in sorted(set(values)))
 
 
 def series(requests: pd.DataFrame, agency: str, reported_by: str) -> pd.DataFrame:
@@ -18,37 +15,29 @@ def series(requests: pd.DataFrame, agency: str, reported_by: str) -> pd.DataFram
 
     Raises
     ------
-    SelectionError
+    ParameterError
         When the agency, or that reporter for it, is not in the data; the
-        message lists the valid choices.
+        message names the parameter and lists the valid choices.
     """
-    if agency not in set(requests["agency"]):
-        raise SelectionError(f"agency {agency!r} is not in the data; choose one of: {_choices(requests['agency'])}")
+    choose("agency", check_text("agency", agency), sorted(set(requests["agency"])), "agencies in the data")
     rows = requests[requests["agency"] == agency]
-    if reported_by not in set(rows["reported_by"]):
-        raise SelectionError(
-            f"reported_by {reported_by!r} has no figures for {agency!r}; choose one of: {_choices(rows['reported_by'])}"
-        )
+    reporters = sorted(set(rows["reported_by"]))
+    choose("reported_by", check_text("reported_by", reported_by), reporters, f"reporters of figures for {agency!r}")
     rows = rows[rows["reported_by"] == reported_by]
     return rows.sort_values("period_start", kind="stable").reset_index(drop=True)
 
 
-def figure(requests: pd.DataFrame, agency: str, reported_by: str, period: str) -> pd.Series:
-    """The one row for ``agency``, ``reported_by`` and ``period``.
+def figure(rows: pd.DataFrame, period: str, name: str = "period") -> pd.Series:
+    """The row of ``period`` in one agency's and reporter's ``rows`` (from :func:`series`).
 
     Raises
     ------
-    SelectionError
-        When there is no such row; the message lists the periods there are.
+    ParameterError
+        When there is no such period; the message names the parameter ``name``
+        and lists the periods there are.
     """
-    rows = series(requests, agency, reported_by)
-    match = rows[rows["period"] == period]
-    if match.empty:
-        raise SelectionError(
-            f"period {period!r} has no figure for {agency!r} as reported by {reported_by!r}; "
-            f"choose one of: {', '.join(repr(p) for p in rows['period'])}"
-        )
-    return match.iloc[0]
+    choose(name, check_text(name, period), list(rows["period"]), "periods with a figure for this agency and reporter")
+    return rows[rows["period"] == period].iloc[0]
 
 
 def kind_of(row: pd.Series) -> str:
@@ -63,14 +52,15 @@ def growth_between(
 
     Raises
     ------
-    SelectionError
-        When a period is not in the data.
+    ParameterError
+        When the agency, reporter or a period is not in the data.
     MetricError
         When the two periods are not of the same kind (e.g. a July-June year
         against a calendar year).
     """
-    base = figure(requests, agency, reported_by, base_period)
-    compare = figure(requests, agency, reported_by, compare_period)
+    rows = series(requests, agency, reported_by)
+    base = figure(rows, base_period, "base_period")
+    compare = figure(rows, compare_period, "compare_period")
     base_kind, compare_kind = kind_of(base), kind_of(compare)
     if not comparable(base_kind, compare_kind):
         raise MetricError(

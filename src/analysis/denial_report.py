@@ -1,0 +1,87 @@
+"""Denial rates per period, told in sentences and tables for the denial-rates notebook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.selection import denial_rates, series
+
+#: Keys of each record in the denial notebook's JSON output.
+DENIAL_KEYS = ("period", "requests", "honored", "declined", "denial_rate", "ci_low", "ci_high")
+
+#: Why an agency's rate is what it is, where the law sets it: (paraphrase, citations).
+LEGAL_CONTEXT: dict[str, tuple[str, str]] = {
+    "Boston Police Department": (
+        "The 100% rate is set by law rather than chosen case by case. Boston's Trust Act, a city ordinance "
+        "of 2014 amended in 2019, forbids the department to hold anyone only because of a civil immigration "
+        "detainer, and in 2017 the Massachusetts Supreme Judicial Court ruled in Lunn v. Commonwealth that "
+        "state officers have no authority to arrest or hold a person solely on such a detainer. A detainer "
+        "asks the police to keep someone up to 48 hours past their release, or to tell ICE before releasing them.",
+        "Boston Trust Act (City of Boston ordinance, 2014, amended 2019); Lunn v. Commonwealth, "
+        "Massachusetts Supreme Judicial Court, 2017",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DenialStudy:
+    """The denial-rates notebook's question answered for one agency and reporter."""
+
+    agency: str
+    reported_by: str
+    rates: pd.DataFrame
+
+    @property
+    def title(self) -> str:
+        """Chart title."""
+        return f"Share of detainer requests declined by the {self.agency}"
+
+    def summary(self) -> str:
+        """What the rates show, in one or two sentences built from the data."""
+        known = self.rates[self.rates["denial_rate"].notna()]
+        missing = list(self.rates.loc[self.rates["denial_rate"].isna(), "period"])
+        if known.empty:
+            text = f"No period of the {self.agency} has a reported outcome, so no denial rate can be given."
+        else:
+            declined, received = int(known["declined"].sum()), int(known["requests"].sum())
+            all_declined = bool((known["declined"] == known["requests"]).all())
+            share = "every one" if all_declined else f"{declined / received:.1%}"
+            text = (
+                f"In the {len(known)} periods with a reported outcome, the {self.agency} declined {share} of "
+                f"the {received:,} detainer requests it received ({declined:,} declined)."
+            )
+        if missing:
+            text += f" The sources give no outcome for {', '.join(missing)}, so those periods have no rate."
+        return text
+
+    def context(self) -> str:
+        """Why the rate is what it is, with its citation, where the law sets it."""
+        if self.agency not in LEGAL_CONTEXT:
+            return f"The dataset records no law or policy that sets the rate of the {self.agency}."
+        paraphrase, citation = LEGAL_CONTEXT[self.agency]
+        return f"{paraphrase} (Sources: {citation}.)"
+
+    def table(self) -> pd.DataFrame:
+        """The rates as shown to readers: percentages, with the reason where a rate is undefined."""
+        shown = self.rates.copy()
+        for column in ("denial_rate", "ci_low", "ci_high"):
+            shown[column] = [("" if pd.isna(v) else f"{v:.1%}") for v in shown[column]]
+        return shown.set_index("period")
+
+    def to_json(self) -> list[dict[str, object]]:
+        """One record per period (keys :data:`DENIAL_KEYS`; ``None`` where undefined)."""
+        return [{key: record[key] for key in DENIAL_KEYS} for record in self.rates.to_dict("records")]
+
+
+def denial_study(requests: pd.DataFrame, agency: str, reported_by: str) -> DenialStudy:
+    """Check the parameters against the data and compute the denial rates.
+
+    Raises
+    ------
+    ParameterError
+        When the agency or reporter is not in the data (listing the choices).
+    """
+    series(requests, agency, reported_by)
+    return DenialStudy(agency, reported_by, denial_rates(requests, agency, reported_by))

@@ -1,0 +1,225 @@
+"""The report's figures (seaborn), and saving them byte-for-byte reproducibly.
+
+Every chart function returns a :class:`matplotlib.figure.Figure` that is not
+managed by pyplot, so a notebook shows it once, where the cell returns it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from io import BytesIO
+from pathlib import Path
+
+import matplotlib as mpl
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from analysis.config import resolve
+from analysis.outputs import write_bytes_atomic
+
+#: Fixed salt for SVG element ids, so a figure's SVG is the same on every run.
+SVG_HASH_SALT = "detainer-analysis"
+DPI = 150
+COMPARED = "compared period"
+OTHER = "other period"
+PALETTE = {COMPARED: "#c0392b", OTHER: "#95a5a6"}
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """The report's look, applied only while a chart is drawn."""
+    with mpl.rc_context(), sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+        mpl.rcParams["svg.hashsalt"] = SVG_HASH_SALT
+        mpl.rcParams["font.family"] = "DejaVu Sans"
+        yield
+
+
+def _calendar_years(series: pd.DataFrame) -> list[str]:
+    """Period labels for the chart's axis: every year from first to last when all are calendar years."""
+    periods = list(series["period"])
+    if all(p.isdigit() for p in periods):
+        years = [int(p) for p in periods]
+        return [str(y) for y in range(min(years), max(years) + 1)]
+    return periods
+
+
+def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: str = "") -> Figure:
+    """Bar chart of requests per period, ``marked`` periods highlighted, gap years labelled.
+
+    Parameters
+    ----------
+    series
+        One agency's figures as one reporter counted them (``period``, ``requests``).
+    marked
+        Periods to highlight (e.g. the two compared periods).
+    title
+        Chart title.
+    """
+    axis = _calendar_years(series)
+    counts = series.set_index("period")["requests"]
+    data = pd.DataFrame(
+        {
+            "period": [str(p) for p in counts.index],
+            "requests": [int(v) for v in counts],
+            "role": [COMPARED if p in marked else OTHER for p in counts.index],
+        }
+    )
+    with _style():
+        fig = Figure(figsize=(8, 4.5), layout="constrained")
+        ax = fig.add_subplot()
+        sns.barplot(
+            data=data,
+            x="period",
+            y="requests",
+            hue="role",
+            order=axis,
+            hue_order=[COMPARED, OTHER],
+            palette=PALETTE,
+            dodge=False,
+            ax=ax,
+        )
+        top = max(data["requests"]) if len(data) else 1
+        for position, period in enumerate(axis):
+            if period in counts.index:
+                ax.annotate(
+                    f"{int(counts[period]):,}",
+                    (position, int(counts[period])),
+                    ha="center",
+                    va="bottom",
+                    xytext=(0, 3),
+                    textcoords="offset points",
+                    fontsize=9,
+                )
+            else:
+                ax.annotate(
+                    "no figure",
+                    (position, top * 0.02),
+                    ha="center",
+                    va="bottom",
+                    rotation=90,
+                    fontsize=8,
+                    color="#7f8c8d",
+                )
+        ax.set(xlabel="period", ylabel="detainer requests received", title=title)
+        ax.set_ylim(0, top * 1.12)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.set_title(None)
+            if not marked:
+                legend.remove()
+    return fig
+
+
+def denial_chart(rates: pd.DataFrame, title: str = "") -> Figure:
+    """Denial rate per period with its exact 95% interval; periods with no rate are labelled.
+
+    Parameters
+    ----------
+    rates
+        One row per period: ``period``, ``denial_rate``, ``ci_low``, ``ci_high``
+        (as from :func:`analysis.selection.denial_rates`).
+    title
+        Chart title.
+    """
+    periods = [str(p) for p in rates["period"]]
+    known = rates[rates["denial_rate"].notna()].assign(period=lambda d: d["period"].astype(str))
+    with _style():
+        fig = Figure(figsize=(8, 4.5), layout="constrained")
+        ax = fig.add_subplot()
+        ax.errorbar(
+            [periods.index(p) for p in known["period"]],
+            known["denial_rate"],
+            yerr=[known["denial_rate"] - known["ci_low"], known["ci_high"] - known["denial_rate"]],
+            fmt="none",
+            ecolor="#34495e",
+            elinewidth=1.5,
+            capsize=6,
+            label="exact 95% interval",
+        )
+        sns.scatterplot(
+            x=[periods.index(p) for p in known["period"]],
+            y=known["denial_rate"],
+            color="#c0392b",
+            s=70,
+            zorder=3,
+            label="share declined",
+            ax=ax,
+        )
+        for position, period in enumerate(periods):
+            if period not in set(known["period"]):
+                ax.annotate(
+                    "outcome\nnot reported", (position, 0.05), ha="center", va="bottom", fontsize=8, color="#7f8c8d"
+                )
+        ax.set_xticks(range(len(periods)), periods)
+        ax.set_xlim(-0.5, len(periods) - 0.5)
+        ax.set_ylim(0, 1.05)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(xlabel="period", ylabel="requests declined", title=title)
+        ax.legend(loc="lower right")
+    return fig
+
+
+def series_label(agency: str, reported_by: str) -> str:
+    """Two-line label of one agency's series as one reporter counted it."""
+    return f"{agency}\n({'own count' if agency == reported_by else 'count by ' + reported_by})"
+
+
+def coverage_chart(requests: pd.DataFrame, title: str = "") -> Figure:
+    """Which agency, reporter and period has a figure: one row per series, one mark per period."""
+    data = pd.DataFrame(
+        {
+            "series": [series_label(a, r) for a, r in zip(requests["agency"], requests["reported_by"], strict=True)],
+            "middle": requests["period_start"] + (requests["period_end"] - requests["period_start"]) / 2,
+            "requests": [int(v) for v in requests["requests"]],
+        }
+    ).sort_values(["series", "middle"], kind="stable")
+    with _style():
+        fig = Figure(figsize=(9, 1.4 + 0.9 * data["series"].nunique()), layout="constrained")
+        ax = fig.add_subplot()
+        sns.scatterplot(
+            data=data, x="middle", y="series", size="requests", sizes=(40, 400), color="#2c3e50", legend=False, ax=ax
+        )
+        for row in data.itertuples(index=False):
+            ax.annotate(
+                f"{row.requests:,}",
+                (row.middle, row.series),
+                xytext=(0, 11),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+            )
+        ax.set(xlabel="middle of the period", ylabel="", title=title)
+        ax.margins(y=0.4)
+    return fig
+
+
+def save_figure(fig: Figure, output_dir: str | Path, stem: str) -> list[Path]:
+    """Save ``fig`` as ``stem.png`` and ``stem.svg`` in ``output_dir``, the same bytes on every run.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    output_dir
+        Folder to write into; a relative path is taken from the project root.
+    stem
+        File name without extension.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    folder = resolve(output_dir)
+    written = []
+    for kind, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+        buffer = BytesIO()
+        with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
+            fig.savefig(buffer, format=kind, dpi=DPI, metadata=metadata)
+        path = folder / f"{stem}.{kind}"
+        write_bytes_atomic(path, buffer.getvalue())
+        written.append(path)
+    return written

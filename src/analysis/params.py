@@ -1,0 +1,58 @@
+"""Checking notebook parameters, with messages that name the parameter and its valid choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from analysis.exceptions import ParameterError
+
+
+def _listing(choices: Iterable[object]) -> str:
+    return ", ".join(repr(c) for c in choices) or "(none)"
+
+
+def choose(name: str, value: object, choices: Iterable[object], what: str) -> object:
+    """Return ``value`` if it is one of ``choices``; else raise naming ``name``.
+
+    Parameters
+    ----------
+    name
+        The parameter's name, as written in the notebook.
+    value
+        The value given.
+    choices
+        The valid values, in the order to list them.
+    what
+        What the choices are, for the message (e.g. "agencies in the data").
+    """
+    options = list(choices)
+    if value not in options:
+        raise ParameterError(
+            f"parameter {name}: {value!r} is not one of the {what}; valid choices: {_listing(options)}"
+        )
+    return value
+
+
+def check_text(name: str, value: object) -> str:
+    """Return ``value`` if it is a non-blank string; else raise naming ``name``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ParameterError(f"parameter {name}: {value!r} is not valid; it must be non-blank text")
+    return value
+
+
+def check_names(given: Mapping[str, object], accepted: Iterable[str], notebook: str) -> None:
+    """Raise when ``given`` holds a parameter the notebook does not declare.
+
+    Parameters
+    ----------
+    given
+        The parameters passed to a run.
+    accepted
+        The names declared in the notebook's ``parameters`` cell.
+    notebook
+        The notebook's name, for the message.
+    """
+    known = sorted(accepted)
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ParameterError(f"{notebook} has no parameter {_listing(unknown)}; valid parameters: {_listing(known)}")
