@@ -20,9 +20,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP) ## Create the virtual environment (.venv) from the lock file
 
-report: $(STAMP) ## Run the main job: validate data/raw and rebuild data/processed
-	$(BIN)/detainers validate
-	$(BIN)/detainers process
+report: $(STAMP) ## Run the main job: validate the data, run every notebook, write reports/ and data/processed/
+	$(BIN)/detainers report
 
 validate: $(STAMP) ## Check data/raw against every rule
 	$(BIN)/detainers validate

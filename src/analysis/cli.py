@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import config
-from analysis.exceptions import AnalysisError
+from analysis.exceptions import AnalysisError, ParameterError
 from analysis.load import Dataset, load_dataset
 from analysis.processed import metrics_table, write_metrics_table
+from analysis.report import ReportPaths, run_report
 
 
 def _summary(dataset: Dataset) -> str:
@@ -39,6 +41,21 @@ def _process(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    start = time.monotonic()
+    paths = ReportPaths(
+        data_dir=config.resolve(args.data_dir),
+        reports_dir=config.resolve(args.reports_dir),
+        processed_dir=config.resolve(args.processed_dir),
+        plan=config.resolve(args.plan),
+    )
+    if args.jobs is not None and args.jobs < 1:
+        raise ParameterError(f"--jobs: {args.jobs} is not valid; it must be 1 or more")
+    outcomes = run_report(paths, only=args.only, jobs=args.jobs)
+    print(f"report complete: {len(outcomes)} run(s) in {time.monotonic() - start:.1f} s")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="detainers", description="Validate and analyse the sourced detainer-request dataset."
@@ -63,6 +80,34 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for the processed tables (default: data/processed of the project)",
     )
     process.set_defaults(run=_process)
+
+    report = commands.add_parser(
+        "report", parents=[data_dir], help="run the notebooks of the run plan and write the report (make report)"
+    )
+    report.add_argument(
+        "--reports-dir",
+        type=Path,
+        default=config.REPORTS_DIR,
+        metavar="DIR",
+        help="folder for executed notebooks, HTML and figures (default: reports)",
+    )
+    report.add_argument(
+        "--processed-dir",
+        type=Path,
+        default=config.PROCESSED_DIR,
+        metavar="DIR",
+        help="folder for the processed tables and metrics.json (default: data/processed)",
+    )
+    report.add_argument(
+        "--plan",
+        type=Path,
+        default=config.RUN_PLAN,
+        metavar="FILE",
+        help="run plan to execute (default: notebooks/runs.toml)",
+    )
+    report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
+    report.add_argument("--jobs", type=int, metavar="N", help="runs executed at once (default: number of CPUs)")
+    report.set_defaults(run=_report)
     return parser
 
 

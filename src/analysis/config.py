@@ -26,8 +26,25 @@ REQUESTS_FILE = "detainer_requests.csv"
 SOURCES_FILE = "sources.csv"
 CLAIMS_FILE = "claims.csv"
 
+#: The run plan of ``detainers report``.
+RUN_PLAN: Path = NOTEBOOKS_DIR / "runs.toml"
+
 #: File names inside a processed directory.
 METRICS_TABLE_FILE = "detainer_metrics.csv"
+METRICS_JSON_FILE = "metrics.json"
+
+#: Folder for figures inside a reports directory.
+FIGURES_FOLDER = "figures"
+
+
+def as_parameter(path: Path, root: Path = PROJECT_ROOT) -> str:
+    """``path`` as a notebook parameter: relative to the project root when inside it, else absolute.
+
+    A parameter written this way reads the same on every machine, so executed
+    notebooks do not change with the folder the project was cloned into.
+    """
+    absolute = path.resolve()
+    return absolute.relative_to(root).as_posix() if absolute.is_relative_to(root) else str(absolute)
 
 
 def resolve(path: str | Path, root: Path = PROJECT_ROOT) -> Path:

@@ -1,0 +1,129 @@
+"""Executing one run of a notebook with papermill, in a worker process.
+
+A run executes into a staging folder; only :mod:`analysis.report` moves its
+files into place, and only after it succeeded.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+
+from analysis.normalize import normalize
+from analysis.outputs import write_text_atomic
+from analysis.runplan import Run
+
+KERNEL = "python3"
+#: Kernel start attempts before a run is given up (a start can fail under load).
+START_ATTEMPTS = 2
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel manager that talks to its kernel over IPC sockets, not TCP ports.
+
+    Kernels started at the same moment by parallel runs can pick the same TCP
+    ports (papermill issue 511). IPC sockets are files; each kernel gets its
+    own name prefix in the temporary folder, so no two kernels can collide
+    (the default prefix is shared and numbered, which races the same way).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("transport", "ipc")
+        kwargs.setdefault("ip", str(Path(tempfile.gettempdir()) / f"detainers-kernel-{uuid.uuid4().hex}"))
+        super().__init__(**kwargs)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to execute one run (picklable)."""
+
+    run: Run
+    data_dir: str
+    output_dir: str
+    staging: Path
+    failed_path: Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended."""
+
+    name: str
+    ok: bool
+    seconds: float
+    message: str = ""
+
+
+def _failure(job: Job, error: PapermillExecutionError, parameters: dict[str, object]) -> str:
+    """Keep the failed notebook for inspection and describe where it failed."""
+    staged = job.staging / "notebook.ipynb"
+    if staged.is_file():
+        notebook = normalize(nbformat.read(staged, as_version=4), parameters)
+        write_text_atomic(job.failed_path, nbformat.writes(notebook) + "\n")
+    first_line = next((line for line in error.source.splitlines() if line.strip()), "")
+    return (
+        f"run {job.run.name} ({job.run.notebook.name}) failed in cell {error.cell_index + 1} "
+        f"(`{first_line.strip()}`): {error.ename}: {error.evalue}; "
+        f"the executed notebook is kept as {job.failed_path}"
+    )
+
+
+def _execute(job: Job, parameters: dict[str, object]) -> None:
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            pm.execute_notebook(
+                str(job.run.notebook),
+                str(job.staging / "notebook.ipynb"),
+                parameters=parameters,
+                kernel_name=KERNEL,
+                progress_bar=False,
+                cwd=str(job.run.notebook.parent),
+                kernel_manager_class=IPCKernelManager,
+            )
+            return
+        except (RuntimeError, TimeoutError):  # the kernel did not start or died
+            if attempt == START_ATTEMPTS:
+                raise
+
+
+def execute(job: Job, status: Any = None) -> Outcome:
+    """Execute ``job`` into its staging folder and render it as HTML.
+
+    Parameters
+    ----------
+    job
+        The run and where to put its files.
+    status
+        Optional queue that receives ``(run name, what it is doing)`` messages.
+    """
+
+    def report(stage: str) -> None:
+        if status is not None:
+            status.put((job.run.name, stage))
+
+    start = time.monotonic()
+    figures = job.staging / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    recorded = {**job.run.parameters, "data_dir": job.data_dir, "output_dir": job.output_dir}
+    report("executing")
+    try:
+        _execute(job, {**recorded, "output_dir": str(figures)})
+    except PapermillExecutionError as error:
+        return Outcome(job.run.name, False, time.monotonic() - start, _failure(job, error, recorded))
+    report("rendering HTML")
+    staged = job.staging / "notebook.ipynb"
+    notebook = normalize(nbformat.read(staged, as_version=4), recorded)
+    write_text_atomic(staged, nbformat.writes(notebook) + "\n")
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook, {"metadata": {"name": job.run.name}})
+    write_text_atomic(job.staging / "notebook.html", html)
+    return Outcome(job.run.name, True, time.monotonic() - start)

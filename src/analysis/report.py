@@ -1,0 +1,156 @@
+"""``detainers report``: run every notebook of the run plan and assemble the report.
+
+Each run executes in a worker process into a staging folder inside the reports
+folder; its files replace the previous ones only when it succeeded, one file
+at a time with an atomic rename. A failed run keeps its executed notebook as
+``<run>.failed.ipynb`` and leaves its previous outputs untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis import config
+from analysis.exceptions import AnalysisError
+from analysis.execute import Job, Outcome, execute
+from analysis.load import load_dataset
+from analysis.outputs import write_json
+from analysis.params import choose
+from analysis.processed import metrics_table, write_metrics_table
+from analysis.runplan import Run, load_plan
+
+
+class ReportError(AnalysisError):
+    """One or more runs failed; the message lists each failure."""
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where the report reads and writes."""
+
+    data_dir: Path = config.RAW_DIR
+    reports_dir: Path = config.REPORTS_DIR
+    processed_dir: Path = config.PROCESSED_DIR
+    plan: Path = config.RUN_PLAN
+
+    def figures(self, run: str) -> Path:
+        """The folder of one run's figures and JSON."""
+        return self.reports_dir / config.FIGURES_FOLDER / run
+
+
+def _install(staging: Path, paths: ReportPaths, run: Run) -> None:
+    """Move a successful run's staged files into place; drop files it no longer makes."""
+    target = paths.figures(run.name)
+    target.mkdir(parents=True, exist_ok=True)
+    produced = {p.name for p in (staging / "figures").iterdir()}
+    for name in sorted(produced):
+        os.replace(staging / "figures" / name, target / name)
+    for stale in target.iterdir():
+        if stale.name not in produced and stale.is_file():
+            stale.unlink()
+    os.replace(staging / "notebook.html", paths.reports_dir / f"{run.name}.html")
+    os.replace(staging / "notebook.ipynb", paths.reports_dir / f"{run.name}.ipynb")
+    (paths.reports_dir / f"{run.name}.failed.ipynb").unlink(missing_ok=True)
+
+
+def merge_metrics(runs: Sequence[Run], paths: ReportPaths) -> dict[str, object]:
+    """Every run's JSON output, keyed by run name, with the notebook and parameters it came from."""
+    merged: dict[str, object] = {}
+    for run in runs:
+        stem = run.notebook.stem
+        result = paths.figures(run.name) / f"{stem}.json"
+        if result.is_file():
+            merged[run.name] = {
+                "notebook": run.notebook.name,
+                "parameters": run.parameters,
+                "results": json.loads(result.read_text(encoding="utf-8")),
+            }
+    return merged
+
+
+def run_report(
+    paths: ReportPaths,
+    only: str | None = None,
+    jobs: int | None = None,
+    say: Callable[[str], None] = print,
+) -> list[Outcome]:
+    """Validate the data, rebuild the processed tables and execute the run plan.
+
+    Parameters
+    ----------
+    paths
+        Folders to read and write.
+    only
+        Name of the one run to execute (the merged metrics still cover every run).
+    jobs
+        Runs executed at once; default the number of CPUs.
+    say
+        Where progress lines go.
+
+    Raises
+    ------
+    DataValidationError
+        When the data are invalid (nothing is written).
+    ReportError
+        When a run failed (after every other run finished and was installed).
+    """
+    runs = load_plan(paths.plan)
+    if only is not None:
+        choose("--only", only, [run.name for run in runs], "runs in the plan")
+    selected = [run for run in runs if only is None or run.name == only]
+    dataset = load_dataset(paths.data_dir)
+    write_metrics_table(metrics_table(dataset.requests), paths.processed_dir / config.METRICS_TABLE_FILE)
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(selected)))
+    say(f"running {len(selected)} notebook run(s) with {workers} job(s)")
+    paths.reports_dir.mkdir(parents=True, exist_ok=True)
+    staging_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.reports_dir))
+    outcomes: list[Outcome] = []
+    try:
+        context = multiprocessing.get_context("spawn")
+        with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+            status = manager.Queue()
+            pending: dict[Future[Outcome], Run] = {}
+            for run in selected:
+                job = Job(
+                    run=run,
+                    data_dir=config.as_parameter(paths.data_dir),
+                    output_dir=config.as_parameter(paths.figures(run.name)),
+                    staging=staging_root / run.name,
+                    failed_path=paths.reports_dir / f"{run.name}.failed.ipynb",
+                )
+                pending[pool.submit(execute, job, status)] = run
+            try:
+                while pending:
+                    done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    while not status.empty():
+                        name, stage = status.get()
+                        say(f"  {name}: {stage}")
+                    for future in done:
+                        run = pending.pop(future)
+                        outcome = future.result()
+                        if outcome.ok:
+                            _install(staging_root / run.name, paths, run)
+                            say(f"  {run.name}: done in {outcome.seconds:.1f} s")
+                        else:
+                            say(f"  {run.name}: FAILED after {outcome.seconds:.1f} s")
+                        outcomes.append(outcome)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        write_json(paths.processed_dir / config.METRICS_JSON_FILE, merge_metrics(runs, paths))
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
+
+    failures = [o.message for o in outcomes if not o.ok]
+    if failures:
+        raise ReportError("\n".join(failures))
+    return outcomes

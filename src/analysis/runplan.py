@@ -1,0 +1,101 @@
+"""The run plan: which notebook runs under which name with which parameters."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papermill.inspection import inspect_notebook
+
+from analysis.exceptions import AnalysisError
+from analysis.params import check_names
+
+#: Parameters the runner sets itself for every run.
+RUNNER_PARAMETERS = ("data_dir", "output_dir")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+class RunPlanError(AnalysisError, ValueError):
+    """The run plan is malformed or asks for something a notebook cannot do."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution of a notebook.
+
+    Attributes
+    ----------
+    name
+        Run name: the stem of ``reports/<name>.ipynb`` and of its figure folder.
+    notebook
+        The source notebook.
+    parameters
+        Parameters other than ``data_dir`` and ``output_dir``.
+    """
+
+    name: str
+    notebook: Path
+    parameters: dict[str, object] = field(default_factory=dict)
+
+
+def _fail(path: Path, where: str, message: str) -> RunPlanError:
+    return RunPlanError(f"{path}: {where}: {message}")
+
+
+def check_run(run: Run) -> None:
+    """Raise when ``run`` passes a parameter its notebook does not declare.
+
+    Raises
+    ------
+    ParameterError
+        Naming the unknown parameters and listing the notebook's own.
+    """
+    declared = inspect_notebook(str(run.notebook))
+    check_names(
+        {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}, declared, f"run {run.name}: {run.notebook.name}"
+    )
+
+
+def load_plan(path: Path) -> list[Run]:
+    """Read and check the run plan at ``path`` (notebooks are found beside it).
+
+    Raises
+    ------
+    RunPlanError
+        When the file is missing or malformed, a name repeats, or a notebook is missing.
+    ParameterError
+        When a run passes a parameter its notebook does not declare.
+    """
+    if not path.is_file():
+        raise RunPlanError(f"{path}: no such file: the run plan must exist")
+    try:
+        plan = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise RunPlanError(f"{path}: not valid TOML: {error}") from None
+    entries = plan.get("run")
+    if not isinstance(entries, list) or not entries:
+        raise _fail(path, "run", "the plan needs at least one [[run]] table")
+    runs: list[Run] = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"run {number}"
+        unknown = sorted(set(entry) - {"name", "notebook", "parameters"})
+        if unknown:
+            raise _fail(path, where, f"unknown keys {unknown}; a run has name, notebook and parameters")
+        name, notebook, parameters = entry.get("name"), entry.get("notebook"), entry.get("parameters", {})
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
+        if any(run.name == name for run in runs):
+            raise _fail(path, where, f"name {name!r} is used by another run")
+        if not isinstance(notebook, str) or not (path.parent / notebook).is_file():
+            raise _fail(path, where, f"notebook {notebook!r} is not a file in {path.parent}")
+        if not isinstance(parameters, dict):
+            raise _fail(path, where, "parameters must be a table of name = value")
+        reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
+        if reserved:
+            raise _fail(path, where, f"{reserved} are set by the runner, not by the plan")
+        run = Run(name, path.parent / notebook, dict(parameters))
+        check_run(run)
+        runs.append(run)
+    return runs
