@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report validate test lint format lock clean
+.PHONY: help install report validate test lab lint format lock clean
+
+# Extra flags for `make lab` (e.g. LAB_FLAGS="--port=9999"); root (as in containers) must say so.
+LAB_FLAGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,9 +30,16 @@ report: $(STAMP) ## Run the main job: validate the data, run every notebook, wri
 validate: $(STAMP) ## Check data/raw against every rule
 	$(BIN)/detainers validate
 
-test: $(STAMP) ## Run the whole test suite and the linter
+test: $(STAMP) ## Run the whole test suite, the linter, and nbval over the committed reports
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
+	@# Re-execute the committed reports and compare every output; figures go to a scratch folder.
+	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch $(BIN)/python -m pytest -p no:cacheprovider \
+	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg reports/; \
+	  status=$$?; rm -rf $$scratch; exit $$status
+
+lab: $(STAMP) ## Start JupyterLab on the project's kernel (loopback only)
+	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS)
 
 lint: $(STAMP) ## Check style with ruff
 	$(BIN)/ruff check src tests

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import config
-from analysis.exceptions import AnalysisError, ParameterError
+from analysis.exceptions import AnalysisError
 from analysis.load import Dataset, load_dataset
 from analysis.processed import metrics_table, write_metrics_table
 from analysis.report import ReportPaths, run_report
@@ -41,6 +41,13 @@ def _process(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def _report(args: argparse.Namespace) -> int:
     start = time.monotonic()
     paths = ReportPaths(
@@ -49,8 +56,6 @@ def _report(args: argparse.Namespace) -> int:
         processed_dir=config.resolve(args.processed_dir),
         plan=config.resolve(args.plan),
     )
-    if args.jobs is not None and args.jobs < 1:
-        raise ParameterError(f"--jobs: {args.jobs} is not valid; it must be 1 or more")
     outcomes = run_report(paths, only=args.only, jobs=args.jobs)
     print(f"report complete: {len(outcomes)} run(s) in {time.monotonic() - start:.1f} s")
     return 0
@@ -106,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run plan to execute (default: notebooks/runs.toml)",
     )
     report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
-    report.add_argument("--jobs", type=int, metavar="N", help="runs executed at once (default: number of CPUs)")
+    report.add_argument("--jobs", type=_positive, metavar="N", help="runs executed at once (default: number of CPUs)")
     report.set_defaults(run=_report)
     return parser
 

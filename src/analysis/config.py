@@ -7,6 +7,7 @@ so they do not depend on the current working directory.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 #: Root of the project checkout (the folder that holds ``pyproject.toml``).
@@ -35,6 +36,18 @@ METRICS_JSON_FILE = "metrics.json"
 
 #: Folder for figures inside a reports directory.
 FIGURES_FOLDER = "figures"
+
+
+#: When set, relative output folders of notebooks resolve under this folder
+#: instead of the project root. The tests set it while re-executing the
+#: committed reports, so checking them never writes into the checkout.
+OUTPUT_ROOT_ENV = "DETAINERS_OUTPUT_ROOT"
+
+
+def resolve_output(path: str | Path) -> Path:
+    """Resolve a notebook's output folder (see :data:`OUTPUT_ROOT_ENV`); else like :func:`resolve`."""
+    root = os.environ.get(OUTPUT_ROOT_ENV)
+    return resolve(path, Path(root)) if root else resolve(path)
 
 
 def as_parameter(path: Path, root: Path = PROJECT_ROOT) -> str:

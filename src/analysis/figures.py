@@ -17,7 +17,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from analysis.config import resolve
+from analysis.config import resolve_output
 from analysis.outputs import write_bytes_atomic
 
 #: Fixed salt for SVG element ids, so a figure's SVG is the same on every run.
@@ -204,7 +204,8 @@ def save_figure(fig: Figure, output_dir: str | Path, stem: str) -> list[Path]:
     fig
         The figure.
     output_dir
-        Folder to write into; a relative path is taken from the project root.
+        Folder to write into; a relative path is taken from the project root
+        (or from ``$DETAINERS_OUTPUT_ROOT`` when set).
     stem
         File name without extension.
 
@@ -213,7 +214,7 @@ def save_figure(fig: Figure, output_dir: str | Path, stem: str) -> list[Path]:
     list of Path
         The files written.
     """
-    folder = resolve(output_dir)
+    folder = resolve_output(output_dir)
     written = []
     for kind, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         buffer = BytesIO()

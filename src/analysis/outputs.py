@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import resolve
+from analysis.config import resolve_output
 
 
 def _umask() -> int:
@@ -71,6 +71,6 @@ def write_json(path: Path, value: object) -> None:
 
 def write_result(output_dir: str | Path, name: str, value: object) -> Path:
     """Write a notebook's numbers as ``name`` in ``output_dir`` (relative to the project root)."""
-    path = resolve(output_dir) / name
+    path = resolve_output(output_dir) / name
     write_json(path, value)
     return path

@@ -1,0 +1,146 @@
+"""The source notebooks: their shape, their defaults, other parameters, and bad parameters."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from analysis import ParameterError
+from analysis.config import NOTEBOOKS_DIR, REPORTS_DIR
+from analysis.execute import IPCKernelManager
+from analysis.runplan import Run, check_run
+
+FIXTURE_DATA = Path(__file__).parent / "fixtures" / "valid"
+FICTIONAL = "Fictional City Police Department"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def execute(notebook: str, tmp_path: Path, **parameters: object) -> Path:
+    """Run a source notebook with papermill, writing into ``tmp_path``; return its output folder."""
+    output = tmp_path / "out"
+    pm.execute_notebook(
+        str(NOTEBOOKS_DIR / notebook),
+        str(tmp_path / notebook),
+        parameters={"output_dir": str(output), **parameters},
+        progress_bar=False,
+        cwd=str(NOTEBOOKS_DIR),
+        kernel_manager_class=IPCKernelManager,
+    )
+    return output
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_source_notebook_shape(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(not cell.outputs and cell.execution_count is None for cell in code), "commit without outputs"
+    tagged = [cell for cell in code if "parameters" in cell.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert {"data_dir", "output_dir"} <= set(re.findall(r"^(\w+) =", tagged[0].source, re.M))
+    assert not any(re.search(r"^\s*(def|class)\s", cell.source, re.M) for cell in code)
+    assert notebook.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize(
+    ("notebook", "run"),
+    [
+        ("01-data-overview.ipynb", "01-data-overview"),
+        ("02-growth.ipynb", "02-growth-boston"),
+        ("03-denial-rates.ipynb", "03-denial-rates-boston"),
+    ],
+)
+def test_defaults_reproduce_the_boston_report(notebook: str, run: str, tmp_path: Path) -> None:
+    output = execute(notebook, tmp_path)
+    stem = Path(notebook).stem
+    committed = REPORTS_DIR / "figures" / run
+    assert (output / f"{stem}.json").read_bytes() == (committed / f"{stem}.json").read_bytes()
+    for figure in committed.glob("*.png"):
+        assert (output / figure.name).read_bytes() == figure.read_bytes(), figure.name
+
+
+def test_growth_on_a_made_up_agency(tmp_path: Path) -> None:
+    output = execute(
+        "02-growth.ipynb",
+        tmp_path,
+        data_dir=str(FIXTURE_DATA),
+        agency=FICTIONAL,
+        reported_by=FICTIONAL,
+        base_period="2020",
+        compare_period="2021",
+    )
+    result = json.loads((output / "02-growth.json").read_text())
+    assert set(result) == {
+        "base_requests",
+        "compare_requests",
+        "abs_change",
+        "pct_change",
+        "fold",
+        "rate_ratio_ci_low",
+        "rate_ratio_ci_high",
+        "p_value",
+    }
+    assert (result["base_requests"], result["compare_requests"], result["abs_change"]) == (10, 25, 15)
+    assert (result["pct_change"], result["fold"]) == (150.0, 2.5)
+    assert result["rate_ratio_ci_low"] < 2.5 < result["rate_ratio_ci_high"]
+    assert {p.suffix for p in output.iterdir()} == {".json", ".png", ".svg"}
+
+
+def test_denial_rates_on_a_made_up_agency(tmp_path: Path) -> None:
+    output = execute(
+        "03-denial-rates.ipynb", tmp_path, data_dir=str(FIXTURE_DATA), agency=FICTIONAL, reported_by=FICTIONAL
+    )
+    records = {r["period"]: r for r in json.loads((output / "03-denial-rates.json").read_text())}
+    assert list(records) == ["2020", "2021", "2022", "2022-07/2023-06"]
+    assert set(records["2020"]) == {"period", "requests", "honored", "declined", "denial_rate", "ci_low", "ci_high"}
+    assert records["2021"]["denial_rate"] == pytest.approx(24 / 25)
+    assert records["2022"] == {
+        "period": "2022",
+        "requests": 40,
+        "honored": None,
+        "declined": None,
+        "denial_rate": None,
+        "ci_low": None,
+        "ci_high": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"agency": "Atlantis PD"}, r"parameter agency: 'Atlantis PD' is not one of .* valid choices: 'Boston"),
+        ({"compare_period": "2019"}, r"parameter compare_period: '2019' .* valid choices: '2016', '2017', '2021'"),
+        ({"base_period": 2024}, r"parameter base_period: 2024 is not valid; it must be non-blank text"),
+        (
+            {
+                "base_period": "2017",
+                "compare_period": "2018-07/2019-06",
+                "agency": "New York City Police Department",
+                "reported_by": "New York City Police Department",
+            },
+            r"cannot compare '2017' \(calendar year\)",
+        ),
+    ],
+)
+def test_bad_parameter_fails_at_the_parameters_step(tmp_path: Path, parameters, message) -> None:
+    with pytest.raises(PapermillExecutionError) as caught:
+        execute("02-growth.ipynb", tmp_path, **parameters)
+    assert re.search(message, caught.value.evalue)
+    failed = nbformat.read(tmp_path / "02-growth.ipynb", as_version=4)
+    checked = [c for c in failed.cells if "load_dataset(data_dir)" in c.source]
+    assert checked[0].outputs[-1].output_type == "error", "the run stops in the cell right after the parameters"
+
+
+def test_unknown_parameter_name_is_refused_before_running() -> None:
+    run = Run("x", NOTEBOOKS_DIR / "02-growth.ipynb", {"agencyy": "Boston Police Department"})
+    with pytest.raises(
+        ParameterError,
+        match=r"run x: 02-growth.ipynb has no parameter 'agencyy'; valid parameters: "
+        r"'agency', 'base_period', 'compare_period', 'data_dir'",
+    ):
+        check_run(run)

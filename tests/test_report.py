@@ -1,0 +1,161 @@
+"""``detainers report``: failure handling, determinism, and the JupyterLab front door."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis.cli import main
+from analysis.config import NOTEBOOKS_DIR, PROJECT_ROOT
+
+BROKEN_PLAN = """
+[[run]]
+name = "denial"
+notebook = "03-denial-rates.ipynb"
+
+[[run]]
+name = "broken"
+notebook = "broken/03-denial-rates.ipynb"
+"""
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def broken_plan(tmp_path: Path) -> Path:
+    """A plan with one good run and one whose notebook raises in its fifth cell."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "03-denial-rates.ipynb", folder)
+    notebook = nbformat.read(NOTEBOOKS_DIR / "03-denial-rates.ipynb", as_version=4)
+    notebook.cells.insert(4, nbformat.v4.new_code_cell('raise RuntimeError("deliberately broken")'))
+    (folder / "broken").mkdir()
+    nbformat.write(notebook, folder / "broken" / "03-denial-rates.ipynb")
+    (folder / "runs.toml").write_text(BROKEN_PLAN)
+    return folder / "runs.toml"
+
+
+def report(tmp_path: Path, *extra: str) -> int:
+    return main(
+        ["report", "--reports-dir", str(tmp_path / "reports"), "--processed-dir", str(tmp_path / "processed"), *extra]
+    )
+
+
+def test_broken_notebook_fails_and_keeps_the_old_outputs(broken_plan: Path, tmp_path: Path, capsys) -> None:
+    reports = tmp_path / "reports"
+    old = {
+        "broken.ipynb": b"old notebook",
+        "broken.html": b"old page",
+        "figures/broken/03-denial-rates.json": b'{"old": true}\n',
+    }
+    for name, data in old.items():
+        (reports / name).parent.mkdir(parents=True, exist_ok=True)
+        (reports / name).write_bytes(data)
+
+    assert report(tmp_path, "--plan", str(broken_plan), "--jobs", "2") == 1
+
+    err = capsys.readouterr().err
+    assert "run broken (03-denial-rates.ipynb) failed in cell 6" in err
+    assert "RuntimeError: deliberately broken" in err
+    assert "Traceback" not in err
+    for name, data in old.items():
+        assert (reports / name).read_bytes() == data, f"{name} was overwritten"
+    failed = nbformat.read(reports / "broken.failed.ipynb", as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in failed.cells for o in c.get("outputs", []))
+    assert (reports / "denial.ipynb").is_file() and (reports / "figures" / "denial" / "03-denial-rates.png").is_file()
+    merged = json.loads((tmp_path / "processed" / "metrics.json").read_text())
+    assert merged["broken"]["results"] == {"old": True}, "metrics keep the last good results of a failed run"
+    assert not list(reports.glob(".staging-*")), "no staging folder is left behind"
+
+
+def test_rerun_is_byte_identical(tmp_path: Path, capsys) -> None:
+    assert report(tmp_path) == 0
+    first = {**tree(tmp_path / "reports"), **tree(tmp_path / "processed")}
+    assert report(tmp_path, "--jobs", "1") == 0
+    assert {**tree(tmp_path / "reports"), **tree(tmp_path / "processed")} == first
+    assert "01-data-overview.html" in first and "figures/02-growth-boston/02-growth-requests.svg" in first
+    merged = json.loads(first["metrics.json"])
+    assert merged["02-growth-boston"]["results"]["pct_change"] == 280.0
+    assert merged["02-growth-nypd"]["parameters"]["base_period"] == "2016"
+    progress = capsys.readouterr().out
+    assert "02-growth-boston: executing" in progress and "report complete: 5 run(s)" in progress
+
+
+def test_only_runs_one_run(tmp_path: Path) -> None:
+    assert report(tmp_path, "--only", "03-denial-rates-nypd") == 0
+    assert sorted(p.name for p in (tmp_path / "reports").glob("*.ipynb")) == ["03-denial-rates-nypd.ipynb"]
+
+
+def test_unknown_run_lists_the_runs(tmp_path: Path, capsys) -> None:
+    assert report(tmp_path, "--only", "nope") == 1
+    assert "parameter --only: 'nope' is not one of the runs in the plan; valid choices: '01-data-overview'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_bad_jobs_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as caught:
+        report(tmp_path, "--jobs", "0")
+    assert caught.value.code == 2
+
+
+def test_invalid_data_writes_nothing(swap_in, tmp_path: Path, capsys) -> None:
+    data_dir = swap_in("detainer_requests.csv", "invalid/requests_negative.csv")
+    assert report(tmp_path, "--data-dir", str(data_dir)) == 1
+    assert "must not be negative" in capsys.readouterr().err
+    assert not (tmp_path / "processed").exists() and not (tmp_path / "reports").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_make_lab_serves_the_notebooks_on_loopback() -> None:
+    port, token = _free_port(), "detainers-test-token"
+    flags = f"--port={port} --IdentityProvider.token={token} --ServerApp.open_browser=False"
+    server = subprocess.Popen(
+        ["make", "-s", "lab", f"LAB_FLAGS={flags}"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}/api"
+    headers = {"Authorization": f"token {token}"}
+    try:
+        deadline, listing = time.monotonic() + 90, None
+        while listing is None:
+            try:
+                with urllib.request.urlopen(
+                    urllib.request.Request(f"{base}/contents/notebooks", headers=headers), timeout=5
+                ) as answer:
+                    listing = json.load(answer)
+            except OSError:
+                assert server.poll() is None, "make lab exited early"
+                assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
+                time.sleep(0.5)
+        names = {item["name"] for item in listing["content"]}
+        assert {"01-data-overview.ipynb", "02-growth.ipynb", "03-denial-rates.ipynb"} <= names
+        with urllib.request.urlopen(urllib.request.Request(f"{base}/kernelspecs", headers=headers)) as answer:
+            assert "python3" in json.load(answer)["kernelspecs"]
+        shutdown = urllib.request.Request(f"{base}/shutdown", method="POST", headers=headers)
+        urllib.request.urlopen(shutdown, timeout=10).close()
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
