@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -159,3 +160,26 @@ def test_make_lab_serves_the_notebooks_on_loopback() -> None:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+
+
+def test_interrupt_leaves_no_half_written_file(tmp_path: Path) -> None:
+    command = [
+        str(Path(sys.executable).with_name("detainers")),
+        "report",
+        "--reports-dir",
+        str(tmp_path / "reports"),
+        "--processed-dir",
+        str(tmp_path / "processed"),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    for line in process.stdout:
+        if ": executing" in line:
+            break
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".staging-") or p.suffix == ".tmp"]
+    assert leftovers == []

@@ -96,20 +96,24 @@ def _execute(job: Job, parameters: dict[str, object]) -> None:
                 raise
 
 
-def execute(job: Job, status: Any = None) -> Outcome:
+_status: Any = None
+
+
+def report_to(queue: Any) -> None:
+    """Send ``(run name, what it is doing)`` messages of this worker process to ``queue``."""
+    global _status
+    _status = queue
+
+
+def execute(job: Job) -> Outcome:
     """Execute ``job`` into its staging folder and render it as HTML.
 
-    Parameters
-    ----------
-    job
-        The run and where to put its files.
-    status
-        Optional queue that receives ``(run name, what it is doing)`` messages.
+    Progress goes to the queue given to :func:`report_to`, if any.
     """
 
     def report(stage: str) -> None:
-        if status is not None:
-            status.put((job.run.name, stage))
+        if _status is not None:
+            _status.put((job.run.name, stage))
 
     start = time.monotonic()
     figures = job.staging / "figures"

@@ -12,15 +12,17 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import config
 from analysis.exceptions import AnalysisError
-from analysis.execute import Job, Outcome, execute
+from analysis.execute import Job, Outcome, execute, report_to
 from analysis.load import load_dataset
 from analysis.outputs import write_json
 from analysis.params import choose
@@ -76,6 +78,21 @@ def merge_metrics(runs: Sequence[Run], paths: ReportPaths) -> dict[str, object]:
     return merged
 
 
+@contextmanager
+def _helpers_shielded() -> Iterator[None]:
+    """Start helper processes with Ctrl-C blocked in them, so only the main process handles it.
+
+    A blocked signal stays blocked in a child process, even while it imports,
+    so workers neither die mid-write nor print tracebacks. In the main process
+    the signal only waits: it is raised as soon as the helpers have started.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def run_report(
     paths: ReportPaths,
     only: str | None = None,
@@ -116,36 +133,37 @@ def run_report(
     outcomes: list[Outcome] = []
     try:
         context = multiprocessing.get_context("spawn")
-        with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
-            status = manager.Queue()
-            pending: dict[Future[Outcome], Run] = {}
-            for run in selected:
-                job = Job(
-                    run=run,
-                    data_dir=config.as_parameter(paths.data_dir),
-                    output_dir=config.as_parameter(paths.figures(run.name)),
-                    staging=staging_root / run.name,
-                    failed_path=paths.reports_dir / f"{run.name}.failed.ipynb",
-                )
-                pending[pool.submit(execute, job, status)] = run
-            try:
-                while pending:
-                    done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                    while not status.empty():
-                        name, stage = status.get()
-                        say(f"  {name}: {stage}")
-                    for future in done:
-                        run = pending.pop(future)
-                        outcome = future.result()
-                        if outcome.ok:
-                            _install(staging_root / run.name, paths, run)
-                            say(f"  {run.name}: done in {outcome.seconds:.1f} s")
-                        else:
-                            say(f"  {run.name}: FAILED after {outcome.seconds:.1f} s")
-                        outcomes.append(outcome)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        status = context.Queue()
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=report_to, initargs=(status,))
+        pending: dict[Future[Outcome], Run] = {}
+        try:
+            with _helpers_shielded():
+                for run in selected:
+                    job = Job(
+                        run=run,
+                        data_dir=config.as_parameter(paths.data_dir),
+                        output_dir=config.as_parameter(paths.figures(run.name)),
+                        staging=staging_root / run.name,
+                        failed_path=paths.reports_dir / f"{run.name}.failed.ipynb",
+                    )
+                    pending[pool.submit(execute, job)] = run
+            while pending:
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                while not status.empty():
+                    name, stage = status.get()
+                    say(f"  {name}: {stage}")
+                for future in done:
+                    run = pending.pop(future)
+                    outcome = future.result()
+                    if outcome.ok:
+                        _install(staging_root / run.name, paths, run)
+                        say(f"  {run.name}: done in {outcome.seconds:.1f} s")
+                    else:
+                        say(f"  {run.name}: FAILED after {outcome.seconds:.1f} s")
+                    outcomes.append(outcome)
+        finally:
+            # What: on any exit, drop queued runs and wait for running ones, so none writes after cleanup.
+            pool.shutdown(wait=True, cancel_futures=True)
         write_json(paths.processed_dir / config.METRICS_JSON_FILE, merge_metrics(runs, paths))
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
