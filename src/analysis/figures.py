@@ -15,7 +15,7 @@ import matplotlib as mpl
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
 from analysis.config import resolve_output
 from analysis.outputs import write_bytes_atomic
@@ -105,6 +105,7 @@ def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: st
                 )
         ax.set(xlabel="period", ylabel="detainer requests received", title=title)
         ax.set_ylim(0, top * 1.12)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         legend = ax.get_legend()
         if legend is not None:
             legend.set_title(None)
