@@ -144,3 +144,52 @@ def test_unknown_parameter_name_is_refused_before_running() -> None:
         r"'agency', 'base_period', 'compare_period', 'data_dir'",
     ):
         check_run(run)
+
+
+def test_comparison_on_the_made_up_agency(tmp_path: Path) -> None:
+    comparisons = [{"agency": FICTIONAL, "reported_by": FICTIONAL, "base_period": "2020", "compare_period": "2021"}]
+    output = execute("05-comparison.ipynb", tmp_path, data_dir=str(FIXTURE_DATA), comparisons=comparisons)
+    (record,) = json.loads((output / "05-comparison.json").read_text())
+    assert (record["agency"], record["abs_change"], record["fold"]) == (FICTIONAL, 15, 2.5)
+
+
+def test_claims_notebook_on_the_made_up_agency(tmp_path: Path) -> None:
+    output = execute("04-claims.ipynb", tmp_path, data_dir=str(FIXTURE_DATA))
+    verdicts = json.loads((output / "04-claims.json").read_text())
+    assert {k: v["verdict"] for k, v in verdicts.items()} == {
+        "fictional-2020-2021-increase": "supported",
+        "fictional-2020-all-declined": "supported",
+    }
+
+
+@pytest.mark.parametrize(
+    ("comparisons", "message"),
+    [
+        (
+            [{"agency": "Atlantis PD", "reported_by": "x", "base_period": "2016", "compare_period": "2017"}],
+            r"parameter comparisons\[0\]\.agency: 'Atlantis PD' is not one of .* valid choices",
+        ),
+        ([{"agency": "Boston Police Department"}], r"parameter comparisons\[0\]: .* needs exactly the keys"),
+        (
+            [
+                {
+                    "agency": "New York City Police Department",
+                    "reported_by": "New York City Police Department",
+                    "base_period": "2016",
+                    "compare_period": "2017",
+                },
+                {
+                    "agency": "New York City Police Department",
+                    "reported_by": "New York City Police Department",
+                    "base_period": "2018-07/2019-06",
+                    "compare_period": "2018-07/2019-06",
+                },
+            ],
+            r"compared periods are of different kinds",
+        ),
+    ],
+)
+def test_bad_comparisons_fail_at_the_parameters_step(tmp_path: Path, comparisons, message) -> None:
+    with pytest.raises(PapermillExecutionError) as caught:
+        execute("05-comparison.ipynb", tmp_path, comparisons=comparisons)
+    assert re.search(message, caught.value.evalue), caught.value.evalue

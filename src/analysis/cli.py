@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import config
+from analysis.claims import check_claims, claims_text, failures
 from analysis.exceptions import AnalysisError
 from analysis.load import Dataset, load_dataset
 from analysis.processed import metrics_table, write_metrics_table
@@ -38,6 +39,18 @@ def _process(args: argparse.Namespace) -> int:
     table = metrics_table(dataset.requests)
     write_metrics_table(table, target)
     print(f"wrote {target} ({len(table)} rows)")
+    return 0
+
+
+def _claims(args: argparse.Namespace) -> int:
+    dataset = load_dataset(args.data_dir)
+    results = check_claims(dataset.requests, dataset.claims)
+    print(claims_text(results, dataset.sources))
+    broken = failures(results)
+    if broken:
+        names = ", ".join(r.claim["claim_id"] for r in broken)
+        print(f"error: contradicted by their own figures though presented as fact: {names}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -85,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for the processed tables (default: data/processed of the project)",
     )
     process.set_defaults(run=_process)
+
+    claims = commands.add_parser(
+        "claims", parents=[data_dir], help="check the published claims; exit 1 if one expected to hold is contradicted"
+    )
+    claims.set_defaults(run=_claims)
 
     report = commands.add_parser(
         "report", parents=[data_dir], help="run the notebooks of the run plan and write the report (make report)"

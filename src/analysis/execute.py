@@ -96,6 +96,34 @@ def _execute(job: Job, parameters: dict[str, object]) -> None:
                 raise
 
 
+#: nbconvert templates of the package (the offline variant of JupyterLab's look).
+TEMPLATES = Path(__file__).parent / "templates"
+#: File suffixes of the two renderings: for readers (no code), and in full for reviewers.
+READER_HTML, FULL_HTML = ".html", ".full.html"
+
+
+def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
+    """Render ``notebook`` as self-contained HTML that needs no network, with and without its code.
+
+    Returns
+    -------
+    dict
+        The page for readers (inputs and prompts hidden) under :data:`READER_HTML`,
+        the full page under :data:`FULL_HTML`.
+    """
+    pages = {}
+    for suffix, hidden in ((READER_HTML, True), (FULL_HTML, False)):
+        exporter = HTMLExporter(
+            template_name="offline",
+            extra_template_basedirs=[str(TEMPLATES)],
+            exclude_input=hidden,
+            exclude_input_prompt=hidden,
+            exclude_output_prompt=hidden,
+        )
+        pages[suffix], _ = exporter.from_notebook_node(notebook, {"metadata": {"name": title}})
+    return pages
+
+
 _status: Any = None
 
 
@@ -128,6 +156,6 @@ def execute(job: Job) -> Outcome:
     staged = job.staging / "notebook.ipynb"
     notebook = normalize(nbformat.read(staged, as_version=4), recorded)
     write_text_atomic(staged, nbformat.writes(notebook) + "\n")
-    html, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook, {"metadata": {"name": job.run.name}})
-    write_text_atomic(job.staging / "notebook.html", html)
+    for suffix, html in render_html(notebook, job.run.name).items():
+        write_text_atomic(job.staging / f"notebook{suffix}", html)
     return Outcome(job.run.name, True, time.monotonic() - start)

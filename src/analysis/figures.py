@@ -12,6 +12,7 @@ from io import BytesIO
 from pathlib import Path
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -197,6 +198,60 @@ def coverage_chart(requests: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
+def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[str, str]], title: str = "") -> Figure:
+    """Requests per period, one panel per agency and reporter, each panel's compared periods highlighted.
+
+    Parameters
+    ----------
+    figures
+        Rows of the processed metrics table (``agency``, ``reported_by``, ``period``, ``requests``).
+    marked
+        For each (agency, reporter), the two compared periods.
+    title
+        Figure title.
+    """
+    data = pd.DataFrame(
+        {
+            "panel": [series_label(a, r) for a, r in zip(figures["agency"], figures["reported_by"], strict=True)],
+            "period": [str(p) for p in figures["period"]],
+            "requests": [int(v) for v in figures["requests"]],
+            "role": [
+                COMPARED if p in marked.get((a, r), ()) else OTHER
+                for a, r, p in zip(figures["agency"], figures["reported_by"], figures["period"], strict=True)
+            ],
+        }
+    )
+    with _style():
+        grid = sns.catplot(
+            data=data,
+            kind="bar",
+            x="period",
+            y="requests",
+            hue="role",
+            col="panel",
+            hue_order=[COMPARED, OTHER],
+            palette=PALETTE,
+            sharex=False,
+            sharey=False,
+            dodge=False,
+            height=4,
+            aspect=1.15,
+        )
+        grid.set_titles("{col_name}")
+        grid.set_axis_labels("period", "detainer requests received")
+        for ax in grid.axes.flat:
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+            for bar in ax.containers:
+                ax.bar_label(bar, fmt="{:,.0f}", fontsize=9, padding=2)
+        if grid.legend is not None:
+            grid.legend.set_title(None)
+        grid.figure.suptitle(title)
+        grid.figure.subplots_adjust(top=0.82)
+    # What: hand the figure over un-managed, so the notebook shows it once, where the cell returns it.
+    plt.close(grid.figure)
+    return grid.figure
+
+
 def save_figure(fig: Figure, output_dir: str | Path, stem: str) -> list[Path]:
     """Save ``fig`` as ``stem.png`` and ``stem.svg`` in ``output_dir``, the same bytes on every run.
 
@@ -220,7 +275,7 @@ def save_figure(fig: Figure, output_dir: str | Path, stem: str) -> list[Path]:
     for kind, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         buffer = BytesIO()
         with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
-            fig.savefig(buffer, format=kind, dpi=DPI, metadata=metadata)
+            fig.savefig(buffer, format=kind, dpi=DPI, metadata=metadata, bbox_inches="tight")
         path = folder / f"{stem}.{kind}"
         write_bytes_atomic(path, buffer.getvalue())
         written.append(path)

@@ -21,13 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import config
+from analysis.claims import check_claims
 from analysis.exceptions import AnalysisError
-from analysis.execute import Job, Outcome, execute, report_to
+from analysis.execute import FULL_HTML, READER_HTML, Job, Outcome, execute, report_to
+from analysis.landing import build_index
 from analysis.load import load_dataset
-from analysis.outputs import write_json
+from analysis.outputs import write_json, write_text_atomic
 from analysis.params import choose
 from analysis.processed import metrics_table, write_metrics_table
 from analysis.runplan import Run, load_plan
+
+#: The landing page, in the reports folder.
+INDEX_FILE = "index.html"
 
 
 class ReportError(AnalysisError):
@@ -58,7 +63,8 @@ def _install(staging: Path, paths: ReportPaths, run: Run) -> None:
     for stale in target.iterdir():
         if stale.name not in produced and stale.is_file():
             stale.unlink()
-    os.replace(staging / "notebook.html", paths.reports_dir / f"{run.name}.html")
+    for suffix in (READER_HTML, FULL_HTML):
+        os.replace(staging / f"notebook{suffix}", paths.reports_dir / f"{run.name}{suffix}")
     os.replace(staging / "notebook.ipynb", paths.reports_dir / f"{run.name}.ipynb")
     (paths.reports_dir / f"{run.name}.failed.ipynb").unlink(missing_ok=True)
 
@@ -164,7 +170,11 @@ def run_report(
         finally:
             # What: on any exit, drop queued runs and wait for running ones, so none writes after cleanup.
             pool.shutdown(wait=True, cancel_futures=True)
-        write_json(paths.processed_dir / config.METRICS_JSON_FILE, merge_metrics(runs, paths))
+        merged = merge_metrics(runs, paths)
+        write_json(paths.processed_dir / config.METRICS_JSON_FILE, merged)
+        claim_results = check_claims(dataset.requests, dataset.claims)
+        page = build_index(dataset, runs, merged, claim_results, paths.reports_dir)
+        write_text_atomic(paths.reports_dir / INDEX_FILE, page)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -38,14 +39,27 @@ class Run:
     name: str
     notebook: Path
     parameters: dict[str, object] = field(default_factory=dict)
+    defaults: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> dict[str, object]:
+        """The values the run's parameters take: the notebook's defaults, overridden by the plan."""
+        return {**self.defaults, **self.parameters}
 
 
 def _fail(path: Path, where: str, message: str) -> RunPlanError:
     return RunPlanError(f"{path}: {where}: {message}")
 
 
-def check_run(run: Run) -> None:
-    """Raise when ``run`` passes a parameter its notebook does not declare.
+def _literal(source: str) -> object:
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return None
+
+
+def check_run(run: Run) -> Run:
+    """Check that ``run`` passes only parameters its notebook declares; return it with the notebook's defaults.
 
     Raises
     ------
@@ -53,9 +67,10 @@ def check_run(run: Run) -> None:
         Naming the unknown parameters and listing the notebook's own.
     """
     declared = inspect_notebook(str(run.notebook))
-    check_names(
-        {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}, declared, f"run {run.name}: {run.notebook.name}"
-    )
+    given = {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}
+    check_names(given, declared, f"run {run.name}: {run.notebook.name}")
+    defaults = {name: _literal(str(spec["default"])) for name, spec in declared.items()}
+    return Run(run.name, run.notebook, run.parameters, defaults)
 
 
 def load_plan(path: Path) -> list[Run]:
@@ -95,7 +110,5 @@ def load_plan(path: Path) -> list[Run]:
         reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
         if reserved:
             raise _fail(path, where, f"{reserved} are set by the runner, not by the plan")
-        run = Run(name, path.parent / notebook, dict(parameters))
-        check_run(run)
-        runs.append(run)
+        runs.append(check_run(Run(name, path.parent / notebook, dict(parameters))))
     return runs
