@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report validate test lab lint format lock clean
+.PHONY: help install report reproduce bench validate test lab lint format lock clean
 
 # Extra flags for `make lab` (e.g. LAB_FLAGS="--port=9999"); root (as in containers) must say so.
 LAB_FLAGS ?=
@@ -26,6 +26,17 @@ install: $(STAMP) ## Create the virtual environment (.venv) from the lock file
 
 report: $(STAMP) ## Run the main job: validate the data, run every notebook, write reports/ and data/processed/
 	$(BIN)/detainers report
+
+reproduce: $(STAMP) ## Re-execute everything from scratch; fail, naming the files, if a committed output changes
+	$(BIN)/detainers report --force
+	@changed=$$(git status --porcelain --untracked-files=all -- reports data/processed); \
+	if [ -n "$$changed" ]; then \
+	  echo "these outputs differ from the committed ones:"; echo "$$changed"; exit 1; \
+	fi; \
+	echo "every committed output in reports/ and data/processed/ reproduces"
+
+bench: $(STAMP) ## Measure report speed and memory (not part of make test)
+	$(BIN)/python benchmarks/bench_report.py
 
 validate: $(STAMP) ## Check data/raw against every rule
 	$(BIN)/detainers validate

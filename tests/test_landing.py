@@ -7,8 +7,9 @@ from pathlib import Path
 from analysis import load_dataset
 from analysis.claims import check_claims
 from analysis.config import REPORTS_DIR, RUN_PLAN
+from analysis.incremental import ReportPaths
 from analysis.landing import build_index
-from analysis.report import ReportPaths, merge_metrics
+from analysis.report import merge_metrics
 from analysis.runplan import load_plan
 
 HOSTILE = "<script>alert('x')</script> Police"

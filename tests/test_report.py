@@ -86,20 +86,31 @@ def test_broken_notebook_fails_and_keeps_the_old_outputs(broken_plan: Path, tmp_
     merged = json.loads((tmp_path / "processed" / "metrics.json").read_text())
     assert merged["broken"]["results"][0]["period"] == "1999", "metrics keep the last good results of a failed run"
     assert not list(reports.glob(".staging-*")), "no staging folder is left behind"
+    assert (reports / ".cache" / "denial.json").is_file()
+    assert not (reports / ".cache" / "broken.json").exists(), "a failed run is never recorded as built"
 
 
-def test_rerun_is_byte_identical(tmp_path: Path, capsys) -> None:
+def outputs(tmp_path: Path) -> dict[str, bytes]:
+    files = {**tree(tmp_path / "reports"), **tree(tmp_path / "processed")}
+    return {name: data for name, data in files.items() if not name.startswith(".cache/")}
+
+
+def test_rerun_is_byte_identical_and_a_third_run_executes_nothing(tmp_path: Path, capsys) -> None:
     assert report(tmp_path) == 0
-    first = {**tree(tmp_path / "reports"), **tree(tmp_path / "processed")}
-    assert report(tmp_path, "--jobs", "1") == 0
-    assert {**tree(tmp_path / "reports"), **tree(tmp_path / "processed")} == first
+    first = outputs(tmp_path)
+    assert report(tmp_path, "--jobs", "1", "--force") == 0
+    assert outputs(tmp_path) == first
+    progress = capsys.readouterr().out
+    assert "02-growth-boston: re-running (forced)" in progress and "02-growth-boston: executing" in progress
+    assert f"report complete: {len(load_plan(RUN_PLAN))} run(s) executed" in progress
+
+    assert report(tmp_path) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    assert outputs(tmp_path) == first
     assert "01-data-overview.html" in first and "figures/02-growth-boston/02-growth-requests.svg" in first
     merged = json.loads(first["metrics.json"])
     assert merged["02-growth-boston"]["results"]["pct_change"] == 280.0
     assert merged["02-growth-nypd"]["parameters"]["base_period"] == "2016"
-    progress = capsys.readouterr().out
-    assert "02-growth-boston: executing" in progress
-    assert f"report complete: {len(load_plan(RUN_PLAN))} run(s)" in progress
 
 
 def test_only_runs_one_run(tmp_path: Path) -> None:
@@ -191,3 +202,33 @@ def test_interrupt_leaves_no_half_written_file(tmp_path: Path) -> None:
     assert "interrupted" in err and "Traceback" not in err
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".staging-") or p.suffix == ".tmp"]
     assert leftovers == []
+
+
+def test_make_reproduce_passes_then_names_an_output_edited_by_hand(tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(PROJECT_ROOT), str(clone)], check=True)
+    # What: run the clone's own code in this environment, so nothing is installed again.
+    env = {**os.environ, "PYTHONPATH": str(clone / "src"), "VENV": str(Path(sys.executable).parents[1])}
+
+    def reproduce() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "-s", "reproduce", f"VENV={env['VENV']}"],
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    passed = reproduce()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "every committed output in reports/ and data/processed/ reproduces" in passed.stdout
+
+    edited = clone / "reports" / "figures" / "02-growth-boston" / "02-growth.json"
+    edited.write_text(edited.read_text().replace("280.0", "300.0"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "commit", "--quiet", "-am", "edit an output by hand"], cwd=clone, check=True)
+    failed = reproduce()
+    assert failed.returncode != 0
+    assert "these outputs differ from the committed ones:" in failed.stdout
+    assert "reports/figures/02-growth-boston/02-growth.json" in failed.stdout

@@ -1,4 +1,8 @@
-"""The ``detainers`` command line (also ``python -m analysis``)."""
+"""The ``detainers`` command line (also ``python -m analysis``).
+
+Each command imports what it needs when it runs, so that a report with nothing
+to do answers at once.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from analysis import config
-from analysis.claims import check_claims, claims_text, failures
 from analysis.exceptions import AnalysisError
-from analysis.load import Dataset, load_dataset
-from analysis.processed import metrics_table, write_metrics_table
-from analysis.report import ReportPaths, run_report
+from analysis.incremental import ReportPaths, plan_report
 
 
-def _summary(dataset: Dataset) -> str:
+def _summary(dataset: Any) -> str:
     requests = dataset.requests
     first, last = requests["period_start"].min().date(), requests["period_end"].max().date()
     lines = [
@@ -29,11 +31,16 @@ def _summary(dataset: Dataset) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from analysis.load import load_dataset
+
     print(_summary(load_dataset(args.data_dir)))
     return 0
 
 
 def _process(args: argparse.Namespace) -> int:
+    from analysis.load import load_dataset
+    from analysis.processed import metrics_table, write_metrics_table
+
     dataset = load_dataset(args.data_dir)
     target = config.resolve(args.processed_dir) / config.METRICS_TABLE_FILE
     table = metrics_table(dataset.requests)
@@ -43,6 +50,9 @@ def _process(args: argparse.Namespace) -> int:
 
 
 def _claims(args: argparse.Namespace) -> int:
+    from analysis.claims import check_claims, claims_text, failures
+    from analysis.load import load_dataset
+
     dataset = load_dataset(args.data_dir)
     results = check_claims(dataset.requests, dataset.claims)
     print(claims_text(results, dataset.sources))
@@ -69,8 +79,16 @@ def _report(args: argparse.Namespace) -> int:
         processed_dir=config.resolve(args.processed_dir),
         plan=config.resolve(args.plan),
     )
-    outcomes = run_report(paths, only=args.only, jobs=args.jobs)
-    print(f"report complete: {len(outcomes)} run(s) in {time.monotonic() - start:.1f} s")
+    work = plan_report(paths, only=args.only, force=args.force)
+    if work.nothing_to_do:
+        for run in work.selected:
+            print(f"  {run.name}: skipped (unchanged since its last run)")
+        print(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
+        return 0
+    from analysis.report import run_report  # heavy: pandas, scipy, papermill
+
+    outcomes = run_report(paths, work, jobs=args.jobs)
+    print(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
     return 0
 
 
@@ -129,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run plan to execute (default: notebooks/runs.toml)",
     )
     report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
+    report.add_argument("--force", action="store_true", help="execute every run, even those that are up to date")
     report.add_argument("--jobs", type=_positive, metavar="N", help="runs executed at once (default: number of CPUs)")
     report.set_defaults(run=_report)
     return parser

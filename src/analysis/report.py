@@ -17,19 +17,26 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import config
 from analysis.claims import check_claims
 from analysis.exceptions import AnalysisError
 from analysis.execute import FULL_HTML, READER_HTML, Job, Outcome, execute, report_to
+from analysis.incremental import (
+    AGGREGATE,
+    BuildRecord,
+    ReportPaths,
+    Work,
+    aggregate_inputs,
+    outputs_digests,
+    shared_inputs,
+)
 from analysis.landing import build_index
 from analysis.load import load_dataset
 from analysis.outputs import write_json, write_text_atomic
-from analysis.params import choose
 from analysis.processed import metrics_table, write_metrics_table
-from analysis.runplan import Run, load_plan
+from analysis.runplan import Run, check_run
 
 #: The landing page, in the reports folder.
 INDEX_FILE = "index.html"
@@ -37,20 +44,6 @@ INDEX_FILE = "index.html"
 
 class ReportError(AnalysisError):
     """One or more runs failed; the message lists each failure."""
-
-
-@dataclass(frozen=True)
-class ReportPaths:
-    """Where the report reads and writes."""
-
-    data_dir: Path = config.RAW_DIR
-    reports_dir: Path = config.REPORTS_DIR
-    processed_dir: Path = config.PROCESSED_DIR
-    plan: Path = config.RUN_PLAN
-
-    def figures(self, run: str) -> Path:
-        """The folder of one run's figures and JSON."""
-        return self.reports_dir / config.FIGURES_FOLDER / run
 
 
 def _install(staging: Path, paths: ReportPaths, run: Run) -> None:
@@ -101,22 +94,27 @@ def _helpers_shielded() -> Iterator[None]:
 
 def run_report(
     paths: ReportPaths,
-    only: str | None = None,
+    work: Work,
     jobs: int | None = None,
     say: Callable[[str], None] = print,
 ) -> list[Outcome]:
-    """Validate the data, rebuild the processed tables and execute the run plan.
+    """Validate the data, rebuild the processed tables and execute the runs ``work`` lists.
 
     Parameters
     ----------
     paths
         Folders to read and write.
-    only
-        Name of the one run to execute (the merged metrics still cover every run).
+    work
+        What to execute and why (from :func:`plan_report`).
     jobs
         Runs executed at once; default the number of CPUs.
     say
         Where progress lines go.
+
+    Returns
+    -------
+    list of Outcome
+        One per executed run.
 
     Raises
     ------
@@ -125,15 +123,17 @@ def run_report(
     ReportError
         When a run failed (after every other run finished and was installed).
     """
-    runs = load_plan(paths.plan)
-    if only is not None:
-        choose("--only", only, [run.name for run in runs], "runs in the plan")
-    selected = [run for run in runs if only is None or run.name == only]
+    runs = [check_run(run) for run in work.runs]
+    selected = [run for run in runs if run.name in work.reasons]
+    for run in work.selected:
+        reason = work.reasons.get(run.name)
+        say(f"  {run.name}: " + (f"re-running ({reason})" if reason else "skipped (unchanged since its last run)"))
+    record = BuildRecord(paths.reports_dir)
     dataset = load_dataset(paths.data_dir)
     write_metrics_table(metrics_table(dataset.requests), paths.processed_dir / config.METRICS_TABLE_FILE)
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(selected)))
-    say(f"running {len(selected)} notebook run(s) with {workers} job(s)")
+    say(f"executing {len(selected)} notebook run(s) with {workers} job(s)")
     paths.reports_dir.mkdir(parents=True, exist_ok=True)
     staging_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.reports_dir))
     outcomes: list[Outcome] = []
@@ -143,6 +143,8 @@ def run_report(
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=report_to, initargs=(status,))
         pending: dict[Future[Outcome], Run] = {}
         try:
+            if not selected:
+                pool.shutdown()
             with _helpers_shielded():
                 for run in selected:
                     job = Job(
@@ -163,6 +165,7 @@ def run_report(
                     outcome = future.result()
                     if outcome.ok:
                         _install(staging_root / run.name, paths, run)
+                        record.write(run.name, work.inputs[run.name], outputs_digests(paths.run_outputs(run.name)))
                         say(f"  {run.name}: done in {outcome.seconds:.1f} s")
                     else:
                         say(f"  {run.name}: FAILED after {outcome.seconds:.1f} s")
@@ -175,6 +178,8 @@ def run_report(
         claim_results = check_claims(dataset.requests, dataset.claims)
         page = build_index(dataset, runs, merged, claim_results, paths.reports_dir)
         write_text_atomic(paths.reports_dir / INDEX_FILE, page)
+        built_from = aggregate_inputs(paths, runs, shared_inputs(paths))
+        record.write(AGGREGATE, built_from, outputs_digests(paths.aggregate_outputs()))
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
 

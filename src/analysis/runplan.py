@@ -8,8 +8,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papermill.inspection import inspect_notebook
-
 from analysis.exceptions import AnalysisError
 from analysis.params import check_names
 
@@ -66,6 +64,8 @@ def check_run(run: Run) -> Run:
     ParameterError
         Naming the unknown parameters and listing the notebook's own.
     """
+    from papermill.inspection import inspect_notebook  # heavy: imported only when a run is checked
+
     declared = inspect_notebook(str(run.notebook))
     given = {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}
     check_names(given, declared, f"run {run.name}: {run.notebook.name}")
@@ -74,7 +74,7 @@ def check_run(run: Run) -> Run:
 
 
 def load_plan(path: Path) -> list[Run]:
-    """Read and check the run plan at ``path`` (notebooks are found beside it).
+    """Read the run plan at ``path`` and check every run against its notebook (see :func:`check_run`).
 
     Raises
     ------
@@ -82,6 +82,17 @@ def load_plan(path: Path) -> list[Run]:
         When the file is missing or malformed, a name repeats, or a notebook is missing.
     ParameterError
         When a run passes a parameter its notebook does not declare.
+    """
+    return [check_run(run) for run in read_plan(path)]
+
+
+def read_plan(path: Path) -> list[Run]:
+    """Read the run plan at ``path`` (notebooks are found beside it), without opening the notebooks.
+
+    Raises
+    ------
+    RunPlanError
+        When the file is missing or malformed, a name repeats, or a notebook is missing.
     """
     if not path.is_file():
         raise RunPlanError(f"{path}: no such file: the run plan must exist")
@@ -110,5 +121,5 @@ def load_plan(path: Path) -> list[Run]:
         reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
         if reserved:
             raise _fail(path, where, f"{reserved} are set by the runner, not by the plan")
-        runs.append(check_run(Run(name, path.parent / notebook, dict(parameters))))
+        runs.append(Run(name, path.parent / notebook, dict(parameters)))
     return runs

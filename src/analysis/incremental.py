@@ -1,0 +1,224 @@
+"""Deciding which runs of the report must execute, from a record of what was built from what.
+
+A run is skipped when everything it is built from is as it was at its last
+successful execution: the notebook, the run's parameters, every data file, the
+package's own source and the locked dependency versions; and when its outputs
+are still the files that execution wrote. The record lives in ``.cache/`` of
+the reports folder (ignored by git), so a fresh clone executes everything.
+
+This module uses only the standard library: deciding that there is nothing to
+do must not cost the import of pandas, scipy or papermill.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import analysis
+from analysis import config
+from analysis.outputs import write_text_atomic
+from analysis.params import choose
+from analysis.runplan import Run, read_plan
+
+CACHE_FOLDER = ".cache"
+#: Name of the record of the outputs built from all runs together.
+AGGREGATE = "_aggregate"
+RUN_FILE_SUFFIXES = (".ipynb", ".html", ".full.html")
+#: What each input component is called in messages.
+COMPONENTS = {
+    "notebook": "the notebook changed",
+    "parameters": "its parameters changed",
+    "data": "a data file changed",
+    "package": "the package's source changed",
+    "dependencies": "the locked dependencies changed",
+    "plan": "the run plan changed",
+    "runs": "a run's outputs changed",
+}
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where the report reads and writes."""
+
+    data_dir: Path = config.RAW_DIR
+    reports_dir: Path = config.REPORTS_DIR
+    processed_dir: Path = config.PROCESSED_DIR
+    plan: Path = config.RUN_PLAN
+
+    def figures(self, run: str) -> Path:
+        """The folder of one run's figures and JSON."""
+        return self.reports_dir / config.FIGURES_FOLDER / run
+
+    def run_outputs(self, run: str) -> list[Path]:
+        """Every file one run writes: its executed notebook, its two HTML pages, its figures and JSON."""
+        pages = [self.reports_dir / f"{run}{suffix}" for suffix in RUN_FILE_SUFFIXES]
+        folder = self.figures(run)
+        return pages + (sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else [])
+
+    def aggregate_outputs(self) -> list[Path]:
+        """The files built from all runs together."""
+        return [
+            self.processed_dir / config.METRICS_TABLE_FILE,
+            self.processed_dir / config.METRICS_JSON_FILE,
+            self.reports_dir / "index.html",
+        ]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def files_digest(paths: Iterable[Path], root: Path) -> str:
+    """One digest of several files' names (relative to ``root``) and contents; a missing file counts too."""
+    hasher = hashlib.sha256()
+    for path in sorted(paths):
+        hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
+        hasher.update(path.read_bytes() if path.is_file() else b"<missing>")
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+#: The package's own source, and the lock file of its dependencies.
+PACKAGE_DIR: Path = Path(analysis.__file__).parent
+LOCK_FILE: Path = config.PROJECT_ROOT / "requirements.lock"
+
+
+def shared_inputs(paths: ReportPaths) -> dict[str, str]:
+    """Inputs every run depends on: the data files, the package's source, the locked dependencies."""
+    data = [paths.data_dir / name for name in (config.REQUESTS_FILE, config.SOURCES_FILE, config.CLAIMS_FILE)]
+    package = PACKAGE_DIR
+    source = [p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    lock = LOCK_FILE
+    versions = (lock.read_bytes() if lock.is_file() else b"") + sys.version.encode()
+    return {
+        "data": files_digest(data, paths.data_dir),
+        "package": files_digest(source, package),
+        "dependencies": digest(versions),
+    }
+
+
+def run_inputs(run: Run, paths: ReportPaths, shared: Mapping[str, str]) -> dict[str, str]:
+    """Everything one run is built from, as digests."""
+    parameters = {
+        **run.parameters,
+        "data_dir": config.as_parameter(paths.data_dir),
+        "output_dir": config.as_parameter(paths.figures(run.name)),
+    }
+    return {
+        "notebook": digest(run.notebook.read_bytes()),
+        "parameters": digest(json.dumps(parameters, sort_keys=True, default=str).encode()),
+        **shared,
+    }
+
+
+def outputs_digests(files: Sequence[Path]) -> dict[str, str]:
+    """Digest of each existing file, keyed by its path as a parameter (relative to the project when inside it)."""
+    return {config.as_parameter(p): digest(p.read_bytes()) for p in files if p.is_file()}
+
+
+@dataclass
+class BuildRecord:
+    """The record of successful builds in one reports folder."""
+
+    reports_dir: Path
+    root: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.root = self.reports_dir / CACHE_FOLDER
+
+    def _path(self, name: str) -> Path:
+        return self.root / f"{name}.json"
+
+    def read(self, name: str) -> dict[str, dict[str, str]] | None:
+        try:
+            return json.loads(self._path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write(self, name: str, inputs: Mapping[str, str], outputs: Mapping[str, str]) -> None:
+        entry = {"inputs": dict(inputs), "outputs": dict(outputs)}
+        write_text_atomic(self._path(name), json.dumps(entry, indent=1, sort_keys=True) + "\n")
+
+    def stale(self, name: str, inputs: Mapping[str, str], files: Sequence[Path]) -> str | None:
+        """Why ``name`` must be built again, or ``None`` when what it was built from and its outputs are unchanged."""
+        entry = self.read(name)
+        if entry is None:
+            return "no record of a successful run here"
+        changed = [
+            COMPONENTS.get(key, key)
+            for key in sorted(set(inputs) | set(entry["inputs"]))
+            if inputs.get(key) != entry["inputs"].get(key)
+        ]
+        if changed:
+            return "; ".join(changed)
+        recorded, current = entry["outputs"], outputs_digests(files)
+        for name_ in sorted(set(recorded) | set(current)):
+            if name_ not in current:
+                return f"output {name_} was deleted"
+            if recorded.get(name_) != current[name_]:
+                return f"output {name_} was changed by hand" if name_ in recorded else f"output {name_} is unexpected"
+        return None
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a report invocation has to do."""
+
+    runs: list[Run]
+    selected: list[Run]
+    reasons: dict[str, str]
+    inputs: dict[str, dict[str, str]]
+    aggregate_reason: str | None
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.reasons and self.aggregate_reason is None
+
+
+def aggregate_inputs(paths: ReportPaths, runs: Sequence[Run], shared: Mapping[str, str]) -> dict[str, str]:
+    """Everything the merged metrics, the processed table and the index page are built from."""
+    outputs = [p for run in runs for p in paths.run_outputs(run.name)]
+    return {
+        **shared,
+        "plan": digest(paths.plan.read_bytes()),
+        "runs": files_digest(outputs, paths.reports_dir),
+    }
+
+
+def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: bool) -> Work:
+    """Decide which of ``runs`` must execute (all of them when ``force``) and why."""
+    record = BuildRecord(paths.reports_dir)
+    shared = shared_inputs(paths)
+    selected = [run for run in runs if only is None or run.name == only]
+    inputs, reasons = {}, {}
+    for run in selected:
+        inputs[run.name] = run_inputs(run, paths, shared)
+        why = "forced" if force else record.stale(run.name, inputs[run.name], paths.run_outputs(run.name))
+        if why is not None:
+            reasons[run.name] = why
+    if force or reasons:
+        aggregate: str | None = "forced" if force else "a run is re-executed"
+    else:
+        aggregate = record.stale(AGGREGATE, aggregate_inputs(paths, runs, shared), paths.aggregate_outputs())
+    return Work(list(runs), selected, reasons, inputs, aggregate)
+
+
+def plan_report(paths: ReportPaths, only: str | None = None, force: bool = False) -> Work:
+    """Read the run plan and decide which runs must execute (see :mod:`analysis.incremental`).
+
+    Raises
+    ------
+    RunPlanError
+        When the plan is malformed.
+    ParameterError
+        When ``only`` names no run of the plan (the message lists them).
+    """
+    runs = read_plan(paths.plan)
+    if only is not None:
+        choose("--only", only, [run.name for run in runs], "runs in the plan")
+    return plan_work(paths, runs, only, force)
