@@ -42,7 +42,7 @@ validate: $(STAMP) ## Check data/raw against every rule
 	$(BIN)/detainers validate
 
 test: $(STAMP) ## Run the whole test suite, the linter, and nbval over the committed reports
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 	@# Re-execute the committed reports and compare every output; figures go to a scratch folder.
 	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch $(BIN)/python -m pytest -p no:cacheprovider \
@@ -53,12 +53,12 @@ lab: $(STAMP) ## Start JupyterLab on the project's kernel (loopback only)
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS)
 
 lint: $(STAMP) ## Check style with ruff
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 format: $(STAMP) ## Reformat the code with ruff
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
 
 lock: ## Re-resolve every dependency (transitive too) into requirements.lock
 	rm -rf .lock-venv
