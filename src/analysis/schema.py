@@ -82,6 +82,12 @@ def _unique(rule: str) -> pa.Check:
     return _cell(rule, lambda c: ~c.duplicated(keep=False) | c.eq(""))
 
 
+def _id_column(unique_rule: str) -> pa.Column:
+    """A column of short ids: present, lower-case words joined by hyphens, each used once."""
+    slug = _cell("must be lower-case words joined by hyphens", lambda c: c.str.fullmatch(_SLUG.pattern))
+    return pa.Column(None, [_not_blank(), slug, _unique(unique_rule)])
+
+
 def _count_checks(*, blank_ok: bool) -> list[pa.Check]:
     def numeric(c: Cells) -> Cells:
         return c.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)")
@@ -201,14 +207,7 @@ def sources_schema() -> pa.DataFrameSchema:
     kinds = ", ".join(SOURCE_KINDS)
     return pa.DataFrameSchema(
         {
-            "source_id": pa.Column(
-                None,
-                [
-                    _not_blank(),
-                    _cell("must be lower-case words joined by hyphens", lambda c: c.str.fullmatch(_SLUG.pattern)),
-                    _unique("source ids must be unique"),
-                ],
-            ),
+            "source_id": _id_column("source ids must be unique"),
             "publisher": pa.Column(None, _not_blank()),
             "title": pa.Column(None, _not_blank()),
             "author": pa.Column(None),
@@ -260,14 +259,7 @@ def claims_schema(
     metrics = ", ".join(CLAIM_METRICS)
     return pa.DataFrameSchema(
         {
-            "claim_id": pa.Column(
-                None,
-                [
-                    _not_blank(),
-                    _cell("must be lower-case words joined by hyphens", lambda c: c.str.fullmatch(_SLUG.pattern)),
-                    _unique("claim ids must be unique"),
-                ],
-            ),
+            "claim_id": _id_column("claim ids must be unique"),
             "claim": pa.Column(None, _not_blank()),
             "metric": pa.Column(None, _cell(f"must be one of {metrics}", lambda c: c.isin(CLAIM_METRICS))),
             "agency": pa.Column(None, _not_blank()),
