@@ -64,6 +64,34 @@ def _claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest_ice(args: argparse.Namespace) -> int:
+    from analysis.ice import read_export
+    from analysis.ice_aggregate import aggregate, read_mapping, write_observations
+
+    mapping = read_mapping(config.resolve(args.agencies))
+    export = config.resolve(args.file)
+    result = aggregate(read_export(export), mapping, export, args.year_basis)
+    out_dir = config.resolve(args.out)
+    write_observations(result, out_dir)
+    kept = int(result.observations["requests"].sum())
+    print(
+        f"{export.name}: {len(result.observations)} observations for "
+        f"{result.observations['agency'].nunique()} agencies written to {out_dir}"
+    )
+    print(
+        f"  detainers counted: {kept:,}; likely duplicates left out "
+        f"(same person again within 24 hours): {result.duplicates:,}"
+    )
+    if not result.unmapped.empty:
+        print(
+            f"  unmapped facilities ({int(result.unmapped['records'].sum()):,} records, not counted; "
+            f"all listed in {out_dir / 'unmapped_facilities.csv'}):"
+        )
+        for row in result.unmapped.head(10).itertuples(index=False):
+            print(f"    {row.facility_code or '(no code)'} {row.facility}: {row.records:,}")
+    return 0
+
+
 def _positive(text: str) -> int:
     """An argparse type: a whole number of 1 or more."""
     if not text.isdigit() or int(text) < 1:
@@ -121,6 +149,32 @@ def _parser() -> argparse.ArgumentParser:
         "claims", parents=[data_dir], help="check the published claims; exit 1 if one expected to hold is contradicted"
     )
     claims.set_defaults(run=_claims)
+
+    ingest = commands.add_parser(
+        "ingest-ice", help="count an ICE detainer-records export per agency and period, in the dataset's shape"
+    )
+    ingest.add_argument("file", type=Path, help="the export: .csv, .parquet or .xlsx in the layout of ICE's releases")
+    ingest.add_argument(
+        "--agencies",
+        type=Path,
+        required=True,
+        metavar="MAPFILE",
+        help="CSV mapping facility_code or facility_pattern to agency and jurisdiction",
+    )
+    ingest.add_argument(
+        "--year-basis",
+        choices=("calendar", "fiscal"),
+        default="calendar",
+        help="calendar years (default) or federal fiscal years, October to September (FY2025)",
+    )
+    ingest.add_argument(
+        "--out",
+        type=Path,
+        default=config.PROCESSED_DIR / "ice",
+        metavar="PATH",
+        help="folder for the observations (default: data/processed/ice)",
+    )
+    ingest.set_defaults(run=_ingest_ice)
 
     report = commands.add_parser(
         "report", parents=[data_dir], help="run the notebooks of the run plan and write the report (make report)"

@@ -54,7 +54,7 @@ def _has_bad_bytes(value: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in value)
 
 
-def read_text_table(path: Path, columns: Sequence[str]) -> TextTable:
+def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool = False) -> TextTable:
     """Read ``path`` as a CSV table that must have exactly ``columns``.
 
     Accepts a UTF-8 byte-order mark, CRLF or LF line endings, whitespace
@@ -66,6 +66,8 @@ def read_text_table(path: Path, columns: Sequence[str]) -> TextTable:
         The CSV file.
     columns
         The column names the table must have (in any order).
+    allow_no_rows
+        Accept a header with no data rows (a table that may list nothing).
 
     Returns
     -------
@@ -119,7 +121,7 @@ def read_text_table(path: Path, columns: Sequence[str]) -> TextTable:
             )
         elif header.index(column) != position:
             problems.append(Problem(name, 1, column, column, "a column may appear only once"))
-    if not records and not problems:
+    if not records and not problems and not allow_no_rows:
         problems.append(Problem(name, 1, "-", "a header only", "the file needs at least one data row"))
     if problems:
         return TextTable(path, empty, problems)

@@ -8,6 +8,9 @@ import pandas as pd
 
 from analysis.selection import denial_rates, series
 
+#: The reporter of observations aggregated from ICE's record-level exports.
+ICE_RECORDS = "ICE detainer records"
+
 #: Keys of each record in the denial notebook's JSON output.
 DENIAL_KEYS = ("period", "requests", "honored", "declined", "denial_rate", "ci_low", "ci_high")
 
@@ -54,6 +57,11 @@ class DenialStudy:
             )
         if missing:
             text += f" The sources give no outcome for {', '.join(missing)}, so those periods have no rate."
+        if self.reported_by == ICE_RECORDS:
+            text += (
+                " These counts come from ICE's own records, which miss many declines (agencies seldom tell "
+                "ICE when they decline), so each rate is a lower bound."
+            )
         return text
 
     def context(self) -> str:

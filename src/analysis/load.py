@@ -122,7 +122,7 @@ def load_dataset(data_dir: str | Path = config.RAW_DIR) -> Dataset:
     folder = config.resolve(data_dir)
     sources = read_text_table(folder / config.SOURCES_FILE, SOURCES_COLUMNS)
     requests = read_text_table(folder / config.REQUESTS_FILE, REQUESTS_COLUMNS)
-    claims = read_text_table(folder / config.CLAIMS_FILE, CLAIMS_COLUMNS)
+    claims = read_text_table(folder / config.CLAIMS_FILE, CLAIMS_COLUMNS, allow_no_rows=True)
 
     # What: cross-references are checked only against a table that could be read.
     source_ids = None if sources.frame.empty else set(sources.frame["source_id"])
