@@ -37,6 +37,7 @@ reproduce: $(STAMP) ## Re-execute everything from scratch; fail, naming the file
 
 bench: $(STAMP) ## Measure report speed and memory (not part of make test)
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_ingest.py
 
 validate: $(STAMP) ## Check data/raw against every rule
 	$(BIN)/detainers validate

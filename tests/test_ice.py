@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import papermill as pm
 import pytest
@@ -27,7 +28,7 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def ingest(path: Path, year_basis: str = "calendar"):
-    return aggregate(read_export(path), read_mapping(AGENCIES), path, year_basis)
+    return aggregate(read_export(path), read_mapping(AGENCIES), year_basis)
 
 
 def problems(path: Path) -> list[str]:
@@ -65,28 +66,25 @@ def test_unmapped_facilities_are_listed_with_their_counts(export: Path) -> None:
     unmapped = result.unmapped.set_index("facility_code")["records"]
     assert set(unmapped.index) == {"SAMPLEPD", "MADEUPHC"}
     records = read_export(export)
-    kept = records[~flag_duplicates(records).to_numpy()]
-    assert unmapped.sum() + result.observations["requests"].sum() == len(kept), "every record is counted or listed"
+    kept = len(records) - flag_duplicates(records.text["person_id"].codes, records.dates).sum()
+    assert unmapped.sum() + result.observations["requests"].sum() == kept, "every record is counted or listed"
 
 
 def test_duplicates_are_the_same_person_within_24_hours() -> None:
-    records = pd.DataFrame(
-        {
-            "person_id": ["A", "A", "A", "B", "B", ""],
-            "prepare_date": pd.to_datetime(
-                [
-                    "2024-01-01 08:00",
-                    "2024-01-01 20:00",
-                    "2024-01-03 09:00",
-                    "2024-01-01 08:00",
-                    "2024-01-02 08:00",
-                    "2024-01-01 08:00",
-                ]
-            ),
-        },
-        index=[10, 11, 12, 13, 14, 15],
-    )
-    assert list(flag_duplicates(records)) == [False, True, False, False, False, False]
+    # A, A 12 h later, A 37 h later, B, B exactly 24 h later, a blank id twice within an hour, A 1 h after its last.
+    person = np.array([0, 0, 0, 1, 1, -1, -1, 0])
+    times = [
+        "2024-01-01 08:00",
+        "2024-01-01 20:00",
+        "2024-01-03 09:00",
+        "2024-01-01 08:00",
+        "2024-01-02 08:00",
+        "2024-01-01 08:00",
+        "2024-01-01 09:00",
+        "2024-01-03 10:00",
+    ]
+    dates = pd.to_datetime(times).to_numpy()
+    assert list(flag_duplicates(person, dates)) == [False, True, False, False, False, False, False, True]
 
 
 def write_rows(path: Path, dates: list[str], states: list[str] | None = None) -> Path:
@@ -179,3 +177,28 @@ def test_growth_and_denial_notebooks_run_on_ingested_data(export: Path, tmp_path
     assert growth["compare_requests"] == observations.loc[(FICTIONAL, "FY2025"), "requests"]
     rates = json.loads((tmp_path / "03-denial-rates.ipynb" / "03-denial-rates.json").read_text())
     assert [r["period"] for r in rates] == ["FY2024", "FY2025"] and all(0 < r["denial_rate"] < 1 for r in rates)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [["AB12", "CD34", "AB12", "", None, "CD34"], ["a", "bbb", "a", "", None, "bbb"]],
+    ids=["one length", "several lengths"],
+)
+def test_person_codes_match_equal_identifiers_and_leave_blanks_out(ids: list[str | None]) -> None:
+    import pyarrow as pa
+
+    from analysis.ice import _person_codes
+
+    codes = _person_codes(pa.array(ids, type=pa.string()))
+    assert codes[0] == codes[2] != codes[1] == codes[5]
+    assert codes[0] >= 0 and codes[1] >= 0
+    assert list(codes[3:5]) == [-1, -1]
+
+
+def test_person_codes_of_identifiers_of_one_length() -> None:
+    import pyarrow as pa
+
+    from analysis.ice import _person_codes
+
+    codes = _person_codes(pa.array(["AB12", "CD34", "AB12", "EF56", "CD34"], type=pa.string()))
+    assert codes[0] == codes[2] and codes[1] == codes[4] and len(set(codes)) == 3 and min(codes) >= 0

@@ -70,7 +70,7 @@ def _ingest_ice(args: argparse.Namespace) -> int:
 
     mapping = read_mapping(config.resolve(args.agencies))
     export = config.resolve(args.file)
-    result = aggregate(read_export(export), mapping, export, args.year_basis)
+    result = aggregate(read_export(export), mapping, args.year_basis)
     out_dir = config.resolve(args.out)
     write_observations(result, out_dir)
     kept = int(result.observations["requests"].sum())

@@ -14,13 +14,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis import config
 from analysis.csvfile import read_text_table
 from analysis.denial_report import ICE_RECORDS
 from analysis.exceptions import DataValidationError, Problem
-from analysis.ice import DECLINED
+from analysis.ice import DECLINED, Export
+from analysis.schema import CLAIMS_COLUMNS, REQUESTS_COLUMNS
 
 REPORTED_BY = ICE_RECORDS
 MAPPING_COLUMNS = ("facility_code", "facility_pattern", "agency", "jurisdiction")
@@ -90,41 +92,50 @@ def read_mapping(path: str | Path) -> Mapping:
     return Mapping(codes, patterns)
 
 
-def flag_duplicates(records: pd.DataFrame) -> pd.Series:
-    """True for a record whose person had another detainer less than 24 hours before it."""
-    order = records.sort_values(["person_id", "prepare_date"], kind="stable")
-    same_person = order["person_id"].eq(order["person_id"].shift()) & order["person_id"].ne("")
-    close = order["prepare_date"].diff() < DUPLICATE_WINDOW
-    return (same_person & close).reindex(records.index)
+def flag_duplicates(person: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """True for a record whose person (a code; ``-1`` is blank) had another detainer less than 24 hours before."""
+    seconds = dates.astype("datetime64[s]").astype(np.int64)
+    offset = seconds - seconds.min() if len(seconds) else seconds
+    # What: one sort on a single integer key (person, then time) is much faster than sorting by two keys.
+    order = np.argsort((person.astype(np.int64) << 33) | offset)
+    same, times = person[order], offset[order]
+    repeated = np.zeros(len(order), dtype=bool)
+    repeated[1:] = (same[1:] == same[:-1]) & (same[1:] >= 0) & (np.diff(times) < DUPLICATE_WINDOW.total_seconds())
+    flags = np.empty(len(order), dtype=bool)
+    flags[order] = repeated
+    return flags
 
 
-def map_facilities(records: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
-    """Agency and jurisdiction of each record ("" where unmapped), decided once per distinct facility."""
-    facilities = records[["facility_code", "facility"]].drop_duplicates()
-    agencies, jurisdictions = [], []
-    for code, facility in facilities.itertuples(index=False):
-        found = mapping.codes.get(code)
-        if found is None:
-            found = next(((a, j) for p, a, j in mapping.patterns if p.search(facility)), ("", ""))
-        agencies.append(found[0])
-        jurisdictions.append(found[1])
-    decided = facilities.assign(agency=agencies, jurisdiction=jurisdictions)
-    return records[["facility_code", "facility"]].merge(decided, how="left", on=["facility_code", "facility"])
+def facility_agencies(export: Export, mapping: Mapping) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Each record's agency as an index into the returned (agency, jurisdiction) list; -1 where unmapped.
+
+    Decided once per distinct facility code and name, then looked up per record.
+    """
+    places = sorted(set(mapping.codes.values()) | {(a, j) for _, a, j in mapping.patterns})
+    index = {place: number for number, place in enumerate(places)}
+    codes, names = export.text["facility_code"], export.text["facility"]
+    by_code = np.array([index[mapping.codes[c]] if c in mapping.codes else -1 for c in codes.values] + [-1])
+    by_name = np.array(
+        [next((index[(a, j)] for p, a, j in mapping.patterns if p.search(n)), -1) for n in names.values] + [-1]
+    )
+    agency = by_code[codes.codes]  # what: a code of -1 picks the trailing -1
+    return np.where(agency >= 0, agency, by_name[names.codes]), places
 
 
-def period_bounds(dates: pd.Series, year_basis: str) -> pd.DataFrame:
-    """Label, first day and last day of the (calendar or fiscal) year each date falls in."""
+def period_years(dates: np.ndarray, year_basis: str) -> np.ndarray:
+    """The calendar year, or the federal fiscal year (October to September), of each date."""
+    index = pd.DatetimeIndex(dates)
+    years = index.year.to_numpy().astype(np.int64)
     if year_basis == "fiscal":
-        year = dates.dt.year + (dates.dt.month >= 10).astype("int64")
-        label = "FY" + year.astype("str")
-        start = pd.to_datetime((year - 1).astype("str") + "-10-01")
-        end = pd.to_datetime(year.astype("str") + "-09-30")
-    else:
-        year = dates.dt.year
-        label = year.astype("str")
-        start = pd.to_datetime(year.astype("str") + "-01-01")
-        end = pd.to_datetime(year.astype("str") + "-12-31")
-    return pd.DataFrame({"period": label, "period_start": start, "period_end": end})
+        years = years + (index.month.to_numpy() >= 10)
+    return years
+
+
+def period_bounds(year: int, year_basis: str) -> tuple[str, pd.Timestamp, pd.Timestamp]:
+    """Label, first day and last day of a calendar or fiscal year."""
+    if year_basis == "fiscal":
+        return f"FY{year}", pd.Timestamp(year - 1, 10, 1), pd.Timestamp(year, 9, 30)
+    return str(year), pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -145,78 +156,86 @@ def file_digest(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def aggregate(records: pd.DataFrame, mapping: Mapping, export: Path, year_basis: str = "calendar") -> Aggregation:
+def _unmapped(export: Export, rows: np.ndarray) -> pd.DataFrame:
+    """Distinct facilities of ``rows`` with their record counts, most records first."""
+    codes, names = export.text["facility_code"], export.text["facility"]
+    pair = (codes.codes[rows] + 1) * (len(names.values) + 1) + (names.codes[rows] + 1)
+    unique, counts = np.unique(pair, return_counts=True)
+    code_part, name_part = unique // (len(names.values) + 1) - 1, unique % (len(names.values) + 1) - 1
+    table = pd.DataFrame(
+        {
+            "facility_code": codes.decode(code_part),
+            "facility": names.decode(name_part),
+            "records": counts.astype(np.int64),
+        }
+    )
+    return table.sort_values(["records", "facility_code"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def aggregate(export: Export, mapping: Mapping, year_basis: str = "calendar") -> Aggregation:
     """Count detainers prepared and declines recorded per agency and period.
 
     Parameters
     ----------
-    records
+    export
         From :func:`analysis.ice.read_export`.
     mapping
         From :func:`read_mapping`.
-    export
-        The export file (named, with its checksum, as the observations' source).
     year_basis
         ``calendar`` (default) or ``fiscal`` (October to September, labelled FY2025).
     """
-    digest = file_digest(export)
+    digest = file_digest(export.path)
     source_id = f"ice-export-{digest[:12]}"
-    duplicate = flag_duplicates(records)
-    kept = records[~duplicate.to_numpy()]
-    places = map_facilities(kept, mapping)
-    counted = pd.DataFrame(
-        {
-            "agency": places["agency"].to_numpy(),
-            "jurisdiction": places["jurisdiction"].to_numpy(),
-            "declined": kept["lift_reason"].eq(DECLINED).to_numpy(),
-        }
-    ).join(period_bounds(kept["prepare_date"].reset_index(drop=True), year_basis))
+    duplicate = flag_duplicates(export.text["person_id"].codes, export.dates)
+    agency, places = facility_agencies(export, mapping)
+    lift = export.text["lift_reason"]
+    declined_code = np.flatnonzero(lift.values == DECLINED)
+    declined = np.isin(lift.codes, declined_code)
+    years = period_years(export.dates, year_basis)
 
-    unmapped = (
-        kept.loc[places["agency"].eq("").to_numpy()]
-        .groupby(["facility_code", "facility"], as_index=False)
-        .size()
-        .rename(columns={"size": "records"})
-        .sort_values(["records", "facility_code"], ascending=[False, True])
-    )
-    mapped = counted[counted["agency"].ne("")]
-    table = mapped.groupby(["agency", "jurisdiction", "period", "period_start", "period_end"], as_index=False).agg(
-        requests=("declined", "size"), declined=("declined", "sum")
-    )
-    # What: a period the export covers only in part gets its covered dates and a "partial" label.
-    first, last = records["prepare_date"].min().normalize(), records["prepare_date"].max().normalize()
-    partial = (table["period_start"] < first) | (table["period_end"] > last)
-    table["period_start"] = table["period_start"].clip(lower=first)
-    table["period_end"] = table["period_end"].clip(upper=last)
-    table.loc[partial, "period"] = table.loc[partial, "period"] + " (partial)"
+    # What: count per (agency, year) with integer keys; only kept, mapped records.
+    counted = ~duplicate & (agency >= 0)
+    first_year, span = int(years.min()), int(years.max() - years.min()) + 1
+    key = agency[counted] * span + (years[counted] - first_year)
+    requests = np.bincount(key, minlength=len(places) * span)
+    declines = np.bincount(key, weights=declined[counted], minlength=len(places) * span).astype(np.int64)
 
-    observations = (
-        pd.DataFrame(
+    first = pd.Timestamp(export.dates.min()).normalize()
+    last = pd.Timestamp(export.dates.max()).normalize()
+    records = []
+    for group in np.flatnonzero(requests):
+        place, year = places[group // span], first_year + group % span
+        label, start, end = period_bounds(year, year_basis)
+        # What: a period the export covers only in part gets its covered dates and a "partial" label.
+        if start < first or end > last:
+            label, start, end = f"{label} (partial)", max(start, first), min(end, last)
+        records.append(
             {
-                "agency": table["agency"],
-                "jurisdiction": table["jurisdiction"],
+                "agency": place[0],
+                "jurisdiction": place[1],
                 "reported_by": REPORTED_BY,
-                "period": table["period"],
-                "period_start": table["period_start"].dt.strftime("%Y-%m-%d"),
-                "period_end": table["period_end"].dt.strftime("%Y-%m-%d"),
-                "requests": table["requests"].astype("int64"),
-                "honored": pd.array([pd.NA] * len(table), dtype="Int64"),
-                "declined": table["declined"].astype("int64"),
+                "period": label,
+                "period_start": start.strftime("%Y-%m-%d"),
+                "period_end": end.strftime("%Y-%m-%d"),
+                "requests": int(requests[group]),
+                "honored": pd.NA,
+                "declined": int(declines[group]),
                 "source_ids": source_id,
             }
         )
-        .sort_values(["agency", "period_start"], kind="stable")
-        .reset_index(drop=True)
-    )
+    observations = pd.DataFrame.from_records(records, columns=list(REQUESTS_COLUMNS)).astype({"honored": "Int64"})
     source = {
         "source_id": source_id,
         "publisher": "U.S. Immigration and Customs Enforcement (record-level FOIA release)",
-        "title": f"[detainer records file {export.name}, sha256 {digest}, records through {last.date()}]",
+        "title": f"[detainer records file {export.path.name}, sha256 {digest}, records through {last.date()}]",
         "author": "",
         "published": last.strftime("%Y-%m-%d"),
         "url": "",
         "kind": "primary document",
     }
+    unmapped = _unmapped(export, np.flatnonzero(~duplicate & (agency < 0)))
     return Aggregation(observations, int(duplicate.sum()), unmapped, source)
 
 
@@ -229,7 +248,7 @@ def write_observations(result: Aggregation, out_dir: Path) -> list[Path]:
     from analysis.outputs import write_text_atomic
 
     sources = pd.DataFrame([result.source])
-    claims = pd.DataFrame(columns=list(_claims_columns()))
+    claims = pd.DataFrame(columns=list(CLAIMS_COLUMNS))
     files = {
         config.REQUESTS_FILE: result.observations,
         config.SOURCES_FILE: sources,
@@ -241,9 +260,3 @@ def write_observations(result: Aggregation, out_dir: Path) -> list[Path]:
         write_text_atomic(out_dir / name, frame.to_csv(index=False, lineterminator="\n"))
         written.append(out_dir / name)
     return written
-
-
-def _claims_columns() -> tuple[str, ...]:
-    from analysis.schema import CLAIMS_COLUMNS
-
-    return CLAIMS_COLUMNS
