@@ -187,9 +187,9 @@ def test_growth_and_denial_notebooks_run_on_ingested_data(export: Path, tmp_path
 def test_person_codes_match_equal_identifiers_and_leave_blanks_out(ids: list[str | None]) -> None:
     import pyarrow as pa
 
-    from analysis.ice import _person_codes
+    from analysis.ice_codes import person_codes
 
-    codes = _person_codes(pa.array(ids, type=pa.string()))
+    codes = person_codes(pa.array(ids, type=pa.string()))
     assert codes[0] == codes[2] != codes[1] == codes[5]
     assert codes[0] >= 0 and codes[1] >= 0
     assert list(codes[3:5]) == [-1, -1]
@@ -198,7 +198,7 @@ def test_person_codes_match_equal_identifiers_and_leave_blanks_out(ids: list[str
 def test_person_codes_of_identifiers_of_one_length() -> None:
     import pyarrow as pa
 
-    from analysis.ice import _person_codes
+    from analysis.ice_codes import person_codes
 
-    codes = _person_codes(pa.array(["AB12", "CD34", "AB12", "EF56", "CD34"], type=pa.string()))
+    codes = person_codes(pa.array(["AB12", "CD34", "AB12", "EF56", "CD34"], type=pa.string()))
     assert codes[0] == codes[2] and codes[1] == codes[4] and len(set(codes)) == 3 and min(codes) >= 0

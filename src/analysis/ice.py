@@ -5,21 +5,20 @@ them) or xlsx, with columns named in one of two generations. They are read
 into canonical column names and checked in one pass; each problem names the
 file, the row (the header being row 1), the column, the value and the rule.
 
-A million records must be ingested in about the time pandas takes to read
-them, so text columns are kept dictionary-encoded: an integer code per record
-and each distinct value once. Checks and counts work on the codes.
+Text columns are kept as integer codes (see :mod:`analysis.ice_codes`), so a
+million records are checked and counted in about the time of a bare read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.exceptions import DataValidationError, Problem
+from analysis.ice_codes import Coded, person_codes
 
 #: Canonical name -> the names it has in the releases (either generation).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -106,30 +105,6 @@ LISTED = 20
 
 
 @dataclass(frozen=True)
-class Coded:
-    """A text column as codes into its distinct values (``-1`` where blank)."""
-
-    codes: np.ndarray
-    values: np.ndarray
-
-    @classmethod
-    def from_parts(cls, codes: np.ndarray, values: list[str] | np.ndarray) -> Coded:
-        """Strip the values, merge the ones that become equal, and code blanks as ``-1``."""
-        stripped = np.array([str(v).strip() for v in values], dtype=object)
-        unique, inverse = np.unique(stripped, return_inverse=True) if len(stripped) else (stripped, stripped)
-        remap = np.append(np.asarray(inverse, dtype=np.int64), -1)  # a code of -1 stays -1
-        codes = remap[codes]
-        if len(unique) and unique[0] == "":
-            codes = np.where(codes == 0, -1, codes - 1)
-            unique = unique[1:]
-        return cls(codes, unique)
-
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """The values of ``codes`` ("" for -1)."""
-        return np.append(self.values, "")[codes]
-
-
-@dataclass(frozen=True)
 class Export:
     """An export's records: prepare dates and the used text columns, coded."""
 
@@ -155,50 +130,6 @@ def _columns(name: str, available: list[str]) -> dict[str, str]:
     return found
 
 
-#: FNV-1a, 64-bit: offset basis and prime.
-_FNV_BASIS, _FNV_PRIME = np.uint64(14695981039346656037), np.uint64(1099511628211)
-
-
-def _person_codes(column: Any) -> np.ndarray:
-    """A code per record's person identifier (``-1`` where blank), equal codes for equal identifiers.
-
-    A million identifiers are nearly all distinct, and hashing them as Python
-    or Arrow dictionary strings costs more than reading the whole file. Here
-    each identifier's bytes are hashed (FNV-1a, 64-bit) column by column in
-    numpy, and the hashes numbered; two different identifiers share a code
-    only if their 64-bit hashes collide (about one chance in 10^7 for a
-    million identifiers), which would at worst flag one extra duplicate.
-    """
-    import pyarrow as pa
-
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        codes, _ = pd.factorize(column.to_pandas().astype("str").str.strip().replace("", None))
-        return codes.astype(np.int64)
-    count = len(column)
-    wide = np.int64 if pa.types.is_large_string(column.type) else np.int32
-    offsets = np.frombuffer(column.buffers()[1], dtype=wide, count=count + 1, offset=column.offset * wide().itemsize)
-    data = (
-        np.frombuffer(column.buffers()[2], dtype=np.uint8) if column.buffers()[2] is not None else np.zeros(1, np.uint8)
-    )
-    starts, lengths = offsets[:-1].astype(np.int64), np.diff(offsets).astype(np.int64)
-    hashes = np.full(count, _FNV_BASIS, dtype=np.uint64)
-    longest = int(lengths.max(initial=0))
-    with np.errstate(over="ignore"):
-        if count and (lengths == longest).all():
-            # What: identifiers of one length (the usual case) are the rows of a byte matrix.
-            matrix = data[starts[0] : starts[0] + count * longest].reshape(count, longest)
-            for position in range(longest):
-                hashes = (hashes ^ matrix[:, position]) * _FNV_PRIME
-        else:
-            for position in range(longest):
-                byte = data[np.minimum(starts + position, len(data) - 1)]
-                hashes = np.where(position < lengths, (hashes ^ byte) * _FNV_PRIME, hashes)
-        hashes = (hashes ^ lengths.astype(np.uint64)) * _FNV_PRIME
-    codes, _ = pd.factorize(hashes)
-    blank = (lengths == 0) | (column.is_null().to_numpy(zero_copy_only=False) if column.null_count else False)
-    return np.where(blank, -1, codes).astype(np.int64)
-
-
 def _read_parquet(path: Path) -> tuple[np.ndarray | pd.Series, dict[str, Coded]]:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -210,7 +141,7 @@ def _read_parquet(path: Path) -> tuple[np.ndarray | pd.Series, dict[str, Coded]]
     if any(table.column(column).num_chunks > 1 for column in text):
         table = table.unify_dictionaries()  # what: one code per value across row groups
     coded = {
-        "person_id": Coded(_person_codes(table.column(names["person_id"]).combine_chunks()), np.empty(0, dtype=object))
+        "person_id": Coded(person_codes(table.column(names["person_id"]).combine_chunks()), np.empty(0, dtype=object))
     }
     for canonical in USED[:-1]:
         column = table.column(names[canonical]).combine_chunks()
