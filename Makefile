@@ -35,7 +35,7 @@ reproduce: $(STAMP) ## Re-execute everything from scratch; fail, naming the file
 	fi; \
 	echo "every committed output in reports/ and data/processed/ reproduces"
 
-bench: $(STAMP) ## Measure report speed and memory (not part of make test)
+bench: $(STAMP) ## Measure the report runner and the ICE ingest: speed and memory (not part of make test)
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_ingest.py
 
