@@ -16,9 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from analysis.exceptions import MetricError
-from analysis.metrics import growth
-from analysis.periods import comparable
-from analysis.selection import figure, kind_of, outcome, series
+from analysis.selection import figure, growth_of, other_reporters, outcome, series
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
@@ -67,9 +65,10 @@ def _value(metric: str, base: pd.Series | None, row: pd.Series) -> tuple[float |
     if metric == "denial_pct":
         rate = outcome(row)
         return (None, rate.note or "") if rate.denial_rate is None else (100 * rate.denial_rate, "")
-    if not comparable(kind_of(base), kind_of(row)):
-        return None, f"{base['period']} and {row['period']} are not periods of the same kind"
-    result = growth(int(base["requests"]), int(row["requests"]))
+    try:
+        result = growth_of(base, row)
+    except MetricError as error:
+        return None, str(error)
     value = result.pct_change if metric == "pct_change" else result.fold
     return (None, "the base period has zero requests") if value is None else (value, "")
 
@@ -95,15 +94,11 @@ def check_claim(requests: pd.DataFrame, claim: pd.Series) -> ClaimResult:
     growth_metric = claim["metric"] != "denial_pct"
     base = figure(rows, claim["base_period"], "base_period") if growth_metric else None
     row = figure(rows, claim["period"])
-    try:
-        check = _judge(claim, base, row)
-    except MetricError as error:
-        check = Check(None, NOT_CHECKABLE, str(error))
+    check = _judge(claim, base, row)
 
     alternatives = []
-    others = requests[(requests["agency"] == claim["agency"]) & (requests["reported_by"] != claim["reported_by"])]
     periods = [claim["base_period"], claim["period"]] if growth_metric else [claim["period"]]
-    for other in others[others["period"].isin(periods)].itertuples(index=False):
+    for other in other_reporters(requests, claim["agency"], claim["reported_by"], periods).itertuples(index=False):
         swapped = pd.Series(other._asdict())
         swapped_base = swapped if growth_metric and other.period == claim["base_period"] else base
         swapped_row = swapped if other.period == claim["period"] else row

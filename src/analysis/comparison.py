@@ -12,7 +12,7 @@ from analysis.growth_report import GROWTH_KEYS, change_text
 from analysis.metrics import Growth
 from analysis.periods import comparable
 from analysis.processed import metrics_table
-from analysis.selection import growth_between, kind_of, series
+from analysis.selection import growth_in, kind_of, series
 
 COMPARISON_KEYS = ("agency", "reported_by", "base_period", "compare_period")
 
@@ -128,10 +128,10 @@ def comparison_study(requests: pd.DataFrame, comparisons: Sequence[Mapping[str, 
                 f"parameter {name}: {entry!r} is not valid; it needs exactly the keys {', '.join(COMPARISON_KEYS)}"
             )
         try:
-            result = growth_between(requests, *(entry[key] for key in COMPARISON_KEYS))
+            rows = series(requests, entry["agency"], entry["reported_by"])
+            result = growth_in(rows, entry["base_period"], entry["compare_period"])
         except ParameterError as error:
             raise ParameterError(str(error).replace("parameter ", f"parameter {name}.", 1)) from None
-        rows = series(requests, entry["agency"], entry["reported_by"])
         kinds.append(kind_of(rows[rows["period"] == entry["base_period"]].iloc[0]))
         done.append(Comparison(*(str(entry[key]) for key in COMPARISON_KEYS), result))
     if any(not comparable(kinds[0], kind) for kind in kinds):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.selection import denial_rates, series
+from analysis.selection import denial_rates
 
 #: The reporter of observations aggregated from ICE's record-level exports.
 ICE_RECORDS = "ICE detainer records"
@@ -91,5 +91,4 @@ def denial_study(requests: pd.DataFrame, agency: str, reported_by: str) -> Denia
     ParameterError
         When the agency or reporter is not in the data (listing the choices).
     """
-    series(requests, agency, reported_by)
     return DenialStudy(agency, reported_by, denial_rates(requests, agency, reported_by))

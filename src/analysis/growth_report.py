@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.metrics import Growth, growth
-from analysis.selection import growth_between, series
+from analysis.metrics import Growth
+from analysis.selection import growth_in, growth_of, other_reporters, series
 
 #: Keys of the growth notebook's JSON output, in the order they are documented.
 GROWTH_KEYS = (
@@ -126,12 +126,11 @@ def _others(
 ) -> pd.DataFrame:
     """Other reporters' figures for the compared periods, with the growth each would give."""
     records = []
-    ours = study_rows.set_index("period")["requests"]
-    candidates = requests[(requests["agency"] == agency) & (requests["reported_by"] != reported_by)]
-    for row in candidates[candidates["period"].isin([base_period, compare_period])].itertuples(index=False):
-        base = int(row.requests) if row.period == base_period else int(ours[base_period])
-        compare = int(row.requests) if row.period == compare_period else int(ours[compare_period])
-        alternative = growth(base, compare)
+    ours = study_rows.set_index("period", drop=False)
+    for _, row in other_reporters(requests, agency, reported_by, [base_period, compare_period]).iterrows():
+        base = row if row["period"] == base_period else ours.loc[base_period]
+        compare = row if row["period"] == compare_period else ours.loc[compare_period]
+        alternative = growth_of(base, compare)
         if alternative.pct_change is None:
             change = "an undefined percent change"
         elif alternative.pct_change >= 0:
@@ -140,10 +139,10 @@ def _others(
             change = f"a fall of {-alternative.pct_change:.0f}%"
         records.append(
             {
-                "period": row.period,
-                "reported_by": row.reported_by,
-                "requests": int(row.requests),
-                "replaces": int(ours[row.period]),
+                "period": row["period"],
+                "reported_by": row["reported_by"],
+                "requests": int(row["requests"]),
+                "replaces": int(ours.loc[row["period"], "requests"]),
                 "pct_change": alternative.pct_change,
                 "fold": alternative.fold,
                 "change": change,
@@ -165,7 +164,7 @@ def growth_study(
     MetricError
         When the two periods are not of the same kind.
     """
-    result = growth_between(requests, agency, reported_by, base_period, compare_period)
     rows = series(requests, agency, reported_by)
+    result = growth_in(rows, base_period, compare_period)
     others = _others(requests, rows, agency, reported_by, base_period, compare_period)
     return GrowthStudy(agency, reported_by, base_period, compare_period, rows, others, result)

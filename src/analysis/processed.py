@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.metrics import growth
 from analysis.outputs import write_text_atomic
 from analysis.periods import comparable
-from analysis.selection import kind_of, outcome
+from analysis.selection import growth_of, kind_of, outcome
 
 #: Columns of ``detainer_metrics.csv``, in order.
 METRICS_COLUMNS = (
@@ -62,7 +61,7 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
             rate = outcome(row)
             kind = kind_of(row)
             previous = next((p for p in reversed(seen) if comparable(kind_of(p), kind)), None)
-            change = growth(int(previous["requests"]), int(row["requests"])) if previous is not None else None
+            change = growth_of(previous, row) if previous is not None else None
             records.append(
                 {
                     **{c: row[c] for c in ("agency", "jurisdiction", "reported_by", "period")},

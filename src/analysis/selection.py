@@ -45,6 +45,37 @@ def kind_of(row: pd.Series) -> str:
     return period_kind(row["period_start"], row["period_end"])
 
 
+def growth_of(base: pd.Series, compare: pd.Series) -> Growth:
+    """Growth in requests from one requests row to another.
+
+    Raises
+    ------
+    MetricError
+        When the two periods are not of the same kind (e.g. a July-June year
+        against a calendar year).
+    """
+    base_kind, compare_kind = kind_of(base), kind_of(compare)
+    if not comparable(base_kind, compare_kind):
+        raise MetricError(
+            f"cannot compare {base['period']!r} ({base_kind}) with {compare['period']!r} ({compare_kind}): "
+            "growth is only defined between periods of the same kind and length"
+        )
+    return growth(int(base["requests"]), int(compare["requests"]))
+
+
+def growth_in(rows: pd.DataFrame, base_period: str, compare_period: str) -> Growth:
+    """Growth between two periods of one agency's and reporter's ``rows`` (from :func:`series`).
+
+    Raises
+    ------
+    ParameterError
+        When a period is not in ``rows`` (naming ``base_period`` or ``compare_period``).
+    MetricError
+        When the two periods are not of the same kind.
+    """
+    return growth_of(figure(rows, base_period, "base_period"), figure(rows, compare_period, "compare_period"))
+
+
 def growth_between(
     requests: pd.DataFrame, agency: str, reported_by: str, base_period: str, compare_period: str
 ) -> Growth:
@@ -55,19 +86,15 @@ def growth_between(
     ParameterError
         When the agency, reporter or a period is not in the data.
     MetricError
-        When the two periods are not of the same kind (e.g. a July-June year
-        against a calendar year).
+        When the two periods are not of the same kind.
     """
-    rows = series(requests, agency, reported_by)
-    base = figure(rows, base_period, "base_period")
-    compare = figure(rows, compare_period, "compare_period")
-    base_kind, compare_kind = kind_of(base), kind_of(compare)
-    if not comparable(base_kind, compare_kind):
-        raise MetricError(
-            f"cannot compare {base_period!r} ({base_kind}) with {compare_period!r} ({compare_kind}): "
-            "growth is only defined between periods of the same kind and length"
-        )
-    return growth(int(base["requests"]), int(compare["requests"]))
+    return growth_in(series(requests, agency, reported_by), base_period, compare_period)
+
+
+def other_reporters(requests: pd.DataFrame, agency: str, reported_by: str, periods: list[str]) -> pd.DataFrame:
+    """The figures that reporters other than ``reported_by`` give for ``agency`` in ``periods``."""
+    rows = requests[(requests["agency"] == agency) & (requests["reported_by"] != reported_by)]
+    return rows[rows["period"].isin(periods)]
 
 
 def outcome(row: pd.Series) -> DenialRate:
