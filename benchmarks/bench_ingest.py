@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from analysis.ice import read_export
-from analysis.ice_aggregate import aggregate, read_mapping
+from analysis.ice.aggregate import aggregate, read_mapping
+from analysis.ice.records import read_export
 from ice_export import make_export, write_export
 
 AGENCIES = Path(__file__).parents[1] / "tests" / "fixtures" / "ice" / "agencies.csv"
@@ -33,8 +33,8 @@ REPEATS = 3
 MEMORY_PROBE = """
 import json, re, sys
 from pathlib import Path
-from analysis.ice import read_export
-from analysis.ice_aggregate import aggregate, read_mapping
+from analysis.ice.records import read_export
+from analysis.ice.aggregate import aggregate, read_mapping
 def kb(field):
     return int(re.search(field + r":\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1))
 mapping = read_mapping(sys.argv[2])

@@ -22,8 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-from analysis.config import NOTEBOOKS_DIR, RAW_DIR, RUN_PLAN, as_parameter
-from analysis.runplan import read_plan
+from analysis.paths import NOTEBOOKS_DIR, RAW_DIR, RUN_PLAN, as_parameter
+from analysis.pipeline.runplan import read_plan
 
 BIN = Path(sys.executable).parent
 CPUS = os.cpu_count() or 1

@@ -11,7 +11,7 @@ from urllib.request import url2pathname
 import pytest
 from playwright import sync_api
 
-from analysis.config import REPORTS_DIR
+from analysis.paths import REPORTS_DIR
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.environ.get("CI"):

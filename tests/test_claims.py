@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from analysis import load_dataset
-from analysis.claims import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, check_claims, claims_json, matches
 from analysis.cli import main
+from analysis.measures.claims import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, check_claims, matches
+from analysis.studies.claims import ClaimsStudy
 
 ICE = "U.S. Immigration and Customs Enforcement"
 
@@ -55,7 +56,7 @@ def test_matching_at_the_claims_precision(value, claimed, precision, tolerance, 
 
 
 def test_claims_json_lists_every_claim(shipped) -> None:
-    summary = claims_json(list(shipped.values()))
+    summary = ClaimsStudy(tuple(shipped.values()), load_dataset().sources).to_json()
     assert summary["bpd-2024-2025-increase"]["verdict"] == SUPPORTED
     assert summary["bpd-2024-2025-increase"]["value"] == 280.0
     assert summary["bpd-2024-2025-increase"]["alternatives"][0]["verdict"] == CONTRADICTED

@@ -12,10 +12,11 @@ import pytest
 
 from analysis import DataValidationError, load_dataset
 from analysis.cli import main
-from analysis.config import NOTEBOOKS_DIR
-from analysis.execute import IPCKernelManager
-from analysis.ice import read_export
-from analysis.ice_aggregate import REPORTED_BY, aggregate, flag_duplicates, read_mapping
+from analysis.data.schema import ICE_RECORDS as REPORTED_BY
+from analysis.ice.aggregate import aggregate, flag_duplicates, read_mapping
+from analysis.ice.records import read_export
+from analysis.paths import NOTEBOOKS_DIR
+from analysis.pipeline.execute import IPCKernelManager
 from ice_export import make_export, write_export
 
 AGENCIES = Path(__file__).parent / "fixtures" / "ice" / "agencies.csv"
@@ -187,7 +188,7 @@ def test_growth_and_denial_notebooks_run_on_ingested_data(export: Path, tmp_path
 def test_person_codes_match_equal_identifiers_and_leave_blanks_out(ids: list[str | None]) -> None:
     import pyarrow as pa
 
-    from analysis.ice_codes import person_codes
+    from analysis.ice.codes import person_codes
 
     codes = person_codes(pa.array(ids, type=pa.string()))
     assert codes[0] == codes[2] != codes[1] == codes[5]
@@ -198,7 +199,7 @@ def test_person_codes_match_equal_identifiers_and_leave_blanks_out(ids: list[str
 def test_person_codes_of_identifiers_of_one_length() -> None:
     import pyarrow as pa
 
-    from analysis.ice_codes import person_codes
+    from analysis.ice.codes import person_codes
 
     codes = person_codes(pa.array(["AB12", "CD34", "AB12", "EF56", "CD34"], type=pa.string()))
     assert codes[0] == codes[2] and codes[1] == codes[4] and len(set(codes)) == 3 and min(codes) >= 0

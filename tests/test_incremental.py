@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis import incremental
-from analysis.config import NOTEBOOKS_DIR
-from analysis.incremental import AGGREGATE, BuildRecord, ReportPaths, aggregate_inputs, outputs_digests, plan_work
-from analysis.runplan import read_plan
+from analysis.paths import NOTEBOOKS_DIR, ReportPaths
+from analysis.pipeline import cache as incremental
+from analysis.pipeline.cache import AGGREGATE, BuildRecord, aggregate_inputs, outputs_digests, plan_work
+from analysis.pipeline.runplan import read_plan
 
 PLAN = """
 [[run]]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis import DataValidationError, load_dataset
-from analysis.config import RAW_DIR
+from analysis.paths import RAW_DIR
 
 REQUESTS = "detainer_requests.csv"
 SOURCES = "sources.csv"

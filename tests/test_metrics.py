@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.metrics import denial_rate, growth
+from analysis.errors import MetricError
+from analysis.measures.rates import denial_rate, growth
 
 counts = st.integers(min_value=0, max_value=5000)
 
@@ -42,7 +43,7 @@ def test_no_change_is_not_significant() -> None:
 
 @pytest.mark.parametrize("bad", [-1, 1.5, True, None])
 def test_growth_rejects_counts_that_are_not_whole_numbers(bad) -> None:
-    with pytest.raises(ValueError, match="whole number"):
+    with pytest.raises(MetricError, match="whole number"):
         growth(bad, 3)
 
 
@@ -66,7 +67,7 @@ def test_zero_requests_has_no_rate() -> None:
 
 
 def test_more_declined_than_received_is_refused() -> None:
-    with pytest.raises(ValueError, match="cannot exceed"):
+    with pytest.raises(MetricError, match="cannot exceed"):
         denial_rate(3, 4)
 
 

@@ -12,9 +12,9 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from analysis import ParameterError
-from analysis.config import NOTEBOOKS_DIR, REPORTS_DIR
-from analysis.execute import IPCKernelManager
-from analysis.runplan import Run, check_run
+from analysis.paths import NOTEBOOKS_DIR, REPORTS_DIR
+from analysis.pipeline.execute import IPCKernelManager
+from analysis.pipeline.runplan import Run, check_run
 
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "valid"
 FICTIONAL = "Fictional City Police Department"

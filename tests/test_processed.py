@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import load_dataset
-from analysis.processed import METRICS_COLUMNS, metrics_table, write_metrics_table
+from analysis.measures.processed import METRICS_COLUMNS, metrics_table, write_metrics_table
 
 
 def test_one_row_per_figure_with_rates_and_changes() -> None:

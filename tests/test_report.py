@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from analysis.cli import main
-from analysis.config import NOTEBOOKS_DIR, PROJECT_ROOT, RUN_PLAN
-from analysis.runplan import load_plan
+from analysis.paths import NOTEBOOKS_DIR, PROJECT_ROOT, RUN_PLAN
+from analysis.pipeline.runplan import read_plan
 
 BROKEN_PLAN = """
 [[run]]
@@ -102,7 +102,7 @@ def test_rerun_is_byte_identical_and_a_third_run_executes_nothing(tmp_path: Path
     assert outputs(tmp_path) == first
     progress = capsys.readouterr().out
     assert "02-growth-boston: re-running (forced)" in progress and "02-growth-boston: executing" in progress
-    assert f"report complete: {len(load_plan(RUN_PLAN))} run(s) executed" in progress
+    assert f"report complete: {len(read_plan(RUN_PLAN))} run(s) executed" in progress
 
     assert report(tmp_path) == 0
     assert "nothing to do" in capsys.readouterr().out

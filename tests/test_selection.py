@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis import MetricError, ParameterError, load_dataset
-from analysis.selection import denial_rates, growth_between, series
+from analysis.measures.selection import denial_rates, growth_in, series
 
 BPD = "Boston Police Department"
 ICE = "U.S. Immigration and Customs Enforcement"
@@ -20,7 +20,7 @@ def shipped():
 
 
 def test_boston_headline_growth_from_shipped_data(shipped) -> None:
-    result = growth_between(shipped, BPD, BPD, "2024", "2025")
+    result = growth_in(series(shipped, BPD, BPD), "2024", "2025")
     assert (result.base_requests, result.compare_requests) == (15, 57)
     assert (result.abs_change, round(result.pct_change), round(result.fold, 1)) == (42, 280, 3.8)
 
@@ -50,7 +50,7 @@ def test_gap_years_are_not_filled(shipped) -> None:
 
 def test_july_june_year_is_not_compared_with_a_calendar_year(shipped) -> None:
     with pytest.raises(MetricError, match=r"'2017' \(calendar year\) with '2018-07/2019-06' \(12-month period"):
-        growth_between(shipped, NYPD, NYPD, "2017", "2018-07/2019-06")
+        growth_in(series(shipped, NYPD, NYPD), "2017", "2018-07/2019-06")
 
 
 @pytest.mark.parametrize(
@@ -64,13 +64,13 @@ def test_july_june_year_is_not_compared_with_a_calendar_year(shipped) -> None:
 )
 def test_unknown_choices_list_the_valid_ones(shipped, agency, reporter, period, message) -> None:
     with pytest.raises(ParameterError, match=message):
-        growth_between(shipped, agency, reporter, "2025", period)
+        growth_in(series(shipped, agency, reporter), "2025", period)
 
 
 def test_fixture_agency(data_dir: Path) -> None:
     requests = load_dataset(data_dir).requests
     agency = "Fictional City Police Department"
-    result = growth_between(requests, agency, agency, "2020", "2021")
+    result = growth_in(series(requests, agency, agency), "2020", "2021")
     assert (result.abs_change, result.pct_change) == (15, 150.0)
     rates = denial_rates(requests, agency, agency).set_index("period")
     assert rates.loc["2021", "denial_rate"] == pytest.approx(24 / 25)

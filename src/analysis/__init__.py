@@ -10,13 +10,13 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "AnalysisError": "analysis.exceptions",
-    "DataValidationError": "analysis.exceptions",
-    "MetricError": "analysis.exceptions",
-    "ParameterError": "analysis.exceptions",
-    "Problem": "analysis.exceptions",
-    "Dataset": "analysis.load",
-    "load_dataset": "analysis.load",
+    "AnalysisError": "analysis.errors",
+    "DataValidationError": "analysis.errors",
+    "MetricError": "analysis.errors",
+    "ParameterError": "analysis.errors",
+    "Problem": "analysis.errors",
+    "Dataset": "analysis.data.load",
+    "load_dataset": "analysis.data.load",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,4 +1,4 @@
-"""The ``detainers`` command line (also ``python -m analysis``).
+"""The ``detainers`` command line (also ``python -m analysis``): parsing, dispatch and exit codes.
 
 Each command imports what it needs when it runs, so that a report with nothing
 to do answers at once.
@@ -11,38 +11,31 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from analysis import config
-from analysis.exceptions import AnalysisError
-from analysis.incremental import ReportPaths, plan_report
+from analysis import paths
+from analysis.errors import AnalysisError
+from analysis.paths import ReportPaths
+from analysis.pipeline.cache import plan_report
 
-
-def _summary(dataset: Any) -> str:
-    requests = dataset.requests
-    first, last = requests["period_start"].min().date(), requests["period_end"].max().date()
-    lines = [
-        f"{dataset.data_dir}: valid",
-        f"  {len(requests)} figures for {requests['agency'].nunique()} agencies "
-        f"from {requests['reported_by'].nunique()} reporters, covering {first} to {last}",
-        f"  {len(dataset.sources)} sources, {len(dataset.claims)} published claims",
-    ]
-    return "\n".join(lines)
+#: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
+YEAR_BASES = ("calendar", "fiscal")
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from analysis.load import load_dataset
+    from analysis.data.load import load_dataset
 
-    print(_summary(load_dataset(args.data_dir)))
+    dataset = load_dataset(args.data_dir)
+    print(f"{dataset.data_dir}: valid")
+    print(f"  {dataset.extent()}; {len(dataset.claims)} published claims")
     return 0
 
 
 def _process(args: argparse.Namespace) -> int:
-    from analysis.load import load_dataset
-    from analysis.processed import metrics_table, write_metrics_table
+    from analysis.data.load import load_dataset
+    from analysis.measures.processed import metrics_table, write_metrics_table
 
     dataset = load_dataset(args.data_dir)
-    target = config.resolve(args.processed_dir) / config.METRICS_TABLE_FILE
+    target = paths.resolve(args.processed_dir) / paths.METRICS_TABLE_FILE
     table = metrics_table(dataset.requests)
     write_metrics_table(table, target)
     print(f"wrote {target} ({len(table)} rows)")
@@ -50,13 +43,13 @@ def _process(args: argparse.Namespace) -> int:
 
 
 def _claims(args: argparse.Namespace) -> int:
-    from analysis.claims import check_claims, claims_text, failures
-    from analysis.load import load_dataset
+    from analysis.data.load import load_dataset
+    from analysis.measures.claims import failures
+    from analysis.studies import claims
 
-    dataset = load_dataset(args.data_dir)
-    results = check_claims(dataset.requests, dataset.claims)
-    print(claims_text(results, dataset.sources))
-    broken = failures(results)
+    study = claims.study(load_dataset(args.data_dir))
+    print(study.text())
+    broken = failures(list(study.results))
     if broken:
         names = ", ".join(r.claim["claim_id"] for r in broken)
         print(f"error: contradicted by their own figures though presented as fact: {names}", file=sys.stderr)
@@ -65,13 +58,13 @@ def _claims(args: argparse.Namespace) -> int:
 
 
 def _ingest_ice(args: argparse.Namespace) -> int:
-    from analysis.ice import read_export
-    from analysis.ice_aggregate import aggregate, read_mapping, write_observations
+    from analysis.ice.aggregate import aggregate, read_mapping, write_observations
+    from analysis.ice.records import read_export
 
-    mapping = read_mapping(config.resolve(args.agencies))
-    export = config.resolve(args.file)
+    mapping = read_mapping(paths.resolve(args.agencies))
+    export = paths.resolve(args.file)
     result = aggregate(read_export(export), mapping, args.year_basis)
-    out_dir = config.resolve(args.out)
+    out_dir = paths.resolve(args.out)
     write_observations(result, out_dir)
     kept = int(result.observations["requests"].sum())
     print(
@@ -101,21 +94,21 @@ def _positive(text: str) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     start = time.monotonic()
-    paths = ReportPaths(
-        data_dir=config.resolve(args.data_dir),
-        reports_dir=config.resolve(args.reports_dir),
-        processed_dir=config.resolve(args.processed_dir),
-        plan=config.resolve(args.plan),
+    folders = ReportPaths(
+        data_dir=paths.resolve(args.data_dir),
+        reports_dir=paths.resolve(args.reports_dir),
+        processed_dir=paths.resolve(args.processed_dir),
+        plan=paths.resolve(args.plan),
     )
-    work = plan_report(paths, only=args.only, force=args.force)
+    work = plan_report(folders, only=args.only, force=args.force)
     if work.nothing_to_do:
         for run in work.selected:
             print(f"  {run.name}: skipped (unchanged since its last run)")
         print(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
         return 0
-    from analysis.report import run_report  # heavy: pandas, scipy, papermill
+    from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
 
-    outcomes = run_report(paths, work, jobs=args.jobs)
+    outcomes = run_report(folders, work, jobs=args.jobs)
     print(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
     return 0
 
@@ -125,23 +118,26 @@ def _parser() -> argparse.ArgumentParser:
         prog="detainers", description="Validate and analyse the sourced detainer-request dataset."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    processed_dir = argparse.ArgumentParser(add_help=False)
+    processed_dir.add_argument(
+        "--processed-dir",
+        type=Path,
+        default=paths.PROCESSED_DIR,
+        metavar="DIR",
+        help="folder for the processed tables (default: data/processed of the project)",
+    )
     data_dir = argparse.ArgumentParser(add_help=False)
     data_dir.add_argument(
         "--data-dir",
         type=Path,
-        default=config.RAW_DIR,
+        default=paths.RAW_DIR,
         metavar="DIR",
         help="folder with the raw CSV tables (default: data/raw of the project)",
     )
     validate = commands.add_parser("validate", parents=[data_dir], help="check the raw tables against every rule")
     validate.set_defaults(run=_validate)
-    process = commands.add_parser("process", parents=[data_dir], help="write the processed metrics table")
-    process.add_argument(
-        "--processed-dir",
-        type=Path,
-        default=config.PROCESSED_DIR,
-        metavar="DIR",
-        help="folder for the processed tables (default: data/processed of the project)",
+    process = commands.add_parser(
+        "process", parents=[data_dir, processed_dir], help="write the processed metrics table"
     )
     process.set_defaults(run=_process)
 
@@ -163,40 +159,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument(
         "--year-basis",
-        choices=("calendar", "fiscal"),
+        choices=YEAR_BASES,
         default="calendar",
         help="calendar years (default) or federal fiscal years, October to September (FY2025)",
     )
     ingest.add_argument(
         "--out",
         type=Path,
-        default=config.PROCESSED_DIR / "ice",
+        default=paths.PROCESSED_DIR / "ice",
         metavar="PATH",
         help="folder for the observations (default: data/processed/ice)",
     )
     ingest.set_defaults(run=_ingest_ice)
 
     report = commands.add_parser(
-        "report", parents=[data_dir], help="run the notebooks of the run plan and write the report (make report)"
+        "report",
+        parents=[data_dir, processed_dir],
+        help="run the notebooks of the run plan and write the report (make report)",
     )
     report.add_argument(
         "--reports-dir",
         type=Path,
-        default=config.REPORTS_DIR,
+        default=paths.REPORTS_DIR,
         metavar="DIR",
         help="folder for executed notebooks, HTML and figures (default: reports)",
     )
     report.add_argument(
-        "--processed-dir",
-        type=Path,
-        default=config.PROCESSED_DIR,
-        metavar="DIR",
-        help="folder for the processed tables and metrics.json (default: data/processed)",
-    )
-    report.add_argument(
         "--plan",
         type=Path,
-        default=config.RUN_PLAN,
+        default=paths.RUN_PLAN,
         metavar="FILE",
         help="run plan to execute (default: notebooks/runs.toml)",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from analysis.exceptions import ParameterError
+from analysis.errors import ParameterError
 
 
 def _listing(choices: Iterable[object]) -> str:

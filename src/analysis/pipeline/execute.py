@@ -1,6 +1,6 @@
-"""Executing one run of a notebook with papermill, in a worker process.
+"""Executing one run of a notebook with papermill in a worker process, and rendering it as HTML.
 
-A run executes into a staging folder; only :mod:`analysis.report` moves its
+A run executes into a staging folder; only :mod:`analysis.pipeline.runner` moves its
 files into place, and only after it succeeded.
 """
 
@@ -17,11 +17,13 @@ import nbformat
 import papermill as pm
 from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
 from papermill.exceptions import PapermillExecutionError
 
-from analysis.normalize import normalize
-from analysis.outputs import write_text_atomic
-from analysis.runplan import Run
+from analysis.files import write_text_atomic
+from analysis.paths import FULL_HTML, READER_HTML
+from analysis.pipeline.normalize import normalize
+from analysis.pipeline.runplan import Run
 
 KERNEL = "python3"
 #: Kernel start attempts before a run is given up (a start can fail under load).
@@ -98,8 +100,8 @@ def _execute(job: Job, parameters: dict[str, object]) -> None:
 
 #: nbconvert templates of the package (the offline variant of JupyterLab's look).
 TEMPLATES = Path(__file__).parent / "templates"
-#: File suffixes of the two renderings: for readers (no code), and in full for reviewers.
-READER_HTML, FULL_HTML = ".html", ".full.html"
+#: Cells tagged so are for reviewers (how the data are loaded and checked): the page for readers leaves them out.
+REVIEWERS_ONLY = "preparation"
 
 
 def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
@@ -108,8 +110,8 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
     Returns
     -------
     dict
-        The page for readers (inputs and prompts hidden) under :data:`READER_HTML`,
-        the full page under :data:`FULL_HTML`.
+        The page for readers under :data:`READER_HTML` (code, prompts and the
+        cells tagged :data:`REVIEWERS_ONLY` left out), the full page under :data:`FULL_HTML`.
     """
     pages = {}
     for suffix, hidden in ((READER_HTML, True), (FULL_HTML, False)):
@@ -120,6 +122,8 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
             exclude_input_prompt=hidden,
             exclude_output_prompt=hidden,
         )
+        if hidden:
+            exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={REVIEWERS_ONLY}), enabled=True)
         pages[suffix], _ = exporter.from_notebook_node(notebook, {"metadata": {"name": title}})
     return pages
 

@@ -1,16 +1,16 @@
-"""Writing output files so that a failed or interrupted write never leaves a half file."""
+"""Writing output files atomically, deterministic JSON, and SHA-256 digests of files."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-import pandas as pd
-
-from analysis.config import resolve_output
+from analysis.paths import resolve_output
 
 
 def _umask() -> int:
@@ -50,10 +50,13 @@ def _plain(value: object) -> object:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, str | bool):
         return value
+    import pandas as pd  # only when writing results: the build cache must not pay for pandas
+
     if pd.api.types.is_scalar(value) and pd.isna(value):
         return None
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
+    item = getattr(value, "item", None)
+    if callable(item):  # numpy scalars
+        value = item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -74,3 +77,27 @@ def write_result(output_dir: str | Path, name: str, value: object) -> Path:
     path = resolve_output(output_dir) / name
     write_json(path, value)
     return path
+
+
+def digest(data: bytes) -> str:
+    """The SHA-256 of ``data``, in hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of one file's bytes, in hex, read a block at a time."""
+    hasher = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def files_digest(paths: Iterable[Path], root: Path) -> str:
+    """One SHA-256 of several files' names (relative to ``root``) and contents; a missing file counts too."""
+    hasher = hashlib.sha256()
+    for path in sorted(paths):
+        hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
+        hasher.update(path.read_bytes() if path.is_file() else b"<missing>")
+        hasher.update(b"\0")
+    return hasher.hexdigest()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.exceptions import MetricError
-from analysis.metrics import DenialRate, Growth, denial_rate, growth
+from analysis.errors import MetricError
+from analysis.measures.periods import comparable, period_kind
+from analysis.measures.rates import DenialRate, Growth, denial_rate, growth
 from analysis.params import check_text, choose
-from analysis.periods import comparable, period_kind
 
 
 def series(requests: pd.DataFrame, agency: str, reported_by: str) -> pd.DataFrame:
@@ -74,21 +74,6 @@ def growth_in(rows: pd.DataFrame, base_period: str, compare_period: str) -> Grow
         When the two periods are not of the same kind.
     """
     return growth_of(figure(rows, base_period, "base_period"), figure(rows, compare_period, "compare_period"))
-
-
-def growth_between(
-    requests: pd.DataFrame, agency: str, reported_by: str, base_period: str, compare_period: str
-) -> Growth:
-    """Growth in requests between two periods of one agency, as one reporter counted them.
-
-    Raises
-    ------
-    ParameterError
-        When the agency, reporter or a period is not in the data.
-    MetricError
-        When the two periods are not of the same kind.
-    """
-    return growth_in(series(requests, agency, reported_by), base_period, compare_period)
 
 
 def other_reporters(requests: pd.DataFrame, agency: str, reported_by: str, periods: list[str]) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Checking published claims against the data.
+"""Judging published claims against the data (the verdicts; :mod:`analysis.studies.claims` tells them).
 
 A claim is *supported* when the value computed from the claim's own figures
 rounds to the claimed value at the claim's precision (or, for a loose claim
@@ -15,8 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from analysis.exceptions import MetricError
-from analysis.selection import figure, growth_of, other_reporters, outcome, series
+from analysis.errors import MetricError
+from analysis.measures.selection import figure, growth_of, other_reporters, outcome, series
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
@@ -116,90 +116,3 @@ def check_claims(requests: pd.DataFrame, claims: pd.DataFrame) -> list[ClaimResu
 def failures(results: list[ClaimResult]) -> list[ClaimResult]:
     """Claims presented as fact that their own figures contradict."""
     return [r for r in results if r.claim["expected_to_hold"] and r.check.verdict == CONTRADICTED]
-
-
-def summary(results: list[ClaimResult]) -> str:
-    """How many claims each verdict got, in one sentence."""
-    counts = {
-        verdict: sum(r.check.verdict == verdict for r in results)
-        for verdict in (SUPPORTED, CONTRADICTED, NOT_CHECKABLE)
-    }
-    listed = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
-    return f"Of {len(results)} published claims checked against their own reporters' figures: {listed}."
-
-
-def changed_verdicts(results: list[ClaimResult]) -> str:
-    """Which verdicts another reporter's figure would change, in sentences."""
-    sentences = [
-        f"{r.claim['claim_id']} is {r.check.verdict} on {r.claim['reported_by']}'s figures but "
-        f"{alt.check.verdict} with {alt.reported_by}'s {alt.period} count of {alt.requests:,} "
-        f"({alt.check.reason})."
-        for r in results
-        for alt in r.alternatives
-        if alt.check.verdict != r.check.verdict
-    ]
-    return " ".join(sentences) or "No other reporter's figure changes any verdict."
-
-
-def _alternatives_text(result: ClaimResult) -> str:
-    parts = []
-    for alt in result.alternatives:
-        changed = " (changes the verdict)" if alt.check.verdict != result.check.verdict else ""
-        parts.append(
-            f"with {alt.reported_by}'s {alt.period} count of {alt.requests:,}: {alt.check.verdict}{changed}; "
-            f"{alt.check.reason}"
-        )
-    return " | ".join(parts)
-
-
-def claims_table(results: list[ClaimResult], sources: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim: who said it, what it says, what the data give, the verdict, other reporters."""
-    publishers = sources.set_index("source_id")["publisher"]
-    published = sources.set_index("source_id")["published"]
-    return pd.DataFrame(
-        {
-            "claim_id": [r.claim["claim_id"] for r in results],
-            "source": [f"{publishers[r.claim['source_id']]}, {published[r.claim['source_id']]}" for r in results],
-            "claim": [r.claim["claim"] for r in results],
-            "data": [r.check.reason for r in results],
-            "verdict": [r.check.verdict for r in results],
-            "other_reporters": [_alternatives_text(r) for r in results],
-        }
-    )
-
-
-def claims_json(results: list[ClaimResult]) -> dict[str, object]:
-    """Verdict and computed value of every claim, keyed by claim id."""
-    return {
-        r.claim["claim_id"]: {
-            "verdict": r.check.verdict,
-            "value": r.check.value,
-            "reason": r.check.reason,
-            "alternatives": [
-                {
-                    "reported_by": a.reported_by,
-                    "period": a.period,
-                    "requests": a.requests,
-                    "verdict": a.check.verdict,
-                    "value": a.check.value,
-                }
-                for a in r.alternatives
-            ],
-        }
-        for r in results
-    }
-
-
-def claims_text(results: list[ClaimResult], sources: pd.DataFrame) -> str:
-    """The claims table for a terminal: one block per claim, then the tally."""
-    table = claims_table(results, sources)
-    blocks = []
-    for row in table.itertuples(index=False):
-        lines = [
-            f"{row.claim_id}: {row.verdict.upper()}",
-            f"  claim:  {row.claim} ({row.source})",
-            f"  data:   {row.data}",
-        ]
-        lines += [f"  other:  {part}" for part in row.other_reporters.split(" | ") if part]
-        blocks.append("\n".join(lines))
-    return "\n\n".join([*blocks, summary(results)])

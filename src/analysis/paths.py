@@ -8,6 +8,7 @@ so they do not depend on the current working directory.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 #: Root of the project checkout (the folder that holds ``pyproject.toml``).
@@ -20,7 +21,6 @@ RAW_DIR: Path = DATA_DIR / "raw"
 PROCESSED_DIR: Path = DATA_DIR / "processed"
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 REPORTS_DIR: Path = PROJECT_ROOT / "reports"
-FIGURES_DIR: Path = REPORTS_DIR / "figures"
 
 #: File names inside a data directory.
 REQUESTS_FILE = "detainer_requests.csv"
@@ -34,8 +34,13 @@ RUN_PLAN: Path = NOTEBOOKS_DIR / "runs.toml"
 METRICS_TABLE_FILE = "detainer_metrics.csv"
 METRICS_JSON_FILE = "metrics.json"
 
-#: Folder for figures inside a reports directory.
+#: Inside a reports directory: the figures folder, the landing page, the build record.
 FIGURES_FOLDER = "figures"
+INDEX_FILE = "index.html"
+CACHE_FOLDER = ".cache"
+#: File suffixes of a run's pages: the executed notebook, the page for readers (no code), the full page.
+NOTEBOOK, READER_HTML, FULL_HTML = ".ipynb", ".html", ".full.html"
+RUN_FILE_SUFFIXES = (NOTEBOOK, READER_HTML, FULL_HTML)
 
 
 #: When set, relative output folders of notebooks resolve under this folder
@@ -77,3 +82,39 @@ def resolve(path: str | Path, root: Path = PROJECT_ROOT) -> Path:
     """
     candidate = Path(path).expanduser()
     return candidate if candidate.is_absolute() else (root / candidate).resolve()
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where a report reads and writes, and the name of every file a run or the whole report writes."""
+
+    data_dir: Path = RAW_DIR
+    reports_dir: Path = REPORTS_DIR
+    processed_dir: Path = PROCESSED_DIR
+    plan: Path = RUN_PLAN
+
+    def figures(self, run: str) -> Path:
+        """The folder of one run's figures and JSON."""
+        return self.reports_dir / FIGURES_FOLDER / run
+
+    def page(self, run: str, suffix: str) -> Path:
+        """One of a run's pages (``suffix`` one of :data:`RUN_FILE_SUFFIXES`)."""
+        return self.reports_dir / f"{run}{suffix}"
+
+    def failed(self, run: str) -> Path:
+        """Where a failed run's executed notebook is kept."""
+        return self.reports_dir / f"{run}.failed.ipynb"
+
+    def run_outputs(self, run: str) -> list[Path]:
+        """Every file one run writes: its executed notebook, its two HTML pages, its figures and JSON."""
+        pages = [self.page(run, suffix) for suffix in RUN_FILE_SUFFIXES]
+        folder = self.figures(run)
+        return pages + (sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else [])
+
+    def aggregate_outputs(self) -> list[Path]:
+        """The files built from all runs together."""
+        return [
+            self.processed_dir / METRICS_TABLE_FILE,
+            self.processed_dir / METRICS_JSON_FILE,
+            self.reports_dir / INDEX_FILE,
+        ]

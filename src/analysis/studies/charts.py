@@ -1,4 +1,4 @@
-"""The report's figures (seaborn), and saving them byte-for-byte reproducibly.
+"""The studies' charts (seaborn), and saving them byte for byte reproducibly.
 
 Every chart function returns a :class:`matplotlib.figure.Figure` that is not
 managed by pyplot, so a notebook shows it once, where the cell returns it.
@@ -18,8 +18,9 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
-from analysis.config import resolve_output
-from analysis.outputs import write_bytes_atomic
+from analysis.files import write_bytes_atomic
+from analysis.measures.rates import CONFIDENCE, level
+from analysis.paths import resolve_output
 
 #: Fixed salt for SVG element ids, so a figure's SVG is the same on every run.
 SVG_HASH_SALT = "detainer-analysis"
@@ -115,16 +116,18 @@ def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: st
     return fig
 
 
-def denial_chart(rates: pd.DataFrame, title: str = "") -> Figure:
-    """Denial rate per period with its exact 95% interval; periods with no rate are labelled.
+def denial_chart(rates: pd.DataFrame, title: str = "", confidence: float = CONFIDENCE) -> Figure:
+    """Denial rate per period with its exact interval; periods with no rate are labelled.
 
     Parameters
     ----------
     rates
         One row per period: ``period``, ``denial_rate``, ``ci_low``, ``ci_high``
-        (as from :func:`analysis.selection.denial_rates`).
+        (as from :func:`analysis.measures.selection.denial_rates`).
     title
         Chart title.
+    confidence
+        The intervals' confidence level, for the legend.
     """
     periods = [str(p) for p in rates["period"]]
     known = rates[rates["denial_rate"].notna()].assign(period=lambda d: d["period"].astype(str))
@@ -139,7 +142,7 @@ def denial_chart(rates: pd.DataFrame, title: str = "") -> Figure:
             ecolor="#34495e",
             elinewidth=1.5,
             capsize=6,
-            label="exact 95% interval",
+            label=f"exact {level(confidence)} interval",
         )
         sns.scatterplot(
             x=[periods.index(p) for p in known["period"]],

@@ -1,23 +1,20 @@
-"""The run plan: which notebook runs under which name with which parameters."""
+"""The run plan: which notebook runs under which name with which parameters, and which study it narrates."""
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.exceptions import AnalysisError
+from analysis.errors import RunPlanError
 from analysis.params import check_names
 
 #: Parameters the runner sets itself for every run.
 RUNNER_PARAMETERS = ("data_dir", "output_dir")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-class RunPlanError(AnalysisError, ValueError):
-    """The run plan is malformed or asks for something a notebook cannot do."""
 
 
 @dataclass(frozen=True)
@@ -32,12 +29,18 @@ class Run:
         The source notebook.
     parameters
         Parameters other than ``data_dir`` and ``output_dir``.
+    defaults
+        The notebook's own parameter values (known once the run is checked).
+    study
+        The study the notebook narrates, from its metadata ``analysis.study``
+        (known once the run is checked; blank if it names none).
     """
 
     name: str
     notebook: Path
     parameters: dict[str, object] = field(default_factory=dict)
     defaults: dict[str, object] = field(default_factory=dict)
+    study: str = ""
 
     @property
     def settings(self) -> dict[str, object]:
@@ -70,20 +73,9 @@ def check_run(run: Run) -> Run:
     given = {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}
     check_names(given, declared, f"run {run.name}: {run.notebook.name}")
     defaults = {name: _literal(str(spec["default"])) for name, spec in declared.items()}
-    return Run(run.name, run.notebook, run.parameters, defaults)
-
-
-def load_plan(path: Path) -> list[Run]:
-    """Read the run plan at ``path`` and check every run against its notebook (see :func:`check_run`).
-
-    Raises
-    ------
-    RunPlanError
-        When the file is missing or malformed, a name repeats, or a notebook is missing.
-    ParameterError
-        When a run passes a parameter its notebook does not declare.
-    """
-    return [check_run(run) for run in read_plan(path)]
+    metadata = json.loads(run.notebook.read_text(encoding="utf-8")).get("metadata", {})
+    study = metadata.get("analysis", {}).get("study", "")
+    return Run(run.name, run.notebook, run.parameters, defaults, str(study))
 
 
 def read_plan(path: Path) -> list[Run]:

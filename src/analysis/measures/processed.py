@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.outputs import write_text_atomic
-from analysis.periods import comparable
-from analysis.selection import growth_of, kind_of, outcome
+from analysis.files import write_text_atomic
+from analysis.measures.periods import comparable
+from analysis.measures.selection import growth_of, kind_of, outcome
 
 #: Columns of ``detainer_metrics.csv``, in order.
 METRICS_COLUMNS = (

@@ -8,19 +8,19 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import config
-from analysis.csvfile import TextTable, read_text_table
-from analysis.exceptions import DataValidationError, Problem
-from analysis.parse import to_bool, to_count, to_date, to_number
-from analysis.schema import (
+from analysis import paths
+from analysis.data.cells import to_bool, to_count, to_date, to_number
+from analysis.data.checks import row_check_columns
+from analysis.data.csvfile import TextTable, read_text_table
+from analysis.data.schema import (
     CLAIMS_COLUMNS,
     REQUESTS_COLUMNS,
-    ROW_CHECK_COLUMNS,
     SOURCES_COLUMNS,
     claims_schema,
     requests_schema,
     sources_schema,
 )
+from analysis.errors import DataValidationError, Problem
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,17 @@ class Dataset:
     claims: pd.DataFrame
     data_dir: Path
 
+    def extent(self) -> str:
+        """What the dataset holds, in one sentence: figures, agencies, reporters, dates and sources."""
+        requests = self.requests
+        first, last = requests["period_start"].min().date(), requests["period_end"].max().date()
+        agencies, reporters = requests["agency"].nunique(), requests["reported_by"].nunique()
+        return (
+            f"{len(requests)} figures for {agencies} {'agency' if agencies == 1 else 'agencies'} "
+            f"from {reporters} {'reporter' if reporters == 1 else 'reporters'}, covering {first} to {last}, "
+            f"drawn from {len(self.sources)} {'source' if len(self.sources) == 1 else 'sources'}"
+        )
+
 
 def _problems(table: TextTable, schema: pa.DataFrameSchema) -> list[Problem]:
     """Validate ``table``'s cells against ``schema`` and describe every failure."""
@@ -59,26 +70,24 @@ def _problems(table: TextTable, schema: pa.DataFrameSchema) -> list[Problem]:
     try:
         schema.validate(table.frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        return _describe(str(table.path), table.frame, errors.failure_cases)
+        return _describe(str(table.path), table.frame, errors.failure_cases, row_check_columns(schema))
     return []
 
 
-def _describe(name: str, frame: pd.DataFrame, failures: pd.DataFrame) -> list[Problem]:
+def _describe(
+    name: str, frame: pd.DataFrame, failures: pd.DataFrame, row_columns: dict[str, tuple[str, ...]]
+) -> list[Problem]:
     """Turn pandera's failure cases into one :class:`Problem` per cell or row."""
     problems = set()
     for failure in failures.itertuples(index=False):
-        line, rule = int(failure.index), str(failure.check)
-        if rule in ROW_CHECK_COLUMNS:
-            columns = ROW_CHECK_COLUMNS[rule]
-            found = "; ".join(f"{c}={_shown(frame.at[line, c])}" for c in columns)
+        line, rule = int(str(failure.index)), str(failure.check)
+        if rule in row_columns:
+            columns = row_columns[rule]
+            found = "; ".join(f"{c}={frame.at[line, c] or '(blank)'}" for c in columns)
             problems.add(Problem(name, line, ", ".join(columns), found, rule))
         else:
-            problems.add(Problem(name, line, str(failure.column), _shown(str(failure.failure_case)), rule))
+            problems.add(Problem(name, line, str(failure.column), str(failure.failure_case), rule))
     return list(problems)
-
-
-def _shown(value: str) -> str:
-    return value if value != "" else "(blank)"
 
 
 def _typed_requests(frame: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +108,7 @@ def _typed_claims(frame: pd.DataFrame) -> pd.DataFrame:
     return typed
 
 
-def load_dataset(data_dir: str | Path = config.RAW_DIR) -> Dataset:
+def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
     """Read and validate the raw tables of ``data_dir``.
 
     Parameters
@@ -119,10 +128,10 @@ def load_dataset(data_dir: str | Path = config.RAW_DIR) -> Dataset:
         Listing every problem found in any of the three files, one per line
         as ``FILE:LINE: COLUMN: found VALUE: RULE``.
     """
-    folder = config.resolve(data_dir)
-    sources = read_text_table(folder / config.SOURCES_FILE, SOURCES_COLUMNS)
-    requests = read_text_table(folder / config.REQUESTS_FILE, REQUESTS_COLUMNS)
-    claims = read_text_table(folder / config.CLAIMS_FILE, CLAIMS_COLUMNS, allow_no_rows=True)
+    folder = paths.resolve(data_dir)
+    sources = read_text_table(folder / paths.SOURCES_FILE, SOURCES_COLUMNS)
+    requests = read_text_table(folder / paths.REQUESTS_FILE, REQUESTS_COLUMNS)
+    claims = read_text_table(folder / paths.CLAIMS_FILE, CLAIMS_COLUMNS, allow_no_rows=True)
 
     # What: cross-references are checked only against a table that could be read.
     source_ids = None if sources.frame.empty else set(sources.frame["source_id"])

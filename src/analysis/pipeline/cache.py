@@ -12,23 +12,21 @@ do must not cost the import of pandas, scipy or papermill.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import analysis
-from analysis import config
-from analysis.outputs import write_text_atomic
+from analysis import paths as layout
+from analysis.files import digest, files_digest, write_text_atomic
 from analysis.params import choose
-from analysis.runplan import Run, read_plan
+from analysis.paths import ReportPaths
+from analysis.pipeline.runplan import Run, read_plan
 
-CACHE_FOLDER = ".cache"
 #: Name of the record of the outputs built from all runs together.
 AGGREGATE = "_aggregate"
-RUN_FILE_SUFFIXES = (".ipynb", ".html", ".full.html")
 #: What each input component is called in messages.
 COMPONENTS = {
     "notebook": "the notebook changed",
@@ -41,56 +39,14 @@ COMPONENTS = {
 }
 
 
-@dataclass(frozen=True)
-class ReportPaths:
-    """Where the report reads and writes."""
-
-    data_dir: Path = config.RAW_DIR
-    reports_dir: Path = config.REPORTS_DIR
-    processed_dir: Path = config.PROCESSED_DIR
-    plan: Path = config.RUN_PLAN
-
-    def figures(self, run: str) -> Path:
-        """The folder of one run's figures and JSON."""
-        return self.reports_dir / config.FIGURES_FOLDER / run
-
-    def run_outputs(self, run: str) -> list[Path]:
-        """Every file one run writes: its executed notebook, its two HTML pages, its figures and JSON."""
-        pages = [self.reports_dir / f"{run}{suffix}" for suffix in RUN_FILE_SUFFIXES]
-        folder = self.figures(run)
-        return pages + (sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else [])
-
-    def aggregate_outputs(self) -> list[Path]:
-        """The files built from all runs together."""
-        return [
-            self.processed_dir / config.METRICS_TABLE_FILE,
-            self.processed_dir / config.METRICS_JSON_FILE,
-            self.reports_dir / "index.html",
-        ]
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def files_digest(paths: Iterable[Path], root: Path) -> str:
-    """One digest of several files' names (relative to ``root``) and contents; a missing file counts too."""
-    hasher = hashlib.sha256()
-    for path in sorted(paths):
-        hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
-        hasher.update(path.read_bytes() if path.is_file() else b"<missing>")
-        hasher.update(b"\0")
-    return hasher.hexdigest()
-
-
 #: The package's own source, and the lock file of its dependencies.
 PACKAGE_DIR: Path = Path(analysis.__file__).parent
-LOCK_FILE: Path = config.PROJECT_ROOT / "requirements.lock"
+LOCK_FILE: Path = layout.PROJECT_ROOT / "requirements.lock"
 
 
 def shared_inputs(paths: ReportPaths) -> dict[str, str]:
     """Inputs every run depends on: the data files, the package's source, the locked dependencies."""
-    data = [paths.data_dir / name for name in (config.REQUESTS_FILE, config.SOURCES_FILE, config.CLAIMS_FILE)]
+    data = [paths.data_dir / name for name in (layout.REQUESTS_FILE, layout.SOURCES_FILE, layout.CLAIMS_FILE)]
     package = PACKAGE_DIR
     source = [p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     lock = LOCK_FILE
@@ -106,8 +62,8 @@ def run_inputs(run: Run, paths: ReportPaths, shared: Mapping[str, str]) -> dict[
     """Everything one run is built from, as digests."""
     parameters = {
         **run.parameters,
-        "data_dir": config.as_parameter(paths.data_dir),
-        "output_dir": config.as_parameter(paths.figures(run.name)),
+        "data_dir": layout.as_parameter(paths.data_dir),
+        "output_dir": layout.as_parameter(paths.figures(run.name)),
     }
     return {
         "notebook": digest(run.notebook.read_bytes()),
@@ -118,7 +74,7 @@ def run_inputs(run: Run, paths: ReportPaths, shared: Mapping[str, str]) -> dict[
 
 def outputs_digests(files: Sequence[Path]) -> dict[str, str]:
     """Digest of each existing file, keyed by its path as a parameter (relative to the project when inside it)."""
-    return {config.as_parameter(p): digest(p.read_bytes()) for p in files if p.is_file()}
+    return {layout.as_parameter(p): digest(p.read_bytes()) for p in files if p.is_file()}
 
 
 @dataclass
@@ -129,7 +85,7 @@ class BuildRecord:
     root: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        self.root = self.reports_dir / CACHE_FOLDER
+        self.root = self.reports_dir / layout.CACHE_FOLDER
 
     def _path(self, name: str) -> Path:
         return self.root / f"{name}.json"
@@ -209,7 +165,7 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: 
 
 
 def plan_report(paths: ReportPaths, only: str | None = None, force: bool = False) -> Work:
-    """Read the run plan and decide which runs must execute (see :mod:`analysis.incremental`).
+    """Read the run plan and decide which runs must execute (see :mod:`analysis.pipeline.cache`).
 
     Raises
     ------

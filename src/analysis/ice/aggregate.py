@@ -17,17 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import config
-from analysis.csvfile import read_text_table
-from analysis.denial_report import ICE_RECORDS
-from analysis.exceptions import DataValidationError, Problem
-from analysis.ice import DECLINED, Export
-from analysis.schema import CLAIMS_COLUMNS, REQUESTS_COLUMNS
+from analysis import paths
+from analysis.data.csvfile import read_text_table
+from analysis.data.schema import CLAIMS_COLUMNS, ICE_RECORDS, REQUESTS_COLUMNS
+from analysis.errors import DataValidationError, Problem
+from analysis.ice.records import DECLINED, Export
 
-REPORTED_BY = ICE_RECORDS
 MAPPING_COLUMNS = ("facility_code", "facility_pattern", "agency", "jurisdiction")
 DUPLICATE_WINDOW = pd.Timedelta(hours=24)
-YEAR_BASES = ("calendar", "fiscal")
 
 
 @dataclass(frozen=True)
@@ -215,7 +212,7 @@ def aggregate(export: Export, mapping: Mapping, year_basis: str = "calendar") ->
             {
                 "agency": place[0],
                 "jurisdiction": place[1],
-                "reported_by": REPORTED_BY,
+                "reported_by": ICE_RECORDS,
                 "period": label,
                 "period_start": start.strftime("%Y-%m-%d"),
                 "period_end": end.strftime("%Y-%m-%d"),
@@ -245,14 +242,14 @@ def write_observations(result: Aggregation, out_dir: Path) -> list[Path]:
     ``detainer_requests.csv`` and ``sources.csv``, plus a ``claims.csv`` with no
     claims; and ``unmapped_facilities.csv`` listing what no mapping row matched.
     """
-    from analysis.outputs import write_text_atomic
+    from analysis.files import write_text_atomic
 
     sources = pd.DataFrame([result.source])
     claims = pd.DataFrame(columns=list(CLAIMS_COLUMNS))
     files = {
-        config.REQUESTS_FILE: result.observations,
-        config.SOURCES_FILE: sources,
-        config.CLAIMS_FILE: claims,
+        paths.REQUESTS_FILE: result.observations,
+        paths.SOURCES_FILE: sources,
+        paths.CLAIMS_FILE: claims,
         "unmapped_facilities.csv": result.unmapped,
     }
     written = []

@@ -1,15 +1,22 @@
-"""Denial rates per period, told in sentences and tables for the denial-rates notebook."""
+"""The denial-rates study: the share of requests one agency declined per period, with exact intervals."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from analysis.selection import denial_rates
-
-#: The reporter of observations aggregated from ICE's record-level exports.
-ICE_RECORDS = "ICE detainer records"
+from analysis.data.load import Dataset
+from analysis.data.schema import ICE_RECORDS
+from analysis.measures.rates import CONFIDENCE, level
+from analysis.measures.selection import denial_rates
+from analysis.studies.base import Study
+from analysis.studies.charts import denial_chart
+from analysis.studies.tables import Column, ReaderTable, reader_table
+from analysis.studies.text import count, share
 
 #: Keys of each record in the denial notebook's JSON output.
 DENIAL_KEYS = ("period", "requests", "honored", "declined", "denial_rate", "ci_low", "ci_high")
@@ -29,17 +36,31 @@ LEGAL_CONTEXT: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class DenialStudy:
+class DenialStudy(Study):
     """The denial-rates notebook's question answered for one agency and reporter."""
+
+    json_name: ClassVar[str] = "03-denial-rates.json"
 
     agency: str
     reported_by: str
     rates: pd.DataFrame
+    confidence: float = CONFIDENCE
 
     @property
     def title(self) -> str:
-        """Chart title."""
-        return f"Share of detainer requests declined by the {self.agency}"
+        return f"Denial rates: {self.agency}"
+
+    @property
+    def headline(self) -> str:
+        known = self.rates[self.rates["denial_rate"].notna()]
+        if known.empty:
+            return f"No period of the {self.agency} has a reported outcome, so no denial rate can be given."
+        last = known.iloc[-1]
+        return (
+            f"The {self.agency} declined {share(last['denial_rate'], 0)} of {count(last['requests'])} requests in "
+            f"{last['period']} (exact {level(self.confidence)} interval {share(last['ci_low'])} to "
+            f"{share(last['ci_high'])})."
+        )
 
     def summary(self) -> str:
         """What the rates show, in one or two sentences built from the data."""
@@ -50,9 +71,9 @@ class DenialStudy:
         else:
             declined, received = int(known["declined"].sum()), int(known["requests"].sum())
             all_declined = bool((known["declined"] == known["requests"]).all())
-            share = "every one" if all_declined else f"{declined / received:.1%}"
+            portion = "every one" if all_declined else share(declined / received)
             text = (
-                f"In the {len(known)} periods with a reported outcome, the {self.agency} declined {share} of "
+                f"In the {len(known)} periods with a reported outcome, the {self.agency} declined {portion} of "
                 f"the {received:,} detainer requests it received ({declined:,} declined)."
             )
         if missing:
@@ -71,19 +92,34 @@ class DenialStudy:
         paraphrase, citation = LEGAL_CONTEXT[self.agency]
         return f"{paraphrase} (Sources: {citation}.)"
 
-    def table(self) -> pd.DataFrame:
-        """The rates as shown to readers: percentages, with the reason where a rate is undefined."""
-        shown = self.rates.copy()
-        for column in ("denial_rate", "ci_low", "ci_high"):
-            shown[column] = [("" if pd.isna(v) else f"{v:.1%}") for v in shown[column]]
-        return shown.set_index("period")
+    def tables(self) -> dict[str, ReaderTable]:
+        pct = level(self.confidence)
+        columns = {
+            "period": Column("period"),
+            "requests": Column("requests received", count),
+            "honored": Column("honored", count),
+            "declined": Column("declined", count),
+            "denial_rate": Column("share declined", share),
+            "ci_low": Column(f"{pct} interval, low", share),
+            "ci_high": Column(f"{pct} interval, high", share),
+            "note": Column("why there is no rate"),
+        }
+        return {"rates": reader_table("denial-rates", self.rates, columns)}
+
+    def figures(self) -> dict[str, Figure]:
+        return self._figures
+
+    @cached_property
+    def _figures(self) -> dict[str, Figure]:
+        title = f"Share of detainer requests declined by the {self.agency}"
+        return {"03-denial-rates": denial_chart(self.rates, title=title, confidence=self.confidence)}
 
     def to_json(self) -> list[dict[str, object]]:
         """One record per period (keys :data:`DENIAL_KEYS`; ``None`` where undefined)."""
         return [{key: record[key] for key in DENIAL_KEYS} for record in self.rates.to_dict("records")]
 
 
-def denial_study(requests: pd.DataFrame, agency: str, reported_by: str) -> DenialStudy:
+def study(dataset: Dataset, agency: str, reported_by: str) -> DenialStudy:
     """Check the parameters against the data and compute the denial rates.
 
     Raises
@@ -91,4 +127,4 @@ def denial_study(requests: pd.DataFrame, agency: str, reported_by: str) -> Denia
     ParameterError
         When the agency or reporter is not in the data (listing the choices).
     """
-    return DenialStudy(agency, reported_by, denial_rates(requests, agency, reported_by))
+    return DenialStudy(agency, reported_by, denial_rates(dataset.requests, agency, reported_by))

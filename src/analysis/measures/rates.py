@@ -1,4 +1,4 @@
-"""Growth and denial-rate metrics with exact intervals (pure functions, no I/O).
+"""Growth and denial rates with exact intervals (pure functions, no I/O).
 
 Growth compares the number of requests in two periods of equal kind. Its
 uncertainty treats each count as a Poisson count over one period; conditional
@@ -13,7 +13,15 @@ from dataclasses import asdict, dataclass
 
 from scipy.stats import binomtest
 
+from analysis.errors import MetricError
+
+#: Confidence level of every interval, unless a caller asks for another.
 CONFIDENCE = 0.95
+
+
+def level(confidence: float = CONFIDENCE) -> str:
+    """A confidence level as the report writes it: ``95%``."""
+    return f"{confidence:.0%}" if round(confidence * 100, 6).is_integer() else f"{confidence:.1%}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class DenialRate:
 
 def _check_count(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a whole number of 0 or more, got {value!r}")
+        raise MetricError(f"{name} must be a whole number of 0 or more, got {value!r}")
 
 
 def growth(base_requests: int, compare_requests: int, confidence: float = CONFIDENCE) -> Growth:
@@ -127,7 +135,7 @@ def denial_rate(requests: int, declined: int | None, confidence: float = CONFIDE
         return DenialRate(requests, None, None, None, None, "the source does not report how many were declined")
     _check_count("declined", declined)
     if declined > requests:
-        raise ValueError(f"declined ({declined}) cannot exceed requests ({requests})")
+        raise MetricError(f"declined ({declined}) cannot exceed requests ({requests})")
     if requests == 0:
         return DenialRate(0, declined, None, None, None, "no requests were received, so there is no rate")
     interval = binomtest(declined, requests).proportion_ci(confidence_level=confidence, method="exact")

@@ -5,7 +5,7 @@ them) or xlsx, with columns named in one of two generations. They are read
 into canonical column names and checked in one pass; each problem names the
 file, the row (the header being row 1), the column, the value and the rule.
 
-Text columns are kept as integer codes (see :mod:`analysis.ice_codes`), so a
+Text columns are kept as integer codes (see :mod:`analysis.ice.codes`), so a
 million records are checked and counted in about the time of a bare read.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.exceptions import DataValidationError, Problem
-from analysis.ice_codes import Coded, person_codes
+from analysis.errors import DataValidationError, Problem
+from analysis.ice.codes import Coded, person_codes
 
 #: Canonical name -> the names it has in the releases (either generation).
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -1,0 +1,133 @@
+"""The building blocks of the table schemas: checks on cells and on whole rows.
+
+Every check runs on text cells, so a bad value is reported as it was written.
+A check's ``error`` is the rule shown to the user; a check on whole rows keeps
+the columns it concerns in its ``statistics``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.data.cells import MAX_COUNT, split_ids, to_count, to_date
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_YEAR = r"\d{4}"
+
+Cells = pd.Series
+Rows = pd.DataFrame
+
+
+def cell_check(rule: str, passes: Callable[[Cells], Cells], *, blank_ok: bool = False) -> pa.Check:
+    """A check on one column's cells; blank cells pass when ``blank_ok``."""
+
+    def check(cells: Cells) -> Cells:
+        result = passes(cells).fillna(False).astype(bool)
+        return result | cells.eq("") if blank_ok else result
+
+    return pa.Check(check, error=rule)
+
+
+def row_check(rule: str, columns: tuple[str, ...], passes: Callable[[Rows], Cells]) -> pa.Check:
+    """A check on whole rows; it concerns ``columns`` (kept in the check, for the problem message)."""
+    return pa.Check(lambda rows: passes(rows).fillna(True).astype(bool), error=rule, statistics={"columns": columns})
+
+
+def row_check_columns(schema: pa.DataFrameSchema) -> dict[str, tuple[str, ...]]:
+    """The columns each whole-row check of ``schema`` concerns, keyed by its rule."""
+    return {str(check.error): tuple(check.statistics["columns"]) for check in schema.checks}
+
+
+def not_blank() -> pa.Check:
+    return cell_check("must not be blank", lambda c: c.ne(""))
+
+
+def unique(rule: str) -> pa.Check:
+    return cell_check(rule, lambda c: ~c.duplicated(keep=False) | c.eq(""))
+
+
+def id_column(unique_rule: str) -> pa.Column:
+    """A column of short ids: present, lower-case words joined by hyphens, each used once."""
+    slug = cell_check("must be lower-case words joined by hyphens", lambda c: c.str.fullmatch(SLUG.pattern))
+    return pa.Column(None, [not_blank(), slug, unique(unique_rule)])
+
+
+def count_checks(*, blank_ok: bool) -> list[pa.Check]:
+    def numeric(c: Cells) -> Cells:
+        return c.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)")
+
+    def whole(c: Cells) -> Cells:
+        return ~numeric(c) | c.str.fullmatch(r"[+-]?\d+")
+
+    def not_negative(c: Cells) -> Cells:
+        return ~numeric(c) | ~c.str.startswith("-")
+
+    def not_absurd(c: Cells) -> Cells:
+        return ~(to_count(c) > MAX_COUNT).fillna(False)
+
+    checks = [
+        cell_check("must be a number written with digits only (no separators or words)", numeric, blank_ok=blank_ok),
+        cell_check("must be a whole number (no decimal point)", whole, blank_ok=blank_ok),
+        cell_check("must not be negative", not_negative, blank_ok=blank_ok),
+        cell_check(
+            f"must be at most {MAX_COUNT:,} (a larger count is taken as a typing error)", not_absurd, blank_ok=True
+        ),
+    ]
+    return checks if blank_ok else [not_blank(), *checks]
+
+
+def date_check() -> pa.Check:
+    return cell_check("must be a real date written YYYY-MM-DD", lambda c: to_date(c).notna())
+
+
+def period_checks() -> list[pa.Check]:
+    def end_not_before_start(rows: Rows) -> Cells:
+        start, end = to_date(rows["period_start"]), to_date(rows["period_end"])
+        return ~(end < start)
+
+    def full_year(rows: Rows) -> tuple[Cells, Cells]:
+        start, end = to_date(rows["period_start"]), to_date(rows["period_end"])
+        is_year = (start.dt.month == 1) & (start.dt.day == 1) & (end.dt.month == 12) & (end.dt.day == 31)
+        return is_year & (start.dt.year == end.dt.year), start.dt.year
+
+    def year_label_matches(rows: Rows) -> Cells:
+        labelled = rows["period"].str.fullmatch(_YEAR)
+        is_year, year = full_year(rows)
+        label_year = pd.to_numeric(rows["period"].where(labelled), errors="coerce")
+        undated = to_date(rows["period_start"]).isna() | to_date(rows["period_end"]).isna()
+        return ~labelled | undated | (is_year & (year == label_year))
+
+    def calendar_year_labelled(rows: Rows) -> Cells:
+        is_year, year = full_year(rows)
+        return ~is_year | rows["period"].eq(year.astype("Int64").astype("str"))
+
+    dates = ("period", "period_start", "period_end")
+    return [
+        row_check("period_end must not be before period_start", dates[1:], end_not_before_start),
+        row_check(
+            "a period labelled with a year must run from January 1 to December 31 of that year",
+            dates,
+            year_label_matches,
+        ),
+        row_check(
+            "a period covering one whole calendar year must be labelled with that year (e.g. 2024)",
+            dates,
+            calendar_year_labelled,
+        ),
+    ]
+
+
+def ids_known(known: Collection[str] | None, *, many: bool) -> list[pa.Check]:
+    if known is None:
+        return []
+
+    def passes(cells: Cells) -> Cells:
+        ids = cells.map(split_ids) if many else cells.map(lambda cell: [cell])
+        return ids.map(lambda parts: bool(parts) and all(part in known for part in parts))
+
+    rule = "must name sources listed in sources.csv" if many else "must name a source listed in sources.csv"
+    return [cell_check(rule, passes, blank_ok=True)]

@@ -1,0 +1,152 @@
+"""Reading a CSV file into text cells, keeping each row's line number.
+
+Only the file's structure is checked here (that it exists, is UTF-8, has the
+expected header and a consistent number of fields); what the cells contain is
+the schema's business (:mod:`analysis.data.schema`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.errors import Problem
+
+_BOM = "\ufeff"
+
+
+@dataclass
+class TextTable:
+    """A CSV file as text cells.
+
+    Attributes
+    ----------
+    path
+        The file read.
+    frame
+        One row per data row, one ``str`` column per header field (cells
+        stripped of surrounding whitespace, blank cells as ``""``), indexed by
+        the line number the row starts on (the header is line 1).
+    problems
+        Structural problems found; when any is present ``frame`` may be
+        incomplete and its contents should not be validated further.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _has_bad_bytes(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the non-blank rows of CSV ``text``, each row with the line it starts on.
+
+    Raises
+    ------
+    csv.Error
+        When the text is not valid CSV.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    header = [cell.strip() for cell in next(reader)]
+    records: list[tuple[int, list[str]]] = []
+    previous_end = reader.line_num
+    for record in reader:
+        start, previous_end = previous_end + 1, reader.line_num
+        if any(cell.strip() for cell in record):
+            records.append((start, [cell.strip() for cell in record]))
+    return header, records
+
+
+def _header_problems(name: str, header: list[str], columns: Sequence[str]) -> list[Problem]:
+    """The header must name each expected column exactly once, and nothing else."""
+    problems = [
+        Problem(name, 1, column, "no such column", "a required column is missing")
+        for column in columns
+        if column not in header
+    ]
+    expected = ", ".join(columns)
+    for position, column in enumerate(header):
+        if column not in columns:
+            rule = f"not a column of this table (expected {expected})"
+            problems.append(Problem(name, 1, column or f"(column {position + 1})", column, rule))
+        elif header.index(column) != position:
+            problems.append(Problem(name, 1, column, column, "a column may appear only once"))
+    return problems
+
+
+def _rows(
+    name: str, header: list[str], records: list[tuple[int, list[str]]]
+) -> tuple[list[list[str]], list[int], list[Problem]]:
+    """Rows with one field per header column, their lines, and the problems of the others."""
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    for line, cells in records:
+        if len(cells) != len(header):
+            rule = f"each row must have {len(header)} fields, one per header column"
+            problems.append(Problem(name, line, "-", f"{len(cells)} fields", rule))
+            continue
+        # What: undecodable bytes are reported in the cell they sit in.
+        for column, cell in zip(header, cells, strict=True):
+            if _has_bad_bytes(cell):
+                problems.append(Problem(name, line, column, cell, "the file must be UTF-8 text"))
+        rows.append([cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for cell in cells])
+        lines.append(line)
+    return rows, lines, problems
+
+
+def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool = False) -> TextTable:
+    """Read ``path`` as a CSV table that must have exactly ``columns``.
+
+    Accepts a UTF-8 byte-order mark, CRLF or LF line endings, whitespace
+    around cells and header names, and blank lines.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    columns
+        The column names the table must have (in any order).
+    allow_no_rows
+        Accept a header with no data rows (a table that may list nothing).
+
+    Returns
+    -------
+    TextTable
+        The cells and any structural problems.
+    """
+    name = str(path)
+    empty = pd.DataFrame(columns=list(columns), dtype="str")
+
+    def whole_file(value: str, rule: str) -> TextTable:
+        return TextTable(path, empty, [Problem(name, 0, "-", value, rule)])
+
+    if not path.is_file():
+        return whole_file("no such file", "the file must exist")
+    # Decode without failing so every bad byte can be reported with its cell.
+    text = path.read_bytes().decode("utf-8", "surrogateescape")
+    if text.startswith(_BOM):
+        text = text[len(_BOM) :]
+    if not text.strip():
+        return whole_file("an empty file", "the file needs a header line and at least one data row")
+    try:
+        header, records = _records(text)
+    except csv.Error as exc:
+        return whole_file("malformed CSV", f"the file must be valid CSV ({exc})")
+
+    problems = _header_problems(name, header, columns)
+    if not records and not problems and not allow_no_rows:
+        problems.append(Problem(name, 1, "-", "a header only", "the file needs at least one data row"))
+    if problems:
+        return TextTable(path, empty, problems)
+    rows, lines, problems = _rows(name, header, records)
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype="str")
+    return TextTable(path, frame[list(columns)], problems)

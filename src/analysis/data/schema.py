@@ -1,0 +1,196 @@
+"""The schema of the three raw tables, declared once with pandera.
+
+Every check runs on the text cells read by :mod:`analysis.data.csvfile`, so a bad
+value is reported as it was written in the file. Each check's ``error`` is the
+rule shown to the user; checks on whole rows list the columns they concern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.data.cells import to_count, to_number, to_partial_date
+from analysis.data.checks import (
+    Cells,
+    Rows,
+    cell_check,
+    count_checks,
+    date_check,
+    id_column,
+    ids_known,
+    not_blank,
+    period_checks,
+    row_check,
+)
+
+REQUESTS_COLUMNS = (
+    "agency",
+    "jurisdiction",
+    "reported_by",
+    "period",
+    "period_start",
+    "period_end",
+    "requests",
+    "honored",
+    "declined",
+    "source_ids",
+)
+SOURCES_COLUMNS = ("source_id", "publisher", "title", "author", "published", "url", "kind")
+CLAIMS_COLUMNS = (
+    "claim_id",
+    "claim",
+    "metric",
+    "agency",
+    "reported_by",
+    "base_period",
+    "period",
+    "claimed_value",
+    "precision",
+    "tolerance",
+    "expected_to_hold",
+    "source_id",
+)
+
+#: The reporter of figures counted from ICE's record-level releases.
+ICE_RECORDS = "ICE detainer records"
+
+SOURCE_KINDS = ("primary document", "news report", "official statement")
+#: Metrics a claim can be about: percent change, fold change, percent declined.
+CLAIM_METRICS = ("pct_change", "fold", "denial_pct")
+GROWTH_METRICS = ("pct_change", "fold")
+
+
+def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
+    """Schema of ``detainer_requests.csv``, given the source ids that exist (``None``: not checked)."""
+
+    def outcomes_within_requests(rows: Rows) -> Cells:
+        outcomes = to_count(rows["honored"]).fillna(0) + to_count(rows["declined"]).fillna(0)
+        return ~(outcomes > to_count(rows["requests"]))
+
+    def one_row_per_figure(rows: Rows) -> Cells:
+        return ~rows.duplicated(["agency", "reported_by", "period"], keep=False)
+
+    text = {name: pa.Column(None, not_blank()) for name in ("agency", "jurisdiction", "reported_by", "period")}
+    return pa.DataFrameSchema(
+        {
+            **text,
+            "period_start": pa.Column(None, date_check()),
+            "period_end": pa.Column(None, date_check()),
+            "requests": pa.Column(None, count_checks(blank_ok=False)),
+            "honored": pa.Column(None, count_checks(blank_ok=True)),
+            "declined": pa.Column(None, count_checks(blank_ok=True)),
+            "source_ids": pa.Column(None, [not_blank(), *ids_known(source_ids, many=True)]),
+        },
+        checks=[
+            *period_checks(),
+            row_check(
+                "honored + declined must not exceed requests",
+                ("requests", "honored", "declined"),
+                outcomes_within_requests,
+            ),
+            row_check(
+                "only one row may give the figure of one agency, reporter and period",
+                ("agency", "reported_by", "period"),
+                one_row_per_figure,
+            ),
+        ],
+        strict=True,
+    )
+
+
+def sources_schema() -> pa.DataFrameSchema:
+    """Schema of ``sources.csv``."""
+
+    kinds = ", ".join(SOURCE_KINDS)
+    return pa.DataFrameSchema(
+        {
+            "source_id": id_column("source ids must be unique"),
+            "publisher": pa.Column(None, not_blank()),
+            "title": pa.Column(None, not_blank()),
+            "author": pa.Column(None),
+            "published": pa.Column(
+                None,
+                cell_check("must be a date written YYYY, YYYY-MM or YYYY-MM-DD", lambda c: to_partial_date(c).notna()),
+            ),
+            "url": pa.Column(
+                None,
+                cell_check(
+                    "must be blank or start with http:// or https://",
+                    lambda c: c.str.match(r"https?://\S+$"),
+                    blank_ok=True,
+                ),
+            ),
+            "kind": pa.Column(None, cell_check(f"must be one of {kinds}", lambda c: c.isin(SOURCE_KINDS))),
+        },
+        strict=True,
+    )
+
+
+def claims_schema(
+    source_ids: Collection[str] | None, figures: Collection[tuple[str, str, str]] | None
+) -> pa.DataFrameSchema:
+    """Schema of ``claims.csv``, given the source ids and (agency, reporter, period) figures that exist.
+
+    ``None`` for either means that table could not be read, so references to it are not checked.
+    """
+
+    def base_matches_metric(rows: Rows) -> Cells:
+        growth = rows["metric"].isin(GROWTH_METRICS)
+        return growth.eq(rows["base_period"].ne(""))
+
+    def figures_exist(rows: Rows) -> Cells:
+        def known(column: str) -> Cells:
+            keys = zip(rows["agency"], rows["reported_by"], rows[column], strict=True)
+            return pd.Series([key in figures or key[2] == "" for key in keys], index=rows.index)
+
+        return known("period") & known("base_period")
+
+    figure_checks = []
+    if figures is not None:
+        figure_checks.append(
+            row_check(
+                "the claim must refer to figures in detainer_requests.csv (same agency, reporter and period)",
+                ("agency", "reported_by", "base_period", "period"),
+                figures_exist,
+            )
+        )
+    metrics = ", ".join(CLAIM_METRICS)
+    return pa.DataFrameSchema(
+        {
+            "claim_id": id_column("claim ids must be unique"),
+            "claim": pa.Column(None, not_blank()),
+            "metric": pa.Column(None, cell_check(f"must be one of {metrics}", lambda c: c.isin(CLAIM_METRICS))),
+            "agency": pa.Column(None, not_blank()),
+            "reported_by": pa.Column(None, not_blank()),
+            "base_period": pa.Column(None),
+            "period": pa.Column(None, not_blank()),
+            "claimed_value": pa.Column(None, cell_check("must be a number", lambda c: to_number(c).notna())),
+            "precision": pa.Column(
+                None, cell_check("must be a whole number of decimal places (0 or more)", lambda c: to_count(c).notna())
+            ),
+            "tolerance": pa.Column(
+                None,
+                cell_check(
+                    "must be blank or a fraction of 0 or more (0.1 is 10 percent)",
+                    lambda c: to_number(c) >= 0,
+                    blank_ok=True,
+                ),
+            ),
+            "expected_to_hold": pa.Column(
+                None, cell_check("must be true or false", lambda c: c.str.lower().isin(["true", "false"]))
+            ),
+            "source_id": pa.Column(None, [not_blank(), *ids_known(source_ids, many=False)]),
+        },
+        checks=[
+            row_check(
+                "base_period is required for a growth metric (pct_change, fold) and must be blank otherwise",
+                ("metric", "base_period"),
+                base_matches_metric,
+            ),
+            *figure_checks,
+        ],
+        strict=True,
+    )

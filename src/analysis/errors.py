@@ -1,0 +1,81 @@
+"""Every exception the package raises, and the one way a problem in an input file is shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AnalysisError(Exception):
+    """Base class of every error raised by :mod:`analysis`."""
+
+
+def shown(value: str) -> str:
+    """``value`` as a problem message shows it: ``(blank)`` for nothing, undecodable bytes as ``\\xNN``.
+
+    Control characters and other unprintable characters are written as escapes
+    too, so a value from a file can never move the cursor or recolour a terminal.
+    """
+    if value == "":
+        return "(blank)"
+    # Undecodable bytes were kept as lone surrogates: show them as \xNN.
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "backslashreplace")
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file.
+
+    Attributes
+    ----------
+    file
+        The file's path as given to the reader.
+    line
+        Line number in the file (the header is line 1), or row number of a
+        sheet; 0 when the problem concerns the file as a whole.
+    column
+        Column name, or ``-`` when the problem is not about one column.
+    value
+        The value found, as text (shown with :func:`shown`).
+    rule
+        The rule the value breaks, in plain words.
+    """
+
+    file: str
+    line: int
+    column: str
+    value: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{shown(self.file)}:{self.line}: {shown(self.column)}: found {shown(self.value)}: {self.rule}"
+
+
+class DataValidationError(AnalysisError, ValueError):
+    """Input data broke one or more rules; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.rule))
+        count = len(self.problems)
+        heading = f"{count} problem{'s' if count != 1 else ''} in the input data:"
+        super().__init__("\n".join([heading, *map(str, self.problems)]))
+
+
+class MetricError(AnalysisError, ValueError):
+    """A metric was asked for something the data cannot answer (e.g. unlike periods, negative counts)."""
+
+
+class ParameterError(AnalysisError, ValueError):
+    """A parameter is unknown, or names an agency, reporter or period the data do not contain."""
+
+
+class RunPlanError(AnalysisError, ValueError):
+    """The run plan is malformed or asks for something a notebook cannot do."""
+
+
+class ReportError(AnalysisError):
+    """One or more runs of the report failed; the message lists each failure."""

@@ -1,0 +1,99 @@
+"""The report's landing page, ``reports/index.html``, rendered from a Jinja template.
+
+A single static page that opens from the file system with no server and no
+network: the headline of every run (asked of the run's study), the claims
+check, every figure, links to each run's pages, and the sources. The template
+escapes every string, so nothing from the data becomes markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from analysis import studies
+from analysis.data.load import Dataset
+from analysis.errors import AnalysisError
+from analysis.paths import FIGURES_FOLDER, FULL_HTML, NOTEBOOK, READER_HTML
+from analysis.pipeline.runplan import RUNNER_PARAMETERS, Run
+from analysis.studies.tables import CELL_CSS, HEADER_CSS, TABLE_CSS
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """What the landing page shows of one run."""
+
+    name: str
+    title: str
+    headline: str
+    notebook: str
+    parameters: str
+    pages: dict[str, str]
+    figures: list[str]
+
+
+def _entry(run: Run, dataset: Dataset, succeeded: bool, reports_dir: Path) -> RunEntry:
+    """Ask the run's study for its title and headline (a run that failed or has no study shows its name)."""
+    title, headline = run.name, ""
+    if run.study and succeeded:
+        settings = {k: v for k, v in run.settings.items() if k not in RUNNER_PARAMETERS}
+        try:
+            study = studies.build(run.study, dataset, settings)
+            title, headline = study.title, study.headline
+        except AnalysisError:
+            pass  # the run's own page says what is wrong with its parameters
+    folder = reports_dir / FIGURES_FOLDER / run.name
+    figures = [f"{FIGURES_FOLDER}/{run.name}/{p.name}" for p in sorted(folder.glob("*.png"))] if folder.is_dir() else []
+    pages = {"report": run.name + READER_HTML, "with code": run.name + FULL_HTML, "notebook": run.name + NOTEBOOK}
+    parameters = ", ".join(f"{k} = {v}" for k, v in run.parameters.items()) or "defaults"
+    return RunEntry(run.name, title, headline, run.notebook.name, parameters, pages, figures)
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        keep_trailing_newline=True,
+    )
+
+
+def build_index(
+    dataset: Dataset,
+    runs: Sequence[Run],
+    merged: Mapping[str, object],
+    reports_dir: Path,
+) -> str:
+    """The landing page as HTML text (deterministic: no dates or paths of the machine).
+
+    Parameters
+    ----------
+    dataset
+        The validated dataset the runs were executed on.
+    runs
+        The runs of the plan, checked (so each knows its study and defaults).
+    merged
+        Every successful run's numbers, keyed by run name.
+    reports_dir
+        The reports folder (where the figures are looked up).
+    """
+    entries = [_entry(run, dataset, run.name in merged, reports_dir) for run in runs]
+    claims = studies.build("claims", dataset, {})
+    return (
+        _environment()
+        .get_template("landing.html.j2")
+        .render(
+            extent=dataset.extent(),
+            agencies=sorted(set(dataset.requests["agency"])),
+            runs=entries,
+            claims=claims.tables()["claims"],
+            sources=dataset.sources.to_dict("records"),
+            # What: the package's own style rules, not data: placed in the style sheet as they are.
+            css={"table": Markup(TABLE_CSS), "cell": Markup(CELL_CSS), "header": Markup(HEADER_CSS)},
+        )
+    )

@@ -1,0 +1,180 @@
+"""``detainers report``: execute the runs of the plan in worker processes and assemble the report.
+
+Each run executes in a worker process into a staging folder inside the reports
+folder; its files replace the previous ones only when it succeeded, one file
+at a time with an atomic rename. A failed run keeps its executed notebook as
+``<run>.failed.ipynb`` and leaves its previous outputs untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from analysis import paths as layout
+from analysis.data.load import Dataset, load_dataset
+from analysis.errors import ReportError
+from analysis.files import write_json, write_text_atomic
+from analysis.measures.processed import metrics_table, write_metrics_table
+from analysis.paths import ReportPaths
+from analysis.pipeline.cache import AGGREGATE, BuildRecord, Work, aggregate_inputs, outputs_digests, shared_inputs
+from analysis.pipeline.execute import Job, Outcome, execute, report_to
+from analysis.pipeline.landing import build_index
+from analysis.pipeline.runplan import Run, check_run
+
+Say = Callable[[str], None]
+
+
+def _install(staging: Path, folders: ReportPaths, run: Run) -> None:
+    """Move a successful run's staged files into place; drop files it no longer makes."""
+    target = folders.figures(run.name)
+    target.mkdir(parents=True, exist_ok=True)
+    produced = {p.name for p in (staging / "figures").iterdir()}
+    for name in sorted(produced):
+        os.replace(staging / "figures" / name, target / name)
+    for stale in target.iterdir():
+        if stale.name not in produced and stale.is_file():
+            stale.unlink()
+    for suffix in (layout.READER_HTML, layout.FULL_HTML, layout.NOTEBOOK):
+        os.replace(staging / f"notebook{suffix}", folders.page(run.name, suffix))
+    folders.failed(run.name).unlink(missing_ok=True)
+
+
+def merge_metrics(runs: Sequence[Run], folders: ReportPaths) -> dict[str, object]:
+    """Every run's JSON output, keyed by run name, with the notebook and parameters it came from."""
+    merged: dict[str, object] = {}
+    for run in runs:
+        result = folders.figures(run.name) / f"{run.notebook.stem}.json"
+        if result.is_file():
+            merged[run.name] = {
+                "notebook": run.notebook.name,
+                "parameters": run.parameters,
+                "results": json.loads(result.read_text(encoding="utf-8")),
+            }
+    return merged
+
+
+@contextmanager
+def _helpers_shielded() -> Iterator[None]:
+    """Start helper processes with Ctrl-C blocked in them, so only the main process handles it.
+
+    A blocked signal stays blocked in a child process, even while it imports,
+    so workers neither die mid-write nor print tracebacks. In the main process
+    the signal only waits: it is raised as soon as the helpers have started.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _execute_all(
+    selected: list[Run], work: Work, folders: ReportPaths, staging_root: Path, jobs: int, say: Say
+) -> list[Outcome]:
+    """Execute ``selected`` runs in ``jobs`` worker processes, installing each success as it finishes."""
+    record = BuildRecord(folders.reports_dir)
+    context = multiprocessing.get_context("spawn")
+    status: Any = context.Queue()
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=report_to, initargs=(status,))
+    pending: dict[Future[Outcome], Run] = {}
+    outcomes: list[Outcome] = []
+    try:
+        with _helpers_shielded():
+            for run in selected:
+                job = Job(
+                    run=run,
+                    data_dir=layout.as_parameter(folders.data_dir),
+                    output_dir=layout.as_parameter(folders.figures(run.name)),
+                    staging=staging_root / run.name,
+                    failed_path=folders.failed(run.name),
+                )
+                pending[pool.submit(execute, job)] = run
+        while pending:
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            while not status.empty():
+                name, stage = status.get()
+                say(f"  {name}: {stage}")
+            for future in done:
+                run = pending.pop(future)
+                outcome = future.result()
+                if outcome.ok:
+                    _install(staging_root / run.name, folders, run)
+                    record.write(run.name, work.inputs[run.name], outputs_digests(folders.run_outputs(run.name)))
+                    say(f"  {run.name}: done in {outcome.seconds:.1f} s")
+                else:
+                    say(f"  {run.name}: FAILED after {outcome.seconds:.1f} s")
+                outcomes.append(outcome)
+    finally:
+        # What: on any exit, drop queued runs and wait for running ones, so none writes after cleanup.
+        pool.shutdown(wait=True, cancel_futures=True)
+    return outcomes
+
+
+def _aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
+    """Write what is built from all runs together: the merged metrics and the landing page; record them."""
+    merged = merge_metrics(runs, folders)
+    write_json(folders.processed_dir / layout.METRICS_JSON_FILE, merged)
+    page = build_index(dataset, runs, merged, folders.reports_dir)
+    write_text_atomic(folders.reports_dir / layout.INDEX_FILE, page)
+    built_from = aggregate_inputs(folders, runs, shared_inputs(folders))
+    BuildRecord(folders.reports_dir).write(AGGREGATE, built_from, outputs_digests(folders.aggregate_outputs()))
+
+
+def run_report(folders: ReportPaths, work: Work, jobs: int | None = None, say: Say = print) -> list[Outcome]:
+    """Validate the data, rebuild the processed tables and execute the runs ``work`` lists.
+
+    Parameters
+    ----------
+    folders
+        Where to read and write.
+    work
+        What to execute and why (from :func:`analysis.pipeline.cache.plan_report`).
+    jobs
+        Runs executed at once; default the number of CPUs.
+    say
+        Where progress lines go.
+
+    Returns
+    -------
+    list of Outcome
+        One per executed run.
+
+    Raises
+    ------
+    DataValidationError
+        When the data are invalid (nothing is written).
+    ReportError
+        When a run failed (after every other run finished and was installed).
+    """
+    runs = [check_run(run) for run in work.runs]
+    selected = [run for run in runs if run.name in work.reasons]
+    for run in work.selected:
+        reason = work.reasons.get(run.name)
+        say(f"  {run.name}: " + (f"re-running ({reason})" if reason else "skipped (unchanged since its last run)"))
+    dataset = load_dataset(folders.data_dir)
+    write_metrics_table(metrics_table(dataset.requests), folders.processed_dir / layout.METRICS_TABLE_FILE)
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(selected)))
+    say(f"executing {len(selected)} notebook run(s) with {workers} job(s)")
+    folders.reports_dir.mkdir(parents=True, exist_ok=True)
+    staging_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir))
+    try:
+        outcomes = _execute_all(selected, work, folders, staging_root, workers, say) if selected else []
+        _aggregate(runs, dataset, folders)
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
+
+    failures = [o.message for o in outcomes if not o.ok]
+    if failures:
+        raise ReportError("\n".join(failures))
+    return outcomes

@@ -1,0 +1,126 @@
+"""The claims study: every published claim with its verdict, told for readers and for a terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pandas as pd
+
+from analysis.data.load import Dataset
+from analysis.measures.claims import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, ClaimResult, check_claims
+from analysis.studies.base import Study
+from analysis.studies.tables import Column, ReaderTable, reader_table
+
+VERDICTS = (SUPPORTED, CONTRADICTED, NOT_CHECKABLE)
+
+
+def _alternatives_text(result: ClaimResult) -> str:
+    parts = []
+    for alt in result.alternatives:
+        changed = " (changes the verdict)" if alt.check.verdict != result.check.verdict else ""
+        parts.append(
+            f"with {alt.reported_by}'s {alt.period} count of {alt.requests:,}: {alt.check.verdict}{changed}; "
+            f"{alt.check.reason}"
+        )
+    return " | ".join(parts)
+
+
+@dataclass(frozen=True)
+class ClaimsStudy(Study):
+    """Every claim of a dataset judged on its own reporter's figures, and with other reporters' figures."""
+
+    json_name: ClassVar[str] = "04-claims.json"
+
+    results: tuple[ClaimResult, ...]
+    sources: pd.DataFrame
+
+    @property
+    def title(self) -> str:
+        return "Published claims checked"
+
+    @property
+    def headline(self) -> str:
+        counts = {verdict: sum(r.check.verdict == verdict for r in self.results) for verdict in VERDICTS}
+        listed = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
+        return f"Of {len(self.results)} published claims checked against their own reporters' figures: {listed}."
+
+    def changed_verdicts(self) -> str:
+        """Which verdicts another reporter's figure would change, in sentences."""
+        sentences = [
+            f"{r.claim['claim_id']} is {r.check.verdict} on {r.claim['reported_by']}'s figures but "
+            f"{alt.check.verdict} with {alt.reported_by}'s {alt.period} count of {alt.requests:,} "
+            f"({alt.check.reason})."
+            for r in self.results
+            for alt in r.alternatives
+            if alt.check.verdict != r.check.verdict
+        ]
+        return " ".join(sentences) or "No other reporter's figure changes any verdict."
+
+    def table(self) -> pd.DataFrame:
+        """One row per claim: who said it, what it says, what the data give, the verdict, other reporters."""
+        by_id = self.sources.set_index("source_id")
+        return pd.DataFrame(
+            {
+                "claim_id": [r.claim["claim_id"] for r in self.results],
+                "source": [
+                    f"{by_id.at[r.claim['source_id'], 'publisher']}, {by_id.at[r.claim['source_id'], 'published']}"
+                    for r in self.results
+                ],
+                "claim": [r.claim["claim"] for r in self.results],
+                "data": [r.check.reason for r in self.results],
+                "verdict": [r.check.verdict for r in self.results],
+                "other_reporters": [_alternatives_text(r) for r in self.results],
+            },
+            columns=["claim_id", "source", "claim", "data", "verdict", "other_reporters"],
+        )
+
+    def tables(self) -> dict[str, ReaderTable]:
+        columns = {
+            "claim_id": Column("claim"),
+            "source": Column("published by"),
+            "claim": Column("what it says"),
+            "data": Column("what the data give"),
+            "verdict": Column("verdict"),
+            "other_reporters": Column("with another reporter's count", lambda v: str(v).replace(" | ", "; ")),
+        }
+        return {"claims": reader_table("claims", self.table(), columns)}
+
+    def to_json(self) -> dict[str, object]:
+        """Verdict and computed value of every claim, keyed by claim id."""
+        return {
+            r.claim["claim_id"]: {
+                "verdict": r.check.verdict,
+                "value": r.check.value,
+                "reason": r.check.reason,
+                "alternatives": [
+                    {
+                        "reported_by": a.reported_by,
+                        "period": a.period,
+                        "requests": a.requests,
+                        "verdict": a.check.verdict,
+                        "value": a.check.value,
+                    }
+                    for a in r.alternatives
+                ],
+            }
+            for r in self.results
+        }
+
+    def text(self) -> str:
+        """The claims for a terminal: one block per claim, then the tally."""
+        blocks = []
+        for row in self.table().itertuples(index=False):
+            lines = [
+                f"{row.claim_id}: {str(row.verdict).upper()}",
+                f"  claim:  {row.claim} ({row.source})",
+                f"  data:   {row.data}",
+            ]
+            lines += [f"  other:  {part}" for part in str(row.other_reporters).split(" | ") if part]
+            blocks.append("\n".join(lines))
+        return "\n\n".join([*blocks, self.headline])
+
+
+def study(dataset: Dataset) -> ClaimsStudy:
+    """Judge every claim of ``dataset``, in the order of its claims table."""
+    return ClaimsStudy(tuple(check_claims(dataset.requests, dataset.claims)), dataset.sources)

@@ -1,0 +1,176 @@
+"""The comparison study: several agencies' changes side by side, each in its own reporter's series."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.data.load import Dataset
+from analysis.errors import ParameterError
+from analysis.measures.periods import comparable
+from analysis.measures.processed import metrics_table
+from analysis.measures.rates import Growth
+from analysis.measures.selection import growth_in, kind_of, series
+from analysis.studies.base import Study
+from analysis.studies.charts import comparison_chart
+from analysis.studies.growth import GROWTH_KEYS
+from analysis.studies.tables import Column, ReaderTable, reader_table
+from analysis.studies.text import change_text, count, p_text, ratio, share, signed_pct
+
+COMPARISON_KEYS = ("agency", "reported_by", "base_period", "compare_period")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One agency's change between two periods, as one reporter counted it."""
+
+    agency: str
+    reported_by: str
+    base_period: str
+    compare_period: str
+    result: Growth
+
+
+@dataclass(frozen=True)
+class ComparisonStudy(Study):
+    """Several agencies' changes, each in its own reporter's series, on periods of one kind."""
+
+    json_name: ClassVar[str] = "05-comparison.json"
+
+    comparisons: tuple[Comparison, ...]
+    periods: pd.DataFrame
+
+    @property
+    def title(self) -> str:
+        return "Agencies side by side"
+
+    @property
+    def headline(self) -> str:
+        """Each comparison's change in one sentence."""
+        return " ".join(
+            f"The {c.agency} (counted by {'itself' if c.reported_by == c.agency else c.reported_by}) went from "
+            f"{c.result.base_requests:,} requests in {c.base_period} to {c.result.compare_requests:,} in "
+            f"{c.compare_period}: {change_text(c.result)}."
+            for c in self.comparisons
+        )
+
+    @property
+    def marked(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """For each (agency, reporter), its two compared periods."""
+        return {(c.agency, c.reported_by): (c.base_period, c.compare_period) for c in self.comparisons}
+
+    def tables(self) -> dict[str, ReaderTable]:
+        changes = pd.DataFrame.from_records(
+            [
+                {
+                    "agency": c.agency,
+                    "reported_by": c.reported_by,
+                    "periods": f"{c.base_period} → {c.compare_period}",
+                    **{key: getattr(c.result, key) for key in GROWTH_KEYS},
+                }
+                for c in self.comparisons
+            ]
+        )
+        who = {"agency": Column("agency"), "reported_by": Column("reporter")}
+        change_columns = who | {
+            "periods": Column("periods compared"),
+            "base_requests": Column("earlier (requests)", count),
+            "compare_requests": Column("later (requests)", count),
+            "pct_change": Column("percent change", signed_pct),
+            "fold": Column("fold", lambda v: ratio(v, 1)),
+            "rate_ratio_ci_low": Column("rate ratio, low", ratio),
+            "rate_ratio_ci_high": Column("rate ratio, high", lambda v: "unbounded" if v is None else ratio(v)),
+            "p_value": Column("test of no change", p_text),
+        }
+        yearly = who | {
+            "period": Column("period"),
+            "requests": Column("requests", count),
+            "previous_period": Column("previous comparable period"),
+            "change_from_previous": Column("change (requests)", count),
+            "pct_change_from_previous": Column("change (percent)", lambda v: "" if pd.isna(v) else signed_pct(v)),
+        }
+        rates = who | {
+            "period": Column("period"),
+            "requests": Column("requests", count),
+            "declined": Column("declined", count),
+            "denial_rate": Column("share declined", share),
+            "denial_ci_low": Column("interval, low", share),
+            "denial_ci_high": Column("interval, high", share),
+            "denial_note": Column("why there is no rate"),
+        }
+        return {
+            "changes": reader_table("comparison-changes", changes, change_columns),
+            "year_over_year": reader_table("comparison-yearly", self.periods, yearly),
+            "denial_rates": reader_table("comparison-rates", self.periods, rates),
+        }
+
+    def figures(self) -> dict[str, Figure]:
+        return self._figures
+
+    @cached_property
+    def _figures(self) -> dict[str, Figure]:
+        title = "Detainer requests per period, compared periods highlighted"
+        return {"05-comparison-requests": comparison_chart(self.periods, self.marked, title=title)}
+
+    def to_json(self) -> list[dict[str, object]]:
+        """One record per comparison: who and which periods, and the growth values."""
+        return [
+            {
+                **{key: getattr(c, key) for key in COMPARISON_KEYS},
+                **{key: getattr(c.result, key) for key in GROWTH_KEYS},
+            }
+            for c in self.comparisons
+        ]
+
+
+def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> ComparisonStudy:
+    """Check the ``comparisons`` parameter against the data and compute the study.
+
+    Parameters
+    ----------
+    dataset
+        The validated dataset.
+    comparisons
+        Each a mapping with keys ``agency``, ``reported_by``, ``base_period`` and
+        ``compare_period``; all compared periods must be of one kind.
+
+    Raises
+    ------
+    ParameterError
+        Naming the entry (``comparisons[1].agency``) and listing valid choices.
+    """
+    requests = dataset.requests
+    if not isinstance(comparisons, Sequence) or isinstance(comparisons, str) or not comparisons:
+        raise ParameterError(f"parameter comparisons: {comparisons!r} is not valid; it must be a non-empty list")
+    done: list[Comparison] = []
+    kinds: list[str] = []
+    for number, entry in enumerate(comparisons):
+        name = f"comparisons[{number}]"
+        if not isinstance(entry, Mapping) or set(entry) != set(COMPARISON_KEYS):
+            raise ParameterError(
+                f"parameter {name}: {entry!r} is not valid; it needs exactly the keys {', '.join(COMPARISON_KEYS)}"
+            )
+        try:
+            rows = series(requests, entry["agency"], entry["reported_by"])
+            result = growth_in(rows, entry["base_period"], entry["compare_period"])
+        except ParameterError as error:
+            raise ParameterError(str(error).replace("parameter ", f"parameter {name}.", 1)) from None
+        kinds.append(kind_of(rows[rows["period"] == entry["base_period"]].iloc[0]))
+        done.append(Comparison(*(str(entry[key]) for key in COMPARISON_KEYS), result))
+    if any(not comparable(kinds[0], kind) for kind in kinds):
+        raise ParameterError(
+            f"parameter comparisons: the compared periods are of different kinds ({', '.join(kinds)}); "
+            "compare periods of one kind only"
+        )
+
+    table = metrics_table(requests)
+    keep = pd.Series(False, index=table.index)
+    for c in done:
+        keep |= (table["agency"] == c.agency) & (table["reported_by"] == c.reported_by)
+    keep &= table["period_kind"] == kinds[0]
+    return ComparisonStudy(tuple(done), table[keep].reset_index(drop=True))

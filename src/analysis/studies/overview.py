@@ -1,0 +1,145 @@
+"""The overview study: what the dataset covers, where each figure comes from, where reporters disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.data.cells import split_ids
+from analysis.data.load import Dataset
+from analysis.studies.base import Study
+from analysis.studies.charts import coverage_chart
+from analysis.studies.tables import Column, ReaderTable, reader_table
+from analysis.studies.text import count
+
+NO_FIGURE = "no figure"
+
+
+def coverage(requests: pd.DataFrame) -> pd.DataFrame:
+    """Requests per agency and reporter (rows) and period (columns), gaps marked ``no figure``.
+
+    Calendar years run without a break from the first to the last year in the
+    data, so a missing year shows as a gap rather than disappearing; other
+    periods (e.g. July-June years) follow as columns of their own.
+    """
+    periods = list(dict.fromkeys(requests.sort_values("period_start", kind="stable")["period"]))
+    years = sorted(int(p) for p in periods if p.isdigit())
+    calendar = [str(y) for y in range(years[0], years[-1] + 1)] if years else []
+    columns = calendar + [p for p in periods if not p.isdigit()]
+    table = requests.pivot(index=["agency", "reported_by"], columns="period", values="requests")
+    table = table.reindex(columns=columns)
+    shown = table.map(lambda v: NO_FIGURE if pd.isna(v) else f"{int(v):,}")
+    shown.columns.name = "period"
+    return shown
+
+
+def sources_by_figure(requests: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """One row per figure and source: who published what, when, and where to find it."""
+    pairs = requests.assign(source_id=requests["source_ids"].map(split_ids)).explode("source_id")
+    merged = pairs.merge(sources, on="source_id", how="left", validate="many_to_one")
+    columns = ["agency", "reported_by", "period", "requests", "source_id", "publisher", "title", "published", "url"]
+    return (
+        merged[columns]
+        .sort_values(["agency", "reported_by", "period", "source_id"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def disagreements(requests: pd.DataFrame) -> pd.DataFrame:
+    """Agency-periods for which more than one reporter gives a figure: one row per reporter's count."""
+    keyed = requests.groupby(["agency", "period"])["reported_by"].transform("nunique")
+    rows = requests.loc[keyed > 1, ["agency", "period", "reported_by", "requests"]]
+    return rows.sort_values(["agency", "period", "reported_by"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class OverviewStudy(Study):
+    """The overview notebook's questions answered for one dataset."""
+
+    json_name: ClassVar[str] = "01-data-overview.json"
+
+    dataset: Dataset
+
+    @property
+    def title(self) -> str:
+        return "What the dataset covers"
+
+    @property
+    def headline(self) -> str:
+        return f"The dataset holds {self.dataset.extent()}."
+
+    def disagreement_text(self) -> str:
+        """Where reporters disagree, in sentences built from the data."""
+        table = disagreements(self.dataset.requests)
+        if table.empty:
+            return "No two reporters give a figure for the same agency and period."
+        sentences = []
+        for (agency, period), rows in table.groupby(["agency", "period"], sort=False):
+            listed = " and ".join(f"{r.reported_by} counted {int(r.requests):,}" for r in rows.itertuples())
+            sentences.append(f"For the {agency} in {period}, {listed}.")
+        return " ".join(sentences) + " Each count is kept with its reporter; no series mixes them."
+
+    def tables(self) -> dict[str, ReaderTable]:
+        requests, sources = self.dataset.requests, self.dataset.sources
+        grid = coverage(requests).reset_index()
+        grid_columns = {"agency": Column("agency"), "reported_by": Column("reporter")}
+        grid_columns |= {str(period): Column(f"{period} (requests)") for period in grid.columns[2:]}
+        source_columns = {
+            "agency": Column("agency"),
+            "reported_by": Column("reporter"),
+            "period": Column("period"),
+            "requests": Column("requests", count),
+            "source_id": Column("source"),
+            "publisher": Column("publisher"),
+            "title": Column("title"),
+            "published": Column("published"),
+            "url": Column("address"),
+        }
+        disagree_columns = {
+            "agency": Column("agency"),
+            "period": Column("period"),
+            "reported_by": Column("reporter"),
+            "requests": Column("requests", count),
+        }
+        return {
+            "coverage": reader_table("overview-coverage", grid, grid_columns),
+            "sources": reader_table("overview-sources", sources_by_figure(requests, sources), source_columns),
+            "disagreements": reader_table("overview-disagreements", disagreements(requests), disagree_columns),
+        }
+
+    def figures(self) -> dict[str, Figure]:
+        return self._figures
+
+    @cached_property
+    def _figures(self) -> dict[str, Figure]:
+        chart = coverage_chart(self.dataset.requests, title="Sourced figures by agency, reporter and period")
+        return {"01-data-overview-coverage": chart}
+
+    def to_json(self) -> dict[str, object]:
+        """Counts and date range of the dataset, and where reporters disagree."""
+        requests = self.dataset.requests
+        table = disagreements(requests)
+        return {
+            "figures": len(requests),
+            "agencies": sorted(set(requests["agency"])),
+            "reporters": sorted(set(requests["reported_by"])),
+            "first_day": requests["period_start"].min().date().isoformat(),
+            "last_day": requests["period_end"].max().date().isoformat(),
+            "disagreements": [
+                {
+                    "agency": agency,
+                    "period": period,
+                    "requests_by_reporter": {r.reported_by: int(r.requests) for r in rows.itertuples()},
+                }
+                for (agency, period), rows in table.groupby(["agency", "period"], sort=True)
+            ],
+        }
+
+
+def study(dataset: Dataset) -> OverviewStudy:
+    """The overview of ``dataset``."""
+    return OverviewStudy(dataset)

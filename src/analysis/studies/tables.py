@@ -1,0 +1,79 @@
+"""Tables for readers, styled once: text left-aligned and never cut, no index, numbers as the prose writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+#: The look of every table the report shows; the landing page uses the same rules.
+TABLE_CSS = "border-collapse: collapse; font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; font-size: 0.92rem"
+CELL_CSS = (
+    "text-align: left; vertical-align: top; white-space: normal; max-width: none; "
+    "padding: 0.4rem 0.5rem; border-bottom: 1px solid #d5dbe1"
+)
+HEADER_CSS = CELL_CSS + "; background: #f2f4f6; font-weight: bold"
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one column is shown: its header (with its unit) and how each value is written."""
+
+    header: str
+    show: Callable[[object], str] = str
+
+
+@dataclass(frozen=True)
+class ReaderTable:
+    """A table as readers see it: every cell already written as text, in the order of its columns.
+
+    In a notebook it shows as HTML styled by :meth:`styler`; as text (what
+    nbval compares) it is the whole table, nothing cut.
+    """
+
+    name: str
+    frame: pd.DataFrame
+
+    def styler(self) -> Styler:
+        """The table as a pandas Styler: index hidden, every cell and header escaped for HTML."""
+        styler = self.frame.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
+        styler = styler.set_uuid(self.name).set_table_styles(
+            [
+                {"selector": "", "props": TABLE_CSS},
+                {"selector": "th", "props": HEADER_CSS},
+                {"selector": "td", "props": CELL_CSS},
+            ]
+        )
+        return styler
+
+    def _repr_html_(self) -> str:
+        return self.styler().to_html()
+
+    def __repr__(self) -> str:
+        if self.frame.empty:
+            return "(no rows)"
+        with pd.option_context("display.max_colwidth", None, "display.width", 10_000):
+            return self.frame.to_string(index=False)
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        """The cells, one mapping of header to text per row (for templates)."""
+        return [dict(zip(self.frame.columns, row, strict=True)) for row in self.frame.itertuples(index=False)]
+
+
+def reader_table(name: str, data: pd.DataFrame, columns: Mapping[str, Column]) -> ReaderTable:
+    """Write ``data``'s ``columns`` as text for readers, under their headers.
+
+    Parameters
+    ----------
+    name
+        A short name, unique within the notebook (the table's HTML id).
+    data
+        The values; its index is dropped.
+    columns
+        Which columns to show, in order, and how.
+    """
+    shown = {spec.header: [spec.show(value) for value in data[column].tolist()] for column, spec in columns.items()}
+    return ReaderTable(name, pd.DataFrame(shown, columns=[spec.header for spec in columns.values()], dtype="str"))

@@ -1,0 +1,94 @@
+"""Words for readers: escaping data-built sentences for Markdown and HTML, and the shared wording of numbers."""
+
+from __future__ import annotations
+
+import string
+from html import escape
+from typing import Any
+
+import pandas as pd
+from IPython.display import Markdown
+
+from analysis.measures.rates import Growth, level
+
+#: ASCII punctuation that Markdown may read as syntax; each is written with a backslash before it.
+#: (``&``, ``<``, ``>``, ``"`` and ``'`` become HTML character references instead.)
+_MARKDOWN_PUNCTUATION = frozenset(string.punctuation) - set("&<>\"'")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` written so that Markdown and HTML show it literally, as one paragraph of plain text.
+
+    Every character Markdown could take as syntax (emphasis, links, images,
+    headings, lists, tables, code, autolinks) gets a backslash, and ``&``,
+    ``<``, ``>`` and quotes become character references, so no tag, link or
+    image can come from the data. Line breaks become spaces.
+    """
+    flat = " ".join(text.split())
+    marked = "".join("\\" + ch if ch in _MARKDOWN_PUNCTUATION else ch for ch in flat)
+    return escape(marked, quote=True)
+
+
+def say(text: str) -> Markdown:
+    """A sentence built from data, for a notebook to show as Markdown (escaped by :func:`escape_markdown`)."""
+    return Markdown(escape_markdown(text))
+
+
+def count(value: Any) -> str:
+    """A count with thousands separators; blank where missing."""
+    return "" if value is None or _missing(value) else f"{int(value):,}"
+
+
+def share(value: Any, decimals: int = 1) -> str:
+    """A fraction as a percentage (``0.937`` as ``93.7%``); blank where missing."""
+    return "" if value is None or _missing(value) else f"{float(value):.{decimals}%}"
+
+
+def signed_pct(value: Any) -> str:
+    """A percent change as the prose writes it (``+280%``; a fall with a minus sign); ``undefined`` if missing."""
+    if value is None or _missing(value):
+        return "undefined"
+    number = float(value)
+    return f"{'+' if number >= 0 else '−'}{abs(number):.0f}%"
+
+
+def ratio(value: Any, decimals: int = 2) -> str:
+    """A fold change or rate ratio (``3.80``); ``undefined`` where missing."""
+    return "undefined" if value is None or _missing(value) else f"{float(value):.{decimals}f}"
+
+
+def _missing(value: Any) -> bool:
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+def p_text(p_value: float | None) -> str:
+    """A p-value as it is written in the report."""
+    if p_value is None:
+        return "not defined"
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
+
+
+def change_text(result: Growth) -> str:
+    """``+42 requests, +280%, 3.8 times as many`` (or the wording of a fall or an undefined change)."""
+    sign = "+" if result.abs_change >= 0 else "−"
+    parts = [f"{sign}{abs(result.abs_change):,} requests"]
+    if result.pct_change is None or result.fold is None:
+        parts.append("percent change undefined (no requests in the base period)")
+    else:
+        parts.append(signed_pct(result.pct_change))
+        parts.append(f"{result.fold:.1f} times as many")
+    return ", ".join(parts)
+
+
+def interval_text(result: Growth, confidence: float) -> str:
+    """The rate-ratio interval and p-value in a few words.
+
+    For example ``rate ratio 2.12 to 7.23 (exact 95% interval), p < 0.001``.
+    """
+    if result.rate_ratio_ci_low is None:
+        return "no rate ratio (no requests in either period)"
+    high = "unbounded" if result.rate_ratio_ci_high is None else f"{result.rate_ratio_ci_high:.2f}"
+    return (
+        f"rate ratio {result.rate_ratio_ci_low:.2f} to {high} (exact {level(confidence)} interval), "
+        f"{p_text(result.p_value)}"
+    )
