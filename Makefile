@@ -42,8 +42,7 @@ bench: $(STAMP) ## Measure the report runner and the ICE ingest: speed and memor
 validate: $(STAMP) ## Check data/raw against every rule
 	$(BIN)/detainers validate
 
-test: $(STAMP) ## Run the whole test suite, the linter, and nbval over the committed reports
-	$(BIN)/ruff check src tests benchmarks
+test: lint ## Run the linters and type checker, the whole test suite, and nbval over the committed reports
 	$(BIN)/python -m pytest
 	@# Re-execute the committed reports and compare every output; figures go to a scratch folder.
 	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch $(BIN)/python -m pytest -p no:cacheprovider \
@@ -53,9 +52,10 @@ test: $(STAMP) ## Run the whole test suite, the linter, and nbval over the commi
 lab: $(STAMP) ## Start JupyterLab on the project's kernel (loopback only)
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS)
 
-lint: $(STAMP) ## Check style with ruff
+lint: $(STAMP) ## Check style with ruff and types with mypy
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 format: $(STAMP) ## Reformat the code with ruff
 	$(BIN)/ruff format src tests benchmarks

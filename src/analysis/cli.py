@@ -80,8 +80,8 @@ def _ingest_ice(args: argparse.Namespace) -> int:
             f"  unmapped facilities ({int(result.unmapped['records'].sum()):,} records, not counted; "
             f"all listed in {out_dir / 'unmapped_facilities.csv'}):"
         )
-        for row in result.unmapped.head(10).itertuples(index=False):
-            print(f"    {row.facility_code or '(no code)'} {row.facility}: {row.records:,}")
+        for _, row in result.unmapped.head(10).iterrows():
+            print(f"    {row['facility_code'] or '(no code)'} {row['facility']}: {int(row['records']):,}")
     return 0
 
 
@@ -113,27 +113,21 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _path_option(parser: argparse.ArgumentParser, flag: str, default: Path, what: str, metavar: str = "DIR") -> None:
+    """Add an option naming a file or folder, its default shown relative to the project."""
+    shown = paths.as_parameter(default)
+    parser.add_argument(flag, type=Path, default=default, metavar=metavar, help=f"{what} (default: {shown})")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="detainers", description="Validate and analyse the sourced detainer-request dataset."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     processed_dir = argparse.ArgumentParser(add_help=False)
-    processed_dir.add_argument(
-        "--processed-dir",
-        type=Path,
-        default=paths.PROCESSED_DIR,
-        metavar="DIR",
-        help="folder for the processed tables (default: data/processed of the project)",
-    )
+    _path_option(processed_dir, "--processed-dir", paths.PROCESSED_DIR, "folder for the processed tables")
     data_dir = argparse.ArgumentParser(add_help=False)
-    data_dir.add_argument(
-        "--data-dir",
-        type=Path,
-        default=paths.RAW_DIR,
-        metavar="DIR",
-        help="folder with the raw CSV tables (default: data/raw of the project)",
-    )
+    _path_option(data_dir, "--data-dir", paths.RAW_DIR, "folder with the raw CSV tables")
     validate = commands.add_parser("validate", parents=[data_dir], help="check the raw tables against every rule")
     validate.set_defaults(run=_validate)
     process = commands.add_parser(
@@ -163,13 +157,7 @@ def _parser() -> argparse.ArgumentParser:
         default="calendar",
         help="calendar years (default) or federal fiscal years, October to September (FY2025)",
     )
-    ingest.add_argument(
-        "--out",
-        type=Path,
-        default=paths.PROCESSED_DIR / "ice",
-        metavar="PATH",
-        help="folder for the observations (default: data/processed/ice)",
-    )
+    _path_option(ingest, "--out", paths.PROCESSED_DIR / "ice", "folder for the observations")
     ingest.set_defaults(run=_ingest_ice)
 
     report = commands.add_parser(
@@ -177,20 +165,8 @@ def _parser() -> argparse.ArgumentParser:
         parents=[data_dir, processed_dir],
         help="run the notebooks of the run plan and write the report (make report)",
     )
-    report.add_argument(
-        "--reports-dir",
-        type=Path,
-        default=paths.REPORTS_DIR,
-        metavar="DIR",
-        help="folder for executed notebooks, HTML and figures (default: reports)",
-    )
-    report.add_argument(
-        "--plan",
-        type=Path,
-        default=paths.RUN_PLAN,
-        metavar="FILE",
-        help="run plan to execute (default: notebooks/runs.toml)",
-    )
+    _path_option(report, "--reports-dir", paths.REPORTS_DIR, "folder for executed notebooks, HTML and figures")
+    _path_option(report, "--plan", paths.RUN_PLAN, "run plan to execute", metavar="FILE")
     report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
     report.add_argument("--force", action="store_true", help="execute every run, even those that are up to date")
     report.add_argument("--jobs", type=_positive, metavar="N", help="runs executed at once (default: number of CPUs)")

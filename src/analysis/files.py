@@ -9,6 +9,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from analysis.paths import resolve_output
 
@@ -42,7 +43,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def _plain(value: object) -> object:
+def _plain(value: Any) -> object:
     """Make ``value`` JSON-ready: NaN and missing values become ``None``."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}

@@ -83,7 +83,7 @@ def _describe(
         line, rule = int(str(failure.index)), str(failure.check)
         if rule in row_columns:
             columns = row_columns[rule]
-            found = "; ".join(f"{c}={frame.at[line, c] or '(blank)'}" for c in columns)
+            found = "; ".join(f"{c}={str(frame.at[line, c]) or '(blank)'}" for c in columns)
             problems.add(Problem(name, line, ", ".join(columns), found, rule))
         else:
             problems.add(Problem(name, line, str(failure.column), str(failure.failure_case), rule))

@@ -144,11 +144,12 @@ def claims_schema(
     def figures_exist(rows: Rows) -> Cells:
         def known(column: str) -> Cells:
             keys = zip(rows["agency"], rows["reported_by"], rows[column], strict=True)
-            return pd.Series([key in figures or key[2] == "" for key in keys], index=rows.index)
+            return pd.Series([key in known_figures or key[2] == "" for key in keys], index=rows.index)
 
         return known("period") & known("base_period")
 
     figure_checks = []
+    known_figures: Collection[tuple[str, str, str]] = figures if figures is not None else ()
     if figures is not None:
         figure_checks.append(
             row_check(

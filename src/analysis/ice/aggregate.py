@@ -9,10 +9,10 @@ dates say which part, so it is never compared with a full one.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from analysis import paths
 from analysis.data.csvfile import read_text_table
 from analysis.data.schema import CLAIMS_COLUMNS, ICE_RECORDS, REQUESTS_COLUMNS
 from analysis.errors import DataValidationError, Problem
+from analysis.files import file_digest
 from analysis.ice.records import DECLINED, Export
 
 MAPPING_COLUMNS = ("facility_code", "facility_pattern", "agency", "jurisdiction")
@@ -55,12 +56,12 @@ def read_mapping(path: str | Path) -> Mapping:
     for line, row in table.frame.iterrows():
         for column in ("agency", "jurisdiction"):
             if not row[column]:
-                problems.append(Problem(name, int(line), column, "(blank)", "must not be blank"))
+                problems.append(Problem(name, cast(int, line), column, "(blank)", "must not be blank"))
         if bool(row["facility_code"]) == bool(row["facility_pattern"]):
             problems.append(
                 Problem(
                     name,
-                    int(line),
+                    cast(int, line),
                     "facility_code, facility_pattern",
                     f"facility_code={row['facility_code'] or '(blank)'}; "
                     f"facility_pattern={row['facility_pattern'] or '(blank)'}",
@@ -78,7 +79,7 @@ def read_mapping(path: str | Path) -> Mapping:
                 problems.append(
                     Problem(
                         name,
-                        int(line),
+                        cast(int, line),
                         "facility_pattern",
                         row["facility_pattern"],
                         f"must be a valid regular expression ({error})",
@@ -145,14 +146,6 @@ class Aggregation:
     source: dict[str, str]
 
 
-def file_digest(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
-
-
 def _unmapped(export: Export, rows: np.ndarray) -> pd.DataFrame:
     """Distinct facilities of ``rows`` with their record counts, most records first."""
     codes, names = export.text["facility_code"], export.text["facility"]
@@ -204,7 +197,7 @@ def aggregate(export: Export, mapping: Mapping, year_basis: str = "calendar") ->
     records = []
     for group in np.flatnonzero(requests):
         place, year = places[group // span], first_year + group % span
-        label, start, end = period_bounds(year, year_basis)
+        label, start, end = period_bounds(int(year), year_basis)
         # What: a period the export covers only in part gets its covered dates and a "partial" label.
         if start < first or end > last:
             label, start, end = f"{label} (partial)", max(start, first), min(end, last)

@@ -65,6 +65,8 @@ def _value(metric: str, base: pd.Series | None, row: pd.Series) -> tuple[float |
     if metric == "denial_pct":
         rate = outcome(row)
         return (None, rate.note or "") if rate.denial_rate is None else (100 * rate.denial_rate, "")
+    if base is None:
+        raise MetricError(f"a growth metric ({metric}) needs a base period")
     try:
         result = growth_of(base, row)
     except MetricError as error:
@@ -98,12 +100,12 @@ def check_claim(requests: pd.DataFrame, claim: pd.Series) -> ClaimResult:
 
     alternatives = []
     periods = [claim["base_period"], claim["period"]] if growth_metric else [claim["period"]]
-    for other in other_reporters(requests, claim["agency"], claim["reported_by"], periods).itertuples(index=False):
-        swapped = pd.Series(other._asdict())
-        swapped_base = swapped if growth_metric and other.period == claim["base_period"] else base
-        swapped_row = swapped if other.period == claim["period"] else row
+    for _, other in other_reporters(requests, claim["agency"], claim["reported_by"], periods).iterrows():
+        swapped_base = other if growth_metric and other["period"] == claim["base_period"] else base
+        swapped_row = other if other["period"] == claim["period"] else row
+        judged = _judge(claim, swapped_base, swapped_row)
         alternatives.append(
-            Alternative(other.reported_by, other.period, int(other.requests), _judge(claim, swapped_base, swapped_row))
+            Alternative(str(other["reported_by"]), str(other["period"]), int(other["requests"]), judged)
         )
     return ClaimResult(claim, check, tuple(alternatives))
 

@@ -6,22 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.data.schema import REQUESTS_COLUMNS
 from analysis.files import write_text_atomic
 from analysis.measures.periods import comparable
 from analysis.measures.selection import growth_of, kind_of, outcome
 
 #: Columns of ``detainer_metrics.csv``, in order.
 METRICS_COLUMNS = (
-    "agency",
-    "jurisdiction",
-    "reported_by",
-    "period",
-    "period_start",
-    "period_end",
+    *REQUESTS_COLUMNS[:6],  # agency, jurisdiction, reported_by, period, period_start, period_end
     "period_kind",
-    "requests",
-    "honored",
-    "declined",
+    *REQUESTS_COLUMNS[6:9],  # requests, honored, declined
     "denial_rate",
     "denial_ci_low",
     "denial_ci_high",
@@ -34,6 +28,29 @@ METRICS_COLUMNS = (
 
 #: Decimal places kept for rates and percentages in the written table.
 DECIMALS = 6
+
+
+def _record(row: pd.Series, kind: str, previous: pd.Series | None) -> dict[str, object]:
+    """One row of the metrics table: the figure, its denial rate, and its change from ``previous``."""
+    rate = outcome(row)
+    change = growth_of(previous, row) if previous is not None else None
+    return {
+        **{c: row[c] for c in ("agency", "jurisdiction", "reported_by", "period")},
+        "period_start": row["period_start"].date().isoformat(),
+        "period_end": row["period_end"].date().isoformat(),
+        "period_kind": kind,
+        "requests": row["requests"],
+        "honored": row["honored"],
+        "declined": row["declined"],
+        "denial_rate": rate.denial_rate,
+        "denial_ci_low": rate.ci_low,
+        "denial_ci_high": rate.ci_high,
+        "denial_note": rate.note or "",
+        "previous_period": "" if previous is None else previous["period"],
+        "change_from_previous": None if change is None else change.abs_change,
+        "pct_change_from_previous": None if change is None else change.pct_change,
+        "source_ids": row["source_ids"],
+    }
 
 
 def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
@@ -58,29 +75,9 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
     for (_, _), rows in ordered.groupby(["agency", "reported_by"], sort=False):
         seen: list[pd.Series] = []
         for _, row in rows.iterrows():
-            rate = outcome(row)
             kind = kind_of(row)
             previous = next((p for p in reversed(seen) if comparable(kind_of(p), kind)), None)
-            change = growth_of(previous, row) if previous is not None else None
-            records.append(
-                {
-                    **{c: row[c] for c in ("agency", "jurisdiction", "reported_by", "period")},
-                    "period_start": row["period_start"].date().isoformat(),
-                    "period_end": row["period_end"].date().isoformat(),
-                    "period_kind": kind,
-                    "requests": row["requests"],
-                    "honored": row["honored"],
-                    "declined": row["declined"],
-                    "denial_rate": rate.denial_rate,
-                    "denial_ci_low": rate.ci_low,
-                    "denial_ci_high": rate.ci_high,
-                    "denial_note": rate.note or "",
-                    "previous_period": "" if previous is None else previous["period"],
-                    "change_from_previous": None if change is None else change.abs_change,
-                    "pct_change_from_previous": None if change is None else change.pct_change,
-                    "source_ids": row["source_ids"],
-                }
-            )
+            records.append(_record(row, kind, previous))
             seen.append(row)
     table = pd.DataFrame.from_records(records, columns=list(METRICS_COLUMNS))
     counts = {"requests": "Int64", "honored": "Int64", "declined": "Int64", "change_from_previous": "Int64"}

@@ -1,0 +1,1 @@
+"""Running the report: the run plan, executing notebooks, the build record, the runner and the landing page."""

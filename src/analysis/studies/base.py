@@ -9,20 +9,25 @@ from typing import ClassVar
 from matplotlib.figure import Figure
 
 from analysis.files import write_result
-from analysis.studies.charts import save_figure
+from analysis.studies.style import save_figure
 from analysis.studies.tables import ReaderTable
 
 
 class Study(ABC):
     """One notebook's question answered from the data.
 
-    Subclasses set :attr:`json_name` (the file of their numbers) and implement
+    Subclasses name the file of their numbers as a class keyword
+    (``class GrowthStudy(Study, json_name="02-growth.json")``) and implement
     the abstract members; :meth:`save` writes what :meth:`figures` draws and
     what :meth:`to_json` gives.
     """
 
     #: File name of the study's numbers in its output folder.
     json_name: ClassVar[str]
+
+    def __init_subclass__(cls, json_name: str, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.json_name = json_name
 
     @property
     @abstractmethod

@@ -1,4 +1,4 @@
-"""The studies' charts (seaborn), and saving them byte for byte reproducibly.
+"""The studies' charts, drawn with seaborn in the report's look (:mod:`analysis.studies.style`).
 
 Every chart function returns a :class:`matplotlib.figure.Figure` that is not
 managed by pyplot, so a notebook shows it once, where the cell returns it.
@@ -6,37 +6,15 @@ managed by pyplot, so a notebook shows it once, where the cell returns it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from io import BytesIO
-from pathlib import Path
-
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
-from analysis.files import write_bytes_atomic
 from analysis.measures.rates import CONFIDENCE, level
-from analysis.paths import resolve_output
-
-#: Fixed salt for SVG element ids, so a figure's SVG is the same on every run.
-SVG_HASH_SALT = "detainer-analysis"
-DPI = 150
-COMPARED = "compared period"
-OTHER = "other period"
-PALETTE = {COMPARED: "#c0392b", OTHER: "#95a5a6"}
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    """The report's look, applied only while a chart is drawn."""
-    with mpl.rc_context(), sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
-        mpl.rcParams["svg.hashsalt"] = SVG_HASH_SALT
-        mpl.rcParams["font.family"] = "DejaVu Sans"
-        yield
+from analysis.studies.style import COMPARED, MUTED, OTHER, PALETTE, chart_style
 
 
 def _calendar_years(series: pd.DataFrame) -> list[str]:
@@ -46,6 +24,26 @@ def _calendar_years(series: pd.DataFrame) -> list[str]:
         years = [int(p) for p in periods]
         return [str(y) for y in range(min(years), max(years) + 1)]
     return periods
+
+
+def _label_bars(ax: Axes, axis: list[str], counts: pd.Series, top: int) -> None:
+    """Write each bar's count above it, and "no figure" where a period on the axis has none."""
+    for position, period in enumerate(axis):
+        if period in counts.index:
+            value = int(counts[period])
+            ax.annotate(
+                f"{value:,}",
+                (position, value),
+                ha="center",
+                va="bottom",
+                xytext=(0, 3),
+                textcoords="offset points",
+                fontsize=9,
+            )
+        else:
+            ax.annotate(
+                "no figure", (position, top * 0.02), ha="center", va="bottom", rotation=90, fontsize=8, color=MUTED
+            )
 
 
 def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: str = "") -> Figure:
@@ -69,7 +67,7 @@ def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: st
             "role": [COMPARED if p in marked else OTHER for p in counts.index],
         }
     )
-    with _style():
+    with chart_style():
         fig = Figure(figsize=(8, 4.5), layout="constrained")
         ax = fig.add_subplot()
         sns.barplot(
@@ -84,33 +82,13 @@ def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: st
             ax=ax,
         )
         top = max(data["requests"]) if len(data) else 1
-        for position, period in enumerate(axis):
-            if period in counts.index:
-                ax.annotate(
-                    f"{int(counts[period]):,}",
-                    (position, int(counts[period])),
-                    ha="center",
-                    va="bottom",
-                    xytext=(0, 3),
-                    textcoords="offset points",
-                    fontsize=9,
-                )
-            else:
-                ax.annotate(
-                    "no figure",
-                    (position, top * 0.02),
-                    ha="center",
-                    va="bottom",
-                    rotation=90,
-                    fontsize=8,
-                    color="#7f8c8d",
-                )
+        _label_bars(ax, axis, counts, top)
         ax.set(xlabel="period", ylabel="detainer requests received", title=title)
         ax.set_ylim(0, top * 1.12)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         legend = ax.get_legend()
         if legend is not None:
-            legend.set_title(None)
+            legend.set_title("")
             if not marked:
                 legend.remove()
     return fig
@@ -131,7 +109,7 @@ def denial_chart(rates: pd.DataFrame, title: str = "", confidence: float = CONFI
     """
     periods = [str(p) for p in rates["period"]]
     known = rates[rates["denial_rate"].notna()].assign(period=lambda d: d["period"].astype(str))
-    with _style():
+    with chart_style():
         fig = Figure(figsize=(8, 4.5), layout="constrained")
         ax = fig.add_subplot()
         ax.errorbar(
@@ -156,7 +134,7 @@ def denial_chart(rates: pd.DataFrame, title: str = "", confidence: float = CONFI
         for position, period in enumerate(periods):
             if period not in set(known["period"]):
                 ax.annotate(
-                    "outcome\nnot reported", (position, 0.05), ha="center", va="bottom", fontsize=8, color="#7f8c8d"
+                    "outcome\nnot reported", (position, 0.05), ha="center", va="bottom", fontsize=8, color=MUTED
                 )
         ax.set_xticks(range(len(periods)), periods)
         ax.set_xlim(-0.5, len(periods) - 0.5)
@@ -181,7 +159,7 @@ def coverage_chart(requests: pd.DataFrame, title: str = "") -> Figure:
             "requests": [int(v) for v in requests["requests"]],
         }
     ).sort_values(["series", "middle"], kind="stable")
-    with _style():
+    with chart_style():
         fig = Figure(figsize=(9, 1.4 + 0.9 * data["series"].nunique()), layout="constrained")
         ax = fig.add_subplot()
         sns.scatterplot(
@@ -224,7 +202,7 @@ def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[
             ],
         }
     )
-    with _style():
+    with chart_style():
         grid = sns.catplot(
             data=data,
             kind="bar",
@@ -247,39 +225,9 @@ def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[
             for bar in ax.containers:
                 ax.bar_label(bar, fmt="{:,.0f}", fontsize=9, padding=2)
         if grid.legend is not None:
-            grid.legend.set_title(None)
+            grid.legend.set_title("")
         grid.figure.suptitle(title)
         grid.figure.subplots_adjust(top=0.82)
     # What: hand the figure over un-managed, so the notebook shows it once, where the cell returns it.
     plt.close(grid.figure)
     return grid.figure
-
-
-def save_figure(fig: Figure, output_dir: str | Path, stem: str) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.svg`` in ``output_dir``, the same bytes on every run.
-
-    Parameters
-    ----------
-    fig
-        The figure.
-    output_dir
-        Folder to write into; a relative path is taken from the project root
-        (or from ``$DETAINERS_OUTPUT_ROOT`` when set).
-    stem
-        File name without extension.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    folder = resolve_output(output_dir)
-    written = []
-    for kind, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-        buffer = BytesIO()
-        with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
-            fig.savefig(buffer, format=kind, dpi=DPI, metadata=metadata, bbox_inches="tight")
-        path = folder / f"{stem}.{kind}"
-        write_bytes_atomic(path, buffer.getvalue())
-        written.append(path)
-    return written

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import pandas as pd
 
@@ -27,17 +26,13 @@ def _alternatives_text(result: ClaimResult) -> str:
 
 
 @dataclass(frozen=True)
-class ClaimsStudy(Study):
+class ClaimsStudy(Study, json_name="04-claims.json"):
     """Every claim of a dataset judged on its own reporter's figures, and with other reporters' figures."""
 
-    json_name: ClassVar[str] = "04-claims.json"
+    title = "Published claims checked"
 
     results: tuple[ClaimResult, ...]
     sources: pd.DataFrame
-
-    @property
-    def title(self) -> str:
-        return "Published claims checked"
 
     @property
     def headline(self) -> str:
@@ -60,13 +55,11 @@ class ClaimsStudy(Study):
     def table(self) -> pd.DataFrame:
         """One row per claim: who said it, what it says, what the data give, the verdict, other reporters."""
         by_id = self.sources.set_index("source_id")
+        cited = [by_id.loc[r.claim["source_id"]] for r in self.results]
         return pd.DataFrame(
             {
                 "claim_id": [r.claim["claim_id"] for r in self.results],
-                "source": [
-                    f"{by_id.at[r.claim['source_id'], 'publisher']}, {by_id.at[r.claim['source_id'], 'published']}"
-                    for r in self.results
-                ],
+                "source": [f"{row['publisher']!s}, {row['published']!s}" for row in cited],
                 "claim": [r.claim["claim"] for r in self.results],
                 "data": [r.check.reason for r in self.results],
                 "verdict": [r.check.verdict for r in self.results],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ClassVar
+from typing import cast
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -37,17 +37,18 @@ class Comparison:
 
 
 @dataclass(frozen=True)
-class ComparisonStudy(Study):
+class ComparisonStudy(Study, json_name="05-comparison.json"):
     """Several agencies' changes, each in its own reporter's series, on periods of one kind."""
-
-    json_name: ClassVar[str] = "05-comparison.json"
 
     comparisons: tuple[Comparison, ...]
     periods: pd.DataFrame
 
+    title = "Agencies side by side"
+
     @property
-    def title(self) -> str:
-        return "Agencies side by side"
+    def marked(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """For each (agency, reporter), its two compared periods."""
+        return {(c.agency, c.reported_by): (c.base_period, c.compare_period) for c in self.comparisons}
 
     @property
     def headline(self) -> str:
@@ -58,11 +59,6 @@ class ComparisonStudy(Study):
             f"{c.compare_period}: {change_text(c.result)}."
             for c in self.comparisons
         )
-
-    @property
-    def marked(self) -> dict[tuple[str, str], tuple[str, str]]:
-        """For each (agency, reporter), its two compared periods."""
-        return {(c.agency, c.reported_by): (c.base_period, c.compare_period) for c in self.comparisons}
 
     def tables(self) -> dict[str, ReaderTable]:
         changes = pd.DataFrame.from_records(
@@ -156,12 +152,13 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
                 f"parameter {name}: {entry!r} is not valid; it needs exactly the keys {', '.join(COMPARISON_KEYS)}"
             )
         try:
-            rows = series(requests, entry["agency"], entry["reported_by"])
-            result = growth_in(rows, entry["base_period"], entry["compare_period"])
+            agency, reported_by, base_period, compare_period = (cast(str, entry[key]) for key in COMPARISON_KEYS)
+            rows = series(requests, agency, reported_by)
+            result = growth_in(rows, base_period, compare_period)
         except ParameterError as error:
             raise ParameterError(str(error).replace("parameter ", f"parameter {name}.", 1)) from None
-        kinds.append(kind_of(rows[rows["period"] == entry["base_period"]].iloc[0]))
-        done.append(Comparison(*(str(entry[key]) for key in COMPARISON_KEYS), result))
+        kinds.append(kind_of(rows[rows["period"] == base_period].iloc[0]))
+        done.append(Comparison(agency, reported_by, base_period, compare_period, result))
     if any(not comparable(kinds[0], kind) for kind in kinds):
         raise ParameterError(
             f"parameter comparisons: the compared periods are of different kinds ({', '.join(kinds)}); "

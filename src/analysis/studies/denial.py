@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ClassVar
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -36,19 +35,13 @@ LEGAL_CONTEXT: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class DenialStudy(Study):
+class DenialStudy(Study, json_name="03-denial-rates.json"):
     """The denial-rates notebook's question answered for one agency and reporter."""
-
-    json_name: ClassVar[str] = "03-denial-rates.json"
 
     agency: str
     reported_by: str
     rates: pd.DataFrame
     confidence: float = CONFIDENCE
-
-    @property
-    def title(self) -> str:
-        return f"Denial rates: {self.agency}"
 
     @property
     def headline(self) -> str:
@@ -61,6 +54,10 @@ class DenialStudy(Study):
             f"{last['period']} (exact {level(self.confidence)} interval {share(last['ci_low'])} to "
             f"{share(last['ci_high'])})."
         )
+
+    @property
+    def title(self) -> str:
+        return f"Denial rates: {self.agency}"
 
     def summary(self) -> str:
         """What the rates show, in one or two sentences built from the data."""

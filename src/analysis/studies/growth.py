@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ClassVar
+from typing import cast
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -36,10 +36,8 @@ def counted_by(agency: str, reported_by: str) -> str:
 
 
 @dataclass(frozen=True)
-class GrowthStudy(Study):
+class GrowthStudy(Study, json_name="02-growth.json"):
     """The growth notebook's question answered for one agency, reporter and pair of periods."""
-
-    json_name: ClassVar[str] = "02-growth.json"
 
     agency: str
     reported_by: str
@@ -66,14 +64,9 @@ class GrowthStudy(Study):
 
     def uncertainty(self) -> str:
         """The rate-ratio interval and p-value in one sentence."""
-        r = self.result
-        if r.rate_ratio_ci_low is None:
-            return "With no requests in either period there is no rate ratio to estimate."
-        high = "an unbounded upper limit" if r.rate_ratio_ci_high is None else f"{r.rate_ratio_ci_high:.2f}"
         return (
-            f"Treating requests as independent events, the {self.compare_period} rate was between "
-            f"{r.rate_ratio_ci_low:.2f} and {high} times the {self.base_period} rate (exact {level(self.confidence)} "
-            f"interval); the exact test of no change in the underlying rate gives {p_text(r.p_value)}."
+            f"Treating requests as independent events and comparing the {self.compare_period} rate with the "
+            f"{self.base_period} rate: {interval_text(self.result, self.confidence)}."
         )
 
     def others_text(self) -> str:
@@ -158,8 +151,8 @@ def _others(
     records = []
     ours = rows.set_index("period", drop=False)
     for _, row in other_reporters(requests, agency, reported_by, periods).iterrows():
-        base = row if row["period"] == base_period else ours.loc[base_period]
-        compare = row if row["period"] == compare_period else ours.loc[compare_period]
+        base = row if row["period"] == base_period else cast(pd.Series, ours.loc[base_period])
+        compare = row if row["period"] == compare_period else cast(pd.Series, ours.loc[compare_period])
         alternative = growth_of(base, compare)
         records.append(
             {

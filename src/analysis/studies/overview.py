@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ClassVar
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -57,16 +56,12 @@ def disagreements(requests: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class OverviewStudy(Study):
+class OverviewStudy(Study, json_name="01-data-overview.json"):
     """The overview notebook's questions answered for one dataset."""
 
-    json_name: ClassVar[str] = "01-data-overview.json"
+    title = "What the dataset covers"
 
     dataset: Dataset
-
-    @property
-    def title(self) -> str:
-        return "What the dataset covers"
 
     @property
     def headline(self) -> str:
@@ -79,7 +74,7 @@ class OverviewStudy(Study):
             return "No two reporters give a figure for the same agency and period."
         sentences = []
         for (agency, period), rows in table.groupby(["agency", "period"], sort=False):
-            listed = " and ".join(f"{r.reported_by} counted {int(r.requests):,}" for r in rows.itertuples())
+            listed = " and ".join(f"{r['reported_by']} counted {int(r['requests']):,}" for _, r in rows.iterrows())
             sentences.append(f"For the {agency} in {period}, {listed}.")
         return " ".join(sentences) + " Each count is kept with its reporter; no series mixes them."
 
@@ -133,7 +128,7 @@ class OverviewStudy(Study):
                 {
                     "agency": agency,
                     "period": period,
-                    "requests_by_reporter": {r.reported_by: int(r.requests) for r in rows.itertuples()},
+                    "requests_by_reporter": {str(r["reported_by"]): int(r["requests"]) for _, r in rows.iterrows()},
                 }
                 for (agency, period), rows in table.groupby(["agency", "period"], sort=True)
             ],

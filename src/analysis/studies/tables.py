@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -22,7 +23,7 @@ class Column:
     """How one column is shown: its header (with its unit) and how each value is written."""
 
     header: str
-    show: Callable[[object], str] = str
+    show: Callable[[Any], str] = str
 
 
 @dataclass(frozen=True)
