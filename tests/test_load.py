@@ -86,7 +86,7 @@ def test_bom_crlf_and_whitespace_are_accepted(swap_in) -> None:
             3,
             "period, period_start, period_end",
             "period=2019; period_start=2021-01-01; period_end=2021-12-31",
-            "labelled with a year must run from",
+            "the dates must be the days the label names",
         ),
         (
             "requests_duplicate.csv",
@@ -154,6 +154,6 @@ def test_claims_must_point_at_existing_figures(data_dir: Path) -> None:
 
 def test_calendar_year_needs_its_year_as_label(data_dir: Path) -> None:
     requests = data_dir / REQUESTS
-    requests.write_text(requests.read_text().replace("Agency,2021,2021-01-01,", "Agency,year 2021,2021-01-01,"))
+    requests.write_text(requests.read_text().replace("Agency,2021,2021-01-01,", "Agency,2021-01/2021-12,2021-01-01,"))
     (problem,) = problems_of(data_dir)
     assert "whole calendar year must be labelled with that year" in problem["rule"]

@@ -7,13 +7,15 @@ to do answers at once.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from analysis import paths
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, printable
 from analysis.paths import ReportPaths
 from analysis.pipeline.cache import plan_report
 
@@ -21,12 +23,17 @@ from analysis.pipeline.cache import plan_report
 YEAR_BASES = ("calendar", "fiscal")
 
 
+def _say(text: str, file: TextIO | None = None) -> None:
+    """Print ``text``, every character from the data made safe for a terminal."""
+    print(printable(text), file=file or sys.stdout)
+
+
 def _validate(args: argparse.Namespace) -> int:
     from analysis.data.load import load_dataset
 
     dataset = load_dataset(args.data_dir)
-    print(f"{dataset.data_dir}: valid")
-    print(f"  {dataset.extent()}; {len(dataset.claims)} published claims")
+    _say(f"{dataset.data_dir}: valid")
+    _say(f"  {dataset.extent()}; {len(dataset.claims)} published claims")
     return 0
 
 
@@ -38,7 +45,7 @@ def _process(args: argparse.Namespace) -> int:
     target = paths.resolve(args.processed_dir) / paths.METRICS_TABLE_FILE
     table = metrics_table(dataset.requests)
     write_metrics_table(table, target)
-    print(f"wrote {target} ({len(table)} rows)")
+    _say(f"wrote {target} ({len(table)} rows)")
     return 0
 
 
@@ -48,11 +55,11 @@ def _claims(args: argparse.Namespace) -> int:
     from analysis.studies import claims
 
     study = claims.study(load_dataset(args.data_dir))
-    print(study.text())
+    _say(study.text())
     broken = failures(list(study.results))
     if broken:
         names = ", ".join(r.claim["claim_id"] for r in broken)
-        print(f"error: contradicted by their own figures though presented as fact: {names}", file=sys.stderr)
+        _say(f"error: contradicted by their own figures though presented as fact: {names}", file=sys.stderr)
         return 1
     return 0
 
@@ -67,27 +74,27 @@ def _ingest_ice(args: argparse.Namespace) -> int:
     out_dir = paths.resolve(args.out)
     write_observations(result, out_dir)
     kept = int(result.observations["requests"].sum())
-    print(
+    _say(
         f"{export.name}: {len(result.observations)} observations for "
         f"{result.observations['agency'].nunique()} agencies written to {out_dir}"
     )
-    print(
+    _say(
         f"  detainers counted: {kept:,}; likely duplicates left out "
         f"(same person again within 24 hours): {result.duplicates:,}"
     )
     if not result.unmapped.empty:
-        print(
+        _say(
             f"  unmapped facilities ({int(result.unmapped['records'].sum()):,} records, not counted; "
             f"all listed in {out_dir / 'unmapped_facilities.csv'}):"
         )
         for _, row in result.unmapped.head(10).iterrows():
-            print(f"    {row['facility_code'] or '(no code)'} {row['facility']}: {int(row['records']):,}")
+            _say(f"    {row['facility_code'] or '(no code)'} {row['facility']}: {int(row['records']):,}")
     return 0
 
 
 def _positive(text: str) -> int:
-    """An argparse type: a whole number of 1 or more."""
-    if not text.isdigit() or int(text) < 1:
+    """An argparse type: a whole number of 1 or more, in ASCII digits."""
+    if not re.fullmatch(r"[0-9]{1,6}", text, re.ASCII) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return int(text)
 
@@ -103,13 +110,13 @@ def _report(args: argparse.Namespace) -> int:
     work = plan_report(folders, only=args.only, force=args.force)
     if work.nothing_to_do:
         for run in work.selected:
-            print(f"  {run.name}: skipped (unchanged since its last run)")
-        print(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
+            _say(f"  {run.name}: skipped (unchanged since its last run)")
+        _say(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
         return 0
     from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
 
-    outcomes = run_report(folders, work, jobs=args.jobs)
-    print(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
+    outcomes = run_report(folders, work, jobs=args.jobs, say=_say)
+    _say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
     return 0
 
 
@@ -180,10 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except (AnalysisError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        _say("interrupted", file=sys.stderr)
         return 130
 
 

@@ -9,6 +9,17 @@ class AnalysisError(Exception):
     """Base class of every error raised by :mod:`analysis`."""
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control and other unprintable characters written as escapes (lines kept).
+
+    A value from a file can then never move the cursor, recolour or clear a terminal, or hide a line.
+    """
+    return "\n".join(
+        "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in line)
+        for line in text.split("\n")
+    )
+
+
 def shown(value: str) -> str:
     """``value`` as a problem message shows it: ``(blank)`` for nothing, undecodable bytes as ``\\xNN``.
 
@@ -22,8 +33,7 @@ def shown(value: str) -> str:
         raw = value.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         raw = value.encode("utf-8", "backslashreplace")
-    text = raw.decode("utf-8", "backslashreplace")
-    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return printable(raw.decode("utf-8", "backslashreplace")).replace("\n", "\\n")
 
 
 @dataclass(frozen=True)

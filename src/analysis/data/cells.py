@@ -1,10 +1,16 @@
-"""Turning validated text cells into typed values.
+"""Parsing text cells, one parser per kind of cell: counts, decimals, dates, period labels, ids, flags.
 
-The schema's checks and the loader share these parsers, so a value that the
-checks accept is exactly a value the loader can convert.
+Every reader and every check uses these parsers, so a value that validation
+accepts is exactly the value the outputs use. Each works on ASCII text only:
+Python's and pandas' own parsers also accept ``+5``, ``1_5``, and
+Arabic-Indic or full-width digits, which a count in a public record never is.
 """
 
 from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,40 +18,109 @@ import pandas as pd
 #: Counts above this are taken to be typing errors (no agency in the data
 #: receives anywhere near a million detainer requests in one period).
 MAX_COUNT = 1_000_000
-
+#: Most decimal places a claim can be checked to.
+MAX_PRECISION = 6
 #: Separator between several source ids in one cell.
 ID_SEPARATOR = ";"
 
-_WHOLE = r"\d+"
-_DATE = r"\d{4}-\d{2}-\d{2}"
+#: Dates outside these are typing errors: the detainer records and reports this
+#: package reads start in the 1990s, and nothing is dated past the end of next year.
+FIRST_PLAUSIBLE_DATE = pd.Timestamp(1990, 1, 1)
+LAST_PLAUSIBLE_DATE = pd.Timestamp(pd.Timestamp.now().year + 1, 12, 31)
+PLAUSIBLE_DATES = f"between {FIRST_PLAUSIBLE_DATE.date()} and {LAST_PLAUSIBLE_DATE.date()}"
+
+COUNT = re.compile(r"[0-9]+", re.ASCII)
+DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+PARTIAL_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?", re.ASCII)
+#: Digits enough for any count up to :data:`MAX_COUNT`; longer ones are never converted (no overflow).
+_COUNT_DIGITS = len(str(MAX_COUNT))
 #: What completes a partial date (by its length) to the first day it covers.
 _FIRST_DAY_SUFFIX = {4: "-01-01", 7: "-01", 10: ""}
 
 
+def is_count(cells: pd.Series) -> pd.Series:
+    """Whether each cell is a count written with the ASCII digits 0-9 only (no sign, no separator)."""
+    return cells.str.fullmatch(COUNT.pattern).fillna(False).astype(bool)
+
+
+def count_too_large(cells: pd.Series) -> pd.Series:
+    """Whether each count cell is above :data:`MAX_COUNT` (however many digits it has)."""
+    digits = cells.str.lstrip("0")
+    return is_count(cells) & ((digits.str.len() > _COUNT_DIGITS) | (to_count(cells) > MAX_COUNT).fillna(False))
+
+
 def to_count(cells: pd.Series) -> pd.Series:
-    """Parse whole-number cells to ``Int64``; blank or malformed cells become ``<NA>``."""
-    whole = cells.str.fullmatch(_WHOLE)
-    numbers = pd.to_numeric(cells.where(whole), errors="coerce")
+    """Parse count cells to ``Int64``; blank, malformed or overlong cells become ``<NA>``."""
+    short = is_count(cells) & (cells.str.lstrip("0").str.len() <= _COUNT_DIGITS)
+    numbers = pd.to_numeric(cells.where(short), errors="coerce")
     return numbers.astype("Int64")
 
 
 def to_number(cells: pd.Series) -> pd.Series:
-    """Parse decimal cells to ``float``; blank, malformed or infinite cells become ``NaN``."""
-    numbers = pd.to_numeric(cells.where(cells.ne("")), errors="coerce").astype("float64")
+    """Parse decimal cells (ASCII digits, an optional sign and point) to ``float``; anything else is ``NaN``."""
+    shaped = cells.str.fullmatch(DECIMAL.pattern).fillna(False).astype(bool)
+    numbers = pd.to_numeric(cells.where(shaped), errors="coerce").astype("float64")
     return numbers.where(np.isfinite(numbers))
 
 
 def to_date(cells: pd.Series) -> pd.Series:
-    """Parse ``YYYY-MM-DD`` cells to timestamps; anything else becomes ``NaT``."""
-    shaped = cells.where(cells.str.fullmatch(_DATE))
+    """Parse ``YYYY-MM-DD`` cells to timestamps; anything else (not a real date) becomes ``NaT``."""
+    shaped = cells.where(cells.str.fullmatch(DATE.pattern).fillna(False).astype(bool))
     return pd.to_datetime(shaped, format="%Y-%m-%d", errors="coerce")
+
+
+def plausible(dates: pd.Series) -> pd.Series:
+    """Whether each timestamp lies in :data:`PLAUSIBLE_DATES` (missing ones count as plausible)."""
+    return ~((dates < FIRST_PLAUSIBLE_DATE) | (dates > LAST_PLAUSIBLE_DATE)).fillna(False).astype(bool)
 
 
 def to_partial_date(cells: pd.Series) -> pd.Series:
     """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` cells to the first day they cover; else ``NaT``."""
-    shaped = cells.where(cells.str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?"), "")
+    shaped = cells.where(cells.str.fullmatch(PARTIAL_DATE.pattern).fillna(False).astype(bool), "")
     padded = [value + _FIRST_DAY_SUFFIX[len(value)] if value else "" for value in shaped]
     return to_date(pd.Series(padded, index=cells.index, dtype="str"))
+
+
+@dataclass(frozen=True)
+class Span:
+    """The days a period label stands for, and whether the label says the data cover only part of them."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    partial: bool
+
+
+#: The forms of a period label: a calendar year, a run of whole months, a federal fiscal year
+#: (October to September, named by the year it ends in); each may end in " (partial)".
+LABEL_FORMS = "YYYY, YYYY-MM/YYYY-MM or FYYYYY, optionally followed by ' (partial)'"
+_LABEL = re.compile(
+    r"(?:(?P<year>[0-9]{4})|(?P<from_y>[0-9]{4})-(?P<from_m>[0-9]{2})/(?P<to_y>[0-9]{4})-(?P<to_m>[0-9]{2})"
+    r"|FY(?P<fiscal>[0-9]{4}))(?P<partial> \(partial\))?",
+    re.ASCII,
+)
+
+
+def label_span(label: str) -> Span | None:
+    """The span a period label names (see :data:`LABEL_FORMS`), or ``None`` if it is not such a label."""
+    match = _LABEL.fullmatch(label)
+    if match is None:
+        return None
+    partial = match["partial"] is not None
+    try:
+        if match["year"]:
+            year = int(match["year"])
+            return Span(pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31), partial)
+        if match["fiscal"]:
+            year = int(match["fiscal"])
+            return Span(pd.Timestamp(year - 1, 10, 1), pd.Timestamp(year, 9, 30), partial)
+        first_year, first_month = int(match["from_y"]), int(match["from_m"])
+        last_year, last_month = int(match["to_y"]), int(match["to_m"])
+        last_day = calendar.monthrange(last_year, last_month)[1]
+        start, end = pd.Timestamp(first_year, first_month, 1), pd.Timestamp(last_year, last_month, last_day)
+    except (ValueError, calendar.IllegalMonthError):
+        return None  # a month 13, or a year pandas cannot hold
+    return Span(start, end, partial) if start <= end else None
 
 
 def split_ids(cell: str) -> list[str]:

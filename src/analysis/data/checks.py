@@ -13,10 +13,19 @@ from collections.abc import Callable, Collection
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.data.cells import MAX_COUNT, split_ids, to_count, to_date
+from analysis.data.cells import (
+    DECIMAL,
+    LABEL_FORMS,
+    MAX_COUNT,
+    PLAUSIBLE_DATES,
+    count_too_large,
+    label_span,
+    plausible,
+    split_ids,
+    to_date,
+)
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_YEAR = r"\d{4}"
 
 Cells = pd.Series
 Rows = pd.DataFrame
@@ -57,61 +66,97 @@ def id_column(unique_rule: str) -> pa.Column:
 
 
 def count_checks(*, blank_ok: bool) -> list[pa.Check]:
+    """A count: ASCII digits only, whole, not negative, unsigned, at most :data:`MAX_COUNT`."""
+
     def numeric(c: Cells) -> Cells:
-        return c.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)")
+        return c.str.fullmatch(DECIMAL.pattern)
 
     def whole(c: Cells) -> Cells:
-        return ~numeric(c) | c.str.fullmatch(r"[+-]?\d+")
+        return ~numeric(c) | c.str.fullmatch(r"[+-]?[0-9]+")
 
     def not_negative(c: Cells) -> Cells:
         return ~numeric(c) | ~c.str.startswith("-")
 
-    def not_absurd(c: Cells) -> Cells:
-        return ~(to_count(c) > MAX_COUNT).fillna(False)
+    def unsigned(c: Cells) -> Cells:
+        return ~c.str.startswith("+")
 
     checks = [
-        cell_check("must be a number written with digits only (no separators or words)", numeric, blank_ok=blank_ok),
+        cell_check(
+            "must be a number written with digits only (0-9; no separators, words or other digits)",
+            numeric,
+            blank_ok=blank_ok,
+        ),
         cell_check("must be a whole number (no decimal point)", whole, blank_ok=blank_ok),
         cell_check("must not be negative", not_negative, blank_ok=blank_ok),
+        cell_check("must be written without a sign", unsigned, blank_ok=True),
         cell_check(
-            f"must be at most {MAX_COUNT:,} (a larger count is taken as a typing error)", not_absurd, blank_ok=True
+            f"must be at most {MAX_COUNT:,} (a larger count is taken as a typing error)",
+            lambda c: ~count_too_large(c),
+            blank_ok=True,
         ),
     ]
     return checks if blank_ok else [not_blank(), *checks]
 
 
-def date_check() -> pa.Check:
-    return cell_check("must be a real date written YYYY-MM-DD", lambda c: to_date(c).notna())
+def date_checks() -> list[pa.Check]:
+    """A date: a real day written YYYY-MM-DD, and a plausible one."""
+    return [
+        cell_check("must be a real date written YYYY-MM-DD", lambda c: to_date(c).notna()),
+        cell_check(
+            f"must be a date {PLAUSIBLE_DATES} (anything else is taken as a typing error)",
+            lambda c: plausible(to_date(c)),
+        ),
+    ]
+
+
+def period_label_check() -> pa.Check:
+    """A period label has one of the forms of :data:`LABEL_FORMS`."""
+    return cell_check(f"must be a period label written {LABEL_FORMS}", lambda c: c.map(label_span).notna())
+
+
+def _spans(rows: Rows) -> tuple[Cells, Cells, pd.DataFrame]:
+    start, end = to_date(rows["period_start"]), to_date(rows["period_end"])
+    spans = [label_span(label) for label in rows["period"]]
+    named = pd.DataFrame(
+        {
+            "start": [s.start if s else pd.NaT for s in spans],
+            "end": [s.end if s else pd.NaT for s in spans],
+            "partial": [bool(s and s.partial) for s in spans],
+        },
+        index=rows.index,
+    )
+    return start, end, named
 
 
 def period_checks() -> list[pa.Check]:
+    """A period's dates are in order, are the days its label names, and a whole year carries its year."""
+
     def end_not_before_start(rows: Rows) -> Cells:
         start, end = to_date(rows["period_start"]), to_date(rows["period_end"])
         return ~(end < start)
 
-    def full_year(rows: Rows) -> tuple[Cells, Cells]:
-        start, end = to_date(rows["period_start"]), to_date(rows["period_end"])
-        is_year = (start.dt.month == 1) & (start.dt.day == 1) & (end.dt.month == 12) & (end.dt.day == 31)
-        return is_year & (start.dt.year == end.dt.year), start.dt.year
-
-    def year_label_matches(rows: Rows) -> Cells:
-        labelled = rows["period"].str.fullmatch(_YEAR)
-        is_year, year = full_year(rows)
-        label_year = pd.to_numeric(rows["period"].where(labelled), errors="coerce")
-        undated = to_date(rows["period_start"]).isna() | to_date(rows["period_end"]).isna()
-        return ~labelled | undated | (is_year & (year == label_year))
+    def label_matches(rows: Rows) -> Cells:
+        start, end, named = _spans(rows)
+        whole = (start == named["start"]) & (end == named["end"])
+        inside = (start >= named["start"]) & (end <= named["end"]) & ~whole
+        undated = start.isna() | end.isna() | named["start"].isna()
+        return undated | (named["partial"] & inside) | (~named["partial"] & whole)
 
     def calendar_year_labelled(rows: Rows) -> Cells:
-        is_year, year = full_year(rows)
-        return ~is_year | rows["period"].eq(year.astype("Int64").astype("str"))
+        start, end = to_date(rows["period_start"]), to_date(rows["period_end"])
+        is_year = (start.dt.month == 1) & (start.dt.day == 1) & (end.dt.month == 12) & (end.dt.day == 31)
+        is_year &= start.dt.year == end.dt.year
+        return ~is_year | rows["period"].eq(start.dt.year.astype("Int64").astype("str"))
 
     dates = ("period", "period_start", "period_end")
     return [
         row_check("period_end must not be before period_start", dates[1:], end_not_before_start),
         row_check(
-            "a period labelled with a year must run from January 1 to December 31 of that year",
+            "the dates must be the days the label names (2024 is January 1 to December 31, 2018-07/2019-06 is "
+            "July 1, 2018 to June 30, 2019, FY2019 is October 1, 2018 to September 30, 2019), or lie within "
+            "them without covering them all when the label ends in (partial)",
             dates,
-            year_label_matches,
+            label_matches,
         ),
         row_check(
             "a period covering one whole calendar year must be labelled with that year (e.g. 2024)",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.data.source import not_text, unreadable
 from analysis.errors import Problem
 
 _BOM = "\ufeff"
@@ -129,10 +130,15 @@ def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool =
     def whole_file(value: str, rule: str) -> TextTable:
         return TextTable(path, empty, [Problem(name, 0, "-", value, rule)])
 
-    if not path.is_file():
-        return whole_file("no such file", "the file must exist")
+    why = unreadable(path)
+    if why is not None:
+        return whole_file(why, "the file must exist and be a readable regular file")
+    data = path.read_bytes()
+    kind = not_text(data)
+    if kind is not None:
+        return whole_file(kind, "the file must be UTF-8 text (CSV)")
     # Decode without failing so every bad byte can be reported with its cell.
-    text = path.read_bytes().decode("utf-8", "surrogateescape")
+    text = data.decode("utf-8", "surrogateescape")
     if text.startswith(_BOM):
         text = text[len(_BOM) :]
     if not text.strip():

@@ -12,17 +12,18 @@ from collections.abc import Collection
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.data.cells import to_count, to_number, to_partial_date
+from analysis.data.cells import MAX_PRECISION, PLAUSIBLE_DATES, plausible, to_count, to_number, to_partial_date
 from analysis.data.checks import (
     Cells,
     Rows,
     cell_check,
     count_checks,
-    date_check,
+    date_checks,
     id_column,
     ids_known,
     not_blank,
     period_checks,
+    period_label_check,
     row_check,
 )
 
@@ -73,12 +74,13 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
     def one_row_per_figure(rows: Rows) -> Cells:
         return ~rows.duplicated(["agency", "reported_by", "period"], keep=False)
 
-    text = {name: pa.Column(None, not_blank()) for name in ("agency", "jurisdiction", "reported_by", "period")}
+    text = {name: pa.Column(None, not_blank()) for name in ("agency", "jurisdiction", "reported_by")}
     return pa.DataFrameSchema(
         {
             **text,
-            "period_start": pa.Column(None, date_check()),
-            "period_end": pa.Column(None, date_check()),
+            "period": pa.Column(None, [not_blank(), period_label_check()]),
+            "period_start": pa.Column(None, date_checks()),
+            "period_end": pa.Column(None, date_checks()),
             "requests": pa.Column(None, count_checks(blank_ok=False)),
             "honored": pa.Column(None, count_checks(blank_ok=True)),
             "declined": pa.Column(None, count_checks(blank_ok=True)),
@@ -113,7 +115,12 @@ def sources_schema() -> pa.DataFrameSchema:
             "author": pa.Column(None),
             "published": pa.Column(
                 None,
-                cell_check("must be a date written YYYY, YYYY-MM or YYYY-MM-DD", lambda c: to_partial_date(c).notna()),
+                [
+                    cell_check(
+                        "must be a date written YYYY, YYYY-MM or YYYY-MM-DD", lambda c: to_partial_date(c).notna()
+                    ),
+                    cell_check(f"must be a date {PLAUSIBLE_DATES}", lambda c: plausible(to_partial_date(c))),
+                ],
             ),
             "url": pa.Column(
                 None,
@@ -170,7 +177,11 @@ def claims_schema(
             "period": pa.Column(None, not_blank()),
             "claimed_value": pa.Column(None, cell_check("must be a number", lambda c: to_number(c).notna())),
             "precision": pa.Column(
-                None, cell_check("must be a whole number of decimal places (0 or more)", lambda c: to_count(c).notna())
+                None,
+                cell_check(
+                    f"must be a whole number of decimal places from 0 to {MAX_PRECISION}",
+                    lambda c: to_count(c) <= MAX_PRECISION,
+                ),
             ),
             "tolerance": pa.Column(
                 None,

@@ -23,6 +23,7 @@ from papermill.exceptions import PapermillExecutionError
 from analysis.files import write_text_atomic
 from analysis.paths import FULL_HTML, READER_HTML
 from analysis.pipeline.normalize import normalize
+from analysis.pipeline.pages import CONTENT_SECURITY_POLICY
 from analysis.pipeline.runplan import Run
 
 KERNEL = "python3"
@@ -124,7 +125,8 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
         )
         if hidden:
             exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={REVIEWERS_ONLY}), enabled=True)
-        pages[suffix], _ = exporter.from_notebook_node(notebook, {"metadata": {"name": title}})
+        resources = {"metadata": {"name": title}, "content_security_policy": CONTENT_SECURITY_POLICY}
+        pages[suffix], _ = exporter.from_notebook_node(notebook, resources)
     return pages
 
 

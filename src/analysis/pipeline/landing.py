@@ -19,6 +19,7 @@ from analysis import studies
 from analysis.data.load import Dataset
 from analysis.errors import AnalysisError
 from analysis.paths import FIGURES_FOLDER, FULL_HTML, NOTEBOOK, READER_HTML
+from analysis.pipeline.pages import CONTENT_SECURITY_POLICY
 from analysis.pipeline.runplan import RUNNER_PARAMETERS, Run
 from analysis.studies.tables import CELL_CSS, HEADER_CSS, TABLE_CSS
 
@@ -88,6 +89,7 @@ def build_index(
         _environment()
         .get_template("landing.html.j2")
         .render(
+            content_security_policy=CONTENT_SECURITY_POLICY,
             extent=dataset.extent(),
             agencies=sorted(set(dataset.requests["agency"])),
             runs=entries,

@@ -9,8 +9,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.data.source import unreadable
 from analysis.errors import RunPlanError
 from analysis.params import check_names
+from analysis.paths import PROJECT_ROOT
 
 #: Parameters the runner sets itself for every run.
 RUNNER_PARAMETERS = ("data_dir", "output_dir")
@@ -69,13 +71,37 @@ def check_run(run: Run) -> Run:
     """
     from papermill.inspection import inspect_notebook  # heavy: imported only when a run is checked
 
-    declared = inspect_notebook(str(run.notebook))
+    try:
+        metadata = json.loads(run.notebook.read_text(encoding="utf-8"))["metadata"]
+        declared = inspect_notebook(str(run.notebook))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise RunPlanError(f"run {run.name}: {run.notebook} is not a readable Jupyter notebook ({reason})") from None
     given = {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}
     check_names(given, declared, f"run {run.name}: {run.notebook.name}")
     defaults = {name: _literal(str(spec["default"])) for name, spec in declared.items()}
-    metadata = json.loads(run.notebook.read_text(encoding="utf-8")).get("metadata", {})
-    study = metadata.get("analysis", {}).get("study", "")
+    study = metadata.get("analysis", {}).get("study", "") if isinstance(metadata, dict) else ""
     return Run(run.name, run.notebook, run.parameters, defaults, str(study))
+
+
+def _notebook_path(plan: Path, where: str, notebook: object) -> Path:
+    """The notebook a run names: a relative path to an ``.ipynb`` file that stays inside the project.
+
+    The project is the checkout when the plan lies in it, else the plan's own folder.
+    """
+    if not isinstance(notebook, str) or not notebook.strip():
+        raise _fail(plan, where, f"notebook {notebook!r} must be the path of a notebook, relative to the plan")
+    root = PROJECT_ROOT if plan.resolve().is_relative_to(PROJECT_ROOT) else plan.parent.resolve()
+    if Path(notebook).is_absolute():
+        raise _fail(plan, where, f"notebook {notebook!r} must be a path relative to the plan's folder")
+    target = (plan.parent / notebook).resolve()
+    if not target.is_relative_to(root):
+        raise _fail(plan, where, f"notebook {notebook!r} lies outside the project ({root})")
+    if target.suffix != ".ipynb":
+        raise _fail(plan, where, f"notebook {notebook!r} must be a Jupyter notebook (.ipynb)")
+    if not target.is_file():
+        raise _fail(plan, where, f"notebook {notebook!r} is not a file in {plan.parent}")
+    return plan.parent / notebook
 
 
 def read_plan(path: Path) -> list[Run]:
@@ -86,8 +112,9 @@ def read_plan(path: Path) -> list[Run]:
     RunPlanError
         When the file is missing or malformed, a name repeats, or a notebook is missing.
     """
-    if not path.is_file():
-        raise RunPlanError(f"{path}: no such file: the run plan must exist")
+    why = unreadable(path)
+    if why is not None:
+        raise RunPlanError(f"{path}: {why}: the run plan must be a readable file")
     try:
         plan = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -98,6 +125,8 @@ def read_plan(path: Path) -> list[Run]:
     runs: list[Run] = []
     for number, entry in enumerate(entries, start=1):
         where = f"run {number}"
+        if not isinstance(entry, dict):
+            raise _fail(path, where, f"{entry!r} is not a table; write each run as a [[run]] table")
         unknown = sorted(set(entry) - {"name", "notebook", "parameters"})
         if unknown:
             raise _fail(path, where, f"unknown keys {unknown}; a run has name, notebook and parameters")
@@ -106,12 +135,11 @@ def read_plan(path: Path) -> list[Run]:
             raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
         if any(run.name == name for run in runs):
             raise _fail(path, where, f"name {name!r} is used by another run")
-        if not isinstance(notebook, str) or not (path.parent / notebook).is_file():
-            raise _fail(path, where, f"notebook {notebook!r} is not a file in {path.parent}")
+        notebook_path = _notebook_path(path, where, notebook)
         if not isinstance(parameters, dict):
             raise _fail(path, where, "parameters must be a table of name = value")
         reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
         if reserved:
             raise _fail(path, where, f"{reserved} are set by the runner, not by the plan")
-        runs.append(Run(name, path.parent / notebook, dict(parameters)))
+        runs.append(Run(name, notebook_path, dict(parameters)))
     return runs

@@ -1,0 +1,190 @@
+"""Careless or hostile input: each gets a clear problem message, never a traceback, never silent acceptance."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis.cli import main
+from analysis.studies.text import escape_markdown
+
+REQUESTS, SOURCES, CLAIMS = "detainer_requests.csv", "sources.csv", "claims.csv"
+PROBLEM = re.compile(r"^\S.*:\d+: .+: found .*: .+$")
+
+
+def validate(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    """Exit status of ``detainers validate`` and its problem lines (each checked against the format)."""
+    status = main(["validate", "--data-dir", str(data_dir)])
+    err = capsys.readouterr().err.splitlines()
+    problems = err[1:]
+    assert all(PROBLEM.match(line) for line in problems), err
+    assert "Traceback" not in "\n".join(err)
+    return status, problems
+
+
+def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+# A row of the fixture whose requests and declined cells are replaced below: 2020, 10 requests, 10 declined.
+ROW_2020 = "2020,2020-01-01,2020-12-31,10,0,10,"
+
+
+@pytest.mark.parametrize("cell", ["+5", "+15", "\u0663", "\uff11\uff15", "1_5", " 1 5"])
+@pytest.mark.parametrize("column", ["requests", "declined"])
+def test_a_count_is_ascii_digits_only(data_dir: Path, capsys, cell: str, column: str) -> None:
+    new = (
+        f"2020,2020-01-01,2020-12-31,{cell},0,10,"
+        if column == "requests"
+        else f"2020,2020-01-01,2020-12-31,30,0,{cell},"
+    )
+    replace_in(data_dir / REQUESTS, ROW_2020, new)
+    status, problems = validate(data_dir, capsys)
+    assert status == 1
+    assert any(f":2: {column}: found" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("digits", ["9223372036854775808", "18446744073709551616", "9" * 40])
+def test_a_count_of_20_digits_or_more_is_a_problem_not_a_traceback(data_dir: Path, capsys, digits: str) -> None:
+    replace_in(data_dir / REQUESTS, ROW_2020, f"2020,2020-01-01,2020-12-31,{digits},0,10,")
+    replace_in(data_dir / CLAIMS, ",150,0,,true,", f",150,{digits},,true,")
+    status, problems = validate(data_dir, capsys)
+    assert status == 1
+    assert any(f"requests: found {digits}: must be at most 1,000,000" in p for p in problems), problems
+    assert any(f"precision: found {digits}: must be a whole number of decimal places" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("label", "start", "end"),
+    [
+        ("2022-07/2023-06", "2022-07-01", "2023-05-31"),  # a month short
+        ("2022-07/2023-06", "2022-06-01", "2023-06-30"),  # a month early
+        ("FY2023", "2022-07-01", "2023-06-30"),  # a fiscal year runs October to September
+        ("2023 (partial)", "2022-07-01", "2023-06-30"),  # a partial year lies within its year
+        ("last year", "2022-07-01", "2023-06-30"),  # not a label form of the data dictionary
+    ],
+)
+def test_every_label_form_is_checked_against_its_dates(data_dir: Path, capsys, label, start, end) -> None:
+    replace_in(data_dir / REQUESTS, "2022-07/2023-06,2022-07-01,2023-06-30", f"{label},{start},{end}")
+    status, problems = validate(data_dir, capsys)
+    assert status == 1
+    assert any(":6: period" in p for p in problems), problems
+
+
+def test_fiscal_and_partial_labels_with_their_dates_are_accepted(data_dir: Path, capsys) -> None:
+    replace_in(data_dir / REQUESTS, "2022-07/2023-06,2022-07-01,2023-06-30", "FY2023,2022-10-01,2023-09-30")
+    assert validate(data_dir, capsys) == (0, [])
+    replace_in(data_dir / REQUESTS, "FY2023,2022-10-01,2023-09-30", "2023 (partial),2023-01-01,2023-06-30")
+    assert validate(data_dir, capsys) == (0, [])
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "1989-12-31"])
+def test_implausible_dates_are_problems(data_dir: Path, capsys, date: str) -> None:
+    replace_in(data_dir / REQUESTS, "2022-07/2023-06,2022-07-01,", f"2022-07/2023-06,{date},")
+    replace_in(data_dir / SOURCES, ",2021-01,,", f",{date[:4]},,")
+    status, problems = validate(data_dir, capsys)
+    assert status == 1
+    assert any(f":6: period_start: found {date}: must be a date between 1990-01-01" in p for p in problems)
+    assert any(f"sources.csv:2: published: found {date[:4]}: must be a date between" in p for p in problems)
+
+
+def test_a_symlink_loop_and_a_fifo_are_named_as_such(data_dir: Path, capsys) -> None:
+    (data_dir / SOURCES).unlink()
+    os.symlink(data_dir / SOURCES, data_dir / SOURCES)
+    (data_dir / CLAIMS).unlink()
+    os.mkfifo(data_dir / CLAIMS)
+    status, problems = validate(data_dir, capsys)
+    assert status == 1
+    assert any("sources.csv:0: -: found a symbolic link loop" in p for p in problems), problems
+    assert any("claims.csv:0: -: found a pipe, socket or device" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (gzip.compress(b"agency,jurisdiction\n"), "gzip"),
+        ("agency,jurisdiction\nA,B\n".encode("utf-16"), "UTF-16"),
+        (bytes(range(256)) * 4, "binary"),
+    ],
+)
+def test_a_file_that_is_not_text_gets_one_message(data_dir: Path, capsys, content: bytes, kind: str) -> None:
+    (data_dir / REQUESTS).write_bytes(content)
+    status, problems = validate(data_dir, capsys)
+    assert status == 1
+    mine = [p for p in problems if REQUESTS in p]
+    assert len(mine) == 1 and kind in mine[0] and "must be UTF-8 text" in mine[0], mine
+
+
+def test_jobs_in_other_digits_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "--jobs", "\u0663"])
+    assert stopped.value.code == 2
+    assert "not a whole number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('name = "x"\nnotebook = "../../../etc/passwd"', "outside the project"),
+        ('name = "x"\nnotebook = "/etc/passwd"', "relative to the plan"),
+        ('name = "x"\nnotebook = "runs.toml"', "must be a Jupyter notebook"),
+        ('name = "x"\nnotebook = "broken.ipynb"', "is not a readable Jupyter notebook"),
+    ],
+)
+def test_run_plans_are_confined_and_checked(tmp_path: Path, data_dir: Path, capsys, entry: str, message: str) -> None:
+    plan = tmp_path / "plan" / "runs.toml"
+    plan.parent.mkdir()
+    (plan.parent / "broken.ipynb").write_text("{not json")
+    plan.write_text(f"[[run]]\n{entry}\n")
+    status = main(["report", "--plan", str(plan), "--data-dir", str(data_dir), "--reports-dir", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert status == 1 and message in err and "Traceback" not in err, err
+
+
+def test_a_run_list_that_is_not_tables_is_a_plan_error(tmp_path: Path, capsys) -> None:
+    plan = tmp_path / "runs.toml"
+    plan.write_text("run = [1, 2]\n")
+    assert main(["report", "--plan", str(plan), "--reports-dir", str(tmp_path / "r")]) == 1
+    assert "run 1: 1 is not a table" in capsys.readouterr().err
+
+
+def test_terminal_output_escapes_control_characters(data_dir: Path, capsys) -> None:
+    replace_in(data_dir / CLAIMS, "Requests rose by 150 percent", "Requests \x1b[2J\x1b[31mrose\x07 by 150 percent")
+    assert main(["claims", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b[2J" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ICE <img src=x onerror=alert(2)>",
+        "[a link](javascript:alert(1)) and ![an image](https://example.org/x.png)",
+        "**bold** _em_ `code` # heading\n- item <b>&amp;</b> https://example.org www.example.org",
+    ],
+)
+def test_escape_markdown_leaves_no_markup(text: str) -> None:
+    import mistune
+
+    html = mistune.html(escape_markdown(text))
+    for tag in ("<img", "<a ", "<strong", "<em", "<code", "<h1", "<li", "<b>", "<script"):
+        assert tag not in html, html
+
+
+def test_cli_user_errors_print_no_traceback(tmp_path: Path) -> None:
+    """Run as a user would: a separate process, bad data, a message and exit 1, no traceback."""
+    bad = tmp_path / "raw"
+    bad.mkdir()
+    (bad / REQUESTS).write_text("agency\n" + "9" * 30 + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", "--data-dir", str(bad)], capture_output=True, text=True
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "problems in the input data" in done.stderr
