@@ -24,7 +24,14 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP) ## Create the virtual environment (.venv) from the lock file
 
+# An ICE export put at data/ice/detainers.<ext> (with data/ice/agencies.csv) is ingested before the report,
+# which then runs the ICE-records notebook on it; data/ice/ is ignored by git.
+ICE_EXPORT = $(firstword $(wildcard $(addprefix data/ice/detainers.,parquet csv xlsx dta)))
+
 report: $(STAMP) ## Run the main job: validate the data, run every notebook, write reports/ and data/processed/
+ifneq ($(ICE_EXPORT),)
+	$(BIN)/detainers ingest-ice $(ICE_EXPORT) --agencies data/ice/agencies.csv --out data/ice/ingested
+endif
 	$(BIN)/detainers report
 
 reproduce: $(STAMP) ## Re-execute everything from scratch; fail, naming the files, if a committed output changes

@@ -85,7 +85,8 @@ def write_plan(folder: Path, names: dict[str, str]) -> Path:
                 f'[[run]]\nname = "denial"\nnotebook = "03-denial-rates.ipynb"\n'
                 f"parameters = {{ agency = {a}, reported_by = {a} }}",
                 '[[run]]\nname = "claims"\nnotebook = "04-claims.ipynb"',
-                f'[[run]]\nname = "comparison"\nnotebook = "05-comparison.ipynb"\nparameters = {{ comparisons = {comparison} }}',
+                '[[run]]\nname = "comparison"\nnotebook = "05-comparison.ipynb"\n'
+                f"parameters = {{ comparisons = {comparison} }}",
             ]
         )
         + "\n",

@@ -1,4 +1,4 @@
-"""Ingesting ICE's record-level detainer exports: reading, validation, duplicates, mapping, periods."""
+"""Ingesting ICE's record-level detainer releases: every layout and format, validation, duplicates, periods."""
 
 from __future__ import annotations
 
@@ -12,24 +12,35 @@ import pytest
 
 from analysis import DataValidationError, load_dataset
 from analysis.cli import main
-from analysis.data.schema import ICE_RECORDS as REPORTED_BY
-from analysis.ice.aggregate import aggregate, flag_duplicates, read_mapping
+from analysis.data.schema import ICE_RECORDS
+from analysis.ice.aggregate import flag_duplicates
+from analysis.ice.ingest import ingest
+from analysis.ice.mapping import read_mapping
 from analysis.ice.records import read_export
 from analysis.paths import NOTEBOOKS_DIR
 from analysis.pipeline.execute import IPCKernelManager
-from ice_export import make_export, write_export
+from ice_export import make_export, make_records, write_export
 
 AGENCIES = Path(__file__).parent / "fixtures" / "ice" / "agencies.csv"
 FICTIONAL = "Fictional City Police Department"
+#: (layout, file suffix, writer options): every layout in every format it is published or passed on in.
+CASES = [
+    ("ice-2025", ".xlsx", {"sheets": 2}),
+    ("ice-2025", ".csv", {}),
+    ("ice-2026", ".xlsx", {}),
+    ("ice-2026", ".parquet", {}),
+    ("ddp", ".parquet", {}),
+    ("ddp", ".csv", {"r_style": True}),
+    ("ddp", ".dta", {}),
+    ("ddp", ".xlsx", {}),
+    ("npr", ".csv", {}),
+    ("npr", ".xlsx", {}),
+]
 
 
-@pytest.fixture(scope="module")
-def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_export(make_export(3000, seed=1), tmp_path_factory.mktemp("ice") / "export.parquet")
-
-
-def ingest(path: Path, year_basis: str = "calendar"):
-    return aggregate(read_export(path), read_mapping(AGENCIES), year_basis)
+def write(tmp_path: Path, layout: str, suffix: str, rows: int = 1500, seed: int = 1, **options) -> Path:
+    frame = make_records(rows, seed=seed, layout=layout)
+    return write_export(frame, tmp_path / f"{layout}{suffix}", layout=layout, **options)
 
 
 def problems(path: Path) -> list[str]:
@@ -38,111 +49,157 @@ def problems(path: Path) -> list[str]:
     return str(caught.value).splitlines()[1:]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
-def test_both_naming_generations_and_every_format_give_the_same_counts(tmp_path: Path, suffix: str) -> None:
-    rows = 400 if suffix == ".xlsx" else 3000
-    first = ingest(write_export(make_export(rows, seed=2, generation=1), tmp_path / f"one{suffix}"))
-    second = ingest(write_export(make_export(rows, seed=2, generation=2), tmp_path / f"two{suffix}"))
-    columns = ["agency", "period", "period_start", "period_end", "requests", "declined"]
-    pd.testing.assert_frame_equal(first.observations[columns], second.observations[columns])
-    assert first.duplicates == second.duplicates > 0
-
-
-def test_output_has_the_raw_data_shape_and_passes_its_schema(export: Path, tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize(("layout", "suffix", "options"), CASES, ids=[f"{c[0]}{c[1]}" for c in CASES])
+def test_every_layout_and_format_is_read_and_ingested(tmp_path: Path, capsys, layout, suffix, options) -> None:
+    path = write(tmp_path, layout, suffix, **options)
+    export = read_export(path)
+    assert export.layout.name.startswith(layout) and len(export) == 1500
+    assert set(export.text["state"].values) == {"MA", "MN", "NY", "PA", "TX"}, "full state names become USPS codes"
+    assert ("person_id" in export.missing) == (layout == "npr")
     out = tmp_path / "out"
-    assert main(["ingest-ice", str(export), "--agencies", str(AGENCIES), "--out", str(out)]) == 0
+    assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "likely duplicates left out" in printed and "unmapped facilities" in printed
+    assert export.layout.description in printed
+    if layout == "npr":
+        assert "no person identifier" in printed and "no facility code" in printed
     dataset = load_dataset(out)
-    assert set(dataset.requests["reported_by"]) == {REPORTED_BY}
-    assert dataset.requests["honored"].isna().all(), "ICE's records do not say what was honored"
-    assert dataset.sources.loc[0, "source_id"] in dataset.requests.loc[0, "source_ids"]
-    assert "sha256" in dataset.sources.loc[0, "title"] and export.name in dataset.sources.loc[0, "title"]
-    header = (Path(__file__).parents[1] / "data" / "raw" / "detainer_requests.csv").read_text().splitlines()[0]
-    assert (out / "detainer_requests.csv").read_text().splitlines()[0] == header
+    assert set(dataset.requests["reported_by"]) == {ICE_RECORDS}
+    assert "FICTIONAL CITY PD" in set(dataset.requests["agency"])
+    assert export.path.name in dataset.sources.loc[0, "title"]
 
 
-def test_unmapped_facilities_are_listed_with_their_counts(export: Path) -> None:
-    result = ingest(export)
+def test_both_raw_generations_give_the_same_counts(tmp_path: Path) -> None:
+    first = ingest(read_export(write(tmp_path / "a", "ice-2025", ".csv")), None, "fiscal")
+    second = ingest(read_export(write(tmp_path / "b", "ice-2026", ".xlsx")), None, "fiscal")
+    columns = ["agency", "jurisdiction", "period", "period_start", "period_end", "requests", "declined"]
+    pd.testing.assert_frame_equal(first.counts.observations[columns], second.counts.observations[columns])
+    assert first.duplicates.by_24_hours == second.duplicates.by_24_hours > 0
+
+
+def test_the_files_duplicate_flag_is_honoured_and_both_counts_printed(tmp_path: Path, capsys) -> None:
+    path = write(tmp_path, "ddp", ".parquet")
+    result = ingest(read_export(path), None, "calendar")
+    assert result.duplicates.rule.startswith("flagged by the file")
+    frame = pd.read_parquet(path)
+    flagged = frame[frame["duplicate_likely"].fillna(False).astype(bool)]
+    groups = flagged.groupby(["unique_identifier", "detainer_prepare_date"]).ngroups
+    assert result.duplicates.by_file == len(flagged) - groups, "the first record of each flagged group is kept"
+    assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(tmp_path / "out")]) == 0
+    assert "by the file's flag" in capsys.readouterr().out
+
+
+def test_by_facility_writes_facilities_and_names_each_place(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["ingest-ice", str(write(tmp_path, "ice-2026", ".csv")), "--by", "facility", "--out", str(out)]) == 0
+    facilities = pd.read_csv(out / "facilities.csv", dtype=str, keep_default_na=False)
+    assert list(facilities.columns)[:5] == ["code", "name", "city", "state", "aor"]
+    assert {"first_prepare_date", "last_prepare_date"} <= set(facilities.columns)
+    requests = load_dataset(out).requests
+    shared = requests[requests["agency"].str.startswith("FICTIONAL CNTY JAIL")]
+    assert set(shared["agency"]) == {"FICTIONAL CNTY JAIL [FICTCNTY]", "FICTIONAL CNTY JAIL [FICTCJTX]"}
+    assert set(requests.loc[requests["agency"] == "SAMPLE TOWN PD", "jurisdiction"]) == {"Sample Town, TX"}
+
+
+def test_the_facility_search_finds_an_agency_and_its_mapping_feeds_back(tmp_path: Path, capsys) -> None:
+    export = write(tmp_path, "ice-2026", ".parquet")
+    assert main(["ice-facilities", str(export), "--search", "fictional city police department"]) == 0
+    listed = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
+    assert set(listed.loc[listed["match"] == "100.0", "code"]) == {"FICTCPD", "FICTCYPD"}, "DEPT. and PD both match"
+    assert main(["ice-facilities", str(export), "--search", "fictonal city polce", "--state", "massachusetts"]) == 0
+    near = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
+    assert {"FICTCPD", "FICTCYPD"} <= set(near["code"]) and set(near["state"]) == {"MA"}
+    mapping = tmp_path / "mapping.csv"
+    assert main(["ice-facilities", str(export), "--search", "fictional city police dept", "--as-mapping"]) == 0
+    mapping.write_text(capsys.readouterr().out.replace("fictional city police dept", FICTIONAL))
+    out = tmp_path / "out"
+    assert main(["ingest-ice", str(export), "--agencies", str(mapping), "--out", str(out)]) == 0
+    by_facility = ingest(read_export(export), None, "calendar").counts.observations
+    police = by_facility[by_facility["agency"].isin(["FICTIONAL CITY POLICE DEPT.", "FICTIONAL CITY PD"])]
+    ours = load_dataset(out).requests
+    assert set(ours["agency"]) == {FICTIONAL}
+    assert ours["requests"].sum() == police["requests"].sum()
+
+
+def test_the_listing_is_largest_first_with_periods(tmp_path: Path, capsys) -> None:
+    assert main(["ice-facilities", str(write(tmp_path, "ddp", ".parquet")), "--year-basis", "fiscal"]) == 0
+    listed = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out), keep_default_na=False)
+    periods = {c.removeprefix("detainers ").removesuffix(" (partial)") for c in listed if c.startswith("detainers ")}
+    assert {"FY2024", "FY2025"} <= periods and any(c.startswith("declined FY2025") for c in listed)
+    assert listed["detainers"].is_monotonic_decreasing and listed.loc[0, "code"] == "FICTCPD"
+
+
+def test_unmapped_facilities_are_listed_and_everything_is_counted_or_listed(tmp_path: Path) -> None:
+    export = read_export(write(tmp_path, "ice-2026", ".parquet"))
+    result = ingest(export, read_mapping(AGENCIES), "calendar")
     unmapped = result.unmapped.set_index("facility_code")["records"]
-    assert set(unmapped.index) == {"SAMPLEPD", "MADEUPHC"}
-    records = read_export(export)
-    kept = len(records) - flag_duplicates(records.text["person_id"].codes, records.dates).sum()
-    assert unmapped.sum() + result.observations["requests"].sum() == kept, "every record is counted or listed"
+    assert {"SAMPLEPD", "MADEUPHC", "FICTCJTX"} <= set(unmapped.index) and "FICTCPD" not in unmapped.index
+    kept = len(export) - result.duplicates.left_out.sum()
+    assert unmapped.sum() + result.counts.observations["requests"].sum() == kept
 
 
 def test_duplicates_are_the_same_person_within_24_hours() -> None:
     # A, A 12 h later, A 37 h later, B, B exactly 24 h later, a blank id twice within an hour, A 1 h after its last.
     person = np.array([0, 0, 0, 1, 1, -1, -1, 0])
-    times = [
-        "2024-01-01 08:00",
-        "2024-01-01 20:00",
-        "2024-01-03 09:00",
-        "2024-01-01 08:00",
-        "2024-01-02 08:00",
-        "2024-01-01 08:00",
-        "2024-01-01 09:00",
-        "2024-01-03 10:00",
-    ]
+    times = ["2024-01-01 08:00", "2024-01-01 20:00", "2024-01-03 09:00", "2024-01-01 08:00", "2024-01-02 08:00"]
+    times += ["2024-01-01 08:00", "2024-01-01 09:00", "2024-01-03 10:00"]
     dates = pd.to_datetime(times).to_numpy()
     assert list(flag_duplicates(person, dates)) == [False, True, False, False, False, False, False, True]
 
 
-def write_rows(path: Path, dates: list[str], states: list[str] | None = None) -> Path:
+def rows(path: Path, dates: list[object], **columns: list[object]) -> Path:
     frame = make_export(len(dates), seed=3, duplicate_share=0)
     frame["Detainer Prepare Date"] = dates
     frame["Detainer Facility Code"] = "FICTCPD"
-    if states is not None:
-        frame["Facility State"] = states
-    return write_export(frame, path)
+    for name, values in columns.items():
+        frame[name] = values
+    return write_export(frame, path, layout="ice-2026", title_block=False)
 
 
 def test_fiscal_years_turn_on_october_first(tmp_path: Path) -> None:
     dates = ["2023-10-01 00:00:00", "2024-09-30 23:59:59", "2024-10-01 00:00:00", "2025-09-30 12:00:00"]
-    result = ingest(write_rows(tmp_path / "edge.csv", dates), "fiscal")
-    periods = result.observations.set_index("period")
+    result = ingest(read_export(rows(tmp_path / "edge.csv", dates)), read_mapping(AGENCIES), "fiscal")
+    periods = result.counts.observations.set_index("period")
     assert periods["requests"].to_dict() == {"FY2024": 2, "FY2025": 2}
     assert (periods.loc["FY2025", "period_start"], periods.loc["FY2025", "period_end"]) == ("2024-10-01", "2025-09-30")
 
 
-def test_partial_years_are_labelled_and_never_compared_with_full_ones(tmp_path: Path) -> None:
+def test_partial_years_are_labelled_and_dated_to_the_part_covered(tmp_path: Path) -> None:
     dates = ["2023-10-01", "2024-01-01", "2024-12-31", "2025-09-30"]
-    result = ingest(write_rows(tmp_path / "partial.csv", dates))
-    periods = result.observations.set_index("period")
+    result = ingest(read_export(rows(tmp_path / "partial.csv", dates)), read_mapping(AGENCIES), "calendar")
+    periods = result.counts.observations.set_index("period")
     assert list(periods.index) == ["2023 (partial)", "2024", "2025 (partial)"]
-    assert (periods.loc["2023 (partial)", "period_start"], periods.loc["2023 (partial)", "period_end"]) == (
-        "2023-10-01",
-        "2023-12-31",
+    assert tuple(periods.loc["2023 (partial)", ["period_start", "period_end"]]) == ("2023-10-01", "2023-12-31")
+
+
+def test_bad_rows_are_named_with_sheet_row_column_value_and_rule(tmp_path: Path) -> None:
+    frame = make_records(6, seed=4, layout="ice-2026")
+    frame["Detainer Prepare Date"] = frame["Detainer Prepare Date"].astype(object)
+    frame.loc[1, "Detainer Prepare Date"] = "not a date"
+    frame.loc[2, "Facility State"] = "ATLANTIS"
+    path = write_export(frame, tmp_path / "bad.xlsx", layout="ice-2026", sheets=1)
+    found = problems(path)
+    sheet = pd.ExcelFile(path, engine="calamine").sheet_names[0]
+    assert f"{path}[{sheet}]:9: Detainer Prepare Date: found not a date: must be a date (" in found[0]
+    assert any(
+        line.startswith(f"{path}[{sheet}]:10: Facility State: found ATLANTIS: must be a US state") for line in found
     )
 
 
-def test_each_validation_failure_is_named_with_its_row(tmp_path: Path) -> None:
-    path = write_rows(
-        tmp_path / "bad.csv", ["2024-01-01", "not a date", "2024-13-01", "2024-02-02"], ["MA", "MA", "MA", "ZZ"]
-    )
-    found = problems(path)
-    assert f"{path}:3: Detainer Prepare Date: found not a date: must be a date written YYYY-MM-DD" in found[0]
-    assert any(line.startswith(f"{path}:4: Detainer Prepare Date: found 2024-13-01") for line in found)
-    assert any(line.startswith(f"{path}:5: Facility State: found ZZ: must be a two-letter USPS") for line in found)
-
-
-def test_missing_columns_name_both_generations(tmp_path: Path) -> None:
-    path = tmp_path / "cols.csv"
-    make_export(5).drop(columns=["Detainer Facility Code", "Facility State"]).to_csv(path, index=False)
-    found = problems(path)
-    assert f"{path}:1: Detention Facility Code or Detainer Facility Code: found no such column" in found[0]
-    assert any("Facility State: found no such column" in line for line in found)
+def test_a_file_without_a_header_or_a_required_column_is_named(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.csv"
+    junk.write_text("a,b,c\n1,2,3\n")
+    assert "no header row" in problems(junk)[0]
+    missing = tmp_path / "cols.csv"
+    make_records(5, layout="ice-2026").drop(columns=["Facility State"]).to_csv(missing, index=False)
+    assert "Facility State: found no such column: a required column is missing" in problems(missing)[0]
 
 
 def test_many_bad_rows_are_summarised(tmp_path: Path) -> None:
-    path = write_rows(tmp_path / "many.csv", ["bad"] * 50)
-    found = problems(path)
+    found = problems(rows(tmp_path / "many.csv", ["bad"] * 50))
     assert len(found) == 21 and "30 more rows like these" in found[-1]
 
 
-def test_missing_export_and_bad_mapping(tmp_path: Path, capsys) -> None:
-    assert main(["ingest-ice", str(tmp_path / "none.parquet"), "--agencies", str(AGENCIES)]) == 1
-    assert "none.parquet:0: -: found no such file" in capsys.readouterr().err
+def test_a_bad_mapping_is_named_in_full(tmp_path: Path) -> None:
     mapping = tmp_path / "map.csv"
     mapping.write_text("facility_code,facility_pattern,agency,jurisdiction\nX,Y,A,B\n,(,A,B\nZ,,,B\n")
     with pytest.raises(DataValidationError) as caught:
@@ -152,32 +209,44 @@ def test_missing_export_and_bad_mapping(tmp_path: Path, capsys) -> None:
     assert "must be a valid regular expression" in message and ":4: agency: found (blank)" in message
 
 
-def test_growth_and_denial_notebooks_run_on_ingested_data(export: Path, tmp_path: Path) -> None:
+def test_growth_denial_and_ice_records_notebooks_run_on_ingested_data(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    export = write(tmp_path, "ddp", ".parquet", rows=4000)
     assert (
         main(["ingest-ice", str(export), "--agencies", str(AGENCIES), "--out", str(data), "--year-basis", "fiscal"])
         == 0
     )
-    common = {"data_dir": str(data), "agency": FICTIONAL, "reported_by": REPORTED_BY}
-    for notebook, extra in (
-        ("02-growth.ipynb", {"base_period": "FY2024", "compare_period": "FY2025"}),
-        ("03-denial-rates.ipynb", {}),
-    ):
-        out = tmp_path / notebook
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    requests = load_dataset(data).requests
+    own = requests[requests["agency"] == FICTIONAL].assign(reported_by=FICTIONAL, requests=lambda r: r["requests"] - 1)
+    pd.concat([requests, own]).to_csv(raw / "detainer_requests.csv", index=False)
+    for name in ("sources.csv", "claims.csv"):
+        (raw / name).write_bytes((data / name).read_bytes())
+    common = {"data_dir": str(data), "agency": FICTIONAL, "reported_by": ICE_RECORDS}
+    runs = [
+        ("02-growth.ipynb", {**common, "base_period": "FY2024", "compare_period": "FY2025"}),
+        ("03-denial-rates.ipynb", common),
+        ("06-ice-records.ipynb", {"agency": FICTIONAL, "records_dir": str(data), "data_dir": str(raw)}),
+    ]
+    for notebook, parameters in runs:
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / notebook),
             str(tmp_path / f"run-{notebook}"),
-            parameters={**common, **extra, "output_dir": str(out)},
+            parameters={**parameters, "output_dir": str(tmp_path / notebook)},
             progress_bar=False,
             cwd=str(NOTEBOOKS_DIR),
             kernel_manager_class=IPCKernelManager,
         )
+    observations = requests.set_index(["agency", "period"])
     growth = json.loads((tmp_path / "02-growth.ipynb" / "02-growth.json").read_text())
-    observations = load_dataset(data).requests.set_index(["agency", "period"])
-    assert growth["base_requests"] == observations.loc[(FICTIONAL, "FY2024"), "requests"]
     assert growth["compare_requests"] == observations.loc[(FICTIONAL, "FY2025"), "requests"]
     rates = json.loads((tmp_path / "03-denial-rates.ipynb" / "03-denial-rates.json").read_text())
-    assert [r["period"] for r in rates] == ["FY2024", "FY2025"] and all(0 < r["denial_rate"] < 1 for r in rates)
+    assert all(0 < r["denial_rate"] < 1 for r in rates)
+    side = json.loads((tmp_path / "06-ice-records.ipynb" / "06-ice-records.json").read_text())
+    fy2025 = next(r for r in side if r["period"] == "FY2025")
+    assert fy2025["records"] == observations.loc[(FICTIONAL, "FY2025"), "requests"] == fy2025["own"] + 1
+    assert (tmp_path / "06-ice-records.ipynb" / "06-ice-records-monthly.png").is_file()
 
 
 @pytest.mark.parametrize(
@@ -194,12 +263,3 @@ def test_person_codes_match_equal_identifiers_and_leave_blanks_out(ids: list[str
     assert codes[0] == codes[2] != codes[1] == codes[5]
     assert codes[0] >= 0 and codes[1] >= 0
     assert list(codes[3:5]) == [-1, -1]
-
-
-def test_person_codes_of_identifiers_of_one_length() -> None:
-    import pyarrow as pa
-
-    from analysis.ice.codes import person_codes
-
-    codes = person_codes(pa.array(["AB12", "CD34", "AB12", "EF56", "CD34"], type=pa.string()))
-    assert codes[0] == codes[2] and codes[1] == codes[4] and len(set(codes)) == 3 and min(codes) >= 0

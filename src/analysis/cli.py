@@ -65,30 +65,49 @@ def _claims(args: argparse.Namespace) -> int:
 
 
 def _ingest_ice(args: argparse.Namespace) -> int:
-    from analysis.ice.aggregate import aggregate, read_mapping, write_observations
+    from analysis.ice.ingest import check_out_dir, ingest, write
+    from analysis.ice.mapping import read_mapping
     from analysis.ice.records import read_export
 
-    mapping = read_mapping(paths.resolve(args.agencies))
-    export = paths.resolve(args.file)
-    result = aggregate(read_export(export), mapping, args.year_basis)
+    if (args.agencies is None) == (args.by != "facility"):
+        _say("error: give either --agencies MAPFILE or --by facility", file=sys.stderr)
+        return 2
     out_dir = paths.resolve(args.out)
-    write_observations(result, out_dir)
-    kept = int(result.observations["requests"].sum())
-    _say(
-        f"{export.name}: {len(result.observations)} observations for "
-        f"{result.observations['agency'].nunique()} agencies written to {out_dir}"
-    )
-    _say(
-        f"  detainers counted: {kept:,}; likely duplicates left out "
-        f"(same person again within 24 hours): {result.duplicates:,}"
-    )
-    if not result.unmapped.empty:
+    check_out_dir(out_dir, args.force)
+    mapping_file = None if args.agencies is None else paths.resolve(args.agencies)
+    mapping = None if mapping_file is None else read_mapping(mapping_file)
+    export = read_export(paths.resolve(args.file))
+    result = ingest(export, mapping, args.year_basis, mapping_file)
+    write(result, out_dir)
+    observations, found = result.counts.observations, result.duplicates
+    _say(f"{export.path.name}: {len(export):,} records in the layout of {export.layout.description}")
+    if export.lacks():
+        _say(f"  the file has {export.lacks()}")
+    what = "facilities" if mapping is None else "agencies"
+    _say(f"  {len(observations)} observations for {observations['agency'].nunique()} {what} written to {out_dir}")
+    counted, left_out = int(observations["requests"].sum()), int(found.left_out.sum())
+    _say(f"  detainers counted: {counted:,}; likely duplicates left out: {left_out:,} ({found.rule})")
+    if found.by_file is not None and found.by_24_hours is not None:
+        _say(f"  likely duplicates by the file's flag: {found.by_file:,}; by the 24-hour rule: {found.by_24_hours:,}")
+    if result.unmapped is not None and not result.unmapped.empty:
         _say(
             f"  unmapped facilities ({int(result.unmapped['records'].sum()):,} records, not counted; "
-            f"all listed in {out_dir / 'unmapped_facilities.csv'}):"
+            f"all listed in {out_dir / paths.UNMAPPED_FILE}):"
         )
         for _, row in result.unmapped.head(10).iterrows():
             _say(f"    {row['facility_code'] or '(no code)'} {row['facility']}: {int(row['records']):,}")
+    return 0
+
+
+def _ice_facilities(args: argparse.Namespace) -> int:
+    from analysis.ice.listing import facility_listing, mapping_rows
+    from analysis.ice.records import read_export
+
+    export = read_export(paths.resolve(args.file))
+    table = facility_listing(export, args.year_basis, state=args.state, query=args.search)
+    if args.as_mapping:
+        table = mapping_rows(table, args.search or "")
+    _say(table.to_csv(index=False, lineterminator="\n").rstrip("\n"))
     return 0
 
 
@@ -109,6 +128,8 @@ def _report(args: argparse.Namespace) -> int:
     )
     work = plan_report(folders, only=args.only, force=args.force)
     if work.nothing_to_do:
+        for name, how in work.unavailable.items():
+            _say(f"  {name}: skipped, it cannot execute here: {how}")
         for run in work.selected:
             _say(f"  {run.name}: skipped (unchanged since its last run)")
         _say(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
@@ -148,16 +169,19 @@ def _parser() -> argparse.ArgumentParser:
     claims.set_defaults(run=_claims)
 
     ingest = commands.add_parser(
-        "ingest-ice", help="count an ICE detainer-records export per agency and period, in the dataset's shape"
+        "ingest-ice", help="count an ICE detainer-records export per agency (or facility) and period"
     )
-    ingest.add_argument("file", type=Path, help="the export: .csv, .parquet or .xlsx in the layout of ICE's releases")
+    ingest.add_argument("file", type=Path, help="the export: .csv, .parquet, .xlsx or .dta, in any published layout")
     ingest.add_argument(
         "--agencies",
         type=Path,
-        required=True,
         metavar="MAPFILE",
         help="CSV mapping facility_code or facility_pattern to agency and jurisdiction",
     )
+    ingest.add_argument(
+        "--by", choices=("agency", "facility"), default="agency", help="count per agency of --agencies, or per facility"
+    )
+    ingest.add_argument("--force", action="store_true", help="write into --out even if it holds other files")
     ingest.add_argument(
         "--year-basis",
         choices=YEAR_BASES,
@@ -166,6 +190,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     _path_option(ingest, "--out", paths.PROCESSED_DIR / "ice", "folder for the observations")
     ingest.set_defaults(run=_ingest_ice)
+
+    listing = commands.add_parser(
+        "ice-facilities", help="list an export's facilities with detainers and declines per period; find an agency's"
+    )
+    listing.add_argument("file", type=Path, help="the export: .csv, .parquet, .xlsx or .dta, in any published layout")
+    listing.add_argument("--state", metavar="ST", help="only facilities in this state (USPS code or full name)")
+    listing.add_argument("--search", metavar="WORDS", help="facilities whose names hold these words, then near misses")
+    listing.add_argument(
+        "--year-basis", choices=YEAR_BASES, default="calendar", help="calendar (default) or fiscal years"
+    )
+    listing.add_argument("--as-mapping", action="store_true", help="print the facilities as a mapping CSV to edit")
+    listing.set_defaults(run=_ice_facilities)
 
     report = commands.add_parser(
         "report",

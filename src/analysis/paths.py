@@ -27,6 +27,19 @@ REQUESTS_FILE = "detainer_requests.csv"
 SOURCES_FILE = "sources.csv"
 CLAIMS_FILE = "claims.csv"
 
+#: Inside a folder written by ``detainers ingest-ice``, besides the three tables above.
+UNMAPPED_FILE = "unmapped_facilities.csv"
+FACILITIES_FILE = "facilities.csv"
+LIFT_REASONS_FILE = "lift_reasons.csv"
+MONTHLY_FILE = "monthly.csv"
+INGEST_MANIFEST = "ingest-ice.json"
+
+#: Where ``make report`` looks for an ICE export (``detainers.parquet``, ``.csv``, ``.xlsx`` or ``.dta``)
+#: and its mapping file, and where it ingests them; ignored by git.
+ICE_DIR: Path = DATA_DIR / "ice"
+ICE_MAPPING: Path = ICE_DIR / "agencies.csv"
+ICE_INGESTED: Path = ICE_DIR / "ingested"
+
 #: The run plan of ``detainers report``.
 RUN_PLAN: Path = NOTEBOOKS_DIR / "runs.toml"
 

@@ -57,6 +57,8 @@ CLAIMS_COLUMNS = (
 
 #: The reporter of figures counted from ICE's record-level releases.
 ICE_RECORDS = "ICE detainer records"
+#: The reporter of what ICE said in public (statements, press answers) in the raw tables.
+ICE_STATEMENT = "U.S. Immigration and Customs Enforcement"
 
 SOURCE_KINDS = ("primary document", "news report", "official statement")
 #: Metrics a claim can be about: percent change, fold change, percent declined.

@@ -7,11 +7,15 @@ distinct value once. Checks and counts then work on the codes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+#: ICE's marks of a value withheld under a FOIA exemption ("b(6), b(7)c", "(b)(6), (b)(7)(c)"): missing, never a value.
+REDACTED = re.compile(r"\(b\)|b\([0-9]\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -22,9 +26,14 @@ class Coded:
     values: np.ndarray
 
     @classmethod
+    def blank(cls, count: int) -> Coded:
+        """A column the file does not have: every record blank."""
+        return cls(np.full(count, -1, dtype=np.int64), np.empty(0, dtype=object))
+
+    @classmethod
     def from_parts(cls, codes: np.ndarray, values: list[str] | np.ndarray) -> Coded:
-        """Strip the values, merge the ones that become equal, and code blanks as ``-1``."""
-        stripped = np.array([str(v).strip() for v in values], dtype=object)
+        """Strip the values, merge the ones that become equal, and code blanks and redactions as ``-1``."""
+        stripped = np.array([_clean(v) for v in values], dtype=object)
         unique, inverse = np.unique(stripped, return_inverse=True) if len(stripped) else (stripped, stripped)
         remap = np.append(np.asarray(inverse, dtype=np.int64), -1)  # a code of -1 stays -1
         codes = remap[codes]
@@ -36,6 +45,11 @@ class Coded:
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """The values of ``codes`` ("" for -1)."""
         return np.append(self.values, "")[codes]
+
+
+def _clean(value: Any) -> str:
+    text = "" if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) else str(value).strip()
+    return "" if text == "NA" or REDACTED.search(text) else text
 
 
 #: FNV-1a, 64-bit: offset basis and prime.
@@ -55,7 +69,8 @@ def person_codes(column: Any) -> np.ndarray:
     import pyarrow as pa
 
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        codes, _ = pd.factorize(column.to_pandas().astype("str").str.strip().replace("", None))
+        values = column.to_pandas().astype("object").map(lambda v: _clean(v) or None)
+        codes, _ = pd.factorize(values)
         return codes.astype(np.int64)
     count = len(column)
     wide = np.int64 if pa.types.is_large_string(column.type) else np.int32
@@ -78,5 +93,9 @@ def person_codes(column: Any) -> np.ndarray:
                 hashes = np.where(position < lengths, (hashes ^ byte) * _FNV_PRIME, hashes)
         hashes = (hashes ^ lengths.astype(np.uint64)) * _FNV_PRIME
     codes, _ = pd.factorize(hashes)
-    blank = (lengths == 0) | (column.is_null().to_numpy(zero_copy_only=False) if column.null_count else False)
+    import pyarrow.compute as pc
+
+    redacted = pc.match_substring_regex(column, REDACTED.pattern, ignore_case=True).fill_null(False)
+    blank = (lengths == 0) | redacted.to_numpy(zero_copy_only=False)
+    blank |= column.is_null().to_numpy(zero_copy_only=False) if column.null_count else False
     return np.where(blank, -1, codes).astype(np.int64)

@@ -1,12 +1,10 @@
-"""Reading and validating ICE's record-level detainer exports (FOIA releases).
+"""Reading and checking ICE's record-level detainer exports, in any published layout and format.
 
-The exports come as CSV, parquet (as the Deportation Data Project publishes
-them) or xlsx, with columns named in one of two generations. They are read
-into canonical column names and checked in one pass; each problem names the
-file, the row (the header being row 1), the column, the value and the rule.
-
-Text columns are kept as integer codes (see :mod:`analysis.ice.codes`), so a
-million records are checked and counted in about the time of a bare read.
+Every problem is found in one pass and reported with the file (and sheet),
+the row, the column, the value and the rule, as for the raw tables: prepare
+dates that are no date or an implausible one, and states that are no US state
+or territory. States are normalised to USPS codes; redaction marks count as
+missing values.
 """
 
 from __future__ import annotations
@@ -15,229 +13,115 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from analysis.data.cells import FIRST_PLAUSIBLE_DATE, LAST_PLAUSIBLE_DATE, PLAUSIBLE_DATES
 from analysis.errors import DataValidationError, Problem
-from analysis.ice.codes import Coded, person_codes
+from analysis.ice.codes import Coded
+from analysis.ice.dates import DATE_FORMS, parse_dates
+from analysis.ice.layouts import MEANING, Layout
+from analysis.ice.read import Raw, Where, read_raw
+from analysis.ice.states import state_code
 
-#: Canonical name -> the names it has in the releases (either generation).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "prepare_date": ("Detainer Prepare Date",),
-    "facility": ("Detention Facility", "Detainer Facility"),
-    "facility_code": ("Detention Facility Code", "Detainer Facility Code"),
-    "city": ("Facility City",),
-    "state": ("Facility State",),
-    "aor": ("Facility AOR",),
-    "lift_reason": ("Detainer Lift Reason",),
-    "detainer_type": ("Detainer Type",),
-    "person_id": ("Unique Identifier", "Anonymized Identifier"),
-}
-#: Columns whose values the ingest uses (the others must exist but are not read).
-USED = ("facility", "facility_code", "state", "lift_reason", "person_id")  # person_id last
 #: The lift reason that records a detainer declined by the local agency.
 DECLINED = "Detainer Declined by LEA"
-#: USPS codes of the states, DC, territories and military post offices.
-STATES = frozenset(
-    [
-        "AL",
-        "AK",
-        "AZ",
-        "AR",
-        "CA",
-        "CO",
-        "CT",
-        "DE",
-        "DC",
-        "FL",
-        "GA",
-        "HI",
-        "ID",
-        "IL",
-        "IN",
-        "IA",
-        "KS",
-        "KY",
-        "LA",
-        "ME",
-        "MD",
-        "MA",
-        "MI",
-        "MN",
-        "MS",
-        "MO",
-        "MT",
-        "NE",
-        "NV",
-        "NH",
-        "NJ",
-        "NM",
-        "NY",
-        "NC",
-        "ND",
-        "OH",
-        "OK",
-        "OR",
-        "PA",
-        "RI",
-        "SC",
-        "SD",
-        "TN",
-        "TX",
-        "UT",
-        "VT",
-        "VA",
-        "WA",
-        "WV",
-        "WI",
-        "WY",
-        "PR",
-        "GU",
-        "VI",
-        "AS",
-        "MP",
-        "AA",
-        "AE",
-        "AP",
-    ]
-)
 #: Rows listed per column and rule; the rest are counted in one more line.
 LISTED = 20
 
 
 @dataclass(frozen=True)
 class Export:
-    """An export's records: prepare dates and the used text columns, coded."""
+    """An export's records: local prepare date-times, the used text columns coded, and what the file lacks.
+
+    ``text["state"]`` holds USPS codes. ``flagged`` is the file's own
+    ``duplicate_likely`` column (``None`` when it has none).
+    """
 
     path: Path
+    layout: Layout
     dates: np.ndarray
     text: dict[str, Coded]
+    flagged: np.ndarray | None
+    missing: tuple[str, ...]
 
     def __len__(self) -> int:
         return len(self.dates)
 
+    @property
+    def has_ids(self) -> bool:
+        """Whether the file carries person identifiers (so likely duplicates can be found)."""
+        return "person_id" not in self.missing
 
-def _columns(name: str, available: list[str]) -> dict[str, str]:
-    """Canonical name -> the name it has in this file; raise naming every missing column."""
-    found, problems = {}, []
-    for canonical, names in COLUMNS.items():
-        present = [n for n in names if n in available]
-        if present:
-            found[canonical] = present[0]
-        else:
-            problems.append(Problem(name, 1, " or ".join(names), "no such column", "a required column is missing"))
-    if problems:
-        raise DataValidationError(problems)
-    return found
+    def lacks(self) -> str:
+        """What the file does not have, in words (blank when it has every column the ingest uses)."""
+        return "; ".join(f"no {MEANING[f]}" for f in self.missing if f in MEANING)
 
 
-def _read_parquet(path: Path) -> tuple[np.ndarray | pd.Series, dict[str, Coded]]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    names = _columns(str(path), pq.read_schema(path).names)
-    text = [names[c] for c in USED if c != "person_id"]
-    table = pq.read_table(path, columns=[names["prepare_date"], names["person_id"], *text], read_dictionary=text)
-    if any(table.column(column).num_chunks > 1 for column in text):
-        table = table.unify_dictionaries()  # what: one code per value across row groups
-    coded = {
-        "person_id": Coded(person_codes(table.column(names["person_id"]).combine_chunks()), np.empty(0, dtype=object))
-    }
-    for canonical in USED[:-1]:
-        column = table.column(names[canonical]).combine_chunks()
-        if not pa.types.is_dictionary(column.type):
-            column = pc.dictionary_encode(column.cast(pa.string()))
-        codes = column.indices.fill_null(-1).to_numpy().astype(np.int64)
-        coded[canonical] = Coded.from_parts(codes, column.dictionary.to_pylist())
-    dates = table.column(names["prepare_date"])
-    if pa.types.is_timestamp(dates.type) or pa.types.is_date(dates.type):
-        return dates.to_numpy().astype("datetime64[s]"), coded
-    return dates.to_pandas().astype("str"), coded
-
-
-def _read_table(path: Path) -> tuple[pd.Series, dict[str, Coded]]:
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    names = _columns(str(path), list(frame.columns))
-    coded = {}
-    for canonical in USED:
-        codes, values = pd.factorize(frame[names[canonical]].fillna(""))
-        coded[canonical] = Coded.from_parts(codes.astype(np.int64), np.asarray(values, dtype=object))
-    return frame[names["prepare_date"]], coded
-
-
-def _problems(name: str, rows: np.ndarray, column: str, values: np.ndarray, rule: str) -> list[Problem]:
+def _problems(name: str, where: Where, rows: np.ndarray, column: str, values: np.ndarray, rule: str) -> list[Problem]:
     """One problem per failing row (the first :data:`LISTED`), then one counting the rest."""
-    listed = [
-        Problem(name, int(r) + 2, column, str(v) or "(blank)", rule)
-        for r, v in zip(rows[:LISTED], values[:LISTED], strict=True)
-    ]
+    listed = []
+    for index, value in zip(rows[:LISTED], values[:LISTED], strict=True):
+        file, line = where.label(name, int(index))
+        listed.append(Problem(file, line, column, str(value), rule))
     if len(rows) > LISTED:
-        listed.append(
-            Problem(name, int(rows[LISTED]) + 2, column, f"{len(rows) - LISTED:,} more rows like these", rule)
-        )
+        file, line = where.label(name, int(rows[LISTED]))
+        listed.append(Problem(file, line, column, f"{len(rows) - LISTED:,} more rows like these", rule))
     return listed
 
 
+def _check_dates(raw: Raw) -> tuple[np.ndarray, list[Problem]]:
+    dates, blank = parse_dates(raw.dates)
+    name, column, values = str(raw.path), raw.layout.columns["prepare_date"], raw.dates.to_numpy()
+    bad = np.flatnonzero(np.isnat(dates))
+    shown = np.array(["(blank)" if blank[i] else str(values[i]) for i in bad[: LISTED + 1]], dtype=object)
+    problems = _problems(name, raw.where, bad, column, shown, f"must be a date ({DATE_FORMS})")
+    implausible = np.flatnonzero(
+        (dates < np.datetime64(FIRST_PLAUSIBLE_DATE.date())) | (dates > np.datetime64(LAST_PLAUSIBLE_DATE.date()))
+    )
+    rule = f"must be a date {PLAUSIBLE_DATES} (anything else is taken as a typing error)"
+    problems += _problems(name, raw.where, implausible, column, values[implausible[: LISTED + 1]], rule)
+    return dates, problems
+
+
+def _check_states(raw: Raw) -> tuple[Coded, list[Problem]]:
+    state = raw.text["state"]
+    normalised = [state_code(str(v)) for v in state.values]
+    unknown = np.flatnonzero([code is None for code in normalised])
+    bad = np.flatnonzero(np.isin(state.codes, unknown))
+    rule = "must be a US state or territory, written as its full name or its USPS code"
+    problems = _problems(
+        str(raw.path), raw.where, bad, raw.layout.columns["state"], state.decode(state.codes[bad]), rule
+    )
+    codes = np.array([code or "" for code in normalised], dtype=object)
+    return Coded.from_parts(state.codes, codes), problems
+
+
+def _flags(raw: Raw) -> np.ndarray | None:
+    if raw.flagged is None:
+        return None
+    text = raw.flagged.astype("object").map(lambda v: str(v).strip().upper())
+    return text.isin(["TRUE", "1", "1.0", "T", "YES"]).to_numpy()
+
+
 def read_export(path: str | Path) -> Export:
-    """Read an ICE detainer export, checking every rule in one pass.
+    """Read an ICE detainer export in any known layout and format, checking every rule in one pass.
 
     Parameters
     ----------
     path
-        A ``.csv``, ``.parquet`` or ``.xlsx`` file in the layout of ICE's releases.
+        A ``.csv``, ``.parquet``, ``.xlsx`` or ``.dta`` file in one of the
+        layouts of :mod:`analysis.ice.layouts`.
 
     Raises
     ------
     DataValidationError
-        Missing file or columns, unparseable dates, unknown states.
+        An unreadable file, no header, a missing required column, no records,
+        prepare dates that are no date or implausible, unknown states.
     """
-    source = Path(path)
-    name = str(source)
-    if not source.is_file():
-        raise DataValidationError([Problem(name, 0, "-", "no such file", "the export must exist")])
-    try:
-        dates, coded = _read_parquet(source) if source.suffix.lower() == ".parquet" else _read_table(source)
-    except DataValidationError:
-        raise
-    except (ValueError, OSError, ImportError) as error:
-        problem = Problem(name, 0, "-", type(error).__name__, f"the file must be readable ({error})")
-        raise DataValidationError([problem]) from None
-
-    problems: list[Problem] = []
-    # What: every prepare date parses (ISO dates or date-times; parquet and xlsx may hold timestamps).
-    if not isinstance(dates, np.ndarray):
-        text = dates.fillna("").astype("str").str.strip()
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        bad = np.flatnonzero(parsed.isna().to_numpy())
-        problems += _problems(
-            name,
-            bad,
-            COLUMNS["prepare_date"][0],
-            text.to_numpy()[bad],
-            "must be a date written YYYY-MM-DD, with or without a time",
-        )
-        dates = parsed.to_numpy().astype("datetime64[s]")
-    else:
-        bad = np.flatnonzero(np.isnat(dates))
-        problems += _problems(
-            name, bad, COLUMNS["prepare_date"][0], np.array(["(missing)"] * len(bad)), "must be a date"
-        )
-
-    # What: a state, when given, is a known USPS code.
-    state = coded["state"]
-    unknown = np.flatnonzero([value.upper() not in STATES for value in state.values])
-    if len(unknown):
-        bad = np.flatnonzero(np.isin(state.codes, unknown))
-        problems += _problems(
-            name,
-            bad,
-            "Facility State",
-            state.decode(state.codes[bad]),
-            "must be a two-letter USPS state or territory code",
-        )
+    raw = read_raw(Path(path))
+    dates, problems = _check_dates(raw)
+    state, state_problems = _check_states(raw)
+    problems += state_problems
     if problems:
         raise DataValidationError(problems)
-    return Export(source, dates, coded)
+    text = {**raw.text, "state": state}
+    return Export(raw.path, raw.layout, dates, text, _flags(raw), raw.missing)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import analysis
 from analysis import paths as layout
+from analysis.errors import ParameterError
 from analysis.files import digest, files_digest, write_text_atomic
 from analysis.params import choose
 from analysis.paths import ReportPaths
@@ -36,6 +37,7 @@ COMPONENTS = {
     "dependencies": "the locked dependencies changed",
     "plan": "the run plan changed",
     "runs": "a run's outputs changed",
+    "requires": "a file it requires changed",
 }
 
 
@@ -65,9 +67,13 @@ def run_inputs(run: Run, paths: ReportPaths, shared: Mapping[str, str]) -> dict[
         "data_dir": layout.as_parameter(paths.data_dir),
         "output_dir": layout.as_parameter(paths.figures(run.name)),
     }
+    required = "".join(
+        files_digest([p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()], p.parent) for p in run.requires
+    )
     return {
         "notebook": digest(run.notebook.read_bytes()),
         "parameters": digest(json.dumps(parameters, sort_keys=True, default=str).encode()),
+        **({"requires": digest(required.encode())} if run.requires else {}),
         **shared,
     }
 
@@ -130,6 +136,8 @@ class Work:
     reasons: dict[str, str]
     inputs: dict[str, dict[str, str]]
     aggregate_reason: str | None
+    #: Runs of the plan left out because something they require is not there, with how to enable them.
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -150,6 +158,8 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: 
     """Decide which of ``runs`` must execute (all of them when ``force``) and why."""
     record = BuildRecord(paths.reports_dir)
     shared = shared_inputs(paths)
+    unavailable = {run.name: run.how_to_enable for run in runs if not run.available}
+    runs = [run for run in runs if run.available]
     selected = [run for run in runs if only is None or run.name == only]
     inputs, reasons = {}, {}
     for run in selected:
@@ -161,7 +171,7 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: 
         aggregate: str | None = "forced" if force else "a run is re-executed"
     else:
         aggregate = record.stale(AGGREGATE, aggregate_inputs(paths, runs, shared), paths.aggregate_outputs())
-    return Work(list(runs), selected, reasons, inputs, aggregate)
+    return Work(list(runs), selected, reasons, inputs, aggregate, unavailable)
 
 
 def plan_report(paths: ReportPaths, only: str | None = None, force: bool = False) -> Work:
@@ -177,4 +187,9 @@ def plan_report(paths: ReportPaths, only: str | None = None, force: bool = False
     runs = read_plan(paths.plan)
     if only is not None:
         choose("--only", only, [run.name for run in runs], "runs in the plan")
+        run = next(run for run in runs if run.name == only)
+        if not run.available:
+            raise ParameterError(
+                f"--only {only}: the run cannot execute here: {run.how_to_enable or 'it needs files that are missing'}"
+            )
     return plan_work(paths, runs, only, force)

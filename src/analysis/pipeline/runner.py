@@ -158,6 +158,8 @@ def run_report(folders: ReportPaths, work: Work, jobs: int | None = None, say: S
     """
     runs = [check_run(run) for run in work.runs]
     selected = [run for run in runs if run.name in work.reasons]
+    for name, how in work.unavailable.items():
+        say(f"  {name}: skipped, it cannot execute here: {how}")
     for run in work.selected:
         reason = work.reasons.get(run.name)
         say(f"  {run.name}: " + (f"re-running ({reason})" if reason else "skipped (unchanged since its last run)"))

@@ -6,7 +6,7 @@ import ast
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from analysis.data.source import unreadable
@@ -43,6 +43,13 @@ class Run:
     parameters: dict[str, object] = field(default_factory=dict)
     defaults: dict[str, object] = field(default_factory=dict)
     study: str = ""
+    requires: tuple[Path, ...] = ()
+    how_to_enable: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Whether every file or folder the run requires is there (a run that requires none always is)."""
+        return all(path.exists() for path in self.requires)
 
     @property
     def settings(self) -> dict[str, object]:
@@ -81,7 +88,29 @@ def check_run(run: Run) -> Run:
     check_names(given, declared, f"run {run.name}: {run.notebook.name}")
     defaults = {name: _literal(str(spec["default"])) for name, spec in declared.items()}
     study = metadata.get("analysis", {}).get("study", "") if isinstance(metadata, dict) else ""
-    return Run(run.name, run.notebook, run.parameters, defaults, str(study))
+    return replace(run, defaults=defaults, study=str(study))
+
+
+def _root(plan: Path) -> Path:
+    """The project a plan belongs to: the checkout when the plan lies in it, else the plan's own folder."""
+    return PROJECT_ROOT if plan.resolve().is_relative_to(PROJECT_ROOT) else plan.parent.resolve()
+
+
+def _list(plan: Path, where: str, value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise _fail(plan, where, f"requires {value!r} must be a list of paths")
+    return value
+
+
+def _required_path(plan: Path, where: str, item: object) -> Path:
+    """A path a run requires, relative to the project, which must stay inside it."""
+    root = _root(plan)
+    if not isinstance(item, str) or not item.strip() or Path(item).is_absolute():
+        raise _fail(plan, where, f"requires {item!r}: each entry must be a path relative to the project")
+    target = (root / item).resolve()
+    if not target.is_relative_to(root):
+        raise _fail(plan, where, f"requires {item!r} lies outside the project ({root})")
+    return target
 
 
 def _notebook_path(plan: Path, where: str, notebook: object) -> Path:
@@ -91,7 +120,7 @@ def _notebook_path(plan: Path, where: str, notebook: object) -> Path:
     """
     if not isinstance(notebook, str) or not notebook.strip():
         raise _fail(plan, where, f"notebook {notebook!r} must be the path of a notebook, relative to the plan")
-    root = PROJECT_ROOT if plan.resolve().is_relative_to(PROJECT_ROOT) else plan.parent.resolve()
+    root = _root(plan)
     if Path(notebook).is_absolute():
         raise _fail(plan, where, f"notebook {notebook!r} must be a path relative to the plan's folder")
     target = (plan.parent / notebook).resolve()
@@ -127,9 +156,11 @@ def read_plan(path: Path) -> list[Run]:
         where = f"run {number}"
         if not isinstance(entry, dict):
             raise _fail(path, where, f"{entry!r} is not a table; write each run as a [[run]] table")
-        unknown = sorted(set(entry) - {"name", "notebook", "parameters"})
+        unknown = sorted(set(entry) - {"name", "notebook", "parameters", "requires", "how_to_enable"})
         if unknown:
-            raise _fail(path, where, f"unknown keys {unknown}; a run has name, notebook and parameters")
+            raise _fail(
+                path, where, f"unknown keys {unknown}; a run has name, notebook, parameters, requires and how_to_enable"
+            )
         name, notebook, parameters = entry.get("name"), entry.get("notebook"), entry.get("parameters", {})
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
@@ -141,5 +172,9 @@ def read_plan(path: Path) -> list[Run]:
         reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
         if reserved:
             raise _fail(path, where, f"{reserved} are set by the runner, not by the plan")
-        runs.append(Run(name, notebook_path, dict(parameters)))
+        requires = tuple(_required_path(path, where, item) for item in _list(path, where, entry.get("requires", [])))
+        how = entry.get("how_to_enable", "")
+        if not isinstance(how, str):
+            raise _fail(path, where, "how_to_enable must be text")
+        runs.append(Run(name, notebook_path, dict(parameters), requires=requires, how_to_enable=how))
     return runs

@@ -27,6 +27,7 @@ STUDIES: dict[str, str] = {
     "denial": "analysis.studies.denial",
     "claims": "analysis.studies.claims",
     "comparison": "analysis.studies.comparison",
+    "ice-records": "analysis.studies.ice_records",
 }
 
 

@@ -1,0 +1,69 @@
+"""Loading a folder that ``detainers ingest-ice`` wrote: the dataset, the lift reasons, the monthly counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import pandas as pd
+
+from analysis import paths
+from analysis.data.cells import is_count, to_count
+from analysis.data.csvfile import read_text_table
+from analysis.data.load import Dataset, load_dataset
+from analysis.errors import DataValidationError, Problem
+
+LIFT_REASON_COLUMNS = ("agency", "period", "lift_reason", "records")
+MONTHLY_COLUMNS = ("agency", "month", "requests", "declined")
+_MONTH = r"[0-9]{4}-(0[1-9]|1[0-2])"
+
+
+@dataclass(frozen=True)
+class Records:
+    """An ingested folder: the requests dataset, records per lift reason and period, and counts per month."""
+
+    dataset: Dataset
+    lift_reasons: pd.DataFrame
+    monthly: pd.DataFrame
+
+
+def _read(path: Path, columns: tuple[str, ...], counts: tuple[str, ...]) -> tuple[pd.DataFrame, list[Problem]]:
+    table = read_text_table(path, columns, allow_no_rows=True)
+    problems = list(table.problems)
+    frame = table.frame
+    for column in counts:
+        for line, cell in frame.loc[~is_count(frame[column]), column].items():
+            problems.append(
+                Problem(str(path), cast(int, line), column, cell, "must be a count written with digits only")
+            )
+    if "month" in frame:
+        for line, cell in frame.loc[~frame["month"].str.fullmatch(_MONTH), "month"].items():
+            problems.append(Problem(str(path), cast(int, line), "month", cell, "must be a month written YYYY-MM"))
+    typed = frame.reset_index(drop=True)
+    for column in counts:
+        typed[column] = to_count(typed[column])
+    return typed, problems
+
+
+def load_records(folder: str | Path) -> Records:
+    """Read and check an ingested folder (a relative path is taken from the project root).
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem of every file.
+    """
+    where = paths.resolve(folder)
+    problems: list[Problem] = []
+    try:
+        dataset = load_dataset(where)
+    except DataValidationError as error:
+        problems += error.problems
+    lift_reasons, found = _read(where / paths.LIFT_REASONS_FILE, LIFT_REASON_COLUMNS, ("records",))
+    problems += found
+    monthly, found = _read(where / paths.MONTHLY_FILE, MONTHLY_COLUMNS, ("requests", "declined"))
+    problems += found
+    if problems:
+        raise DataValidationError(problems)
+    return Records(dataset, lift_reasons, monthly)

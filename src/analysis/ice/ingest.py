@@ -1,0 +1,134 @@
+"""``detainers ingest-ice``: an export counted per agency (or facility) and period, written as a data folder.
+
+The folder holds the three tables the loader reads (requests, sources, no
+claims), plus what the notebooks of ICE's records use: the lift reasons and
+the monthly series, and the facilities (``--by facility``) or the facilities
+no mapping row matched. It is written only into a folder that is empty or
+that this command wrote before, unless forced.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import paths
+from analysis.data.schema import CLAIMS_COLUMNS
+from analysis.errors import AnalysisError, DataValidationError, Problem
+from analysis.files import write_text_atomic
+from analysis.ice.aggregate import Counts, Duplicates, count, duplicates, source_row
+from analysis.ice.facilities import facilities
+from analysis.ice.mapping import Mapping, facility_agencies
+from analysis.ice.records import Export
+
+#: Every file the command may write; a folder holding anything else is not overwritten without --force.
+OUTPUT_FILES = (
+    paths.REQUESTS_FILE,
+    paths.SOURCES_FILE,
+    paths.CLAIMS_FILE,
+    paths.UNMAPPED_FILE,
+    paths.FACILITIES_FILE,
+    paths.LIFT_REASONS_FILE,
+    paths.MONTHLY_FILE,
+    paths.INGEST_MANIFEST,
+)
+
+
+class OutputFolderError(AnalysisError):
+    """The output folder holds files this command did not write."""
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """What an ingest counted, what it left out, and the tables it writes."""
+
+    export: Export
+    counts: Counts
+    duplicates: Duplicates
+    source: dict[str, str]
+    facilities: pd.DataFrame | None
+    unmapped: pd.DataFrame | None
+
+
+def _unmapped(export: Export, rows: np.ndarray) -> pd.DataFrame:
+    """Distinct facilities of ``rows`` with their record counts, most records first."""
+    codes, names = export.text["facility_code"], export.text["facility"]
+    table = pd.DataFrame(
+        {"facility_code": codes.decode(codes.codes[rows]), "facility": names.decode(names.codes[rows])}
+    )
+    counted = table.value_counts(sort=False).rename("records").reset_index()
+    return counted.sort_values(
+        ["records", "facility_code", "facility"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def ingest(export: Export, mapping: Mapping | None, year_basis: str, mapping_file: Path | None = None) -> Ingest:
+    """Count ``export`` per agency of ``mapping``, or per facility when ``mapping`` is ``None``.
+
+    Raises
+    ------
+    DataValidationError
+        When no record's facility matches the mapping (nothing would be counted).
+    """
+    found = duplicates(export)
+    kept = ~found.left_out
+    source = source_row(export, found.rule)
+    if mapping is None:
+        table = facilities(export)
+        places = list(zip(table.table["agency"], table.table["jurisdiction"], strict=True))
+        counts = count(export, table.of_record, places, kept, year_basis, source["source_id"])
+        return Ingest(export, counts, found, source, table.table.drop(columns=["agency", "jurisdiction"]), None)
+    group, places = facility_agencies(export, mapping)
+    unmapped = _unmapped(export, np.flatnonzero(kept & (group < 0)))
+    if not (group >= 0).any():
+        top = "; ".join(f"{r['facility_code'] or '(no code)'} {r['facility']}" for _, r in unmapped.head(5).iterrows())
+        rule = "at least one row must match a facility of the export (by code, or by a pattern in its name)"
+        raise DataValidationError(
+            [Problem(str(mapping_file or "mapping"), 0, "-", f"no match; the export's largest are {top}", rule)]
+        )
+    counts = count(export, group, places, kept, year_basis, source["source_id"])
+    return Ingest(export, counts, found, source, None, unmapped)
+
+
+def check_out_dir(out_dir: Path, force: bool) -> None:
+    """Refuse a folder that holds files this command did not write (unless ``force``)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputFolderError(f"{out_dir}: not a folder: --out must name a folder")
+    present = sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else []
+    if not present or force:
+        return
+    foreign = [name for name in present if name not in OUTPUT_FILES]
+    if foreign or paths.INGEST_MANIFEST not in present:
+        listed = ", ".join(foreign[:5] or present[:5])
+        raise OutputFolderError(
+            f"{out_dir}: holds files this command did not write ({listed}); choose an empty or new folder, "
+            "or pass --force to write there anyway"
+        )
+
+
+def write(result: Ingest, out_dir: Path) -> list[Path]:
+    """Write the data folder (see the module's description); returns the files written."""
+    files = {
+        paths.REQUESTS_FILE: result.counts.observations,
+        paths.SOURCES_FILE: pd.DataFrame([result.source]),
+        paths.CLAIMS_FILE: pd.DataFrame(columns=list(CLAIMS_COLUMNS)),
+        paths.LIFT_REASONS_FILE: result.counts.lift_reasons,
+        paths.MONTHLY_FILE: result.counts.monthly,
+    }
+    if result.facilities is not None:
+        files[paths.FACILITIES_FILE] = result.facilities
+    if result.unmapped is not None:
+        files[paths.UNMAPPED_FILE] = result.unmapped
+    for stale in sorted(set(OUTPUT_FILES) - set(files) - {paths.INGEST_MANIFEST}):
+        (out_dir / stale).unlink(missing_ok=True)  # what: a file an earlier ingest wrote, which this one does not
+    written = []
+    for name, frame in files.items():
+        write_text_atomic(out_dir / name, frame.to_csv(index=False, lineterminator="\n"))
+        written.append(out_dir / name)
+    manifest = {"source": result.source["title"], "files": sorted(files)}
+    write_text_atomic(out_dir / paths.INGEST_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return [*written, out_dir / paths.INGEST_MANIFEST]

@@ -1,0 +1,102 @@
+"""Which facilities belong to which agency: the mapping file, and each record's agency under it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from analysis.data.csvfile import read_text_table
+from analysis.errors import DataValidationError, Problem
+from analysis.ice.records import Export
+
+MAPPING_COLUMNS = ("facility_code", "facility_pattern", "agency", "jurisdiction")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Facilities to agencies: exact codes first, then name patterns (first match wins)."""
+
+    codes: dict[str, tuple[str, str]]
+    patterns: list[tuple[re.Pattern[str], str, str]]
+
+
+def _row_problems(
+    name: str, line: int, row: pd.Series, codes: dict[str, tuple[str, str, int]], places: dict[str, tuple[str, int]]
+) -> list[Problem]:
+    problems = [Problem(name, line, c, "", "must not be blank") for c in ("agency", "jurisdiction") if not row[c]]
+    agency, jurisdiction = row["agency"], row["jurisdiction"]
+    if agency in places and places[agency][0] != jurisdiction:
+        rule = f"an agency has one jurisdiction (line {places[agency][1]} gives it {places[agency][0]})"
+        problems.append(Problem(name, line, "jurisdiction", jurisdiction, rule))
+    code, pattern = row["facility_code"], row["facility_pattern"]
+    if bool(code) == bool(pattern):
+        found = f"facility_code={code or '(blank)'}; facility_pattern={pattern or '(blank)'}"
+        rule = "give exactly one of facility_code and facility_pattern"
+        problems.append(Problem(name, line, "facility_code, facility_pattern", found, rule))
+    elif code and code in codes and codes[code][:2] != (row["agency"], row["jurisdiction"]):
+        rule = f"a facility code may belong to one agency only (line {codes[code][2]} gives it to {codes[code][0]})"
+        problems.append(Problem(name, line, "facility_code", code, rule))
+    elif pattern:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            problems.append(
+                Problem(name, line, "facility_pattern", pattern, f"must be a valid regular expression ({error})")
+            )
+    return problems
+
+
+def read_mapping(path: str | Path) -> Mapping:
+    """Read and check a mapping file (CSV with :data:`MAPPING_COLUMNS`).
+
+    Each row gives either a ``facility_code`` or a ``facility_pattern`` (a
+    regular expression searched in the facility name, ignoring case), and the
+    ``agency`` and ``jurisdiction`` it belongs to. A code may appear on several
+    rows only if they all give it to the same agency, and an agency has one
+    jurisdiction throughout.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem, as for the raw tables.
+    """
+    table = read_text_table(Path(path), MAPPING_COLUMNS)
+    problems = list(table.problems)
+    codes: dict[str, tuple[str, str, int]] = {}
+    places: dict[str, tuple[str, int]] = {}
+    patterns: list[tuple[re.Pattern[str], str, str]] = []
+    for index, row in table.frame.iterrows():
+        line = cast(int, index)
+        found = _row_problems(str(path), line, row, codes, places)
+        places.setdefault(row["agency"], (row["jurisdiction"], line))
+        problems += found
+        if found:
+            continue
+        if row["facility_code"]:
+            codes.setdefault(row["facility_code"], (row["agency"], row["jurisdiction"], line))
+        else:
+            patterns.append((re.compile(row["facility_pattern"], re.IGNORECASE), row["agency"], row["jurisdiction"]))
+    if problems:
+        raise DataValidationError(problems)
+    return Mapping({code: (a, j) for code, (a, j, _) in codes.items()}, patterns)
+
+
+def facility_agencies(export: Export, mapping: Mapping) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Each record's agency as an index into the returned (agency, jurisdiction) list; -1 where unmapped.
+
+    Decided once per distinct facility code and name, then looked up per record.
+    """
+    places = sorted(set(mapping.codes.values()) | {(a, j) for _, a, j in mapping.patterns})
+    index = {place: number for number, place in enumerate(places)}
+    codes, names = export.text["facility_code"], export.text["facility"]
+    by_code = np.array([index[mapping.codes[c]] if c in mapping.codes else -1 for c in codes.values] + [-1])
+    by_name = np.array(
+        [next((index[(a, j)] for p, a, j in mapping.patterns if p.search(n)), -1) for n in names.values] + [-1]
+    )
+    agency = by_code[codes.codes]  # what: a code of -1 picks the trailing -1
+    return np.where(agency >= 0, agency, by_name[names.codes]), places

@@ -1,0 +1,240 @@
+"""Reading an export file of any supported format into the columns the ingest uses, wherever its header is.
+
+CSV (as ICE, the Deportation Data Project or R's ``write.csv`` write it),
+parquet, xlsx (every sheet, the header found below any title block, read with
+calamine) and Stata ``.dta``. Text columns come back dictionary-coded
+(:class:`~analysis.ice.codes.Coded`), so a million records cost little more
+than reading them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.data.source import not_text, unreadable
+from analysis.errors import DataValidationError, Problem
+from analysis.ice.codes import Coded, person_codes
+from analysis.ice.layouts import FIELDS, Layout, closest_layout, find_layout, looks_like_header
+
+#: Rows searched for the header, below any title block.
+HEADER_SEARCH = 50
+FORMATS = (".csv", ".parquet", ".xlsx", ".xlsm", ".dta")
+#: Text fields the ingest codes (the prepare date is parsed, the duplicate flag read as true/false).
+TEXT_FIELDS = tuple(f for f in FIELDS if f != "prepare_date")
+
+
+@dataclass
+class Where:
+    """Where each record sits: its sheet (for workbooks) and its row, the header row counting as its own number."""
+
+    rows: np.ndarray
+    sheet_codes: np.ndarray | None = None
+    sheets: list[str] = field(default_factory=list)
+
+    def label(self, name: str, index: int) -> tuple[str, int]:
+        """``(file[sheet], row)`` of record ``index``."""
+        if self.sheet_codes is None:
+            return name, int(self.rows[index])
+        return f"{name}[{self.sheets[int(self.sheet_codes[index])]}]", int(self.rows[index])
+
+
+@dataclass
+class Raw:
+    """An export as read: its layout, prepare dates as found, coded text columns, the duplicate flag, the rows."""
+
+    path: Path
+    layout: Layout
+    dates: pd.Series
+    text: dict[str, Coded]
+    flagged: pd.Series | None
+    where: Where
+    missing: tuple[str, ...]
+
+
+def _fail(path: Path, value: str, rule: str, line: int = 0, column: str = "-") -> DataValidationError:
+    return DataValidationError([Problem(str(path), line, column, value, rule)])
+
+
+def _layout_of(path: Path, header: list[str], line: int) -> Layout:
+    layout = find_layout(header)
+    if layout is None:
+        near = closest_layout(header)
+        lacking = [near.columns[f] for f in ("prepare_date", "facility", "state") if near.columns[f] not in header]
+        if lacking:
+            problems = [Problem(str(path), line, c, "no such column", "a required column is missing") for c in lacking]
+            raise DataValidationError(problems)
+    assert layout is not None
+    return layout
+
+
+def _no_header(path: Path) -> DataValidationError:
+    return _fail(
+        path,
+        "no header row",
+        f"the file must have a header row, within its first {HEADER_SEARCH} rows, naming the prepare date, the "
+        "facility and the state as ICE or the Deportation Data Project name them (e.g. Detainer Prepare Date, "
+        "Detainer Facility, Facility State)",
+    )
+
+
+def _coded(frame: pd.DataFrame, layout: Layout) -> dict[str, Coded]:
+    text = {}
+    for name in TEXT_FIELDS:
+        column = layout.columns.get(name)
+        if column is None or column not in frame:
+            text[name] = Coded.blank(len(frame))
+            continue
+        codes, values = pd.factorize(frame[column].astype("object").where(frame[column].notna(), ""))
+        text[name] = Coded.from_parts(codes.astype(np.int64), np.asarray(values, dtype=object))
+    return text
+
+
+def _from_frame(path: Path, frame: pd.DataFrame, layout: Layout, where: Where) -> Raw:
+    if frame.empty:
+        raise _fail(path, "a header only", "the export must hold at least one record")
+    missing = tuple(f for f in FIELDS if layout.columns.get(f) not in frame)
+    flag = layout.duplicate_flag
+    flagged = frame[flag] if flag and flag in frame else None
+    return Raw(path, layout, frame[layout.columns["prepare_date"]], _coded(frame, layout), flagged, where, missing)
+
+
+def _read_csv(path: Path) -> Raw:
+    data = path.read_bytes()
+    kind = not_text(data)
+    if kind is not None:
+        raise _fail(path, kind, "the export must be UTF-8 text (CSV), parquet, xlsx or Stata .dta")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _fail(
+            path, f"a byte that is not UTF-8 at position {error.start}", "the file must be UTF-8 text"
+        ) from None
+    head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SEARCH]))))
+    line = next((number for number, row in enumerate(head) if looks_like_header(row)), None)
+    if line is None:
+        raise _no_header(path)
+    header = [cell.strip() for cell in head[line]]
+    layout = _layout_of(path, header, line + 1)
+    wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header]
+    frame = pd.read_csv(
+        io.StringIO(text), skiprows=line, header=0, usecols=lambda c: str(c).strip() in wanted, dtype=str,
+        keep_default_na=False, na_values=["NA"], skipinitialspace=True,
+    )  # fmt: skip
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + line + 2))
+
+
+def _sheet_records(
+    path: Path, name: str, cells: pd.DataFrame, header: list[str] | None
+) -> tuple[pd.DataFrame, list[str], int]:
+    """One sheet's records under its header (found below any title block, or the previous sheet's)."""
+    top = cells.head(HEADER_SEARCH)
+    found = next((i for i, row in enumerate(top.itertuples(index=False)) if looks_like_header(row)), None)
+    if found is not None:
+        header = [str(c).strip() if c is not None and c == c else "" for c in cells.iloc[found]]
+        body = cells.iloc[found + 1 :]
+    elif header is not None and cells.shape[1] == len(header):
+        body = cells  # a sheet that continues the previous one without repeating the header
+        found = -1
+    else:
+        raise _no_header(Path(f"{path}[{name}]"))
+    body = body.dropna(how="all")
+    body.columns = header
+    return body.loc[:, ~body.columns.duplicated()], header, found + 1
+
+
+def _read_workbook(path: Path) -> Raw:
+    sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine", dtype=object)
+    frames, rows, codes, names = [], [], [], []
+    header: list[str] | None = None
+    layout: Layout | None = None
+    for number, (name, cells) in enumerate(sheets.items()):
+        if cells.dropna(how="all").empty:
+            continue
+        body, header, header_row = _sheet_records(path, str(name), cells, header)
+        layout = layout or _layout_of(path, header, header_row)
+        frames.append(body)
+        rows.append(body.index.to_numpy() + 1)  # Excel rows count from 1
+        codes.append(np.full(len(body), number))
+        names.append(str(name))
+    if layout is None:
+        raise _fail(path, "an empty workbook", "the export must hold at least one record")
+    frame = pd.concat(frames, ignore_index=True)
+    all_names = [str(n) for n in sheets]
+    return _from_frame(path, frame, layout, Where(np.concatenate(rows), np.concatenate(codes), all_names))
+
+
+def _read_stata(path: Path) -> Raw:
+    frame = pd.read_stata(path, convert_categoricals=False)
+    layout = _layout_of(path, [str(c) for c in frame.columns], 1)
+    return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
+
+
+def _read_parquet(path: Path) -> Raw:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    header = pq.read_schema(path).names
+    layout = _layout_of(path, header, 1)
+    present = {f: c for f, c in layout.columns.items() if c in header}
+    text = [present[f] for f in TEXT_FIELDS if f in present and f != "person_id"]
+    flag = layout.duplicate_flag if layout.duplicate_flag in header else None
+    columns = [
+        present["prepare_date"],
+        *text,
+        *([present["person_id"]] if "person_id" in present else []),
+        *([flag] if flag else []),
+    ]
+    table = pq.read_table(path, columns=columns, read_dictionary=text)
+    if table.num_rows == 0:
+        raise _fail(path, "a header only", "the export must hold at least one record")
+    if any(table.column(c).num_chunks > 1 for c in text):
+        table = table.unify_dictionaries()  # what: one code per value across row groups
+    coded = {}
+    for name in TEXT_FIELDS:
+        if name not in present:
+            coded[name] = Coded.blank(table.num_rows)
+        elif name == "person_id":
+            column = table.column(present[name]).combine_chunks()
+            coded[name] = Coded(person_codes(column), np.empty(0, dtype=object))
+        else:
+            column = table.column(present[name]).combine_chunks()
+            if not pa.types.is_dictionary(column.type):
+                column = pc.dictionary_encode(column.cast(pa.string()))
+            codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            coded[name] = Coded.from_parts(codes, column.dictionary.to_pylist())
+    dates = table.column(present["prepare_date"]).to_pandas()
+    flagged = table.column(flag).to_pandas() if flag else None
+    missing = tuple(f for f in FIELDS if f not in present)
+    return Raw(path, layout, dates, coded, flagged, Where(np.arange(table.num_rows) + 2), missing)
+
+
+def read_raw(path: Path) -> Raw:
+    """Read ``path`` by its extension, find its header and layout; raise with one problem when it cannot.
+
+    Raises
+    ------
+    DataValidationError
+        An unreadable or unsupported file, no header, a required column missing, or no records.
+    """
+    why = unreadable(path)
+    if why is not None:
+        raise _fail(path, why, "the export must exist and be a readable regular file")
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise _fail(path, suffix or "no extension", f"the export must be one of {', '.join(FORMATS)}")
+    readers = {".csv": _read_csv, ".parquet": _read_parquet, ".dta": _read_stata}
+    try:
+        return readers.get(suffix, _read_workbook)(path)
+    except DataValidationError:
+        raise
+    except (ValueError, OSError, KeyError, IndexError, TypeError, ImportError, csv.Error) as error:
+        detail = " ".join(str(error).split())[:200] or type(error).__name__
+        raise _fail(path, type(error).__name__, f"the file must be a readable {suffix[1:]} file ({detail})") from None
