@@ -26,6 +26,10 @@ DUPLICATE_WINDOW = pd.Timedelta(hours=24)
 def flag_duplicates(person: np.ndarray, dates: np.ndarray) -> np.ndarray:
     """True for a record whose person (a code; ``-1`` is blank) had another detainer less than 24 hours before."""
     seconds = dates.astype("datetime64[s]").astype(np.int64)
+    if len(seconds) and not (seconds % 86400).any():
+        # What: dates without times (as the Deportation Data Project's file has them): within 24 hours is the same
+        # day, which a hash finds without sorting a million records.
+        return _repeats_by_day(person, seconds // 86400, person >= 0)
     offset = seconds - seconds.min() if len(seconds) else seconds
     # What: one sort on a single integer key (person, then time) is much faster than sorting by two keys.
     order = np.argsort((person.astype(np.int64) << 33) | offset)
@@ -37,11 +41,22 @@ def flag_duplicates(person: np.ndarray, dates: np.ndarray) -> np.ndarray:
     return flags
 
 
+def _repeats_by_day(person: np.ndarray, days: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Records of ``among`` whose person and day an earlier record of ``among`` already had."""
+    rows = np.flatnonzero(among)
+    if not len(rows):
+        return np.zeros(len(person), dtype=bool)
+    day = days[rows] - days[rows].min()
+    key = pd.Series(person[rows] * (int(day.max()) + 1) + day)
+    repeats = np.zeros(len(person), dtype=bool)
+    repeats[rows] = key.duplicated(keep="first").to_numpy()
+    return repeats
+
+
 def flagged_repeats(person: np.ndarray, dates: np.ndarray, flagged: np.ndarray) -> np.ndarray:
     """The file's ``duplicate_likely`` rows after the first of each person and prepare day (which is kept)."""
     days = dates.astype("datetime64[D]").astype(np.int64)
-    key = pd.DataFrame({"person": np.where(flagged, person, -1 - np.arange(len(person))), "day": days})
-    return flagged & key.duplicated(keep="first").to_numpy()
+    return _repeats_by_day(person, days, flagged & (person >= 0))
 
 
 @dataclass(frozen=True)
@@ -145,7 +160,9 @@ def count(
     observations = pd.DataFrame(rows, columns=list(REQUESTS_COLUMNS)).astype({"honored": "Int64"})
 
     reasons = len(lift.values) + 1
-    by_reason, records = np.unique(period * reasons + lift.codes[counted] + 1, return_counts=True)
+    tally = np.bincount(period * reasons + lift.codes[counted] + 1, minlength=len(places) * span * reasons)
+    by_reason = np.flatnonzero(tally)
+    records = tally[by_reason]
     lift_reasons = pd.DataFrame(
         {
             "agency": [places[int(k) // reasons // span][0] for k in by_reason],

@@ -52,50 +52,25 @@ def _clean(value: Any) -> str:
     return "" if text == "NA" or REDACTED.search(text) else text
 
 
-#: FNV-1a, 64-bit: offset basis and prime.
-_FNV_BASIS, _FNV_PRIME = np.uint64(14695981039346656037), np.uint64(1099511628211)
-
-
 def person_codes(column: Any) -> np.ndarray:
-    """A code per record's person identifier (``-1`` where blank), equal codes for equal identifiers.
+    """A code per record's person identifier (``-1`` where blank or redacted), equal codes for equal identifiers.
 
-    A million identifiers are nearly all distinct, and hashing them as Python
-    or Arrow dictionary strings costs more than reading the whole file. Here
-    each identifier's bytes are hashed (FNV-1a, 64-bit) column by column in
-    numpy, and the hashes numbered; two different identifiers share a code
-    only if their 64-bit hashes collide (about one chance in 10^7 for a
-    million identifiers), which would at worst flag one extra duplicate.
+    ``column`` is an Arrow array. Strings are dictionary-encoded by Arrow, and
+    blanks and redaction marks are found among the distinct values only, so a
+    million identifiers never become Python objects.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         values = column.to_pandas().astype("object").map(lambda v: _clean(v) or None)
         codes, _ = pd.factorize(values)
         return codes.astype(np.int64)
-    count = len(column)
-    wide = np.int64 if pa.types.is_large_string(column.type) else np.int32
-    offsets = np.frombuffer(column.buffers()[1], dtype=wide, count=count + 1, offset=column.offset * wide().itemsize)
-    data = (
-        np.frombuffer(column.buffers()[2], dtype=np.uint8) if column.buffers()[2] is not None else np.zeros(1, np.uint8)
-    )
-    starts, lengths = offsets[:-1].astype(np.int64), np.diff(offsets).astype(np.int64)
-    hashes = np.full(count, _FNV_BASIS, dtype=np.uint64)
-    longest = int(lengths.max(initial=0))
-    with np.errstate(over="ignore"):
-        if count and (lengths == longest).all():
-            # What: identifiers of one length (the usual case) are the rows of a byte matrix.
-            matrix = data[starts[0] : starts[0] + count * longest].reshape(count, longest)
-            for position in range(longest):
-                hashes = (hashes ^ matrix[:, position]) * _FNV_PRIME
-        else:
-            for position in range(longest):
-                byte = data[np.minimum(starts + position, len(data) - 1)]
-                hashes = np.where(position < lengths, (hashes ^ byte) * _FNV_PRIME, hashes)
-        hashes = (hashes ^ lengths.astype(np.uint64)) * _FNV_PRIME
-    codes, _ = pd.factorize(hashes)
-    import pyarrow.compute as pc
-
-    redacted = pc.match_substring_regex(column, REDACTED.pattern, ignore_case=True).fill_null(False)
-    blank = (lengths == 0) | redacted.to_numpy(zero_copy_only=False)
-    blank |= column.is_null().to_numpy(zero_copy_only=False) if column.null_count else False
-    return np.where(blank, -1, codes).astype(np.int64)
+    encoded = pc.dictionary_encode(column)
+    values = encoded.dictionary
+    trimmed = pc.utf8_trim_whitespace(values)
+    withheld = pc.or_(pc.equal(pc.utf8_length(trimmed), 0), pc.equal(trimmed, "NA"))
+    withheld = pc.or_(withheld, pc.match_substring_regex(values, REDACTED.pattern, ignore_case=True))
+    blank = np.append(withheld.to_numpy(zero_copy_only=False), True)  # a null index picks the trailing True
+    indices = encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(blank[indices], -1, indices)

@@ -211,7 +211,12 @@ def _read_parquet(path: Path) -> Raw:
             codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
             coded[name] = Coded.from_parts(codes, column.dictionary.to_pylist())
     dates = table.column(present["prepare_date"]).to_pandas()
-    flagged = table.column(flag).to_pandas() if flag else None
+    flagged = None
+    if flag:
+        column = table.column(flag)
+        if pa.types.is_boolean(column.type):
+            column = pc.fill_null(column, False)
+        flagged = pd.Series(column.to_numpy())
     missing = tuple(f for f in FIELDS if f not in present)
     return Raw(path, layout, dates, coded, flagged, Where(np.arange(table.num_rows) + 2), missing)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from analysis.data.cells import FIRST_PLAUSIBLE_DATE, LAST_PLAUSIBLE_DATE, PLAUSIBLE_DATES
 from analysis.errors import DataValidationError, Problem
@@ -98,8 +99,11 @@ def _check_states(raw: Raw) -> tuple[Coded, list[Problem]]:
 def _flags(raw: Raw) -> np.ndarray | None:
     if raw.flagged is None:
         return None
-    text = raw.flagged.astype("object").map(lambda v: str(v).strip().upper())
-    return text.isin(["TRUE", "1", "1.0", "T", "YES"]).to_numpy()
+    if pd.api.types.is_bool_dtype(raw.flagged.dtype):
+        return raw.flagged.fillna(False).to_numpy(dtype=bool)
+    codes, values = pd.factorize(raw.flagged)  # what: a million flags, a handful of distinct spellings
+    truth = [str(v).strip().upper() in ("TRUE", "1", "1.0", "T", "YES") for v in values]
+    return np.append(np.array(truth, dtype=bool), False)[codes]
 
 
 def read_export(path: str | Path) -> Export:

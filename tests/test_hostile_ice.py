@@ -1,0 +1,114 @@
+"""Careless or hostile ICE exports and ingest options: each a clear message, never a silent wrong count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.ice.records import read_export
+from ice_export import make_export, write_export
+
+AGENCIES = Path(__file__).parent / "fixtures" / "ice" / "agencies.csv"
+
+
+def export_with(tmp_path: Path, name: str, dates: list[object], **columns: list[object]) -> Path:
+    frame = make_export(len(dates), seed=7, duplicate_share=0)
+    frame["Detainer Prepare Date"] = dates
+    frame["Detainer Facility Code"] = "FICTCPD"
+    for column, values in columns.items():
+        frame[column] = values
+    return write_export(frame, tmp_path / name, layout="ice-2026", title_block=False)
+
+
+def ingest(path: Path, capsys, *extra: str) -> tuple[int, str]:
+    status = main(["ingest-ice", str(path), "--agencies", str(AGENCIES), "--out", str(path.parent / "out"), *extra])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return status, captured.out + captured.err
+
+
+@pytest.mark.parametrize("date", ["2024", "2024-03", "2205-01-01", "9999-12-31", "1899-12-31"])
+def test_a_partial_or_implausible_date_is_a_problem(tmp_path: Path, capsys, date: str) -> None:
+    path = export_with(tmp_path, "dates.csv", ["2024-05-01", date, "2024-06-01"])
+    status, said = ingest(path, capsys)
+    assert status == 1 and f"dates.csv:3: Detainer Prepare Date: found {date}: must be a date" in said
+    assert not (tmp_path / "out").exists(), "nothing is written"
+
+
+def test_a_timestamp_keeps_its_local_date_across_new_year(tmp_path: Path) -> None:
+    frame = make_export(3, seed=7, duplicate_share=0)
+    stamps = pd.to_datetime(["2024-12-31 22:30", "2024-12-31 23:59", "2025-01-01 00:10"]).tz_localize("America/Chicago")
+    frame["Detainer Prepare Date"] = stamps
+    path = tmp_path / "zoned.parquet"
+    frame.to_parquet(path)
+    dates = read_export(path).dates
+    assert [str(d)[:10] for d in dates] == ["2024-12-31", "2024-12-31", "2025-01-01"]
+
+
+def test_mixed_time_zone_offsets_in_text_are_read_in_local_time(tmp_path: Path) -> None:
+    path = export_with(tmp_path, "mixed.csv", ["2024-12-31T23:30:00-06:00", "2025-01-01T00:30:00+01:00", "2024-06-01"])
+    assert [str(d)[:16] for d in read_export(path).dates] == [
+        "2024-12-31T23:30",
+        "2025-01-01T00:30",
+        "2024-06-01T00:00",
+    ]
+
+
+def test_a_redaction_mark_is_no_identifier(tmp_path: Path) -> None:
+    dates = ["2024-05-01 08:00", "2024-05-01 09:00", "2024-05-01 10:00"]
+    path = export_with(tmp_path, "redacted.csv", dates, **{"Anonymized Identifier": ["b(6), b(7)c"] * 3})
+    export = read_export(path)
+    assert (export.text["person_id"].codes == -1).all(), "withheld identifiers are missing, not one person"
+    from analysis.ice.aggregate import duplicates
+
+    assert duplicates(export).left_out.sum() == 0
+
+
+def test_a_facility_code_given_to_two_agencies_is_a_problem(tmp_path: Path, capsys) -> None:
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("facility_code,facility_pattern,agency,jurisdiction\nFICTCPD,,A,X\nFICTCPD,,B,Y\n")
+    path = export_with(tmp_path, "ok.csv", ["2024-05-01"])
+    status = main(["ingest-ice", str(path), "--agencies", str(mapping), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 1 and "map.csv:3: facility_code: found FICTCPD: a facility code may belong to one agency" in err
+
+
+def test_an_export_with_no_mapped_facility_writes_nothing(tmp_path: Path, capsys) -> None:
+    path = export_with(tmp_path, "other.csv", ["2024-05-01"], **{"Detainer Facility Code": ["ELSEWHERE"]})
+    path.write_text(path.read_text().replace("FICTIONAL CITY", "SOMEWHERE ELSE"))
+    status, said = ingest(path, capsys)
+    assert status == 1 and "at least one row must match a facility of the export" in said
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_refuses_a_folder_it_did_not_write_unless_forced(tmp_path: Path, capsys) -> None:
+    raw = tmp_path / "out"
+    raw.mkdir()
+    (raw / "detainer_requests.csv").write_text("precious,hand-entered,data\n")
+    path = export_with(tmp_path, "ok.csv", ["2024-05-01", "2024-06-01"])
+    status, said = ingest(path, capsys)
+    assert status == 1 and "holds files this command did not write" in said
+    assert (raw / "detainer_requests.csv").read_text() == "precious,hand-entered,data\n"
+    assert ingest(path, capsys, "--force")[0] == 0
+    assert ingest(path, capsys)[0] == 0, "a folder it wrote itself is rewritten without --force"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_a_header_only_export_is_a_problem(tmp_path: Path, capsys, suffix: str) -> None:
+    frame = make_export(0, seed=7)
+    path = write_export(frame, tmp_path / f"empty{suffix}", layout="ice-2026")
+    status, said = ingest(path, capsys)
+    assert status == 1 and "the export must hold at least one record" in said
+
+
+def test_an_unsupported_or_unreadable_file_is_named(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "export.txt"
+    path.write_text("hello")
+    assert ingest(path, capsys)[0] == 1
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    status, said = ingest(broken, capsys)
+    assert status == 1 and "broken.parquet:0: -: found" in said
