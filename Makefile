@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report reproduce bench validate test lab lint format lock clean
+.PHONY: help install report reproduce bench validate test fuzz lab lint format lock clean
 
 # Extra flags for `make lab` (e.g. LAB_FLAGS="--port=9999"); root (as in containers) must say so.
 LAB_FLAGS ?=
@@ -55,6 +55,9 @@ test: lint ## Run the linters and type checker, the whole test suite, and nbval 
 	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch $(BIN)/python -m pytest -p no:cacheprovider \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg reports/; \
 	  status=$$?; rm -rf $$scratch; exit $$status
+
+fuzz: $(STAMP) ## Fuzz every entry point with many more generated inputs than make test does (minutes)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py
 
 lab: $(STAMP) ## Start JupyterLab on the project's kernel (loopback only)
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS)

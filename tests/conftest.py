@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+#: A few dozen examples per property in `make test`; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz for many more.
+settings.register_profile("default", max_examples=25)
+settings.register_profile("fuzz", max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "valid"
