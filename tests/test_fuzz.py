@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -30,7 +31,9 @@ VALID = Path(__file__).parent / "fixtures" / "valid"
 AGENCIES = Path(__file__).parent / "fixtures" / "ice" / "agencies.csv"
 PROBLEM = re.compile(r"^\S.*:\d+: .+: found .*: .+$")
 REQUESTS_HEADER = "agency,jurisdiction,reported_by,period,period_start,period_end,requests,honored,declined,source_ids"
-FUZZ = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+#: Examples per property: a few dozen in `make test`, the profile's many under `make fuzz`.
+EXAMPLES = settings.default.max_examples if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 25
+FUZZ = settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 #: Cells a careless or hostile hand might type: digits of other scripts, signs, huge numbers, markup, control bytes.
 NASTY = st.sampled_from(
