@@ -70,7 +70,8 @@ def person_codes(column: Any) -> np.ndarray:
     values = encoded.dictionary
     trimmed = pc.utf8_trim_whitespace(values)
     withheld = pc.or_(pc.equal(pc.utf8_length(trimmed), 0), pc.equal(trimmed, "NA"))
-    withheld = pc.or_(withheld, pc.match_substring_regex(values, REDACTED.pattern, ignore_case=True))
+    if pc.any(pc.match_substring(values, "(")).as_py():  # what: the regular expression only where it can match
+        withheld = pc.or_(withheld, pc.match_substring_regex(values, REDACTED.pattern, ignore_case=True))
     blank = np.append(withheld.to_numpy(zero_copy_only=False), True)  # a null index picks the trailing True
     indices = encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
     return np.where(blank[indices], -1, indices)

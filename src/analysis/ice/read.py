@@ -210,7 +210,10 @@ def _read_parquet(path: Path) -> Raw:
                 column = pc.dictionary_encode(column.cast(pa.string()))
             codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
             coded[name] = Coded.from_parts(codes, column.dictionary.to_pylist())
-    dates = table.column(present["prepare_date"]).to_pandas()
+    dates_column = table.column(present["prepare_date"])
+    if pa.types.is_date(dates_column.type):
+        dates_column = pc.cast(dates_column, pa.timestamp("s"))  # what: dates as datetime64, not Python objects
+    dates = dates_column.to_pandas()
     flagged = None
     if flag:
         column = table.column(flag)
