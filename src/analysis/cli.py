@@ -7,6 +7,7 @@ to do answers at once.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -126,6 +127,14 @@ def _report(args: argparse.Namespace) -> int:
         processed_dir=paths.resolve(args.processed_dir),
         plan=paths.resolve(args.plan),
     )
+    if args.list:
+        from analysis.pipeline.runplan import read_plan
+
+        for run in read_plan(folders.plan):
+            parameters = json.dumps(run.parameters, ensure_ascii=False, sort_keys=True)
+            state = "" if run.available else "  (cannot execute here: needs " + ", ".join(map(str, run.requires)) + ")"
+            _say(f"{run.name}  {run.notebook.name}  {parameters}{state}")
+        return 0
     work = plan_report(folders, only=args.only, force=args.force)
     if work.nothing_to_do:
         for name, how in work.unavailable.items():
@@ -211,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     _path_option(report, "--reports-dir", paths.REPORTS_DIR, "folder for executed notebooks, HTML and figures")
     _path_option(report, "--plan", paths.RUN_PLAN, "run plan to execute", metavar="FILE")
     report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
+    report.add_argument(
+        "--list", action="store_true", help="print the plan's runs, grids expanded, and execute nothing"
+    )
     report.add_argument("--force", action="store_true", help="execute every run, even those that are up to date")
     report.add_argument("--jobs", type=_positive, metavar="N", help="runs executed at once (default: number of CPUs)")
     report.set_defaults(run=_report)
@@ -222,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:  # what: the reader of the output went away (e.g. `| head`): nothing more to say
+        sys.stderr.close()
+        return 0
     except (AnalysisError, OSError) as error:
         _say(f"error: {error}", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ do must not cost the import of pandas, scipy or papermill.
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -60,8 +61,38 @@ def shared_inputs(paths: ReportPaths) -> dict[str, str]:
     }
 
 
-def run_inputs(run: Run, paths: ReportPaths, shared: Mapping[str, str]) -> dict[str, str]:
-    """Everything one run is built from, as digests."""
+#: Prefix of the shared inputs that hold one agency's figures (a run with an ``agency`` parameter reads only them).
+AGENCY_DATA = "data of "
+
+
+def agency_inputs(paths: ReportPaths) -> dict[str, str]:
+    """A digest of each agency's rows of the requests table, with the sources and claims tables.
+
+    A run about one agency depends on these only, so adding or changing another
+    agency's figures does not execute it again. Read with the standard library.
+    """
+    folder = paths.data_dir
+    others = files_digest([folder / layout.SOURCES_FILE, folder / layout.CLAIMS_FILE], folder)
+    requests = folder / layout.REQUESTS_FILE
+    if not requests.is_file():
+        return {}
+    rows: dict[str, list[str]] = {}
+    try:
+        with requests.open(encoding="utf-8-sig", newline="") as stream:
+            for row in csv.reader(stream):
+                if row:
+                    rows.setdefault(row[0].strip(), []).append("\x1f".join(row))
+    except (UnicodeDecodeError, csv.Error):
+        return {}  # what: an unreadable table: every run falls back to the whole data's digest
+    return {
+        AGENCY_DATA + agency: digest(("\x1e".join(sorted(lines)) + others).encode()) for agency, lines in rows.items()
+    }
+
+
+def run_inputs(
+    run: Run, paths: ReportPaths, shared: Mapping[str, str], agencies: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Everything one run is built from, as digests (a run about one agency: only that agency's data)."""
     parameters = {
         **run.parameters,
         "data_dir": layout.as_parameter(paths.data_dir),
@@ -70,11 +101,15 @@ def run_inputs(run: Run, paths: ReportPaths, shared: Mapping[str, str]) -> dict[
     required = "".join(
         files_digest([p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()], p.parent) for p in run.requires
     )
+    inputs = dict(shared)
+    agency = run.parameters.get("agency")
+    if isinstance(agency, str) and agencies and AGENCY_DATA + agency in agencies:
+        inputs["data"] = agencies[AGENCY_DATA + agency]
     return {
         "notebook": digest(run.notebook.read_bytes()),
         "parameters": digest(json.dumps(parameters, sort_keys=True, default=str).encode()),
         **({"requires": digest(required.encode())} if run.requires else {}),
-        **shared,
+        **inputs,
     }
 
 
@@ -157,13 +192,13 @@ def aggregate_inputs(paths: ReportPaths, runs: Sequence[Run], shared: Mapping[st
 def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: bool) -> Work:
     """Decide which of ``runs`` must execute (all of them when ``force``) and why."""
     record = BuildRecord(paths.reports_dir)
-    shared = shared_inputs(paths)
+    shared, agencies = shared_inputs(paths), agency_inputs(paths)
     unavailable = {run.name: run.how_to_enable for run in runs if not run.available}
     runs = [run for run in runs if run.available]
     selected = [run for run in runs if only is None or run.name == only]
     inputs, reasons = {}, {}
     for run in selected:
-        inputs[run.name] = run_inputs(run, paths, shared)
+        inputs[run.name] = run_inputs(run, paths, shared, agencies)
         why = "forced" if force else record.stale(run.name, inputs[run.name], paths.run_outputs(run.name))
         if why is not None:
             reasons[run.name] = why

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import ast
+import csv
 import json
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from analysis.data.source import unreadable
 from analysis.errors import RunPlanError
 from analysis.params import check_names
 from analysis.paths import PROJECT_ROOT
+from analysis.pipeline.grids import GRID_KEYS, expand, fields, read_rows
 
 #: Parameters the runner sets itself for every run.
 RUNNER_PARAMETERS = ("data_dir", "output_dir")
@@ -133,13 +136,63 @@ def _notebook_path(plan: Path, where: str, notebook: object) -> Path:
     return plan.parent / notebook
 
 
+def _run(path: Path, where: str, entry: dict[str, Any], name: object, parameters: object, taken: set[str]) -> Run:
+    """One run of the plan, checked: a safe unique name, a notebook in the project, parameters it may set."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
+    if name in taken:
+        raise _fail(path, where, f"name {name!r} is used by another run")
+    notebook_path = _notebook_path(path, where, entry.get("notebook"))
+    if not isinstance(parameters, dict):
+        raise _fail(path, where, "parameters must be a table of name = value")
+    reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
+    if reserved:
+        raise _fail(path, where, f"{reserved} are set by the runner, not by the plan")
+    requires = tuple(_required_path(path, where, item) for item in _list(path, where, entry.get("requires", [])))
+    how = entry.get("how_to_enable", "")
+    if not isinstance(how, str):
+        raise _fail(path, where, "how_to_enable must be text")
+    taken.add(name)
+    return Run(name, notebook_path, dict(parameters), requires=requires, how_to_enable=how)
+
+
+def _grid_runs(path: Path, where: str, entry: dict[str, Any], taken: set[str]) -> list[Run]:
+    """The runs one [[grid]] entry expands to (see :mod:`analysis.pipeline.grids`)."""
+    unknown = sorted(set(entry) - set(GRID_KEYS))
+    if unknown:
+        raise _fail(path, where, f"unknown keys {unknown}; a grid has {', '.join(GRID_KEYS)}")
+    template, columns = entry.get("name"), entry.get("columns")
+    tables = {key: entry.get(key, {}) for key in ("parameters", "where", "at_least")}
+    if not isinstance(columns, dict) or not columns or not all(isinstance(v, str) for v in columns.values()):
+        raise _fail(path, where, "columns must be a table of parameter = column name")
+    if not isinstance(template, str) or not set(fields(template)) <= set(columns):
+        raise _fail(path, where, f"name {template!r} must be a template whose {{fields}} are parameters of columns")
+    if not all(isinstance(value, dict) for value in tables.values()):
+        raise _fail(path, where, "parameters, where and at_least must be tables")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in tables["at_least"].values()):
+        raise _fail(path, where, "at_least must give whole numbers")
+    every = entry.get("every", "")
+    if not isinstance(every, str):
+        raise _fail(path, where, "every must be a column name")
+    table = _required_path(path, where, entry.get("rows"))
+    try:
+        rows = read_rows(table)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise _fail(path, where, f"rows {table}: cannot be read as a CSV table ({error})") from None
+    spec = {"columns": columns, **tables, "every": every}
+    return [
+        _run(path, f"{where} ({name})", entry, name, parameters, taken)
+        for name, parameters in expand(template, rows, spec)
+    ]
+
+
 def read_plan(path: Path) -> list[Run]:
-    """Read the run plan at ``path`` (notebooks are found beside it), without opening the notebooks.
+    """Read the run plan at ``path``, expanding its grids, without opening the notebooks.
 
     Raises
     ------
     RunPlanError
-        When the file is missing or malformed, a name repeats, or a notebook is missing.
+        When the file is missing or malformed, a name repeats, a notebook or a grid's table is missing.
     """
     why = unreadable(path)
     if why is not None:
@@ -148,33 +201,22 @@ def read_plan(path: Path) -> list[Run]:
         plan = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RunPlanError(f"{path}: not valid TOML: {error}") from None
-    entries = plan.get("run")
-    if not isinstance(entries, list) or not entries:
-        raise _fail(path, "run", "the plan needs at least one [[run]] table")
+    entries, grids = plan.get("run", []), plan.get("grid", [])
+    if not isinstance(entries, list) or not isinstance(grids, list) or not (entries or grids):
+        raise _fail(path, "run", "the plan needs at least one [[run]] or [[grid]] table")
     runs: list[Run] = []
-    for number, entry in enumerate(entries, start=1):
-        where = f"run {number}"
-        if not isinstance(entry, dict):
-            raise _fail(path, where, f"{entry!r} is not a table; write each run as a [[run]] table")
-        unknown = sorted(set(entry) - {"name", "notebook", "parameters", "requires", "how_to_enable"})
-        if unknown:
-            raise _fail(
-                path, where, f"unknown keys {unknown}; a run has name, notebook, parameters, requires and how_to_enable"
-            )
-        name, notebook, parameters = entry.get("name"), entry.get("notebook"), entry.get("parameters", {})
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
-        if any(run.name == name for run in runs):
-            raise _fail(path, where, f"name {name!r} is used by another run")
-        notebook_path = _notebook_path(path, where, notebook)
-        if not isinstance(parameters, dict):
-            raise _fail(path, where, "parameters must be a table of name = value")
-        reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
-        if reserved:
-            raise _fail(path, where, f"{reserved} are set by the runner, not by the plan")
-        requires = tuple(_required_path(path, where, item) for item in _list(path, where, entry.get("requires", [])))
-        how = entry.get("how_to_enable", "")
-        if not isinstance(how, str):
-            raise _fail(path, where, "how_to_enable must be text")
-        runs.append(Run(name, notebook_path, dict(parameters), requires=requires, how_to_enable=how))
+    taken: set[str] = set()
+    for kind, listed in (("run", entries), ("grid", grids)):
+        for number, entry in enumerate(listed, start=1):
+            where = f"{kind} {number}"
+            if not isinstance(entry, dict):
+                raise _fail(path, where, f"{entry!r} is not a table; write each {kind} as a [[{kind}]] table")
+            if kind == "grid":
+                runs += _grid_runs(path, where, entry, taken)
+                continue
+            unknown = sorted(set(entry) - {"name", "notebook", "parameters", "requires", "how_to_enable"})
+            if unknown:
+                keys = "name, notebook, parameters, requires and how_to_enable"
+                raise _fail(path, where, f"unknown keys {unknown}; a run has {keys}")
+            runs.append(_run(path, where, entry, entry.get("name"), entry.get("parameters", {}), taken))
     return runs

@@ -1,0 +1,102 @@
+"""Run-plan grids: one run per row group of a table, filtered, named safely; listed, and run incrementally."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analysis.cli import main
+from analysis.errors import RunPlanError
+from analysis.paths import NOTEBOOKS_DIR
+from analysis.pipeline.grids import slug
+from analysis.pipeline.runplan import read_plan
+
+HEADER = "agency,jurisdiction,reported_by,period,period_start,period_end,requests,honored,declined,source_ids\n"
+GRID = """
+[[run]]
+name = "01-data-overview"
+notebook = "01-data-overview.ipynb"
+
+[[grid]]
+name = "02-growth-{agency}"
+notebook = "02-growth.ipynb"
+rows = "data/detainer_requests.csv"
+columns = { agency = "agency", reported_by = "reported_by" }
+parameters = { base_period = "2024", compare_period = "2025" }
+where = { period = ["2024", "2025"] }
+at_least = { requests = 10 }
+every = "period"
+"""
+
+
+def row(agency: str, period: str, requests: int) -> str:
+    return f'"{agency}","Somewhere, ST","{agency}",{period},{period}-01-01,{period}-12-31,{requests},,,src\n'
+
+
+def project(tmp_path: Path, rows: list[str]) -> Path:
+    """A project folder with the notebooks, a data folder of ``rows`` and the grid plan; returns the plan."""
+    data = tmp_path / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "detainer_requests.csv").write_text(HEADER + "".join(rows))
+    (data / "sources.csv").write_text(
+        "source_id,publisher,title,author,published,url,kind\nsrc,P,[t],,2025,,news report\n"
+    )
+    (data / "claims.csv").write_text(
+        (Path(__file__).parent / "fixtures" / "valid" / "claims.csv").read_text().splitlines()[0] + "\n"
+    )
+    for notebook in ("01-data-overview.ipynb", "02-growth.ipynb"):
+        shutil.copy(NOTEBOOKS_DIR / notebook, tmp_path)
+    (tmp_path / "runs.toml").write_text(GRID)
+    return tmp_path / "runs.toml"
+
+
+NATIONAL = [
+    row("St. Paul PD", "2024", 12), row("St. Paul PD", "2025", 30),
+    row("ST. PAUL PD!", "2024", 40), row("ST. PAUL PD!", "2025", 44),
+    row("Tiny Town PD", "2024", 3), row("Tiny Town PD", "2025", 50),  # under 10 in 2024: left out
+    row("Only One Year PD", "2025", 90),  # no 2024 figure: left out
+]  # fmt: skip
+
+
+def test_a_grid_expands_filters_and_names_every_run_safely(tmp_path: Path) -> None:
+    runs = read_plan(project(tmp_path, NATIONAL))
+    grid = [run for run in runs if run.name.startswith("02-growth-")]
+    assert len(grid) == 2, [run.name for run in grid]
+    assert {run.parameters["agency"] for run in grid} == {"St. Paul PD", "ST. PAUL PD!"}
+    assert len({run.name for run in grid}) == 2 and all(run.name.startswith("02-growth-st-paul-pd-") for run in grid)
+    assert all(run.parameters["base_period"] == "2024" for run in grid)
+    assert slug("../../etc/passwd") == "etc-passwd" and slug("Ça/va") == "a-va" and slug("///") == "x"
+
+
+def test_list_prints_the_expanded_plan_without_running(tmp_path: Path, capsys) -> None:
+    plan = project(tmp_path, NATIONAL)
+    assert main(["report", "--plan", str(plan), "--list", "--reports-dir", str(tmp_path / "reports")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("01-data-overview  01-data-overview.ipynb")
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_grid_needs_a_readable_table_and_a_template_of_its_columns(tmp_path: Path) -> None:
+    plan = project(tmp_path, NATIONAL)
+    plan.write_text(GRID.replace('"02-growth-{agency}"', '"02-growth-{county}"'))
+    with pytest.raises(RunPlanError, match="template"):
+        read_plan(plan)
+    plan.write_text(GRID.replace("data/detainer_requests.csv", "../outside.csv"))
+    with pytest.raises(RunPlanError, match="outside the project"):
+        read_plan(plan)
+
+
+def test_adding_a_row_executes_that_run_and_the_aggregates_only(tmp_path: Path, capsys) -> None:
+    plan = project(tmp_path, NATIONAL[:2])
+    common = ["--plan", str(plan), "--data-dir", str(tmp_path / "data"), "--reports-dir", str(tmp_path / "reports")]
+    common += ["--processed-dir", str(tmp_path / "processed")]
+    assert main(["report", *common]) == 0
+    capsys.readouterr()
+    project(tmp_path, NATIONAL[:4])
+    assert main(["report", *common]) == 0
+    progress = capsys.readouterr().out
+    assert "02-growth-st-paul-pd-" in progress and "report complete: 2 run(s) executed" in progress, progress
+    executed = [line for line in progress.splitlines() if "re-running" in line]
+    assert len(executed) == 2, "the new agency's run, and the overview whose data changed"
