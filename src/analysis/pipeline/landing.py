@@ -1,9 +1,11 @@
 """The report's landing page, ``reports/index.html``, rendered from a Jinja template.
 
 A single static page that opens from the file system with no server and no
-network: the headline of every run (asked of the run's study), the claims
-check, every figure, links to each run's pages, and the sources. The template
-escapes every string, so nothing from the data becomes markup.
+network: the headline of each run of the plan's own [[run]] entries (asked of
+the run's study), the claims check, every run in one table that a reader can
+filter and sort (a small inline script, allowed by its hash), and the sources.
+Figures stay on the runs' own pages, so the page stays small for a thousand
+runs. The template escapes every string, so nothing from the data becomes markup.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from markupsafe import Markup
 from analysis import studies
 from analysis.data.load import Dataset
 from analysis.errors import AnalysisError
-from analysis.paths import FIGURES_FOLDER, FULL_HTML, NOTEBOOK, READER_HTML
-from analysis.pipeline.pages import CONTENT_SECURITY_POLICY
+from analysis.paths import FULL_HTML, NOTEBOOK, READER_HTML
+from analysis.pipeline.pages import content_security_policy
 from analysis.pipeline.runplan import RUNNER_PARAMETERS, Run
 from analysis.studies.tables import CELL_CSS, HEADER_CSS, TABLE_CSS
 
@@ -33,13 +35,14 @@ class RunEntry:
     name: str
     title: str
     headline: str
+    agency: str
     notebook: str
     parameters: str
     pages: dict[str, str]
-    figures: list[str]
+    from_grid: bool
 
 
-def _entry(run: Run, dataset: Dataset, succeeded: bool, reports_dir: Path) -> RunEntry:
+def _entry(run: Run, dataset: Dataset, succeeded: bool) -> RunEntry:
     """Ask the run's study for its title and headline (a run that failed or has no study shows its name)."""
     title, headline = run.name, ""
     if run.study and succeeded:
@@ -49,11 +52,10 @@ def _entry(run: Run, dataset: Dataset, succeeded: bool, reports_dir: Path) -> Ru
             title, headline = study.title, study.headline
         except AnalysisError:
             pass  # the run's own page says what is wrong with its parameters
-    folder = reports_dir / FIGURES_FOLDER / run.name
-    figures = [f"{FIGURES_FOLDER}/{run.name}/{p.name}" for p in sorted(folder.glob("*.png"))] if folder.is_dir() else []
     pages = {"report": run.name + READER_HTML, "with code": run.name + FULL_HTML, "notebook": run.name + NOTEBOOK}
     parameters = ", ".join(f"{k} = {v}" for k, v in run.parameters.items()) or "defaults"
-    return RunEntry(run.name, title, headline, run.notebook.name, parameters, pages, figures)
+    agency = str(run.parameters.get("agency", ""))
+    return RunEntry(run.name, title, headline, agency, run.notebook.name, parameters, pages, bool(run.grid))
 
 
 def _environment() -> Environment:
@@ -81,15 +83,17 @@ def build_index(
     merged
         Every successful run's numbers, keyed by run name.
     reports_dir
-        The reports folder (where the figures are looked up).
+        The reports folder the page is written to.
     """
-    entries = [_entry(run, dataset, run.name in merged, reports_dir) for run in runs]
+    entries = [_entry(run, dataset, run.name in merged) for run in runs]
+    script = (TEMPLATES / "runs-table.js").read_text(encoding="utf-8")
     claims = studies.build("claims", dataset, {})
     return (
         _environment()
         .get_template("landing.html.j2")
         .render(
-            content_security_policy=CONTENT_SECURITY_POLICY,
+            content_security_policy=content_security_policy([script]),
+            script=Markup(script),
             extent=dataset.extent(),
             agencies=sorted(set(dataset.requests["agency"])),
             runs=entries,

@@ -48,6 +48,8 @@ class Run:
     study: str = ""
     requires: tuple[Path, ...] = ()
     how_to_enable: str = ""
+    #: The name template of the [[grid]] entry the run was expanded from (blank for a [[run]] entry).
+    grid: str = ""
 
     @property
     def available(self) -> bool:
