@@ -29,6 +29,7 @@ from analysis.paths import ReportPaths
 from analysis.pipeline.cache import AGGREGATE, BuildRecord, Work, aggregate_inputs, outputs_digests, shared_inputs
 from analysis.pipeline.execute import Job, Outcome, execute, report_to
 from analysis.pipeline.landing import build_index
+from analysis.pipeline.progress import Progress
 from analysis.pipeline.runplan import Run, check_run
 
 Say = Callable[[str], None]
@@ -88,6 +89,7 @@ def _execute_all(
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=report_to, initargs=(status,))
     pending: dict[Future[Outcome], Run] = {}
     outcomes: list[Outcome] = []
+    progress = Progress(len(selected), len(work.selected) - len(selected), say)
     try:
         with _helpers_shielded():
             for run in selected:
@@ -102,21 +104,19 @@ def _execute_all(
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not status.empty():
-                name, stage = status.get()
-                say(f"  {name}: {stage}")
+                progress.stage(*status.get())
             for future in done:
                 run = pending.pop(future)
                 outcome = future.result()
                 if outcome.ok:
                     _install(staging_root / run.name, folders, run)
                     record.write(run.name, work.inputs[run.name], outputs_digests(folders.run_outputs(run.name)))
-                    say(f"  {run.name}: done in {outcome.seconds:.1f} s")
-                else:
-                    say(f"  {run.name}: FAILED after {outcome.seconds:.1f} s")
+                progress.finished(run.name, outcome.ok, outcome.seconds)
                 outcomes.append(outcome)
     finally:
         # What: on any exit, drop queued runs and wait for running ones, so none writes after cleanup.
         pool.shutdown(wait=True, cancel_futures=True)
+        progress.close()
     return outcomes
 
 
