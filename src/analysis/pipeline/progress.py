@@ -20,7 +20,7 @@ class Progress:
         self.done = self.failed = 0
         self.running: set[str] = set()
         self.start = time.monotonic()
-        out = stream or sys.stdout
+        out = self.stream = stream or sys.stdout
         self.bar: Any = None
         if out.isatty() and total:
             from tqdm import tqdm
@@ -58,7 +58,7 @@ class Progress:
             self.bar.update(1)
             self._refresh()
             if not ok:
-                self.bar.write(f"  {name}: FAILED after {seconds:.1f} s")
+                self.bar.write(f"  {name}: FAILED after {seconds:.1f} s", file=self.stream)
             return
         counts = ", ".join(f"{n} {what}" for what, n in self._counts().items())
         finished = self.done + self.failed
