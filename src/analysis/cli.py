@@ -145,7 +145,7 @@ def _report(args: argparse.Namespace) -> int:
         return 0
     from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
 
-    outcomes = run_report(folders, work, jobs=args.jobs, say=_say)
+    outcomes = run_report(folders, work, jobs=args.jobs, say=_say, scheduler=args.scheduler)
     _say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
     return 0
 
@@ -220,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     _path_option(report, "--reports-dir", paths.REPORTS_DIR, "folder for executed notebooks, HTML and figures")
     _path_option(report, "--plan", paths.RUN_PLAN, "run plan to execute", metavar="FILE")
     report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
+    report.add_argument(
+        "--scheduler", metavar="ADDRESS", help="send the runs to this Dask distributed scheduler (tcp://host:8786)"
+    )
     report.add_argument(
         "--list", action="store_true", help="print the plan's runs, grids expanded, and execute nothing"
     )

@@ -55,6 +55,9 @@ class Job:
     output_dir: str
     staging: Path
     failed_path: Path
+    #: Where the data are read from when that is not ``data_dir`` (a cluster worker's own copy);
+    #: the executed notebook still records ``data_dir``, so it is the same file wherever it ran.
+    read_data_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def execute(job: Job) -> Outcome:
     recorded = {**job.run.parameters, "data_dir": job.data_dir, "output_dir": job.output_dir}
     report("executing")
     try:
-        _execute(job, {**recorded, "output_dir": str(figures)})
+        _execute(job, {**recorded, "data_dir": job.read_data_from or job.data_dir, "output_dir": str(figures)})
     except PapermillExecutionError as error:
         return Outcome(job.run.name, False, time.monotonic() - start, _failure(job, error, recorded))
     report("rendering HTML")

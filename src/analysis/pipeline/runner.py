@@ -93,14 +93,7 @@ def _execute_all(
     try:
         with _helpers_shielded():
             for run in selected:
-                job = Job(
-                    run=run,
-                    data_dir=layout.as_parameter(folders.data_dir),
-                    output_dir=layout.as_parameter(folders.figures(run.name)),
-                    staging=staging_root / run.name,
-                    failed_path=folders.failed(run.name),
-                )
-                pending[pool.submit(execute, job)] = run
+                pending[pool.submit(execute, _job(run, folders, staging_root))] = run
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not status.empty():
@@ -120,6 +113,56 @@ def _execute_all(
     return outcomes
 
 
+def _job(run: Run, folders: ReportPaths, staging_root: Path) -> Job:
+    return Job(
+        run=run,
+        data_dir=layout.as_parameter(folders.data_dir),
+        output_dir=layout.as_parameter(folders.figures(run.name)),
+        staging=staging_root / run.name,
+        failed_path=folders.failed(run.name),
+    )
+
+
+def _execute_on_cluster(
+    selected: list[Run], work: Work, folders: ReportPaths, staging_root: Path, scheduler: str, say: Say
+) -> list[Outcome]:
+    """Execute ``selected`` runs as tasks of the Dask cluster at ``scheduler``; install each success as it returns."""
+    from distributed import Client, as_completed
+
+    from analysis.pipeline.cluster import execute_packed, pack, unpack
+
+    record = BuildRecord(folders.reports_dir)
+    progress = Progress(len(selected), len(work.selected) - len(selected), say)
+    outcomes: list[Outcome] = []
+    try:
+        client = Client(scheduler, timeout=30)
+    except (OSError, TimeoutError) as error:
+        raise ReportError(f"--scheduler {scheduler}: no Dask scheduler answered ({error})") from None
+    futures = {}
+    try:
+        for run in selected:
+            job = _job(run, folders, staging_root)
+            futures[client.submit(execute_packed, pack(job, folders.data_dir), pure=False)] = (run, job)
+            progress.stage(run.name, "executing")
+        for future in as_completed(futures):
+            run, job = futures[future]
+            try:
+                outcome, files = future.result()
+            except Exception as error:  # what: a lost worker or a task that could not run is a failed run
+                outcome, files = Outcome(run.name, False, 0.0, f"run {run.name} was lost on the cluster: {error!r}"), {}
+            unpack(files, job.staging, job.failed_path)
+            if outcome.ok:
+                _install(job.staging, folders, run)
+                record.write(run.name, work.inputs[run.name], outputs_digests(folders.run_outputs(run.name)))
+            progress.finished(run.name, outcome.ok, outcome.seconds)
+            outcomes.append(outcome)
+    finally:
+        client.cancel(list(futures))
+        client.close()
+        progress.close()
+    return outcomes
+
+
 def _aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
     """Write what is built from all runs together: the merged metrics and the landing page; record them."""
     merged = merge_metrics(runs, folders)
@@ -130,7 +173,9 @@ def _aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
     BuildRecord(folders.reports_dir).write(AGGREGATE, built_from, outputs_digests(folders.aggregate_outputs()))
 
 
-def run_report(folders: ReportPaths, work: Work, jobs: int | None = None, say: Say = print) -> list[Outcome]:
+def run_report(
+    folders: ReportPaths, work: Work, jobs: int | None = None, say: Say = print, scheduler: str | None = None
+) -> list[Outcome]:
     """Validate the data, rebuild the processed tables and execute the runs ``work`` lists.
 
     Parameters
@@ -143,6 +188,8 @@ def run_report(folders: ReportPaths, work: Work, jobs: int | None = None, say: S
         Runs executed at once; default the number of CPUs.
     say
         Where progress lines go.
+    scheduler
+        The address of a Dask distributed scheduler to send the runs to; ``None``: a local process pool.
 
     Returns
     -------
@@ -167,11 +214,17 @@ def run_report(folders: ReportPaths, work: Work, jobs: int | None = None, say: S
     write_metrics_table(metrics_table(dataset.requests), folders.processed_dir / layout.METRICS_TABLE_FILE)
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(selected)))
-    say(f"executing {len(selected)} notebook run(s) with {workers} job(s)")
+    where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {workers} job(s)"
+    say(f"executing {len(selected)} notebook run(s) {where}")
     folders.reports_dir.mkdir(parents=True, exist_ok=True)
     staging_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir))
     try:
-        outcomes = _execute_all(selected, work, folders, staging_root, workers, say) if selected else []
+        if not selected:
+            outcomes = []
+        elif scheduler:
+            outcomes = _execute_on_cluster(selected, work, folders, staging_root, scheduler, say)
+        else:
+            outcomes = _execute_all(selected, work, folders, staging_root, workers, say)
         _aggregate(runs, dataset, folders)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)

@@ -1,0 +1,72 @@
+"""Executing runs on a Dask distributed cluster whose workers do not share the runner's disk.
+
+Each task carries its notebook and the data files as bytes, executes in a
+temporary folder on the worker exactly as a local run does, and returns every
+file it made as bytes; the runner installs them as it installs a local run's,
+so a failed or lost task never leaves half a run.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from analysis import paths as layout
+from analysis.pipeline.execute import Job, Outcome, execute
+
+#: Data files a run reads (the three tables, and what an ICE-records run needs beside them).
+DATA_FILES = (layout.REQUESTS_FILE, layout.SOURCES_FILE, layout.CLAIMS_FILE)
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A job with its inputs as bytes: the notebook, and the files of its data folder."""
+
+    job: Job
+    notebook: bytes
+    data: dict[str, bytes]
+
+
+def pack(job: Job, data_dir: Path) -> Packed:
+    """``job`` ready to travel: its notebook's bytes and its data folder's files."""
+    files = {name: (data_dir / name).read_bytes() for name in DATA_FILES if (data_dir / name).is_file()}
+    return Packed(job, job.run.notebook.read_bytes(), files)
+
+
+def execute_packed(packed: Packed) -> tuple[Outcome, dict[str, bytes]]:
+    """Execute a packed job in a temporary folder (on a worker); return how it ended and every file it made.
+
+    The files are keyed by their path in the job's staging folder; a failed
+    run returns its executed notebook under ``failed.ipynb``.
+    """
+    with tempfile.TemporaryDirectory(prefix="detainers-task-") as folder:
+        root = Path(folder)
+        notebook = root / "notebooks" / packed.job.run.notebook.name
+        notebook.parent.mkdir()
+        notebook.write_bytes(packed.notebook)
+        data = root / "data"
+        data.mkdir()
+        for name, content in packed.data.items():
+            (data / name).write_bytes(content)
+        job = replace(
+            packed.job,
+            run=replace(packed.job.run, notebook=notebook),
+            staging=root / "staging",
+            failed_path=root / "failed.ipynb",
+            read_data_from=str(data),
+        )
+        outcome = execute(job)
+        files = {str(p.relative_to(job.staging)): p.read_bytes() for p in job.staging.rglob("*") if p.is_file()}
+        if job.failed_path.is_file():
+            files = {"failed.ipynb": job.failed_path.read_bytes()}
+        message = outcome.message.replace(str(job.failed_path), str(packed.job.failed_path))
+        return replace(outcome, message=message), files
+
+
+def unpack(files: dict[str, bytes], staging: Path, failed_path: Path) -> None:
+    """Write a task's files where a local run would have left them: its staging folder, or the failed notebook."""
+    from analysis.files import write_bytes_atomic
+
+    for name, content in files.items():
+        write_bytes_atomic(failed_path if name == "failed.ipynb" else staging / name, content)
