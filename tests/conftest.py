@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-#: No per-example time limit: on a loaded machine a slow example is not a failure (a deadline made tests flaky).
-#: `make fuzz` sets HYPOTHESIS_PROFILE=fuzz to run the fuzz tests with many more examples.
-settings.register_profile("default", deadline=None)
+#: `make test` explores the same examples every time (derandomize) with no per-example time limit, so a run
+#: never fails by chance; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz: new random inputs, many more of them.
+settings.register_profile("default", deadline=None, derandomize=True)
 settings.register_profile("fuzz", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

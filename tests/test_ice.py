@@ -100,6 +100,17 @@ def test_by_facility_writes_facilities_and_names_each_place(tmp_path: Path) -> N
     assert set(requests.loc[requests["agency"] == "SAMPLE TOWN PD", "jurisdiction"]) == {"Sample Town, TX"}
 
 
+def test_facilities_that_share_a_name_and_a_code_still_get_one_name_each(tmp_path: Path) -> None:
+    frame = make_records(50, seed=12, layout="ice-2026")
+    frame["Detainer Facility"], frame["Detainer Facility Code"] = "SAME NAME JAIL", "SAMECODE"
+    frame.loc[:9, "Facility State"] = ""
+    frame.loc[10:19, "Facility State"] = "TEXAS"
+    result = ingest(read_export(write_export(frame, tmp_path / "same.csv", layout="ice-2026")), None, "calendar")
+    names = set(result.counts.observations["agency"])
+    assert len(names) == len(result.facilities), names
+    assert all(name.startswith("SAME NAME JAIL [") for name in names)
+
+
 def test_the_facility_search_finds_an_agency_and_its_mapping_feeds_back(tmp_path: Path, capsys) -> None:
     export = write(tmp_path, "ice-2026", ".parquet")
     assert main(["ice-facilities", str(export), "--search", "fictional city police department"]) == 0

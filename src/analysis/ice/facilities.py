@@ -80,13 +80,33 @@ def _place(city: str, state: str) -> str:
 
 
 def _agency_names(table: pd.DataFrame) -> list[str]:
-    shared = table["name"].duplicated(keep=False)
-    names = []
-    for row, is_shared in zip(table.itertuples(index=False), shared, strict=True):
-        name = str(row.name) or "(facility not named)"
-        tag = str(row.code) or _place(str(row.city), str(row.state))
-        names.append(f"{name} [{tag}]" if is_shared else name)
-    return names
+    """Each facility's name as ICE writes it; where several share a name, followed by what tells them apart.
+
+    The code in brackets, else the place, else both, else a number: whatever
+    first makes every name of the group different, so each facility is one
+    agency of the data folder.
+    """
+    names = [str(name) or "(facility not named)" for name in table["name"]]
+    places = [_place(str(c), str(s)) for c, s in zip(table["city"], table["state"], strict=True)]
+    codes = [str(code) for code in table["code"]]
+    groups: dict[str, list[int]] = {}
+    for row, name in enumerate(names):
+        groups.setdefault(name, []).append(row)
+    shown = list(names)
+    for name, rows in groups.items():
+        if len(rows) == 1:
+            continue
+        for tags in (
+            [codes[r] for r in rows],
+            [places[r] for r in rows],
+            [f"{codes[r]}, {places[r]}" for r in rows],
+            [f"{codes[r] or places[r]}, {n}" for n, r in enumerate(rows, start=1)],
+        ):
+            if len(set(tags)) == len(rows) and all(tags):
+                break
+        for r, tag in zip(rows, tags, strict=True):
+            shown[r] = f"{name} [{tag}]"
+    return shown
 
 
 def words(name: str) -> list[str]:
