@@ -27,25 +27,16 @@ REQUESTS_FILE = "detainer_requests.csv"
 SOURCES_FILE = "sources.csv"
 CLAIMS_FILE = "claims.csv"
 
-#: Inside a folder written by ``detainers ingest-ice``, besides the three tables above.
-UNMAPPED_FILE = "unmapped_facilities.csv"
-FACILITIES_FILE = "facilities.csv"
-LIFT_REASONS_FILE = "lift_reasons.csv"
-MONTHLY_FILE = "monthly.csv"
-INGEST_MANIFEST = "ingest-ice.json"
-
-#: Where ``make report`` looks for an ICE export (``detainers.parquet``, ``.csv``, ``.xlsx`` or ``.dta``)
-#: and its mapping file, and where it ingests them; ignored by git.
-ICE_DIR: Path = DATA_DIR / "ice"
-ICE_MAPPING: Path = ICE_DIR / "agencies.csv"
-ICE_INGESTED: Path = ICE_DIR / "ingested"
+#: Inside a folder written by ``detainers ingest-ice``, besides the three tables above: the facilities no
+#: mapping row matched (or, --by facility, every facility), the tables of the ICE-records notebook, a manifest.
+UNMAPPED_FILE, FACILITIES_FILE = "unmapped_facilities.csv", "facilities.csv"
+LIFT_REASONS_FILE, MONTHLY_FILE, INGEST_MANIFEST = "lift_reasons.csv", "monthly.csv", "ingest-ice.json"
 
 #: The run plan of ``detainers report``.
 RUN_PLAN: Path = NOTEBOOKS_DIR / "runs.toml"
 
 #: File names inside a processed directory.
-METRICS_TABLE_FILE = "detainer_metrics.csv"
-METRICS_JSON_FILE = "metrics.json"
+METRICS_TABLE_FILE, METRICS_JSON_FILE = "detainer_metrics.csv", "metrics.json"
 
 #: Inside a reports directory: the figures folder, the landing page, the build record.
 FIGURES_FOLDER = "figures"

@@ -18,7 +18,8 @@ class Study(ABC):
 
     Subclasses name the file of their numbers as a class keyword
     (``class GrowthStudy(Study, json_name="02-growth.json")``) and implement
-    the abstract members; :meth:`save` writes what :meth:`figures` draws and
+    the abstract members (and :meth:`draw`, :meth:`tables` when they have
+    figures or tables); :meth:`save` writes what :meth:`figures` draws and
     what :meth:`to_json` gives.
     """
 
@@ -44,7 +45,14 @@ class Study(ABC):
         return {}
 
     def figures(self) -> dict[str, Figure]:
-        """The study's figures, keyed by file stem (none unless a study draws some)."""
+        """The study's figures, keyed by file stem: drawn once (by :meth:`draw`), then the same objects."""
+        drawn = self.__dict__.get("_drawn")
+        if drawn is None:
+            drawn = self.__dict__["_drawn"] = self.draw()  # what: frozen studies still keep what they drew
+        return drawn
+
+    def draw(self) -> dict[str, Figure]:
+        """Draw the study's figures (none unless a study has some)."""
         return {}
 
     @abstractmethod

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import cast
 
 import pandas as pd
@@ -105,11 +104,7 @@ class ComparisonStudy(Study, json_name="05-comparison.json"):
             "denial_rates": reader_table("comparison-rates", self.periods, rates),
         }
 
-    def figures(self) -> dict[str, Figure]:
-        return self._figures
-
-    @cached_property
-    def _figures(self) -> dict[str, Figure]:
+    def draw(self) -> dict[str, Figure]:
         title = "Detainer requests per period, compared periods highlighted"
         return {"05-comparison-requests": comparison_chart(self.periods, self.marked, title=title)}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -103,11 +102,7 @@ class DenialStudy(Study, json_name="03-denial-rates.json"):
         }
         return {"rates": reader_table("denial-rates", self.rates, columns)}
 
-    def figures(self) -> dict[str, Figure]:
-        return self._figures
-
-    @cached_property
-    def _figures(self) -> dict[str, Figure]:
+    def draw(self) -> dict[str, Figure]:
         title = f"Share of detainer requests declined by the {self.agency}"
         return {"03-denial-rates": denial_chart(self.rates, title=title, confidence=self.confidence)}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import cast
 
 import pandas as pd
@@ -120,11 +119,7 @@ class GrowthStudy(Study, json_name="02-growth.json"):
             "others": reader_table("growth-others", self.others, others),
         }
 
-    def figures(self) -> dict[str, Figure]:
-        return self._figures
-
-    @cached_property
-    def _figures(self) -> dict[str, Figure]:
+    def draw(self) -> dict[str, Figure]:
         title = f"Detainer requests to the {self.agency}, {self.base_period} and {self.compare_period} marked"
         chart = requests_chart(self.series, marked=(self.base_period, self.compare_period), title=title)
         return {"02-growth-requests": chart}

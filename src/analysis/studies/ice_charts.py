@@ -48,15 +48,8 @@ def monthly_chart(monthly: pd.DataFrame, title: str = "") -> Figure:
     with chart_style():
         fig = Figure(figsize=(8, 4), layout="constrained")
         ax = fig.add_subplot()
-        sns.lineplot(
-            data=data,
-            x="month",
-            y="records",
-            hue="count",
-            palette=[PALETTE[OTHER], PALETTE[COMPARED]],
-            marker="o",
-            ax=ax,
-        )
+        colours = [PALETTE[OTHER], PALETTE[COMPARED]]
+        sns.lineplot(data=data, x="month", y="records", hue="count", palette=colours, marker="o", ax=ax)
         ax.set(xlabel="month prepared", ylabel="detainer records", title=title)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -39,10 +38,6 @@ class IceRecordsStudy(Study, json_name="06-ice-records.json"):
     monthly: pd.DataFrame
 
     @property
-    def title(self) -> str:
-        return f"ICE's records beside the counts: {self.agency}"
-
-    @property
     def headline(self) -> str:
         rows = self.side_by_side
         both = rows[rows["own"].notna() & rows["records"].notna()]
@@ -58,6 +53,10 @@ class IceRecordsStudy(Study, json_name="06-ice-records.json"):
             f"{count(row['records_declined'])} of them recorded as declined"
         )
         return parts[0] + ", " + "; ".join(parts[1:]) + "."
+
+    @property
+    def title(self) -> str:
+        return f"ICE's records beside the counts: {self.agency}"
 
     def limits(self) -> str:
         """What the records can and cannot show, in words."""
@@ -82,11 +81,7 @@ class IceRecordsStudy(Study, json_name="06-ice-records.json"):
             "lift_reasons": reader_table("ice-lift-reasons", self.lift_reasons, reasons),
         }
 
-    def figures(self) -> dict[str, Figure]:
-        return self._figures
-
-    @cached_property
-    def _figures(self) -> dict[str, Figure]:
+    def draw(self) -> dict[str, Figure]:
         return {
             "06-ice-records-lift-reasons": lift_reasons_chart(
                 self.lift_reasons, f"Lift reasons in ICE's records: {self.agency}"

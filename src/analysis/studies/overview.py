@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -106,11 +105,7 @@ class OverviewStudy(Study, json_name="01-data-overview.json"):
             "disagreements": reader_table("overview-disagreements", disagreements(requests), disagree_columns),
         }
 
-    def figures(self) -> dict[str, Figure]:
-        return self._figures
-
-    @cached_property
-    def _figures(self) -> dict[str, Figure]:
+    def draw(self) -> dict[str, Figure]:
         chart = coverage_chart(self.dataset.requests, title="Sourced figures by agency, reporter and period")
         return {"01-data-overview-coverage": chart}
 
