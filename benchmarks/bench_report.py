@@ -10,7 +10,9 @@ Measures, in one invocation, into a scratch folder:
    and its time against papermill on that notebook: target at most 1.2);
 5. a grid of runs of the growth notebook over generated national data, in runs
    per minute, against the papermill command line on a sample of its runs;
-6. the peak memory of the runner process.
+6. the full forced report sent to a Dask LocalCluster of one worker process
+   per CPU, against the local pool (target: under 15% slower);
+7. the peak memory of the runner process.
 Prints a table and checks the targets; exits 1 when one is missed.
 """
 
@@ -112,6 +114,16 @@ def grid(scratch: Path) -> tuple[float, float]:
     return GRID_RUNS / seconds * 60, len(sample) / plain * 60
 
 
+def dask_forced(report: list[str]) -> float:
+    """Seconds of the full forced report sent to a local Dask cluster of one worker process per CPU."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=CPUS, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        return timed([*report, "--force", "--scheduler", cluster.scheduler_address])[0]
+
+
 def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="detainers-bench-"))
     try:
@@ -154,6 +166,7 @@ def main() -> int:
         comparison = next(run for run in read_plan(plan) if run.name == "05-comparison")
         one_plain = papermill(comparison.notebook, "05-comparison-changed", comparison.parameters, RAW_DIR, scratch)
         grid_rate, papermill_rate = grid(scratch)
+        on_dask = dask_forced(report)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -176,6 +189,11 @@ def main() -> int:
             f"{grid_rate:.1f}/min",
             f"papermill one after another: {papermill_rate:.1f}/min (on {PAPERMILL_SAMPLE} of them)",
         ),
+        (
+            f"the same forced report on a Dask LocalCluster ({CPUS} workers)",
+            f"{on_dask:.1f} s",
+            f"{100 * (on_dask / forced - 1):+.0f}% against the local pool (target under +15%)",
+        ),
         ("peak memory of the runner process", f"{max(forced_peak, noop_peak, one_peak):.0f} MB", "target < 400 MB"),
     ]
     width = max(len(r[0]) for r in rows)
@@ -188,6 +206,7 @@ def main() -> int:
             ("ratio", ratio <= 0.4),
             ("single run", single_ratio <= 1.2),
             ("changed run", one_ratio <= 1.2),
+            ("dask overhead", on_dask <= 1.15 * forced),
             ("no-op time", noop < 1.0),
             ("no-op speed-up", forced / noop >= 10),
             ("one run re-executed", executed == ["05-comparison"]),

@@ -197,7 +197,7 @@ def _parser() -> argparse.ArgumentParser:
         default="calendar",
         help="calendar years (default) or federal fiscal years, October to September (FY2025)",
     )
-    _path_option(ingest, "--out", paths.PROCESSED_DIR / "ice", "folder for the observations")
+    _path_option(ingest, "--out", paths.DATA_DIR / "ice" / "ingested", "folder for the observations (ignored by git)")
     ingest.set_defaults(run=_ingest_ice)
 
     listing = commands.add_parser(
