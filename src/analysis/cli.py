@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -143,9 +144,18 @@ def _report(args: argparse.Namespace) -> int:
             _say(f"  {run.name}: skipped (unchanged since its last run)")
         _say(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
         return 0
-    from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
+    pool = None
+    if args.scheduler is None and work.reasons:
+        from analysis.pipeline.pool import start_pool  # what: workers import while this process does
 
-    outcomes = run_report(folders, work, jobs=args.jobs, say=_say, scheduler=args.scheduler)
+        pool = start_pool(max(1, min(args.jobs or os.cpu_count() or 1, len(work.reasons))))
+    try:
+        from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
+
+        outcomes = run_report(folders, work, jobs=args.jobs, say=_say, scheduler=args.scheduler, pool=pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     _say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
     return 0
 

@@ -9,16 +9,12 @@ at a time with an atomic rename. A failed run keeps its executed notebook as
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
-import signal
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
-from typing import Any
 
 from analysis import paths as layout
 from analysis.data.load import Dataset, load_dataset
@@ -27,8 +23,9 @@ from analysis.files import write_json, write_text_atomic
 from analysis.measures.processed import metrics_table, write_metrics_table
 from analysis.paths import ReportPaths
 from analysis.pipeline.cache import AGGREGATE, BuildRecord, Work, aggregate_inputs, outputs_digests, shared_inputs
-from analysis.pipeline.execute import Job, Outcome, execute, report_to
+from analysis.pipeline.execute import Job, Outcome, execute
 from analysis.pipeline.landing import build_index
+from analysis.pipeline.pool import Pool, helpers_shielded, start_pool
 from analysis.pipeline.progress import Progress
 from analysis.pipeline.runplan import Run, check_run
 
@@ -64,36 +61,19 @@ def merge_metrics(runs: Sequence[Run], folders: ReportPaths) -> dict[str, object
     return merged
 
 
-@contextmanager
-def _helpers_shielded() -> Iterator[None]:
-    """Start helper processes with Ctrl-C blocked in them, so only the main process handles it.
-
-    A blocked signal stays blocked in a child process, even while it imports,
-    so workers neither die mid-write nor print tracebacks. In the main process
-    the signal only waits: it is raised as soon as the helpers have started.
-    """
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 def _execute_all(
-    selected: list[Run], work: Work, folders: ReportPaths, staging_root: Path, jobs: int, say: Say
+    selected: list[Run], work: Work, folders: ReportPaths, staging_root: Path, pool: Pool, say: Say
 ) -> list[Outcome]:
-    """Execute ``selected`` runs in ``jobs`` worker processes, installing each success as it finishes."""
+    """Execute ``selected`` runs in the ``pool``'s worker processes, installing each success as it finishes."""
     record = BuildRecord(folders.reports_dir)
-    context = multiprocessing.get_context("spawn")
-    status: Any = context.Queue()
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=report_to, initargs=(status,))
+    status = pool.status
     pending: dict[Future[Outcome], Run] = {}
     outcomes: list[Outcome] = []
     progress = Progress(len(selected), len(work.selected) - len(selected), say)
     try:
-        with _helpers_shielded():
+        with helpers_shielded():
             for run in selected:
-                pending[pool.submit(execute, _job(run, folders, staging_root))] = run
+                pending[pool.executor.submit(execute, _job(run, folders, staging_root))] = run
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not status.empty():
@@ -107,8 +87,7 @@ def _execute_all(
                 progress.finished(run.name, outcome.ok, outcome.seconds)
                 outcomes.append(outcome)
     finally:
-        # What: on any exit, drop queued runs and wait for running ones, so none writes after cleanup.
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown()  # what: on any exit, so no run writes after cleanup
         progress.close()
     return outcomes
 
@@ -174,7 +153,12 @@ def _aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
 
 
 def run_report(
-    folders: ReportPaths, work: Work, jobs: int | None = None, say: Say = print, scheduler: str | None = None
+    folders: ReportPaths,
+    work: Work,
+    jobs: int | None = None,
+    say: Say = print,
+    scheduler: str | None = None,
+    pool: Pool | None = None,
 ) -> list[Outcome]:
     """Validate the data, rebuild the processed tables and execute the runs ``work`` lists.
 
@@ -190,6 +174,9 @@ def run_report(
         Where progress lines go.
     scheduler
         The address of a Dask distributed scheduler to send the runs to; ``None``: a local process pool.
+    pool
+        Worker processes already started (see :func:`analysis.pipeline.pool.start_pool`), shut down
+        when the runs are done (the caller shuts it down if this raises first); by default one is started here.
 
     Returns
     -------
@@ -224,7 +211,7 @@ def run_report(
         elif scheduler:
             outcomes = _execute_on_cluster(selected, work, folders, staging_root, scheduler, say)
         else:
-            outcomes = _execute_all(selected, work, folders, staging_root, workers, say)
+            outcomes = _execute_all(selected, work, folders, staging_root, pool or start_pool(workers), say)
         _aggregate(runs, dataset, folders)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
