@@ -81,7 +81,7 @@ def ingest(export: Export, mapping: Mapping | None, year_basis: str, mapping_fil
         table = facilities(export)
         places = list(zip(table.table["agency"], table.table["jurisdiction"], strict=True))
         counts = count(export, table.of_record, places, kept, year_basis, source["source_id"])
-        return Ingest(export, counts, found, source, table.table.drop(columns=["agency", "jurisdiction"]), None)
+        return Ingest(export, counts, found, source, table.table, None)
     group, places = facility_agencies(export, mapping)
     unmapped = _unmapped(export, np.flatnonzero(kept & (group < 0)))
     if not (group >= 0).any():
@@ -120,7 +120,7 @@ def write(result: Ingest, out_dir: Path) -> list[Path]:
         paths.MONTHLY_FILE: result.counts.monthly,
     }
     if result.facilities is not None:
-        files[paths.FACILITIES_FILE] = result.facilities
+        files[paths.FACILITIES_FILE] = result.facilities.drop(columns=["agency", "jurisdiction"])
     if result.unmapped is not None:
         files[paths.UNMAPPED_FILE] = result.unmapped
     for stale in sorted(set(OUTPUT_FILES) - set(files) - {paths.INGEST_MANIFEST}):

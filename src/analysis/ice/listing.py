@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from analysis.errors import ParameterError
-from analysis.ice.facilities import facilities, search
+from analysis.ice.facilities import search
 from analysis.ice.ingest import ingest
 from analysis.ice.mapping import MAPPING_COLUMNS
 from analysis.ice.records import Export
@@ -26,7 +26,7 @@ def facility_listing(
         When ``state`` is not a US state or territory.
     """
     result = ingest(export, None, year_basis)
-    table = facilities(export).table
+    table = result.facilities.copy() if result.facilities is not None else pd.DataFrame()
     observations = result.counts.observations
     wide = observations.pivot_table(index="agency", columns="period", values=["requests", "declined"], aggfunc="sum")
     periods = sorted(observations["period"].unique(), key=lambda p: str(p).replace(" (partial)", ""))

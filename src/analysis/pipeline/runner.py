@@ -47,6 +47,16 @@ def _install(staging: Path, folders: ReportPaths, run: Run) -> None:
     folders.failed(run.name).unlink(missing_ok=True)
 
 
+def _finish(
+    run: Run, outcome: Outcome, staging: Path, folders: ReportPaths, work: Work, record: BuildRecord, progress: Progress
+) -> None:
+    """A run ended, wherever it ran: install and record it if it succeeded, and say so."""
+    if outcome.ok:
+        _install(staging, folders, run)
+        record.write(run.name, work.inputs[run.name], outputs_digests(folders.run_outputs(run.name)))
+    progress.finished(run.name, outcome.ok, outcome.seconds)
+
+
 def merge_metrics(runs: Sequence[Run], folders: ReportPaths) -> dict[str, object]:
     """Every run's JSON output, keyed by run name, with the notebook and parameters it came from."""
     merged: dict[str, object] = {}
@@ -81,10 +91,7 @@ def _execute_all(
             for future in done:
                 run = pending.pop(future)
                 outcome = future.result()
-                if outcome.ok:
-                    _install(staging_root / run.name, folders, run)
-                    record.write(run.name, work.inputs[run.name], outputs_digests(folders.run_outputs(run.name)))
-                progress.finished(run.name, outcome.ok, outcome.seconds)
+                _finish(run, outcome, staging_root / run.name, folders, work, record, progress)
                 outcomes.append(outcome)
     finally:
         pool.shutdown()  # what: on any exit, so no run writes after cleanup
@@ -130,10 +137,7 @@ def _execute_on_cluster(
             except Exception as error:  # what: a lost worker or a task that could not run is a failed run
                 outcome, files = Outcome(run.name, False, 0.0, f"run {run.name} was lost on the cluster: {error!r}"), {}
             unpack(files, job.staging, job.failed_path)
-            if outcome.ok:
-                _install(job.staging, folders, run)
-                record.write(run.name, work.inputs[run.name], outputs_digests(folders.run_outputs(run.name)))
-            progress.finished(run.name, outcome.ok, outcome.seconds)
+            _finish(run, outcome, job.staging, folders, work, record, progress)
             outcomes.append(outcome)
     finally:
         client.cancel(list(futures))
