@@ -61,7 +61,7 @@ def test_a_redaction_mark_is_no_identifier(tmp_path: Path) -> None:
     dates = ["2024-05-01 08:00", "2024-05-01 09:00", "2024-05-01 10:00"]
     path = export_with(tmp_path, "redacted.csv", dates, **{"Anonymized Identifier": ["b(6), b(7)c"] * 3})
     export = read_export(path)
-    assert (export.text["person_id"].codes == -1).all(), "withheld identifiers are missing, not one person"
+    assert (export.people.keys == -1).all(), "withheld identifiers are missing, not one person"
     from analysis.ice.aggregate import duplicates
 
     assert duplicates(export).left_out.sum() == 0

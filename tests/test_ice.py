@@ -13,7 +13,8 @@ import pytest
 from analysis import DataValidationError, load_dataset
 from analysis.cli import main
 from analysis.data.schema import ICE_RECORDS
-from analysis.ice.aggregate import flag_duplicates
+from analysis.ice.aggregate import flag_duplicates, flagged_repeats
+from analysis.ice.codes import People, person_keys
 from analysis.ice.ingest import ingest
 from analysis.ice.mapping import read_mapping
 from analysis.ice.records import read_export
@@ -154,7 +155,36 @@ def test_duplicates_are_the_same_person_within_24_hours() -> None:
     times = ["2024-01-01 08:00", "2024-01-01 20:00", "2024-01-03 09:00", "2024-01-01 08:00", "2024-01-02 08:00"]
     times += ["2024-01-01 08:00", "2024-01-01 09:00", "2024-01-03 10:00"]
     dates = pd.to_datetime(times).to_numpy()
-    assert list(flag_duplicates(person, dates)) == [False, True, False, False, False, False, False, True]
+    assert list(flag_duplicates(People(person), dates)) == [False, True, False, False, False, False, False, True]
+
+
+def test_a_hash_shared_by_two_identifiers_never_makes_them_one_person() -> None:
+    import pyarrow as pa
+
+    # Every identifier gets the same key, as if the hash collided: only the identifiers themselves may decide.
+    ids = pa.array(["A1", "B2", "A1", "B2", "C3", "A1"])
+    people = People(np.zeros(len(ids), dtype=np.int64), ids)
+    days = pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01", "2024-01-02", "2024-01-01", "2024-01-02"])
+    assert list(flag_duplicates(people, days.to_numpy())) == [False, False, True, False, False, False]
+    flagged = np.array([True, True, True, True, True, False])
+    assert list(flagged_repeats(people, days.to_numpy(), flagged)) == [False, False, True, False, False, False]
+
+
+@pytest.mark.parametrize("times", [False, True], ids=["dates", "date-times"])
+def test_hashed_identifiers_find_the_same_duplicates_as_exact_codes(times: bool) -> None:
+    import pyarrow as pa
+
+    rng = np.random.default_rng(11)
+    count = 5_000
+    ids = [f" P{n} " if n % 7 == 0 else f"P{n}" for n in rng.integers(0, 800, count)]
+    ids = [("b(6), b(7)c" if n % 50 == 0 else "NA" if n % 51 == 0 else "") or i for n, i in enumerate(ids)]
+    start = np.datetime64("2024-01-01T00:00:00")
+    offsets = rng.integers(0, 200 * 86400, count) if times else rng.integers(0, 200, count) * 86400
+    dates = start + offsets.astype("timedelta64[s]")
+    hashed = person_keys(pa.array(ids, type=pa.large_string()))
+    exact, _ = pd.factorize(pd.Series([i.strip() for i in ids]).replace({"NA": None, "b(6), b(7)c": None}))
+    assert ((hashed.keys < 0) == (exact < 0)).all()
+    assert (flag_duplicates(hashed, dates) == flag_duplicates(People(exact.astype(np.int64)), dates)).all()
 
 
 def rows(path: Path, dates: list[object], **columns: list[object]) -> Path:
@@ -262,15 +292,18 @@ def test_growth_denial_and_ice_records_notebooks_run_on_ingested_data(tmp_path: 
 
 @pytest.mark.parametrize(
     "ids",
-    [["AB12", "CD34", "AB12", "", None, "CD34"], ["a", "bbb", "a", "", None, "bbb"]],
-    ids=["one length", "several lengths"],
+    [
+        ["AB12", "CD34", "AB12", "", None, "CD34"],
+        ["a", "bbb", "a ", "", None, "bbb"],
+        ["ABCDEFGHIJ"] * 2 + ["ABCDEFGHIK"],
+    ],
+    ids=["one length", "several lengths", "past one word"],
 )
-def test_person_codes_match_equal_identifiers_and_leave_blanks_out(ids: list[str | None]) -> None:
+def test_person_keys_match_equal_identifiers_and_leave_blanks_out(ids: list[str | None]) -> None:
     import pyarrow as pa
 
-    from analysis.ice.codes import person_codes
-
-    codes = person_codes(pa.array(ids, type=pa.string()))
-    assert codes[0] == codes[2] != codes[1] == codes[5]
-    assert codes[0] >= 0 and codes[1] >= 0
-    assert list(codes[3:5]) == [-1, -1]
+    keys = person_keys(pa.array(ids, type=pa.string())).keys
+    assert keys[0] == keys[1 if len(ids) == 3 else 2]
+    assert keys[0] >= 0 and keys[-1] >= 0 and keys[0] != keys[-1]
+    if len(ids) > 3:
+        assert keys[1] == keys[5] != keys[0] and list(keys[3:5]) == [-1, -1]

@@ -11,25 +11,27 @@ part, so it is never compared with a full one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 import pandas as pd
 
 from analysis.data.schema import ICE_RECORDS, REQUESTS_COLUMNS
-from analysis.files import file_digest
+from analysis.ice.codes import People
 from analysis.ice.records import DECLINED, Export
 
 DUPLICATE_WINDOW = pd.Timedelta(hours=24)
+_DAY_MULTIPLIER = np.uint64(0xBF58476D1CE4E5B9)
 
 
-def flag_duplicates(person: np.ndarray, dates: np.ndarray) -> np.ndarray:
-    """True for a record whose person (a code; ``-1`` is blank) had another detainer less than 24 hours before."""
-    seconds = dates.astype("datetime64[s]").astype(np.int64)
+def flag_duplicates(people: People, dates: np.ndarray) -> np.ndarray:
+    """True for a record whose person (blank never counts) had another detainer less than 24 hours before."""
+    seconds = dates.astype("datetime64[s]", copy=False).view(np.int64)
     if len(seconds) and not (seconds % 86400).any():
         # What: dates without times (as the Deportation Data Project's file has them): within 24 hours is the same
         # day, which a hash finds without sorting a million records.
-        return _repeats_by_day(person, seconds // 86400, person >= 0)
+        return _repeats_by_day(people, seconds // 86400)
+    person = people.codes(np.arange(len(seconds)))
     offset = seconds - seconds.min() if len(seconds) else seconds
     # What: one sort on a single integer key (person, then time) is much faster than sorting by two keys.
     order = np.argsort((person.astype(np.int64) << 33) | offset)
@@ -41,22 +43,38 @@ def flag_duplicates(person: np.ndarray, dates: np.ndarray) -> np.ndarray:
     return flags
 
 
-def _repeats_by_day(person: np.ndarray, days: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """Records of ``among`` whose person and day an earlier record of ``among`` already had."""
-    rows = np.flatnonzero(among)
-    if not len(rows):
-        return np.zeros(len(person), dtype=bool)
-    day = days[rows] - days[rows].min()
-    key = pd.Series(person[rows] * (int(day.max()) + 1) + day)
-    repeats = np.zeros(len(person), dtype=bool)
-    repeats[rows] = key.duplicated(keep="first").to_numpy()
+def _day_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """One integer per (person code, day), a different one for each pair."""
+    day = days - days.min()
+    return codes * (int(day.max()) + 1) + day
+
+
+def _day_hashes(keys: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """A hash of each (person key, day): equal for equal pairs, and rarely for others."""
+    with np.errstate(over="ignore"):
+        return ((keys.view(np.uint64) ^ (days.view(np.uint64) * _DAY_MULTIPLIER)) * _DAY_MULTIPLIER).view(np.int64)
+
+
+def _repeats_by_day(people: People, days: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Records (of ``among``, else of all) whose person and day an earlier such record already had."""
+    repeats = np.zeros(len(days), dtype=bool)
+    rows = np.arange(len(days)) if among is None else np.flatnonzero(among)
+    if not people.exact:
+        # What: a record whose hashed (person, day) no other record shares is no repeat. The others, a few in a
+        # hundred, are decided by the identifiers themselves, so a hash that makes two people one never counts.
+        keys, day = (people.keys, days) if among is None else (people.keys[rows], days[rows])
+        hashes = pd.Series(_day_hashes(keys, day))
+        rows = rows[hashes.isin(hashes[hashes.duplicated(keep="first").to_numpy()]).to_numpy()]
+    rows = rows[people.keys[rows] >= 0]  # what: blank identifiers are no person
+    if len(rows):
+        repeats[rows] = pd.Series(_day_keys(people.codes(rows), days[rows])).duplicated(keep="first").to_numpy()
     return repeats
 
 
-def flagged_repeats(person: np.ndarray, dates: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+def flagged_repeats(people: People, dates: np.ndarray, flagged: np.ndarray) -> np.ndarray:
     """The file's ``duplicate_likely`` rows after the first of each person and prepare day (which is kept)."""
-    days = dates.astype("datetime64[D]").astype(np.int64)
-    return _repeats_by_day(person, days, flagged & (person >= 0))
+    days = dates.astype("datetime64[D]").view(np.int64)
+    return _repeats_by_day(people, days, flagged)
 
 
 @dataclass(frozen=True)
@@ -71,9 +89,8 @@ class Duplicates:
 
 def duplicates(export: Export) -> Duplicates:
     """Honour the file's own flag when it has one, else the 24-hour rule; count both where both can be."""
-    person = export.text["person_id"].codes
-    ours = flag_duplicates(person, export.dates) if export.has_ids else None
-    theirs = flagged_repeats(person, export.dates, export.flagged) if export.flagged is not None else None
+    ours = flag_duplicates(export.people, export.dates) if export.has_ids else None
+    theirs = flagged_repeats(export.people, export.dates, export.flagged) if export.flagged is not None else None
     if theirs is not None:
         rule = "flagged by the file (duplicate_likely: the same person on the same prepare date; the first is kept)"
         return Duplicates(theirs, rule, int(theirs.sum()), None if ours is None else int(ours.sum()))
@@ -83,13 +100,28 @@ def duplicates(export: Export) -> Duplicates:
     return Duplicates(none, "none found: the file has no person identifiers", None, None)
 
 
-def period_years(dates: np.ndarray, year_basis: str) -> np.ndarray:
-    """The calendar year, or the federal fiscal year (October to September), of each date."""
-    index = pd.DatetimeIndex(dates)
-    years = index.year.to_numpy().astype(np.int64)
-    if year_basis == "fiscal":
-        years = years + (index.month.to_numpy() >= 10)
-    return years
+@dataclass(frozen=True)
+class _Calendar:
+    """Each record's day as an index into the days of the export's span, so that a year or a month is worked out
+    once per day (a few thousand) and looked up per record (a million)."""
+
+    day: np.ndarray
+    days: pd.DatetimeIndex
+
+    @classmethod
+    def of(cls, dates: np.ndarray) -> _Calendar:
+        number = dates.astype("datetime64[D]").view(np.int64)
+        first = int(number.min())
+        return cls(number - first, pd.DatetimeIndex(np.arange(first, int(number.max()) + 1).astype("datetime64[D]")))
+
+    def years(self, year_basis: str) -> np.ndarray:
+        """The calendar year, or the federal fiscal year (October to September), of each day of the span."""
+        years = self.days.year.to_numpy().astype(np.int64)
+        return years + (self.days.month.to_numpy() >= 10) if year_basis == "fiscal" else years
+
+    def months(self) -> np.ndarray:
+        """The month of each day of the span, counted from January 1970 (as ``datetime64[M]`` counts)."""
+        return (self.days.year.to_numpy().astype(np.int64) - 1970) * 12 + self.days.month.to_numpy() - 1
 
 
 def period_bounds(year: int, year_basis: str) -> tuple[str, pd.Timestamp, pd.Timestamp]:
@@ -108,89 +140,110 @@ class Counts:
     monthly: pd.DataFrame
 
 
-def _periods(export: Export, year_basis: str) -> tuple[np.ndarray, dict[int, tuple[str, str, str]]]:
-    """Each record's period year, and each year's label, first and last day (partial where the export is)."""
-    years = period_years(export.dates, year_basis)
-    first = pd.Timestamp(export.dates.min()).normalize()
-    last = pd.Timestamp(export.dates.max()).normalize()
+def _labels(calendar: _Calendar, year_basis: str) -> dict[int, tuple[str, str, str]]:
+    """Each period year's label, first and last day (partial where the export covers it only in part)."""
+    first, last = calendar.days[0], calendar.days[-1]
     labels = {}
-    for year in np.unique(years).tolist():
-        label, start, end = period_bounds(int(year), year_basis)
+    for year in sorted(set(calendar.years(year_basis).tolist())):
+        label, start, end = period_bounds(year, year_basis)
         # What: a period the export covers only in part gets its covered dates and a "partial" label.
         if start < first or end > last:
             label, start, end = f"{label} (partial)", max(start, first), min(end, last)
-        labels[int(year)] = (label, start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d"))
-    return years, labels
+        labels[year] = (label, start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d"))
+    return labels
 
 
-def _tally(key: np.ndarray, weights: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The keys that occur, with their record counts and their sums of ``weights``."""
-    counts = np.bincount(key, minlength=size)
-    sums = np.bincount(key, weights=weights, minlength=size).astype(np.int64)
-    present = np.flatnonzero(counts)
-    return present, counts[present], sums[present]
+@dataclass(frozen=True)
+class _Tallies:
+    """Dense counts: records and declines per (group, period), records per (group, period, lift reason), records and
+    declines per (group, month)."""
+
+    periods: np.ndarray
+    period_declines: np.ndarray
+    reasons: np.ndarray
+    months: np.ndarray
+    month_declines: np.ndarray
+
+    def __sub__(self, other: _Tallies) -> _Tallies:
+        return _Tallies(*(mine - theirs for mine, theirs in zip(astuple(self), astuple(other), strict=True)))
 
 
-def count(
-    export: Export, group: np.ndarray, places: list[tuple[str, str]], kept: np.ndarray, year_basis: str, source_id: str
-) -> Counts:
-    """Count the ``kept`` records of each group (``-1``: not counted) per period, with integer keys only.
+class Counter:
+    """Counts of an export's records per group and period, lift reason and month, with integer keys only.
+
+    Every record of a group is tallied when the counter is made, which needs
+    nothing of the likely duplicates (so it can run while they are found);
+    :meth:`counts` then takes out the records left out.
 
     Parameters
     ----------
     group
-        Each record's index into ``places`` (agency and jurisdiction).
-    kept
-        The records to count (likely duplicates left out).
+        Each record's index into ``places`` (agency and jurisdiction); ``-1``: not counted.
     """
-    counted = kept & (group >= 0)
-    years, labels = _periods(export, year_basis)
-    lift = export.text["lift_reason"]
-    declined = np.isin(lift.codes, np.flatnonzero(lift.values == DECLINED))[counted]
-    g, y = group[counted].astype(np.int64), years[counted]
-    first_year, span = int(years.min()), int(years.max() - years.min()) + 1
-    period = g * span + (y - first_year)
 
-    keys, requests, declines = _tally(period, declined, len(places) * span)
-    rows = []
-    for key, n, d in zip(keys.tolist(), requests.tolist(), declines.tolist(), strict=True):
-        label, start, end = labels[first_year + key % span]
-        agency, jurisdiction = places[key // span]
-        rows.append([agency, jurisdiction, ICE_RECORDS, label, start, end, n, pd.NA, d, source_id])
-    observations = pd.DataFrame(rows, columns=list(REQUESTS_COLUMNS)).astype({"honored": "Int64"})
+    def __init__(self, export: Export, group: np.ndarray, places: list[tuple[str, str]], year_basis: str) -> None:
+        self.group, self.places, self.lift = group, places, export.text["lift_reason"]
+        self.calendar = _Calendar.of(export.dates)
+        self.labels = _labels(self.calendar, year_basis)
+        years, months = self.calendar.years(year_basis), self.calendar.months()
+        self.first_year, self.first_month = int(years[0]), int(months[0])
+        self.year_of_day, self.month_of_day = years - self.first_year, months - self.first_month
+        self.span, self.month_span = int(self.year_of_day[-1]) + 1, int(self.month_of_day[-1]) + 1
+        self.reasons = len(self.lift.values) + 1
+        self.everything = self._tally(np.flatnonzero(group >= 0))
 
-    reasons = len(lift.values) + 1
-    tally = np.bincount(period * reasons + lift.codes[counted] + 1, minlength=len(places) * span * reasons)
-    by_reason = np.flatnonzero(tally)
-    records = tally[by_reason]
-    lift_reasons = pd.DataFrame(
-        {
-            "agency": [places[int(k) // reasons // span][0] for k in by_reason],
-            "period": [labels[first_year + int(k) // reasons % span][0] for k in by_reason],
-            "lift_reason": [lift.values[int(k) % reasons - 1] if k % reasons else "(blank)" for k in by_reason],
-            "records": records.astype(np.int64),
-        }
-    )
+    def _tally(self, rows: np.ndarray) -> _Tallies:
+        day, reason, group = self.calendar.day[rows], self.lift.codes[rows], self.group[rows].astype(np.int64)
+        declined = np.append(self.lift.values == DECLINED, False)[reason]  # what: a code of -1 picks False
+        period = group * self.span + self.year_of_day[day]
+        month = group * self.month_span + self.month_of_day[day]
+        periods, months = len(self.places) * self.span, len(self.places) * self.month_span
+        return _Tallies(
+            np.bincount(period, minlength=periods),
+            np.bincount(period, weights=declined, minlength=periods).astype(np.int64),
+            np.bincount(period * self.reasons + reason + 1, minlength=periods * self.reasons),
+            np.bincount(month, minlength=months),
+            np.bincount(month, weights=declined, minlength=months).astype(np.int64),
+        )
 
-    months = export.dates.astype("datetime64[M]").astype(np.int64)
-    first_month, month_span = int(months.min()), int(months.max() - months.min()) + 1
-    keys, requests, declines = _tally(
-        g * month_span + months[counted] - first_month, declined, len(places) * month_span
-    )
-    monthly = pd.DataFrame(
-        {
-            "agency": [places[int(k) // month_span][0] for k in keys],
-            "month": (keys % month_span + first_month).astype("datetime64[M]").astype(str),
-            "requests": requests,
-            "declined": declines,
-        }
-    )
-    return Counts(observations, lift_reasons, monthly)
+    def counts(self, left_out: np.ndarray, source_id: str) -> Counts:
+        """The tables of the records counted: every record of a group but those ``left_out``."""
+        tallies = self.everything - self._tally(np.flatnonzero(left_out & (self.group >= 0)))
+        keys = np.flatnonzero(tallies.periods)
+        rows = []
+        found = zip(keys.tolist(), tallies.periods[keys].tolist(), tallies.period_declines[keys].tolist(), strict=True)
+        for key, n, d in found:
+            label, start, end = self.labels[self.first_year + key % self.span]
+            agency, jurisdiction = self.places[key // self.span]
+            rows.append([agency, jurisdiction, ICE_RECORDS, label, start, end, n, pd.NA, d, source_id])
+        observations = pd.DataFrame(rows, columns=list(REQUESTS_COLUMNS)).astype({"honored": "Int64"})
+
+        keys = np.flatnonzero(tallies.reasons)
+        period, reason = keys // self.reasons, keys % self.reasons
+        lift_reasons = pd.DataFrame(
+            {
+                "agency": [self.places[k // self.span][0] for k in period.tolist()],
+                "period": [self.labels[self.first_year + k % self.span][0] for k in period.tolist()],
+                "lift_reason": [self.lift.values[r - 1] if r else "(blank)" for r in reason.tolist()],
+                "records": tallies.reasons[keys].astype(np.int64),
+            }
+        )
+
+        keys = np.flatnonzero(tallies.months)
+        monthly = pd.DataFrame(
+            {
+                "agency": [self.places[k // self.month_span][0] for k in keys.tolist()],
+                "month": (keys % self.month_span + self.first_month).astype("datetime64[M]").astype(str),
+                "requests": tallies.months[keys],
+                "declined": tallies.month_declines[keys],
+            }
+        )
+        return Counts(observations, lift_reasons, monthly)
 
 
 def source_row(export: Export, rule: str) -> dict[str, str]:
     """The sources.csv row naming the export: its file, layout, checksum and what it lacks."""
-    digest = file_digest(export.path)
+    digest = export.digest
     last = pd.Timestamp(export.dates.max()).date()
     lacks = f"; {export.lacks()}" if export.lacks() else ""
     return {

@@ -2,7 +2,9 @@
 
 A million records must be handled in about the time pandas takes to read
 them, so text is kept dictionary-encoded: an integer code per record and each
-distinct value once. Checks and counts then work on the codes.
+distinct value once. Checks and counts then work on the codes. Person
+identifiers, nearly all distinct, are hashed to integer keys instead
+(:class:`People`).
 """
 
 from __future__ import annotations
@@ -35,12 +37,11 @@ class Coded:
         """Strip the values, merge the ones that become equal, and code blanks and redactions as ``-1``."""
         stripped = np.array([_clean(v) for v in values], dtype=object)
         unique, inverse = np.unique(stripped, return_inverse=True) if len(stripped) else (stripped, stripped)
-        remap = np.append(np.asarray(inverse, dtype=np.int64), -1)  # a code of -1 stays -1
-        codes = remap[codes]
+        remap = np.asarray(inverse, dtype=np.int64)
         if len(unique) and unique[0] == "":
-            codes = np.where(codes == 0, -1, codes - 1)
-            unique = unique[1:]
-        return cls(codes, unique)
+            remap, unique = remap - 1, unique[1:]  # what: the blank value becomes -1
+        # What: decided per distinct value, then one lookup per record; a code of -1 picks the trailing -1.
+        return cls(np.append(remap, -1)[codes], unique)
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """The values of ``codes`` ("" for -1)."""
@@ -52,12 +53,125 @@ def _clean(value: Any) -> str:
     return "" if text == "NA" or REDACTED.search(text) else text
 
 
-def person_codes(column: Any) -> np.ndarray:
-    """A code per record's person identifier (``-1`` where blank or redacted), equal codes for equal identifiers.
+#: The low ``n`` bytes of a little-endian 64-bit word, for ``n`` from 0 to 8.
+_BYTE_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
-    ``column`` is an Arrow array. Strings are dictionary-encoded by Arrow, and
-    blanks and redaction marks are found among the distinct values only, so a
-    million identifiers never become Python objects.
+
+@dataclass(frozen=True)
+class People:
+    """Each record's person identifier as an integer key (``-1`` where blank or withheld); equal identifiers, equal key.
+
+    Keys hashed from the identifiers (``ids`` given, the identifiers
+    themselves as an Arrow array) can also, very rarely, be equal for two
+    different identifiers; :meth:`codes` settles the records where that
+    matters by the identifiers themselves.
+    """
+
+    keys: np.ndarray
+    ids: Any = None
+
+    @classmethod
+    def none(cls, count: int) -> People:
+        """A file without identifiers: every record blank."""
+        return cls(np.full(count, -1, dtype=np.int64))
+
+    @property
+    def exact(self) -> bool:
+        """Whether equal keys always mean equal identifiers."""
+        return self.ids is None
+
+    def codes(self, rows: np.ndarray) -> np.ndarray:
+        """Codes for ``rows``, equal exactly when their identifiers are (``-1`` where blank)."""
+        keys = self.keys[rows]
+        if self.ids is None:
+            return keys
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(self.ids.take(rows))
+        indices = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        return np.where(keys < 0, -1, indices)
+
+
+@dataclass(frozen=True)
+class _Strings:
+    """An Arrow string array's buffers as numpy arrays: where each string starts, its length, and its bytes.
+
+    ``words`` has a little-endian 64-bit word starting at every byte (the
+    bytes are padded so that any string's words can be read), so the next 8
+    bytes of a million strings are one gather.
+    """
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    text: np.ndarray
+    words: np.ndarray
+
+    @classmethod
+    def of(cls, column: Any) -> _Strings:
+        import pyarrow as pa
+
+        offset_type = np.int64 if pa.types.is_large_string(column.type) else np.int32
+        buffers = column.buffers()
+        offsets = np.frombuffer(
+            buffers[1], dtype=offset_type, count=len(column) + 1, offset=column.offset * np.dtype(offset_type).itemsize
+        ).astype(np.int64, copy=False)
+        text = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.empty(0, dtype=np.uint8)
+        lengths = np.diff(offsets)
+        longest = int(lengths.max()) if len(lengths) else 0
+        padded = np.zeros(len(text) + longest + 8, dtype=np.uint8)
+        padded[: len(text)] = text
+        words = np.ndarray((len(text) + longest + 1,), dtype="<u8", buffer=padded, strides=(1,))
+        return cls(offsets[:-1], lengths, padded[: offsets[-1]], words)
+
+    def hashes(self) -> np.ndarray:
+        """A 64-bit hash of each string (a null counts as the empty string)."""
+        hashes, at = self.lengths.astype(np.uint64), self.starts.copy()
+        filled = self.lengths[self.lengths > 0]
+        longest = int(filled.max()) if len(filled) else 0
+        # What: identifiers usually all have one length; then only the last word needs a mask, and one mask serves all
+        # (blank strings' hashes do not matter: they are no identifier).
+        uniform = longest == int(filled.min()) if len(filled) else True
+        with np.errstate(over="ignore"):
+            for step in range(0, longest, 8):
+                word = self.words[at]
+                if not uniform:
+                    word &= _BYTE_MASKS[np.clip(self.lengths - step, 0, 8)]
+                elif step + 8 > longest:
+                    word &= _BYTE_MASKS[longest - step]
+                hashes ^= word
+                hashes *= _MULTIPLIER
+                hashes ^= hashes >> np.uint64(29)
+                at += 8
+        return hashes
+
+    def edged(self) -> bool:
+        """Whether a string may start or end with white space: an ASCII space or control byte, or any non-ASCII."""
+        filled = np.flatnonzero(self.lengths)
+        first = self.text[self.starts[filled]]
+        last = self.text[self.starts[filled] + self.lengths[filled] - 1]
+        return bool(((first <= 32) | (first >= 0x80) | (last <= 32) | (last >= 0x80)).any())
+
+    def equal_to(self, value: bytes) -> np.ndarray:
+        """Which strings are exactly ``value`` (at most 8 bytes)."""
+        rows = np.flatnonzero(self.lengths == len(value))
+        word = self.words[self.starts[rows]] & _BYTE_MASKS[len(value)]
+        found = np.zeros(len(self.lengths), dtype=bool)
+        found[rows[word == np.uint64(int.from_bytes(value, "little"))]] = True
+        return found
+
+    def holding(self, byte: int) -> np.ndarray:
+        """The rows of the strings holding ``byte``."""
+        rows = np.searchsorted(self.starts, np.flatnonzero(self.text == byte), side="right") - 1
+        return np.unique(rows[rows >= 0])
+
+
+def person_keys(column: Any) -> People:
+    """Each record's person identifier (an Arrow array) as a key; blanks, ``NA`` and redaction marks are ``-1``.
+
+    Strings are hashed straight from Arrow's buffers, so a million
+    identifiers never become Python objects and need no hash table of their
+    own; surrounding spaces are ignored.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -65,13 +179,17 @@ def person_codes(column: Any) -> np.ndarray:
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         values = column.to_pandas().astype("object").map(lambda v: _clean(v) or None)
         codes, _ = pd.factorize(values)
-        return codes.astype(np.int64)
-    encoded = pc.dictionary_encode(column)
-    values = encoded.dictionary
-    trimmed = pc.utf8_trim_whitespace(values)
-    withheld = pc.or_(pc.equal(pc.utf8_length(trimmed), 0), pc.equal(trimmed, "NA"))
-    if pc.any(pc.match_substring(values, "(")).as_py():  # what: the regular expression only where it can match
-        withheld = pc.or_(withheld, pc.match_substring_regex(values, REDACTED.pattern, ignore_case=True))
-    blank = np.append(withheld.to_numpy(zero_copy_only=False), True)  # a null index picks the trailing True
-    indices = encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
-    return np.where(blank[indices], -1, indices)
+        return People(codes.astype(np.int64))
+    strings = _Strings.of(column)
+    ids = column
+    if strings.edged():  # what: trimming copies every identifier; most files have nothing to trim
+        ids = pc.utf8_trim_whitespace(column)
+        strings = _Strings.of(ids)
+    blank = (strings.lengths == 0) | ids.is_null().to_numpy(zero_copy_only=False) | strings.equal_to(b"NA")
+    marked = strings.holding(ord("("))
+    if len(marked):  # what: the regular expression only where it can match
+        withheld = pc.match_substring_regex(ids.take(marked), REDACTED.pattern, ignore_case=True)
+        blank[marked[withheld.to_numpy(zero_copy_only=False)]] = True
+    keys = (strings.hashes() >> np.uint64(1)).view(np.int64)  # what: non-negative, so -1 stays free for blanks
+    keys[blank] = -1
+    return People(keys, ids)

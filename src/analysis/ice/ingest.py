@@ -10,6 +10,7 @@ that this command wrote before, unless forced.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from analysis import paths
 from analysis.data.schema import CLAIMS_COLUMNS
 from analysis.errors import AnalysisError, DataValidationError, Problem
 from analysis.files import write_text_atomic
-from analysis.ice.aggregate import Counts, Duplicates, count, duplicates, source_row
+from analysis.ice.aggregate import Counter, Counts, Duplicates, duplicates, source_row
 from analysis.ice.facilities import facilities
 from analysis.ice.mapping import Mapping, facility_agencies
 from analysis.ice.records import Export
@@ -57,10 +58,19 @@ class Ingest:
 def _unmapped(export: Export, rows: np.ndarray) -> pd.DataFrame:
     """Distinct facilities of ``rows`` with their record counts, most records first."""
     codes, names = export.text["facility_code"], export.text["facility"]
-    table = pd.DataFrame(
-        {"facility_code": codes.decode(codes.codes[rows]), "facility": names.decode(names.codes[rows])}
+    # What: counted on integer keys (code, name), so only the distinct facilities are ever decoded.
+    width = len(names.values) + 1
+    tally = np.bincount(
+        (codes.codes[rows] + 1) * width + names.codes[rows] + 1, minlength=(len(codes.values) + 1) * width
     )
-    counted = table.value_counts(sort=False).rename("records").reset_index()
+    keys = np.flatnonzero(tally)
+    counted = pd.DataFrame(
+        {
+            "facility_code": codes.decode(keys // width - 1),
+            "facility": names.decode(keys % width - 1),
+            "records": tally[keys].astype(np.int64),
+        }
+    )
     return counted.sort_values(
         ["records", "facility_code", "facility"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
@@ -74,24 +84,29 @@ def ingest(export: Export, mapping: Mapping | None, year_basis: str, mapping_fil
     DataValidationError
         When no record's facility matches the mapping (nothing would be counted).
     """
-    found = duplicates(export)
-    kept = ~found.left_out
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # What: finding the likely duplicates and tallying every record are the two largest steps, need nothing of
+        # each other, and run mostly without the GIL in numpy and pandas: they run side by side.
+        pending = background.submit(duplicates, export)
+        if mapping is None:
+            table = facilities(export)
+            group, places = table.of_record, list(zip(table.table["agency"], table.table["jurisdiction"], strict=True))
+        else:
+            group, places = facility_agencies(export, mapping)
+        counter = Counter(export, group, places, year_basis) if (group >= 0).any() else None
+        found = pending.result()
     source = source_row(export, found.rule)
     if mapping is None:
-        table = facilities(export)
-        places = list(zip(table.table["agency"], table.table["jurisdiction"], strict=True))
-        counts = count(export, table.of_record, places, kept, year_basis, source["source_id"])
-        return Ingest(export, counts, found, source, table.table, None)
-    group, places = facility_agencies(export, mapping)
-    unmapped = _unmapped(export, np.flatnonzero(kept & (group < 0)))
-    if not (group >= 0).any():
+        assert counter is not None  # what: every record has a facility
+        return Ingest(export, counter.counts(found.left_out, source["source_id"]), found, source, table.table, None)
+    unmapped = _unmapped(export, np.flatnonzero(~found.left_out & (group < 0)))
+    if counter is None:
         top = "; ".join(f"{r['facility_code'] or '(no code)'} {r['facility']}" for _, r in unmapped.head(5).iterrows())
         rule = "at least one row must match a facility of the export (by code, or by a pattern in its name)"
         raise DataValidationError(
             [Problem(str(mapping_file or "mapping"), 0, "-", f"no match; the export's largest are {top}", rule)]
         )
-    counts = count(export, group, places, kept, year_basis, source["source_id"])
-    return Ingest(export, counts, found, source, None, unmapped)
+    return Ingest(export, counter.counts(found.left_out, source["source_id"]), found, source, None, unmapped)
 
 
 def check_out_dir(out_dir: Path, force: bool) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +20,16 @@ import pandas as pd
 
 from analysis.data.source import not_text, unreadable
 from analysis.errors import DataValidationError, Problem
-from analysis.ice.codes import Coded, person_codes
+from analysis.files import file_digest
+from analysis.ice.codes import Coded, People, person_keys
 from analysis.ice.layouts import FIELDS, Layout, closest_layout, find_layout, looks_like_header
 
 #: Rows searched for the header, below any title block.
 HEADER_SEARCH = 50
 FORMATS = (".csv", ".parquet", ".xlsx", ".xlsm", ".dta")
-#: Text fields the ingest codes (the prepare date is parsed, the duplicate flag read as true/false).
-TEXT_FIELDS = tuple(f for f in FIELDS if f != "prepare_date")
+#: Text fields the ingest codes (the prepare date is parsed, person identifiers keyed, the duplicate flag read as
+#: true/false).
+TEXT_FIELDS = tuple(f for f in FIELDS if f not in ("prepare_date", "person_id"))
 
 
 @dataclass
@@ -46,15 +49,21 @@ class Where:
 
 @dataclass
 class Raw:
-    """An export as read: its layout, prepare dates as found, coded text columns, the duplicate flag, the rows."""
+    """An export as read: its layout, prepare dates as found, coded text columns, the duplicate flag, the rows.
+
+    ``text`` holds every field of :data:`TEXT_FIELDS`. ``digest`` is the file's SHA-256
+    (hex), computed while the file is read.
+    """
 
     path: Path
     layout: Layout
     dates: pd.Series
     text: dict[str, Coded]
+    people: People
     flagged: pd.Series | None
     where: Where
     missing: tuple[str, ...]
+    digest: str = ""
 
 
 def _fail(path: Path, value: str, rule: str, line: int = 0, column: str = "-") -> DataValidationError:
@@ -83,16 +92,11 @@ def _no_header(path: Path) -> DataValidationError:
     )
 
 
-def _coded(frame: pd.DataFrame, layout: Layout) -> dict[str, Coded]:
-    text = {}
-    for name in TEXT_FIELDS:
-        column = layout.columns.get(name)
-        if column is None or column not in frame:
-            text[name] = Coded.blank(len(frame))
-            continue
-        codes, values = pd.factorize(frame[column].astype("object").where(frame[column].notna(), ""))
-        text[name] = Coded.from_parts(codes.astype(np.int64), np.asarray(values, dtype=object))
-    return text
+def _coded(frame: pd.DataFrame, column: str | None) -> Coded:
+    if column is None or column not in frame:
+        return Coded.blank(len(frame))
+    codes, values = pd.factorize(frame[column].astype("object").where(frame[column].notna(), ""))
+    return Coded.from_parts(codes.astype(np.int64), np.asarray(values, dtype=object))
 
 
 def _from_frame(path: Path, frame: pd.DataFrame, layout: Layout, where: Where) -> Raw:
@@ -101,7 +105,9 @@ def _from_frame(path: Path, frame: pd.DataFrame, layout: Layout, where: Where) -
     missing = tuple(f for f in FIELDS if layout.columns.get(f) not in frame)
     flag = layout.duplicate_flag
     flagged = frame[flag] if flag and flag in frame else None
-    return Raw(path, layout, frame[layout.columns["prepare_date"]], _coded(frame, layout), flagged, where, missing)
+    text = {name: _coded(frame, layout.columns.get(name)) for name in TEXT_FIELDS}
+    people = People(_coded(frame, layout.columns.get("person_id")).codes)  # what: a few thousand rows, coded exactly
+    return Raw(path, layout, frame[layout.columns["prepare_date"]], text, people, flagged, where, missing)
 
 
 def _read_csv(path: Path) -> Raw:
@@ -176,7 +182,7 @@ def _read_stata(path: Path) -> Raw:
     return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
 
 
-def _read_parquet(path: Path) -> Raw:
+def _read_parquet(path: Path, background: Executor) -> Raw:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -184,32 +190,29 @@ def _read_parquet(path: Path) -> Raw:
     header = pq.read_schema(path).names
     layout = _layout_of(path, header, 1)
     present = {f: c for f, c in layout.columns.items() if c in header}
-    text = [present[f] for f in TEXT_FIELDS if f in present and f != "person_id"]
+    text = [present[f] for f in TEXT_FIELDS if f in present]
     flag = layout.duplicate_flag if layout.duplicate_flag in header else None
-    columns = [
-        present["prepare_date"],
-        *text,
-        *([present["person_id"]] if "person_id" in present else []),
-        *([flag] if flag else []),
-    ]
+    person = [present["person_id"]] if "person_id" in present else []
+    columns = [present["prepare_date"], *text, *person, *([flag] if flag else [])]
     table = pq.read_table(path, columns=columns, read_dictionary=text)
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
+    # What: the checksum and the identifiers' keys (the largest single step) are worked out mostly without the GIL,
+    # so they run beside the coding of the other columns.
+    checksum = background.submit(file_digest, path)
+    people = background.submit(person_keys, table.column(person[0]).combine_chunks()) if person else None
     if any(table.column(c).num_chunks > 1 for c in text):
         table = table.unify_dictionaries()  # what: one code per value across row groups
     coded = {}
     for name in TEXT_FIELDS:
         if name not in present:
             coded[name] = Coded.blank(table.num_rows)
-        elif name == "person_id":
-            column = table.column(present[name]).combine_chunks()
-            coded[name] = Coded(person_codes(column), np.empty(0, dtype=object))
         else:
             column = table.column(present[name]).combine_chunks()
             if not pa.types.is_dictionary(column.type):
                 column = pc.dictionary_encode(column.cast(pa.string()))
-            codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-            coded[name] = Coded.from_parts(codes, column.dictionary.to_pylist())
+            indices = column.indices.fill_null(-1) if column.null_count else column.indices
+            coded[name] = Coded.from_parts(indices.to_numpy(zero_copy_only=False), column.dictionary.to_pylist())
     dates_column = table.column(present["prepare_date"])
     if pa.types.is_date(dates_column.type):
         dates_column = pc.cast(dates_column, pa.timestamp("s"))  # what: dates as datetime64, not Python objects
@@ -221,7 +224,9 @@ def _read_parquet(path: Path) -> Raw:
             column = pc.fill_null(column, False)
         flagged = pd.Series(column.to_numpy())
     missing = tuple(f for f in FIELDS if f not in present)
-    return Raw(path, layout, dates, coded, flagged, Where(np.arange(table.num_rows) + 2), missing)
+    where = Where(np.arange(table.num_rows) + 2)
+    keys = people.result() if people is not None else People.none(table.num_rows)
+    return Raw(path, layout, dates, coded, keys, flagged, where, missing, checksum.result())
 
 
 def read_raw(path: Path) -> Raw:
@@ -238,9 +243,12 @@ def read_raw(path: Path) -> Raw:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise _fail(path, suffix or "no extension", f"the export must be one of {', '.join(FORMATS)}")
-    readers = {".csv": _read_csv, ".parquet": _read_parquet, ".dta": _read_stata}
+    readers = {".csv": _read_csv, ".dta": _read_stata}
     try:
-        return readers.get(suffix, _read_workbook)(path)
+        if suffix == ".parquet":
+            with ThreadPoolExecutor(max_workers=2) as background:
+                return _read_parquet(path, background)
+        return replace(readers.get(suffix, _read_workbook)(path), digest=file_digest(path))
     except DataValidationError:
         raise
     except (ValueError, OSError, KeyError, IndexError, TypeError, ImportError, csv.Error) as error:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.data.cells import FIRST_PLAUSIBLE_DATE, LAST_PLAUSIBLE_DATE, PLAUSIBLE_DATES
 from analysis.errors import DataValidationError, Problem
-from analysis.ice.codes import Coded
+from analysis.ice.codes import Coded, People
 from analysis.ice.dates import DATE_FORMS, parse_dates
 from analysis.ice.layouts import MEANING, Layout
 from analysis.ice.read import Raw, Where, read_raw
@@ -33,16 +33,19 @@ LISTED = 20
 class Export:
     """An export's records: local prepare date-times, the used text columns coded, and what the file lacks.
 
-    ``text["state"]`` holds USPS codes. ``flagged`` is the file's own
-    ``duplicate_likely`` column (``None`` when it has none).
+    ``text["state"]`` holds USPS codes; ``people`` the person identifiers. ``flagged`` is the file's own
+    ``duplicate_likely`` column (``None`` when it has none). ``digest`` is the
+    file's SHA-256 as it was read.
     """
 
     path: Path
     layout: Layout
     dates: np.ndarray
     text: dict[str, Coded]
+    people: People
     flagged: np.ndarray | None
     missing: tuple[str, ...]
+    digest: str
 
     def __len__(self) -> int:
         return len(self.dates)
@@ -128,4 +131,4 @@ def read_export(path: str | Path) -> Export:
     if problems:
         raise DataValidationError(problems)
     text = {**raw.text, "state": state}
-    return Export(raw.path, raw.layout, dates, text, _flags(raw), raw.missing)
+    return Export(raw.path, raw.layout, dates, text, raw.people, _flags(raw), raw.missing, raw.digest)
