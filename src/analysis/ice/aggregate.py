@@ -24,13 +24,21 @@ DUPLICATE_WINDOW = pd.Timedelta(hours=24)
 _DAY_MULTIPLIER = np.uint64(0xBF58476D1CE4E5B9)
 
 
+def _days(dates: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Each date's day (counted from 1970), and whether every date is a whole day (no time of day)."""
+    seconds = dates.astype("datetime64[s]", copy=False).view(np.int64)
+    days = seconds // 86400
+    return days, not (seconds - days * 86400).any()
+
+
 def flag_duplicates(people: People, dates: np.ndarray) -> np.ndarray:
     """True for a record whose person (blank never counts) had another detainer less than 24 hours before."""
-    seconds = dates.astype("datetime64[s]", copy=False).view(np.int64)
-    if len(seconds) and not (seconds % 86400).any():
+    days, whole = _days(dates)
+    if whole:
         # What: dates without times (as the Deportation Data Project's file has them): within 24 hours is the same
         # day, which a hash finds without sorting a million records.
-        return _repeats_by_day(people, seconds // 86400)
+        return _repeats_by_day(people, days, [None])[0]
+    seconds = dates.astype("datetime64[s]", copy=False).view(np.int64)
     person = people.codes(np.arange(len(seconds)))
     offset = seconds - seconds.min() if len(seconds) else seconds
     # What: one sort on a single integer key (person, then time) is much faster than sorting by two keys.
@@ -41,6 +49,11 @@ def flag_duplicates(people: People, dates: np.ndarray) -> np.ndarray:
     flags = np.empty(len(order), dtype=bool)
     flags[order] = repeated
     return flags
+
+
+def flagged_repeats(people: People, dates: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """The file's ``duplicate_likely`` rows after the first of each person and prepare day (which is kept)."""
+    return _repeats_by_day(people, _days(dates)[0], [flagged])[0]
 
 
 def _day_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -55,26 +68,29 @@ def _day_hashes(keys: np.ndarray, days: np.ndarray) -> np.ndarray:
         return ((keys.view(np.uint64) ^ (days.view(np.uint64) * _DAY_MULTIPLIER)) * _DAY_MULTIPLIER).view(np.int64)
 
 
-def _repeats_by_day(people: People, days: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
-    """Records (of ``among``, else of all) whose person and day an earlier such record already had."""
-    repeats = np.zeros(len(days), dtype=bool)
-    rows = np.arange(len(days)) if among is None else np.flatnonzero(among)
+def _repeats_by_day(people: People, days: np.ndarray, groups: list[np.ndarray | None]) -> list[np.ndarray]:
+    """For each group (its records marked ``True``; ``None``: every record), the records whose person and day an
+    earlier record of the group already had."""
+    if any(group is None for group in groups):
+        rows = np.arange(len(days))
+    else:
+        rows = np.flatnonzero(np.logical_or.reduce([g for g in groups if g is not None]))
     if not people.exact:
-        # What: a record whose hashed (person, day) no other record shares is no repeat. The others, a few in a
-        # hundred, are decided by the identifiers themselves, so a hash that makes two people one never counts.
-        keys, day = (people.keys, days) if among is None else (people.keys[rows], days[rows])
+        # What: a record whose hashed (person, day) no other record shares is no repeat in any group. The others, a
+        # few in a hundred, are decided by the identifiers themselves, so a hash that makes two people one never
+        # counts.
+        keys, day = (people.keys, days) if len(rows) == len(days) else (people.keys[rows], days[rows])
         hashes = pd.Series(_day_hashes(keys, day))
         rows = rows[hashes.isin(hashes[hashes.duplicated(keep="first").to_numpy()]).to_numpy()]
     rows = rows[people.keys[rows] >= 0]  # what: blank identifiers are no person
-    if len(rows):
-        repeats[rows] = pd.Series(_day_keys(people.codes(rows), days[rows])).duplicated(keep="first").to_numpy()
-    return repeats
-
-
-def flagged_repeats(people: People, dates: np.ndarray, flagged: np.ndarray) -> np.ndarray:
-    """The file's ``duplicate_likely`` rows after the first of each person and prepare day (which is kept)."""
-    days = dates.astype("datetime64[D]").view(np.int64)
-    return _repeats_by_day(people, days, flagged)
+    keys = _day_keys(people.codes(rows), days[rows]) if len(rows) else rows
+    found = []
+    for group in groups:
+        repeats = np.zeros(len(days), dtype=bool)
+        inside = np.ones(len(rows), dtype=bool) if group is None else group[rows]
+        repeats[rows[inside]] = pd.Series(keys[inside]).duplicated(keep="first").to_numpy()
+        found.append(repeats)
+    return found
 
 
 @dataclass(frozen=True)
@@ -89,8 +105,14 @@ class Duplicates:
 
 def duplicates(export: Export) -> Duplicates:
     """Honour the file's own flag when it has one, else the 24-hour rule; count both where both can be."""
-    ours = flag_duplicates(export.people, export.dates) if export.has_ids else None
-    theirs = flagged_repeats(export.people, export.dates, export.flagged) if export.flagged is not None else None
+    days, whole = _days(export.dates)
+    # What: with whole days, both rules are repeats of a person's day, found in one pass.
+    groups = ([None] if export.has_ids and whole else []) + ([export.flagged] if export.flagged is not None else [])
+    found = _repeats_by_day(export.people, days, groups) if groups else []
+    ours = None
+    if export.has_ids:
+        ours = found[0] if whole else flag_duplicates(export.people, export.dates)
+    theirs = found[-1] if export.flagged is not None else None
     if theirs is not None:
         rule = "flagged by the file (duplicate_likely: the same person on the same prepare date; the first is kept)"
         return Duplicates(theirs, rule, int(theirs.sum()), None if ours is None else int(ours.sum()))
@@ -198,12 +220,15 @@ class Counter:
         period = group * self.span + self.year_of_day[day]
         month = group * self.month_span + self.month_of_day[day]
         periods, months = len(self.places) * self.span, len(self.places) * self.month_span
+        # What: records and declines in one integer count each, on keys whose lowest bit says declined.
+        by_period = np.bincount(period * 2 + declined, minlength=2 * periods)
+        by_month = np.bincount(month * 2 + declined, minlength=2 * months)
         return _Tallies(
-            np.bincount(period, minlength=periods),
-            np.bincount(period, weights=declined, minlength=periods).astype(np.int64),
+            by_period[0::2] + by_period[1::2],
+            by_period[1::2],
             np.bincount(period * self.reasons + reason + 1, minlength=periods * self.reasons),
-            np.bincount(month, minlength=months),
-            np.bincount(month, weights=declined, minlength=months).astype(np.int64),
+            by_month[0::2] + by_month[1::2],
+            by_month[1::2],
         )
 
     def counts(self, left_out: np.ndarray, source_id: str) -> Counts:
