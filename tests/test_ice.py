@@ -19,7 +19,7 @@ from analysis.ice.ingest import ingest
 from analysis.ice.mapping import read_mapping
 from analysis.ice.records import read_export
 from analysis.paths import NOTEBOOKS_DIR
-from analysis.pipeline.execute import IPCKernelManager
+from analysis.pipeline.kernels import IPCKernelManager
 from ice_export import make_export, make_records, write_export
 
 AGENCIES = Path(__file__).parent / "fixtures" / "ice" / "agencies.csv"

@@ -13,7 +13,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from analysis import ParameterError
 from analysis.paths import NOTEBOOKS_DIR, REPORTS_DIR
-from analysis.pipeline.execute import IPCKernelManager
+from analysis.pipeline.kernels import IPCKernelManager
 from analysis.pipeline.runplan import Run, check_run
 
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "valid"

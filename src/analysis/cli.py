@@ -144,18 +144,20 @@ def _report(args: argparse.Namespace) -> int:
             _say(f"  {run.name}: skipped (unchanged since its last run)")
         _say(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
         return 0
-    pool = None
+    batch = None
     if args.scheduler is None and work.reasons:
-        from analysis.pipeline.pool import start_pool  # what: workers import while this process does
+        from analysis.pipeline.pool import start_batch  # what: runs execute while this process imports and validates
+        from analysis.pipeline.runplan import check_run
 
-        pool = start_pool(max(1, min(args.jobs or os.cpu_count() or 1, len(work.reasons))))
+        selected = [check_run(run) for run in work.runs if run.name in work.reasons]
+        batch = start_batch(selected, folders, max(1, min(args.jobs or os.cpu_count() or 1, len(selected))))
     try:
         from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
 
-        outcomes = run_report(folders, work, jobs=args.jobs, say=_say, scheduler=args.scheduler, pool=pool)
+        outcomes = run_report(folders, work, jobs=args.jobs, say=_say, scheduler=args.scheduler, batch=batch)
     finally:
-        if pool is not None:
-            pool.shutdown()
+        if batch is not None:
+            batch.pool.shutdown()
     _say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
     return 0
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analysis import paths as layout
-from analysis.pipeline.execute import Job, Outcome, execute
+from analysis.pipeline.execute import execute
+from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
 
 #: Data files a run reads (the three tables, and what an ICE-records run needs beside them).
 DATA_FILES = (layout.REQUESTS_FILE, layout.SOURCES_FILE, layout.CLAIMS_FILE)
@@ -38,7 +39,7 @@ def execute_packed(packed: Packed) -> tuple[Outcome, dict[str, bytes]]:
     """Execute a packed job in a temporary folder (on a worker); return how it ended and every file it made.
 
     The files are keyed by their path in the job's staging folder; a failed
-    run returns its executed notebook under ``failed.ipynb``.
+    run returns its executed notebook under ``failed.ipynb`` only.
     """
     with tempfile.TemporaryDirectory(prefix="detainers-task-") as folder:
         root = Path(folder)
@@ -53,15 +54,13 @@ def execute_packed(packed: Packed) -> tuple[Outcome, dict[str, bytes]]:
             packed.job,
             run=replace(packed.job.run, notebook=notebook),
             staging=root / "staging",
-            failed_path=root / "failed.ipynb",
             read_data_from=str(data),
         )
         outcome = execute(job)
         files = {str(p.relative_to(job.staging)): p.read_bytes() for p in job.staging.rglob("*") if p.is_file()}
-        if job.failed_path.is_file():
-            files = {"failed.ipynb": job.failed_path.read_bytes()}
-        message = outcome.message.replace(str(job.failed_path), str(packed.job.failed_path))
-        return replace(outcome, message=message), files
+        if FAILED_NOTEBOOK in files:
+            files = {FAILED_NOTEBOOK: files[FAILED_NOTEBOOK]}
+        return outcome, files
 
 
 def unpack(files: dict[str, bytes], staging: Path, failed_path: Path) -> None:
@@ -69,4 +68,4 @@ def unpack(files: dict[str, bytes], staging: Path, failed_path: Path) -> None:
     from analysis.files import write_bytes_atomic
 
     for name, content in files.items():
-        write_bytes_atomic(failed_path if name == "failed.ipynb" else staging / name, content)
+        write_bytes_atomic(failed_path if name == FAILED_NOTEBOOK else staging / name, content)

@@ -6,68 +6,25 @@ files into place, and only after it succeeded.
 
 from __future__ import annotations
 
-import tempfile
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill as pm
-from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from papermill.exceptions import PapermillExecutionError
 
 from analysis.files import write_text_atomic
 from analysis.paths import FULL_HTML, READER_HTML
+from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
+from analysis.pipeline.kernels import KERNEL, IPCKernelManager, start_ahead, take
 from analysis.pipeline.normalize import normalize
 from analysis.pipeline.pages import CONTENT_SECURITY_POLICY
-from analysis.pipeline.runplan import Run
 
-KERNEL = "python3"
 #: Kernel start attempts before a run is given up (a start can fail under load).
 START_ATTEMPTS = 2
-
-
-class IPCKernelManager(AsyncKernelManager):
-    """A kernel manager that talks to its kernel over IPC sockets, not TCP ports.
-
-    Kernels started at the same moment by parallel runs can pick the same TCP
-    ports (papermill issue 511). IPC sockets are files; each kernel gets its
-    own name prefix in the temporary folder, so no two kernels can collide
-    (the default prefix is shared and numbered, which races the same way).
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("transport", "ipc")
-        kwargs.setdefault("ip", str(Path(tempfile.gettempdir()) / f"detainers-kernel-{uuid.uuid4().hex}"))
-        super().__init__(**kwargs)
-
-
-@dataclass(frozen=True)
-class Job:
-    """What a worker needs to execute one run (picklable)."""
-
-    run: Run
-    data_dir: str
-    output_dir: str
-    staging: Path
-    failed_path: Path
-    #: Where the data are read from when that is not ``data_dir`` (a cluster worker's own copy);
-    #: the executed notebook still records ``data_dir``, so it is the same file wherever it ran.
-    read_data_from: str | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a run ended."""
-
-    name: str
-    ok: bool
-    seconds: float
-    message: str = ""
 
 
 def _failure(job: Job, error: PapermillExecutionError, parameters: dict[str, object]) -> str:
@@ -75,7 +32,7 @@ def _failure(job: Job, error: PapermillExecutionError, parameters: dict[str, obj
     staged = job.staging / "notebook.ipynb"
     if staged.is_file():
         notebook = normalize(nbformat.read(staged, as_version=4), parameters)
-        write_text_atomic(job.failed_path, nbformat.writes(notebook) + "\n")
+        write_text_atomic(job.staging / FAILED_NOTEBOOK, nbformat.writes(notebook) + "\n")
     first_line = next((line for line in error.source.splitlines() if line.strip()), "")
     return (
         f"run {job.run.name} ({job.run.notebook.name}) failed in cell {error.cell_index + 1} "
@@ -85,6 +42,7 @@ def _failure(job: Job, error: PapermillExecutionError, parameters: dict[str, obj
 
 
 def _execute(job: Job, parameters: dict[str, object]) -> None:
+    folder = str(job.run.notebook.parent)
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
             pm.execute_notebook(
@@ -93,13 +51,21 @@ def _execute(job: Job, parameters: dict[str, object]) -> None:
                 parameters=parameters,
                 kernel_name=KERNEL,
                 progress_bar=False,
-                cwd=str(job.run.notebook.parent),
-                kernel_manager_class=IPCKernelManager,
+                cwd=folder,
+                # What: the kernel started ahead of this run when there is one (a retry starts a new one).
+                kernel_manager_class=take(folder) if attempt == 1 else IPCKernelManager,
+                # What: the notebook is written once, when it ends (or fails), not after every cell; and the
+                # kernel, whose outputs are all in by then, is stopped rather than asked to tear itself down.
+                request_save_on_cell_execute=False,
+                shutdown_kernel="immediate",
             )
             return
         except (RuntimeError, TimeoutError):  # the kernel did not start or died
             if attempt == START_ATTEMPTS:
                 raise
+        finally:
+            if job.start_next:
+                start_ahead(folder)  # what: the next run's kernel starts while this one is rendered
 
 
 #: nbconvert templates of the package (the offline variant of JupyterLab's look).

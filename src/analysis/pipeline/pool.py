@@ -1,20 +1,30 @@
-"""The local pool of worker processes, started before the runner's own imports so that theirs overlap.
+"""The local pool of worker processes, started and given its runs before the runner's own imports.
 
-A worker imports papermill, nbconvert and the package's execution module as it
-starts: a second or two that the runner spends meanwhile importing pandas and
-validating the data, instead of one after the other. This module uses only the
-standard library, so starting the pool costs the command line nothing.
+A worker starts a kernel for its first run, then imports papermill, nbconvert
+and the package's execution module, and executes its first run into a staging
+folder while the runner imports pandas and validates the data: they happen
+side by side instead of one after the other. Nothing is installed before the
+data passed validation; if they do not, the batch is dropped with its staging
+folder. This module imports nothing heavy, so starting the pool costs the
+command line nothing.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from analysis.paths import ReportPaths
+from analysis.pipeline.jobs import Job, Outcome, make_job
+from analysis.pipeline.runplan import Run
 
 
 @contextmanager
@@ -32,7 +42,11 @@ def helpers_shielded() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _start_worker(queue: Any) -> None:
+def _start_worker(queue: Any, folder: str | None) -> None:
+    from analysis.pipeline.kernels import start_ahead
+
+    start_ahead(folder)  # what: the first run's kernel starts and imports while this worker imports
+
     from analysis.pipeline.execute import report_to  # what: the heavy imports, in the worker, as it starts
 
     report_to(queue)
@@ -40,6 +54,12 @@ def _start_worker(queue: Any) -> None:
 
 def _ready() -> None:
     """A task that does nothing: submitting one per worker starts every worker at once."""
+
+
+def _execute(job: Job) -> Outcome:
+    from analysis.pipeline.execute import execute  # what: imported by the worker as it started
+
+    return execute(job)
 
 
 @dataclass(frozen=True)
@@ -54,12 +74,59 @@ class Pool:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def start_pool(workers: int) -> Pool:
-    """Start ``workers`` spawned worker processes now, Ctrl-C blocked in them."""
+def start_pool(workers: int, folder: str | None = None) -> Pool:
+    """Start ``workers`` spawned worker processes now, Ctrl-C blocked in them, each with a kernel started ahead.
+
+    ``folder`` is where the runs' notebooks are (their kernels' working folder), when known.
+    """
     context = multiprocessing.get_context("spawn")
     status = context.Queue()
     with helpers_shielded():
-        executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(status,))
+        executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(status, folder)
+        )
         for _ in range(workers):
             executor.submit(_ready)
     return Pool(executor, status)
+
+
+@dataclass
+class Batch:
+    """Runs submitted to a pool, each executing into its own folder of ``staging_root`` (inside the reports folder).
+
+    ``made`` is the first folder the batch had to create for its staging
+    folder (``None`` when the reports folder existed): :meth:`drop` removes it
+    again when it holds nothing else.
+    """
+
+    pool: Pool
+    staging_root: Path
+    pending: dict[Future[Outcome], Run]
+    made: Path | None
+
+    def drop(self) -> None:
+        """Cancel the runs, wait for the running ones, and remove what the batch wrote."""
+        self.pool.shutdown()
+        shutil.rmtree(self.staging_root, ignore_errors=True)
+        folder = self.staging_root.parent
+        while self.made is not None and folder.is_relative_to(self.made) and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+
+def start_batch(runs: list[Run], folders: ReportPaths, workers: int) -> Batch:
+    """Start ``workers`` workers and submit ``runs`` to them at once, staged in a new folder of the reports folder.
+
+    The last ``workers`` runs start no kernel for a run after them: none would come.
+    """
+    made = next((p for p in reversed([folders.reports_dir, *folders.reports_dir.parents]) if not p.exists()), None)
+    folders.reports_dir.mkdir(parents=True, exist_ok=True)
+    staging_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir))
+    where = {run.notebook.parent for run in runs}
+    pool = start_pool(workers, str(where.pop()) if len(where) == 1 else None)
+    pending = {}
+    with helpers_shielded():
+        for number, run in enumerate(runs):
+            job = make_job(run, folders, staging_root, start_next=number < len(runs) - workers)
+            pending[pool.executor.submit(_execute, job)] = run
+    return Batch(pool, staging_root, pending, made)

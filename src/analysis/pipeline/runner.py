@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 from analysis import paths as layout
@@ -23,9 +23,9 @@ from analysis.files import write_json, write_text_atomic
 from analysis.measures.processed import metrics_table, write_metrics_table
 from analysis.paths import ReportPaths
 from analysis.pipeline.cache import AGGREGATE, BuildRecord, Work, aggregate_inputs, outputs_digests, shared_inputs
-from analysis.pipeline.execute import Job, Outcome, execute
+from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome, make_job
 from analysis.pipeline.landing import build_index
-from analysis.pipeline.pool import Pool, helpers_shielded, start_pool
+from analysis.pipeline.pool import Batch, start_batch
 from analysis.pipeline.progress import Progress
 from analysis.pipeline.runplan import Run, check_run
 
@@ -54,6 +54,8 @@ def _finish(
     if outcome.ok:
         _install(staging, folders, run)
         record.write(run.name, work.inputs[run.name], outputs_digests(folders.run_outputs(run.name)))
+    elif (staging / FAILED_NOTEBOOK).is_file():
+        os.replace(staging / FAILED_NOTEBOOK, folders.failed(run.name))
     progress.finished(run.name, outcome.ok, outcome.seconds)
 
 
@@ -71,19 +73,14 @@ def merge_metrics(runs: Sequence[Run], folders: ReportPaths) -> dict[str, object
     return merged
 
 
-def _execute_all(
-    selected: list[Run], work: Work, folders: ReportPaths, staging_root: Path, pool: Pool, say: Say
-) -> list[Outcome]:
-    """Execute ``selected`` runs in the ``pool``'s worker processes, installing each success as it finishes."""
+def _execute_all(batch: Batch, work: Work, folders: ReportPaths, say: Say) -> list[Outcome]:
+    """Wait for the ``batch``'s runs, installing each success as it finishes."""
     record = BuildRecord(folders.reports_dir)
-    status = pool.status
-    pending: dict[Future[Outcome], Run] = {}
+    status = batch.pool.status
+    pending = dict(batch.pending)
     outcomes: list[Outcome] = []
-    progress = Progress(len(selected), len(work.selected) - len(selected), say)
+    progress = Progress(len(pending), len(work.selected) - len(pending), say)
     try:
-        with helpers_shielded():
-            for run in selected:
-                pending[pool.executor.submit(execute, _job(run, folders, staging_root))] = run
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not status.empty():
@@ -91,22 +88,12 @@ def _execute_all(
             for future in done:
                 run = pending.pop(future)
                 outcome = future.result()
-                _finish(run, outcome, staging_root / run.name, folders, work, record, progress)
+                _finish(run, outcome, batch.staging_root / run.name, folders, work, record, progress)
                 outcomes.append(outcome)
     finally:
-        pool.shutdown()  # what: on any exit, so no run writes after cleanup
+        batch.pool.shutdown()  # what: on any exit, so no run writes after cleanup
         progress.close()
     return outcomes
-
-
-def _job(run: Run, folders: ReportPaths, staging_root: Path) -> Job:
-    return Job(
-        run=run,
-        data_dir=layout.as_parameter(folders.data_dir),
-        output_dir=layout.as_parameter(folders.figures(run.name)),
-        staging=staging_root / run.name,
-        failed_path=folders.failed(run.name),
-    )
 
 
 def _execute_on_cluster(
@@ -116,6 +103,7 @@ def _execute_on_cluster(
     from distributed import Client, as_completed
 
     from analysis.pipeline.cluster import execute_packed, pack, unpack
+    from analysis.pipeline.kernels import start_ahead
 
     record = BuildRecord(folders.reports_dir)
     progress = Progress(len(selected), len(work.selected) - len(selected), say)
@@ -126,8 +114,10 @@ def _execute_on_cluster(
         raise ReportError(f"--scheduler {scheduler}: no Dask scheduler answered ({error})") from None
     futures = {}
     try:
-        for run in selected:
-            job = _job(run, folders, staging_root)
+        workers = len(client.nthreads())
+        client.run(start_ahead)  # what: each worker starts a kernel for its first run now
+        for number, run in enumerate(selected):
+            job = make_job(run, folders, staging_root, start_next=number < len(selected) - workers)
             futures[client.submit(execute_packed, pack(job, folders.data_dir), pure=False)] = (run, job)
             progress.stage(run.name, "executing")
         for future in as_completed(futures):
@@ -162,7 +152,7 @@ def run_report(
     jobs: int | None = None,
     say: Say = print,
     scheduler: str | None = None,
-    pool: Pool | None = None,
+    batch: Batch | None = None,
 ) -> list[Outcome]:
     """Validate the data, rebuild the processed tables and execute the runs ``work`` lists.
 
@@ -178,9 +168,10 @@ def run_report(
         Where progress lines go.
     scheduler
         The address of a Dask distributed scheduler to send the runs to; ``None``: a local process pool.
-    pool
-        Worker processes already started (see :func:`analysis.pipeline.pool.start_pool`), shut down
-        when the runs are done (the caller shuts it down if this raises first); by default one is started here.
+    batch
+        The runs already submitted to local workers (see :func:`analysis.pipeline.pool.start_batch`):
+        they execute while the data are validated, and are dropped, with everything they staged, if the
+        data are invalid. By default the runs are submitted here, after validation.
 
     Returns
     -------
@@ -194,28 +185,35 @@ def run_report(
     ReportError
         When a run failed (after every other run finished and was installed).
     """
-    runs = [check_run(run) for run in work.runs]
+    try:
+        runs = [check_run(run) for run in work.runs]
+        dataset = load_dataset(folders.data_dir)
+    except BaseException:
+        if batch is not None:
+            batch.drop()
+        raise
     selected = [run for run in runs if run.name in work.reasons]
     for name, how in work.unavailable.items():
         say(f"  {name}: skipped, it cannot execute here: {how}")
     for run in work.selected:
         reason = work.reasons.get(run.name)
         say(f"  {run.name}: " + (f"re-running ({reason})" if reason else "skipped (unchanged since its last run)"))
-    dataset = load_dataset(folders.data_dir)
     write_metrics_table(metrics_table(dataset.requests), folders.processed_dir / layout.METRICS_TABLE_FILE)
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(selected)))
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {workers} job(s)"
     say(f"executing {len(selected)} notebook run(s) {where}")
+    if batch is None and selected and not scheduler:
+        batch = start_batch(selected, folders, workers)
     folders.reports_dir.mkdir(parents=True, exist_ok=True)
-    staging_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir))
+    staging_root = batch.staging_root if batch else Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir))
     try:
-        if not selected:
-            outcomes = []
-        elif scheduler:
+        if batch is not None:
+            outcomes = _execute_all(batch, work, folders, say)
+        elif selected and scheduler:
             outcomes = _execute_on_cluster(selected, work, folders, staging_root, scheduler, say)
         else:
-            outcomes = _execute_all(selected, work, folders, staging_root, pool or start_pool(workers), say)
+            outcomes = []
         _aggregate(runs, dataset, folders)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)

@@ -1,0 +1,57 @@
+"""What a worker is given to execute one run, and what it hands back.
+
+Nothing heavy is imported here, so the command line can submit runs to the
+workers before it imports the runner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis import paths as layout
+from analysis.paths import ReportPaths
+from analysis.pipeline.runplan import Run
+
+#: The executed notebook of a failed run, in its staging folder.
+FAILED_NOTEBOOK = "failed.ipynb"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to execute one run (picklable)."""
+
+    run: Run
+    data_dir: str
+    output_dir: str
+    staging: Path
+    #: Where a failed run's executed notebook is kept; the worker leaves it in ``staging`` as :data:`FAILED_NOTEBOOK`
+    #: and the runner moves it there.
+    failed_path: Path
+    #: Where the data are read from when that is not ``data_dir`` (a cluster worker's own copy);
+    #: the executed notebook still records ``data_dir``, so it is the same file wherever it ran.
+    read_data_from: str | None = None
+    #: Whether the worker starts a kernel for a next run when this one is done (not for a batch's last runs).
+    start_next: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended."""
+
+    name: str
+    ok: bool
+    seconds: float
+    message: str = ""
+
+
+def make_job(run: Run, folders: ReportPaths, staging_root: Path, start_next: bool = True) -> Job:
+    """The job of ``run``, staged in its own folder of ``staging_root``."""
+    return Job(
+        run=run,
+        data_dir=layout.as_parameter(folders.data_dir),
+        output_dir=layout.as_parameter(folders.figures(run.name)),
+        staging=staging_root / run.name,
+        failed_path=folders.failed(run.name),
+        start_next=start_next,
+    )

@@ -1,0 +1,81 @@
+"""Kernels started ahead of their run: the same executed notebook as a new kernel's, and none left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+
+from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
+from analysis.pipeline import kernels
+from analysis.pipeline.normalize import normalize
+
+NOTEBOOK = NOTEBOOKS_DIR / "02-growth.ipynb"
+
+
+def _kernels_running() -> set[int]:
+    """Process ids of running IPython kernels."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"ipykernel_launcher" in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _executed(tmp_path: Path, name: str, manager_class: type) -> nbformat.NotebookNode:
+    output = tmp_path / name
+    output.mkdir()
+    parameters = {"data_dir": str(RAW_DIR), "output_dir": str(output)}
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(output / "notebook.ipynb"),
+        parameters=parameters,
+        progress_bar=False,
+        cwd=str(NOTEBOOKS_DIR),
+        kernel_manager_class=manager_class,
+        shutdown_kernel="immediate",
+    )
+    notebook = normalize(nbformat.read(output / "notebook.ipynb", as_version=4), {"data_dir": "d", "output_dir": "o"})
+    return notebook
+
+
+def test_a_kernel_started_ahead_executes_a_notebook_as_a_new_kernel_does(tmp_path: Path) -> None:
+    before = _kernels_running()
+    kernels.start_ahead(str(tmp_path))  # another folder: the run moves it to the notebook's own
+    handed = kernels.take(str(NOTEBOOKS_DIR))
+    assert handed is not kernels.IPCKernelManager, "the kernel started ahead was ready"
+    warm = _executed(tmp_path, "warm", handed)
+    cold = _executed(tmp_path, "cold", kernels.IPCKernelManager)
+    assert [c.get("execution_count") for c in warm.cells] == [c.get("execution_count") for c in cold.cells]
+    assert warm.cells[1].get("execution_count") == 1, "the warm-up counts no execution"
+    assert nbformat.writes(warm) == nbformat.writes(cold)
+    deadline = time.monotonic() + 10
+    while _kernels_running() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _kernels_running() - before, "each kernel ends with its run"
+
+
+def test_a_kernel_started_ahead_that_no_run_takes_ends_with_its_worker(tmp_path: Path) -> None:
+    before = _kernels_running()
+    script = (
+        "import time\n"
+        "from analysis.pipeline.pool import start_pool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = start_pool(2, '.')\n"
+        "    time.sleep(3)\n"
+        "    pool.shutdown()\n"
+    )
+    (tmp_path / "pool.py").write_text(script)
+    subprocess.run([sys.executable, str(tmp_path / "pool.py")], cwd=tmp_path, check=True, env=os.environ.copy())
+    deadline = time.monotonic() + 10
+    while _kernels_running() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _kernels_running() - before, "no kernel outlives the pool that started it"
