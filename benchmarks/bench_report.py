@@ -115,12 +115,20 @@ def grid(scratch: Path) -> tuple[float, float]:
 
 
 def dask_forced(report: list[str]) -> float:
-    """Seconds of the full forced report sent to a local Dask cluster of one worker process per CPU."""
+    """Seconds of the full forced report sent to a local Dask cluster of one worker process per CPU.
+
+    Its workers are not daemonic processes, so that they can fork kernels from a template as the local workers do
+    (see the README on pointing the report at a cluster).
+    """
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=CPUS, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as cluster:
+    with (
+        dask.config.set({"distributed.worker.daemon": False}),
+        LocalCluster(
+            n_workers=CPUS, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+    ):
         return timed([*report, "--force", "--scheduler", cluster.scheduler_address])[0]
 
 

@@ -1,4 +1,5 @@
-"""Kernels started ahead of their run: the same executed notebook as a new kernel's, and none left behind."""
+"""Kernels forked from a template and started ahead of their run: the same executed notebook as a kernel started
+from scratch, and none left behind."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ from pathlib import Path
 
 import nbformat
 import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
 
 from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
 from analysis.pipeline import kernels
 from analysis.pipeline.normalize import normalize
 
 NOTEBOOK = NOTEBOOKS_DIR / "02-growth.ipynb"
+
+
+class FromScratch(kernels.IPCKernelManager):
+    """A kernel started as jupyter_client starts one: a new interpreter that imports everything itself."""
+
+    _async_launch_kernel = AsyncKernelManager._async_launch_kernel
 
 
 def _kernels_running() -> set[int]:
@@ -47,16 +55,17 @@ def _executed(tmp_path: Path, name: str, manager_class: type) -> nbformat.Notebo
     return notebook
 
 
-def test_a_kernel_started_ahead_executes_a_notebook_as_a_new_kernel_does(tmp_path: Path) -> None:
+def test_forked_kernels_execute_a_notebook_as_a_kernel_started_from_scratch_does(tmp_path: Path) -> None:
     before = _kernels_running()
     kernels.start_ahead(str(tmp_path))  # another folder: the run moves it to the notebook's own
     handed = kernels.take(str(NOTEBOOKS_DIR))
     assert handed is not kernels.IPCKernelManager, "the kernel started ahead was ready"
-    warm = _executed(tmp_path, "warm", handed)
-    cold = _executed(tmp_path, "cold", kernels.IPCKernelManager)
-    assert [c.get("execution_count") for c in warm.cells] == [c.get("execution_count") for c in cold.cells]
-    assert warm.cells[1].get("execution_count") == 1, "the warm-up counts no execution"
-    assert nbformat.writes(warm) == nbformat.writes(cold)
+    ahead = _executed(tmp_path, "ahead", handed)
+    forked = _executed(tmp_path, "forked", kernels.IPCKernelManager)
+    cold = _executed(tmp_path, "cold", FromScratch)
+    assert [c.get("execution_count") for c in ahead.cells] == [c.get("execution_count") for c in cold.cells]
+    assert ahead.cells[1].get("execution_count") == 1, "the warm-up counts no execution"
+    assert nbformat.writes(ahead) == nbformat.writes(forked) == nbformat.writes(cold)
     deadline = time.monotonic() + 10
     while _kernels_running() - before and time.monotonic() < deadline:
         time.sleep(0.2)

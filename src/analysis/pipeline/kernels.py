@@ -1,12 +1,16 @@
-"""Kernels started ahead of the run that needs them, with the libraries the notebooks use already imported.
+"""Kernels forked from a process that has already imported what the notebooks use, and started ahead of their run.
 
 Starting a kernel and importing pandas, scipy, matplotlib, seaborn and pandera
-into it takes a few seconds of every run. A worker starts the kernel for its
-next run as soon as it is free (when it starts, and after each run), so that
-time passes while the worker and the runner do other things. Each kernel
-still serves exactly one run and is shut down after it: no run sees another's
-state. The warm-up only imports modules, silently (no output, no execution
-count), so an executed notebook is the same as from a kernel started for it.
+into it costs seconds of processor time in every run. Instead, each worker
+keeps one template process (multiprocessing's fork server) that imports them
+once; every kernel is a fresh fork of it, so it starts with them imported and
+pays nothing for them. A worker also starts the kernel for its next run as
+soon as it is free (when it starts, and after each run). Each kernel still
+serves exactly one run and is stopped after it: no run sees another's state.
+A forked kernel becomes an IPython kernel exactly as ``python -m
+ipykernel_launcher`` would, in the notebook's folder and environment; the
+warm-up only imports modules, silently (no output, no execution count), so an
+executed notebook is the same as from a kernel started from scratch.
 
 Only the kernel client library is imported here, so a worker can start its
 first kernel before importing papermill and nbconvert.
@@ -16,14 +20,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import multiprocessing
+import os
+import sys
 import tempfile
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from jupyter_core.utils import run_sync
 
 KERNEL = "python3"
@@ -31,18 +40,71 @@ KERNEL = "python3"
 KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 #: Seconds a run waits for the kernel started ahead of it (its start and imports) before starting its own.
 READY_TIMEOUT = 60
-#: Imported into a kernel ahead of its run, binding no name in the notebook's namespace.
-WARM_UP = "; ".join(
-    f"__import__({module!r})"
-    for module in (
-        "matplotlib_inline.backend_inline",
-        "analysis.data.load",
-        "analysis.studies.base",
-        "analysis.studies.text",
-        "analysis.measures.rates",
-        "analysis.measures.selection",
-    )
+#: What the notebooks import: imported once into the template kernels are forked from (see
+#: :mod:`analysis.pipeline.template`), and again, at no cost, by each kernel ahead of its run.
+PRELOAD = (
+    "matplotlib_inline.backend_inline",
+    "analysis.data.load",
+    "analysis.studies.base",
+    "analysis.studies.text",
+    "analysis.measures.rates",
+    "analysis.measures.selection",
 )
+#: Run in a kernel ahead of its run, binding no name in the notebook's namespace.
+WARM_UP = "; ".join(f"__import__({module!r})" for module in PRELOAD)
+#: The module the fork server imports before it forks any kernel.
+TEMPLATE = "analysis.pipeline.template"
+
+
+class _Forked:
+    """A kernel forked from the template, with what jupyter_client uses of :class:`subprocess.Popen`."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    def poll(self) -> int | None:
+        return self.process.exitcode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self.process.join(timeout)
+        return self.process.exitcode
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    def terminate(self) -> None:
+        self.process.terminate()
+
+
+def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str]) -> None:
+    """In a process forked from the template: become an IPython kernel as ``python -m ipykernel_launcher`` would."""
+    os.setsid()  # what: a session of its own, as jupyter_client starts kernels
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(environment)
+    from ipykernel import kernelapp
+
+    # What: ipykernel reads its parent's id from the environment when it is imported, which the template did first.
+    kernelapp.launch_new_instance(argv=[*arguments, f"--IPKernelApp.parent_handle={environment['JPY_PARENT_PID']}"])
+
+
+_forks: Any = None
+
+
+def _fork_server() -> Any:
+    """This process's fork server (multiprocessing's), which imports the template once, when first used."""
+    global _forks
+    if _forks is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([TEMPLATE])
+        _forks = context
+    return _forks
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -59,10 +121,31 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("ip", str(Path(tempfile.gettempdir()) / f"detainers-kernel-{uuid.uuid4().hex}"))
         super().__init__(**kwargs)
 
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        """Fork the kernel from the template when it is this interpreter's IPython kernel; else launch it as usual."""
+        provisioner = self.provisioner
+        # What: a daemonic process (a Dask worker, by default) may not start processes of multiprocessing's own.
+        forkable = not multiprocessing.current_process().daemon and type(provisioner) is LocalProvisioner
+        if kernel_cmd[:3] != [sys.executable, "-m", "ipykernel_launcher"] or not forkable:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        cwd = str(kw.get("cwd") or os.getcwd())
+        # What: the environment jupyter_client gives a kernel it starts, its parent's id included.
+        environment = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}
+        process = _fork_server().Process(target=_become_kernel, args=(kernel_cmd[3:], cwd, environment), daemon=True)
+        process.start()
+        # What: what LocalProvisioner.launch_kernel records of a process it started (no process group of its own to
+        # signal: signals go to the kernel).
+        provisioner.process = _Forked(process)  # type: ignore[assignment]
+        provisioner.pid, provisioner.pgid, provisioner.cwd = process.pid, None, cwd
+        self._reconcile_connection_info(provisioner.connection_info)
+
 
 _lock = threading.Lock()
-#: The kernel started ahead of this process's next run, with the client that sent it the warm-up.
-_ahead: tuple[IPCKernelManager, BlockingKernelClient] | None = None
+#: Starts kernels ahead in the background (the first waits for the fork server to import the template).
+_starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-ahead")
+#: The kernel being started ahead of this process's next run, with the client that sends it the warm-up.
+_ahead: Future[tuple[IPCKernelManager, BlockingKernelClient] | None] | None = None
 
 
 def _stop(manager: IPCKernelManager) -> None:
@@ -70,39 +153,50 @@ def _stop(manager: IPCKernelManager) -> None:
         run_sync(manager.shutdown_kernel)(now=True)
 
 
+def _started(ahead: Future[tuple[IPCKernelManager, BlockingKernelClient] | None]) -> Any:
+    try:
+        return ahead.result(timeout=READY_TIMEOUT)
+    except Exception:  # what: it did not start in time (or failed); nothing to hand over
+        return None
+
+
 def _discard() -> None:
     """Shut down a kernel started ahead that no run took (when the worker process ends)."""
     global _ahead
     with _lock:
         ahead, _ahead = _ahead, None
-    if ahead is not None:
-        ahead[1].stop_channels()
-        _stop(ahead[0])
+    started = _started(ahead) if ahead is not None else None
+    if started is not None:
+        started[1].stop_channels()
+        _stop(started[0])
 
 
 atexit.register(_discard)
 
 
-def start_ahead(cwd: str | None = None) -> None:
-    """Start a kernel for this process's next run, unless one is waiting, and have it import the runs' libraries.
+def _start(cwd: str) -> tuple[IPCKernelManager, BlockingKernelClient] | None:
+    try:
+        manager = IPCKernelManager(kernel_name=KERNEL)
+        run_sync(manager.start_kernel)(cwd=cwd, extra_arguments=list(KERNEL_ARGUMENTS))
+        client = BlockingKernelClient()
+        client.load_connection_info(manager.get_connection_info())
+        client.start_channels()
+        client.execute(WARM_UP, silent=True, store_history=False)
+    except Exception:  # what: no kernel ahead; the run starts one as it always could
+        return None
+    return manager, client
 
-    Returns at once: the kernel starts and imports on its own. A kernel that
-    fails to start is no error here; the run then starts its own.
+
+def start_ahead(cwd: str | None = None) -> None:
+    """Start a kernel for this process's next run, unless one is on its way, and have it import the runs' libraries.
+
+    Returns at once: the kernel starts in the background. A kernel that fails
+    to start is no error here; the run then starts its own.
     """
     global _ahead
     with _lock:
-        if _ahead is not None:
-            return
-        try:
-            manager = IPCKernelManager(kernel_name=KERNEL)
-            run_sync(manager.start_kernel)(cwd=cwd or tempfile.gettempdir(), extra_arguments=list(KERNEL_ARGUMENTS))
-            client = BlockingKernelClient()
-            client.load_connection_info(manager.get_connection_info())
-            client.start_channels()
-            client.execute(WARM_UP, silent=True, store_history=False)
-        except Exception:  # what: no kernel ahead; the run starts one as it always could
-            return
-        _ahead = (manager, client)
+        if _ahead is None:
+            _ahead = _starter.submit(_start, cwd or tempfile.gettempdir())
 
 
 def _handing_over(manager: IPCKernelManager) -> type[IPCKernelManager]:
@@ -124,9 +218,10 @@ def take(cwd: str) -> type[IPCKernelManager]:
     global _ahead
     with _lock:
         ahead, _ahead = _ahead, None
-    if ahead is None:
+    started = _started(ahead) if ahead is not None else None
+    if started is None:
         return IPCKernelManager
-    manager, client = ahead
+    manager, client = started
     try:
         reply = client.execute(
             f"__import__('os').chdir({cwd!r})", silent=True, store_history=False, reply=True, timeout=READY_TIMEOUT
