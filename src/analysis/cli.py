@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from analysis import paths
 from analysis.errors import AnalysisError, printable
@@ -144,20 +144,28 @@ def _report(args: argparse.Namespace) -> int:
             _say(f"  {run.name}: skipped (unchanged since its last run)")
         _say(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
         return 0
-    batch = None
-    if args.scheduler is None and work.reasons:
-        from analysis.pipeline.pool import start_batch  # what: runs execute while this process imports and validates
+    batch: Any = None
+    if work.reasons:
+        # What: the runs are submitted before this process imports the runner and validates the data; they execute
+        # meanwhile, and nothing of them is installed unless the data are valid.
         from analysis.pipeline.runplan import check_run
 
         selected = [check_run(run) for run in work.runs if run.name in work.reasons]
-        batch = start_batch(selected, folders, max(1, min(args.jobs or os.cpu_count() or 1, len(selected))))
+        if args.scheduler:
+            from analysis.pipeline.cluster import start_cluster_batch
+
+            batch = start_cluster_batch(selected, folders, args.scheduler)
+        else:
+            from analysis.pipeline.pool import start_batch
+
+            batch = start_batch(selected, folders, max(1, min(args.jobs or os.cpu_count() or 1, len(selected))))
     try:
         from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
 
         outcomes = run_report(folders, work, jobs=args.jobs, say=_say, scheduler=args.scheduler, batch=batch)
     finally:
         if batch is not None:
-            batch.pool.shutdown()
+            batch.close()
     _say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
     return 0
 

@@ -6,6 +6,8 @@ workers before it imports the runner.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,3 +57,19 @@ def make_job(run: Run, folders: ReportPaths, staging_root: Path, start_next: boo
         failed_path=folders.failed(run.name),
         start_next=start_next,
     )
+
+
+def stage(folders: ReportPaths) -> tuple[Path, Path | None]:
+    """A new staging folder inside the reports folder, and the first folder made for it (``None``: none was made)."""
+    made = next((p for p in reversed([folders.reports_dir, *folders.reports_dir.parents]) if not p.exists()), None)
+    folders.reports_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir)), made
+
+
+def unstage(staging_root: Path, made: Path | None) -> None:
+    """Remove a staging folder, and the folders made for it when they hold nothing else."""
+    shutil.rmtree(staging_root, ignore_errors=True)
+    folder = staging_root.parent
+    while made is not None and folder.is_relative_to(made) and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -129,6 +129,7 @@ class IPCKernelManager(AsyncKernelManager):
         if kernel_cmd[:3] != [sys.executable, "-m", "ipykernel_launcher"] or not forkable:
             await super()._async_launch_kernel(kernel_cmd, **kw)
             return
+        assert isinstance(provisioner, LocalProvisioner)
         cwd = str(kw.get("cwd") or os.getcwd())
         # What: the environment jupyter_client gives a kernel it starts, its parent's id included.
         environment = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}

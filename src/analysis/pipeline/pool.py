@@ -12,9 +12,7 @@ command line nothing.
 from __future__ import annotations
 
 import multiprocessing
-import shutil
 import signal
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -23,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.paths import ReportPaths
-from analysis.pipeline.jobs import Job, Outcome, make_job
+from analysis.pipeline.jobs import Job, Outcome, make_job, stage, unstage
 from analysis.pipeline.runplan import Run
 
 
@@ -104,14 +102,14 @@ class Batch:
     pending: dict[Future[Outcome], Run]
     made: Path | None
 
+    def close(self) -> None:
+        """Drop the runs not started, and wait for the running ones."""
+        self.pool.shutdown()
+
     def drop(self) -> None:
         """Cancel the runs, wait for the running ones, and remove what the batch wrote."""
-        self.pool.shutdown()
-        shutil.rmtree(self.staging_root, ignore_errors=True)
-        folder = self.staging_root.parent
-        while self.made is not None and folder.is_relative_to(self.made) and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
+        self.close()
+        unstage(self.staging_root, self.made)
 
 
 def start_batch(runs: list[Run], folders: ReportPaths, workers: int) -> Batch:
@@ -119,9 +117,7 @@ def start_batch(runs: list[Run], folders: ReportPaths, workers: int) -> Batch:
 
     The last ``workers`` runs start no kernel for a run after them: none would come.
     """
-    made = next((p for p in reversed([folders.reports_dir, *folders.reports_dir.parents]) if not p.exists()), None)
-    folders.reports_dir.mkdir(parents=True, exist_ok=True)
-    staging_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir))
+    staging_root, made = stage(folders)
     where = {run.notebook.parent for run in runs}
     pool = start_pool(workers, str(where.pop()) if len(where) == 1 else None)
     pending = {}

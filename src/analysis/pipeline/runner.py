@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
@@ -23,7 +22,8 @@ from analysis.files import write_json, write_text_atomic
 from analysis.measures.processed import metrics_table, write_metrics_table
 from analysis.paths import ReportPaths
 from analysis.pipeline.cache import AGGREGATE, BuildRecord, Work, aggregate_inputs, outputs_digests, shared_inputs
-from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome, make_job
+from analysis.pipeline.cluster import ClusterBatch, start_cluster_batch, unpack
+from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome
 from analysis.pipeline.landing import build_index
 from analysis.pipeline.pool import Batch, start_batch
 from analysis.pipeline.progress import Progress
@@ -96,32 +96,18 @@ def _execute_all(batch: Batch, work: Work, folders: ReportPaths, say: Say) -> li
     return outcomes
 
 
-def _execute_on_cluster(
-    selected: list[Run], work: Work, folders: ReportPaths, staging_root: Path, scheduler: str, say: Say
-) -> list[Outcome]:
-    """Execute ``selected`` runs as tasks of the Dask cluster at ``scheduler``; install each success as it returns."""
-    from distributed import Client, as_completed
-
-    from analysis.pipeline.cluster import execute_packed, pack, unpack
-    from analysis.pipeline.kernels import start_ahead
+def _execute_on_cluster(batch: ClusterBatch, work: Work, folders: ReportPaths, say: Say) -> list[Outcome]:
+    """Wait for the tasks of ``batch``; install each success as it returns."""
+    from distributed import as_completed
 
     record = BuildRecord(folders.reports_dir)
-    progress = Progress(len(selected), len(work.selected) - len(selected), say)
+    progress = Progress(len(batch.futures), len(work.selected) - len(batch.futures), say)
     outcomes: list[Outcome] = []
     try:
-        client = Client(scheduler, timeout=30)
-    except (OSError, TimeoutError) as error:
-        raise ReportError(f"--scheduler {scheduler}: no Dask scheduler answered ({error})") from None
-    futures = {}
-    try:
-        workers = len(client.nthreads())
-        client.run(start_ahead)  # what: each worker starts a kernel for its first run now
-        for number, run in enumerate(selected):
-            job = make_job(run, folders, staging_root, start_next=number < len(selected) - workers)
-            futures[client.submit(execute_packed, pack(job, folders.data_dir), pure=False)] = (run, job)
+        for run, _ in batch.futures.values():
             progress.stage(run.name, "executing")
-        for future in as_completed(futures):
-            run, job = futures[future]
+        for future in as_completed(batch.futures):
+            run, job = batch.futures[future]
             try:
                 outcome, files = future.result()
             except Exception as error:  # what: a lost worker or a task that could not run is a failed run
@@ -130,8 +116,7 @@ def _execute_on_cluster(
             _finish(run, outcome, job.staging, folders, work, record, progress)
             outcomes.append(outcome)
     finally:
-        client.cancel(list(futures))
-        client.close()
+        batch.close()
         progress.close()
     return outcomes
 
@@ -152,7 +137,7 @@ def run_report(
     jobs: int | None = None,
     say: Say = print,
     scheduler: str | None = None,
-    batch: Batch | None = None,
+    batch: Batch | ClusterBatch | None = None,
 ) -> list[Outcome]:
     """Validate the data, rebuild the processed tables and execute the runs ``work`` lists.
 
@@ -169,9 +154,10 @@ def run_report(
     scheduler
         The address of a Dask distributed scheduler to send the runs to; ``None``: a local process pool.
     batch
-        The runs already submitted to local workers (see :func:`analysis.pipeline.pool.start_batch`):
-        they execute while the data are validated, and are dropped, with everything they staged, if the
-        data are invalid. By default the runs are submitted here, after validation.
+        The runs already submitted, to local workers (:func:`analysis.pipeline.pool.start_batch`) or to
+        the cluster (:func:`analysis.pipeline.cluster.start_cluster_batch`): they execute while the data
+        are validated, and are dropped, with everything they staged, if the data are invalid. By default
+        the runs are submitted here, after validation.
 
     Returns
     -------
@@ -203,20 +189,22 @@ def run_report(
     workers = max(1, min(jobs or os.cpu_count() or 1, len(selected)))
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {workers} job(s)"
     say(f"executing {len(selected)} notebook run(s) {where}")
-    if batch is None and selected and not scheduler:
-        batch = start_batch(selected, folders, workers)
-    folders.reports_dir.mkdir(parents=True, exist_ok=True)
-    staging_root = batch.staging_root if batch else Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir))
+    if batch is None and selected:
+        batch = (
+            start_cluster_batch(selected, folders, scheduler) if scheduler else start_batch(selected, folders, workers)
+        )
     try:
-        if batch is not None:
+        if isinstance(batch, ClusterBatch):
+            outcomes = _execute_on_cluster(batch, work, folders, say)
+        elif batch is not None:
             outcomes = _execute_all(batch, work, folders, say)
-        elif selected and scheduler:
-            outcomes = _execute_on_cluster(selected, work, folders, staging_root, scheduler, say)
         else:
             outcomes = []
+        folders.reports_dir.mkdir(parents=True, exist_ok=True)
         _aggregate(runs, dataset, folders)
     finally:
-        shutil.rmtree(staging_root, ignore_errors=True)
+        if batch is not None:
+            shutil.rmtree(batch.staging_root, ignore_errors=True)
 
     failures = [o.message for o in outcomes if not o.ok]
     if failures:
