@@ -26,16 +26,31 @@ class FromScratch(kernels.IPCKernelManager):
     _async_launch_kernel = AsyncKernelManager._async_launch_kernel
 
 
-def _kernels_running() -> set[int]:
-    """Process ids of running IPython kernels."""
-    found = set()
+def _processes() -> dict[int, tuple[int, bytes]]:
+    """Each running process's parent and command line."""
+    found = {}
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and b"ipykernel_launcher" in (entry / "cmdline").read_bytes():
-                found.add(int(entry.name))
-        except OSError:
+            if entry.name.isdigit():
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                found[int(entry.name)] = (parent, (entry / "cmdline").read_bytes())
+        except (OSError, IndexError, ValueError):
             continue
     return found
+
+
+def _templates() -> set[int]:
+    """Kernel templates: processes running the template module whose parent is not one."""
+    running = _processes()
+    named = {pid for pid, (_, command) in running.items() if kernels.TEMPLATE.encode() in command}
+    return {pid for pid in named if running[pid][0] not in named}
+
+
+def _kernels_running() -> set[int]:
+    """IPython kernels: started from scratch, or forked by a template (whose command line they keep)."""
+    running = _processes()
+    named = {pid for pid, (_, command) in running.items() if kernels.TEMPLATE.encode() in command}
+    return {pid for pid, (parent, command) in running.items() if b"ipykernel_launcher" in command or parent in named}
 
 
 def _executed(tmp_path: Path, name: str, manager_class: type) -> nbformat.NotebookNode:
@@ -73,7 +88,7 @@ def test_forked_kernels_execute_a_notebook_as_a_kernel_started_from_scratch_does
 
 
 def test_a_kernel_started_ahead_that_no_run_takes_ends_with_its_worker(tmp_path: Path) -> None:
-    before = _kernels_running()
+    before = _kernels_running() | _templates()
     script = (
         "import time\n"
         "from analysis.pipeline.pool import start_pool\n"
@@ -85,6 +100,6 @@ def test_a_kernel_started_ahead_that_no_run_takes_ends_with_its_worker(tmp_path:
     (tmp_path / "pool.py").write_text(script)
     subprocess.run([sys.executable, str(tmp_path / "pool.py")], cwd=tmp_path, check=True, env=os.environ.copy())
     deadline = time.monotonic() + 10
-    while _kernels_running() - before and time.monotonic() < deadline:
+    while (_kernels_running() | _templates()) - before and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _kernels_running() - before, "no kernel outlives the pool that started it"
+    assert not (_kernels_running() | _templates()) - before, "no kernel, and no template, outlives its pool"

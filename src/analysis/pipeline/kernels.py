@@ -2,9 +2,9 @@
 
 Starting a kernel and importing pandas, scipy, matplotlib, seaborn and pandera
 into it costs seconds of processor time in every run. Instead, each worker
-keeps one template process (multiprocessing's fork server) that imports them
-once; every kernel is a fresh fork of it, so it starts with them imported and
-pays nothing for them. A worker also starts the kernel for its next run as
+keeps one template process (:mod:`analysis.pipeline.template`) that imports
+them once; every kernel is a fresh fork of it, so it starts with them
+imported and pays nothing for them. A worker also starts the kernel for its next run as
 soon as it is free (when it starts, and after each run). Each kernel still
 serves exactly one run and is stopped after it: no run sees another's state.
 A forked kernel becomes an IPython kernel exactly as ``python -m
@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import multiprocessing
+import json
 import os
+import select
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -40,8 +43,8 @@ KERNEL = "python3"
 KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 #: Seconds a run waits for the kernel started ahead of it (its start and imports) before starting its own.
 READY_TIMEOUT = 60
-#: What the notebooks import: imported once into the template kernels are forked from (see
-#: :mod:`analysis.pipeline.template`), and again, at no cost, by each kernel ahead of its run.
+#: What the notebooks import: imported once into the template kernels are forked from, and again, at no cost, by each
+#: kernel ahead of its run.
 PRELOAD = (
     "matplotlib_inline.backend_inline",
     "analysis.data.load",
@@ -52,59 +55,79 @@ PRELOAD = (
 )
 #: Run in a kernel ahead of its run, binding no name in the notebook's namespace.
 WARM_UP = "; ".join(f"__import__({module!r})" for module in PRELOAD)
-#: The module the fork server imports before it forks any kernel.
+#: The template kernels are forked from, run as ``python -m``.
 TEMPLATE = "analysis.pipeline.template"
 
 
 class _Forked:
-    """A kernel forked from the template, with what jupyter_client uses of :class:`subprocess.Popen`."""
+    """A kernel forked by the template, with what jupyter_client uses of :class:`subprocess.Popen`.
+
+    It is the template's child, not this process's: it is watched and signalled
+    through a process file descriptor (Linux), which cannot reach another
+    process that later gets the same id. Its exit status is the template's to
+    collect; ended, it reports 0.
+    """
 
     stdin = stdout = stderr = None
 
-    def __init__(self, process: Any) -> None:
-        self.process = process
-        self.pid = process.pid
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._handle = os.pidfd_open(pid)
 
     def poll(self) -> int | None:
-        return self.process.exitcode
+        if self.returncode is None and select.select([self._handle], [], [], 0)[0]:
+            self.returncode = 0
+            os.close(self._handle)
+        return self.returncode
 
     def wait(self, timeout: float | None = None) -> int | None:
-        self.process.join(timeout)
-        return self.process.exitcode
+        if self.returncode is None:
+            select.select([self._handle], [], [], timeout)
+        return self.poll()
 
     def send_signal(self, signum: int) -> None:
-        os.kill(self.pid, signum)
+        if self.poll() is None:
+            signal.pidfd_send_signal(self._handle, signum)
 
     def kill(self) -> None:
-        self.process.kill()
+        self.send_signal(signal.SIGKILL)
 
     def terminate(self) -> None:
-        self.process.terminate()
+        self.send_signal(signal.SIGTERM)
 
 
-def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str]) -> None:
-    """In a process forked from the template: become an IPython kernel as ``python -m ipykernel_launcher`` would."""
-    os.setsid()  # what: a session of its own, as jupyter_client starts kernels
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(environment)
-    from ipykernel import kernelapp
+class _Template:
+    """This process's template: a process that imported what the notebooks use and forks a kernel on request."""
 
-    # What: ipykernel reads its parent's id from the environment when it is imported, which the template did first.
-    kernelapp.launch_new_instance(argv=[*arguments, f"--IPKernelApp.parent_handle={environment['JPY_PARENT_PID']}"])
+    def __init__(self) -> None:
+        command = [sys.executable, "-m", TEMPLATE]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.lock = threading.Lock()
+
+    def fork(self, arguments: list[str], cwd: str, environment: dict[str, str]) -> _Forked:
+        """A kernel forked from the template (the first waits for the template's imports)."""
+        request = json.dumps({"arguments": arguments, "cwd": cwd, "environment": environment})
+        with self.lock:
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.process.stdin.write(request + "\n")
+            answer = self.process.stdout.readline()
+        if not answer.strip().isdigit():
+            raise RuntimeError("the kernel template ended")
+        return _Forked(int(answer))
 
 
-_forks: Any = None
+_template: _Template | None = None
+_template_lock = threading.Lock()
 
 
-def _fork_server() -> Any:
-    """This process's fork server (multiprocessing's), which imports the template once, when first used."""
-    global _forks
-    if _forks is None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([TEMPLATE])
-        _forks = context
-    return _forks
+def _forked(arguments: list[str], cwd: str, environment: dict[str, str]) -> _Forked:
+    global _template
+    with _template_lock:
+        if _template is None or _template.process.poll() is not None:
+            _template = _Template()
+        template = _template
+    return template.fork(arguments, cwd, environment)
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -124,8 +147,7 @@ class IPCKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         """Fork the kernel from the template when it is this interpreter's IPython kernel; else launch it as usual."""
         provisioner = self.provisioner
-        # What: a daemonic process (a Dask worker, by default) may not start processes of multiprocessing's own.
-        forkable = not multiprocessing.current_process().daemon and type(provisioner) is LocalProvisioner
+        forkable = hasattr(os, "pidfd_open") and type(provisioner) is LocalProvisioner
         if kernel_cmd[:3] != [sys.executable, "-m", "ipykernel_launcher"] or not forkable:
             await super()._async_launch_kernel(kernel_cmd, **kw)
             return
@@ -133,11 +155,10 @@ class IPCKernelManager(AsyncKernelManager):
         cwd = str(kw.get("cwd") or os.getcwd())
         # What: the environment jupyter_client gives a kernel it starts, its parent's id included.
         environment = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}
-        process = _fork_server().Process(target=_become_kernel, args=(kernel_cmd[3:], cwd, environment), daemon=True)
-        process.start()
+        process = _forked(kernel_cmd[3:], cwd, environment)
         # What: what LocalProvisioner.launch_kernel records of a process it started (no process group of its own to
         # signal: signals go to the kernel).
-        provisioner.process = _Forked(process)  # type: ignore[assignment]
+        provisioner.process = process  # type: ignore[assignment]
         provisioner.pid, provisioner.pgid, provisioner.cwd = process.pid, None, cwd
         self._reconcile_connection_info(provisioner.connection_info)
 

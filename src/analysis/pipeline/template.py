@@ -1,15 +1,72 @@
-"""Imported once into the fork server that kernels are forked from: what every kernel and notebook imports.
+"""The template kernels are forked from: it imports what the notebooks use once, then forks a kernel per request.
 
-The matplotlib backend is set as ipykernel sets it before any notebook code
-runs, so matplotlib, imported here, is configured as in a kernel of its own.
+A worker runs it as ``python -m analysis.pipeline.template``. Each request is
+one line of JSON on its standard input (the kernel's command-line arguments,
+folder and environment); the answer is the forked kernel's process id, on a
+line of its standard output. The template reaps its kernels as they end, and
+ends when its standard input closes (its worker has ended).
+
+A forked kernel becomes an IPython kernel as ``python -m ipykernel_launcher``
+would: in a session of its own, in its folder and environment, with nothing
+of the template's input and output. The matplotlib backend is set as
+ipykernel sets it before any notebook code runs, so matplotlib, imported here,
+is configured as in a kernel of its own.
 """
 
+from __future__ import annotations
+
 import importlib
+import json
 import os
+import signal
+import sys
+from types import FrameType
 
-os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
-from analysis.pipeline.kernels import PRELOAD
+def _reap(signum: int, frame: FrameType | None) -> None:
+    """Collect the kernels that ended (so none lingers as a zombie)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
-for _module in ("ipykernel.kernelapp", *PRELOAD):
-    importlib.import_module(_module)
+
+def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str]) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # what: the kernel waits for its own children
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(2, 1)  # what: the template's output is its answers; the kernel writes where the worker's errors go
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(environment)
+    from ipykernel import kernelapp
+
+    # What: ipykernel reads its parent's id from the environment when it is imported, which happened here first.
+    kernelapp.launch_new_instance(argv=[*arguments, f"--IPKernelApp.parent_handle={environment['JPY_PARENT_PID']}"])
+
+
+def main() -> None:
+    """Import what the notebooks use, then fork a kernel for each request until standard input closes."""
+    from analysis.pipeline.kernels import PRELOAD
+
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for module in ("ipykernel.kernelapp", *PRELOAD):
+        importlib.import_module(module)
+    signal.signal(signal.SIGCHLD, _reap)
+    while request := sys.stdin.readline():
+        asked = json.loads(request)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _become_kernel(asked["arguments"], asked["cwd"], asked["environment"])
+            finally:
+                os._exit(0)
+        print(pid, flush=True)
+
+
+if __name__ == "__main__":
+    main()
