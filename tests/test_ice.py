@@ -307,3 +307,14 @@ def test_person_keys_match_equal_identifiers_and_leave_blanks_out(ids: list[str 
     assert keys[0] >= 0 and keys[-1] >= 0 and keys[0] != keys[-1]
     if len(ids) > 3:
         assert keys[1] == keys[5] != keys[0] and list(keys[3:5]) == [-1, -1]
+
+
+def test_counts_are_the_same_when_tallies_sort_instead_of_counting_densely(tmp_path: Path, monkeypatch) -> None:
+    from analysis.ice import aggregate
+
+    export = read_export(write(tmp_path, "ddp", ".parquet"))
+    dense = ingest(export, None, "fiscal").counts
+    monkeypatch.setattr(aggregate, "DENSE_LIMIT", 0)  # what: as for an export with millions of facilities
+    sparse = ingest(export, None, "fiscal").counts
+    for name in ("observations", "lift_reasons", "monthly"):
+        pd.testing.assert_frame_equal(getattr(dense, name), getattr(sparse, name))

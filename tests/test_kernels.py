@@ -72,7 +72,7 @@ def _executed(tmp_path: Path, name: str, manager_class: type) -> nbformat.Notebo
 
 def test_forked_kernels_execute_a_notebook_as_a_kernel_started_from_scratch_does(tmp_path: Path) -> None:
     before = _kernels_running()
-    kernels.start_ahead(str(tmp_path))  # another folder: the run moves it to the notebook's own
+    kernels.start_ahead()  # in the temporary folder: the run moves it to the notebook's own
     handed = kernels.take(str(NOTEBOOKS_DIR))
     assert handed is not kernels.IPCKernelManager, "the kernel started ahead was ready"
     ahead = _executed(tmp_path, "ahead", handed)
@@ -93,7 +93,7 @@ def test_a_kernel_started_ahead_that_no_run_takes_ends_with_its_worker(tmp_path:
         "import time\n"
         "from analysis.pipeline.pool import start_pool\n"
         "if __name__ == '__main__':\n"
-        "    pool = start_pool(2, '.')\n"
+        "    pool = start_pool(2)\n"
         "    time.sleep(3)\n"
         "    pool.shutdown()\n"
     )

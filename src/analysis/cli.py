@@ -163,9 +163,12 @@ def _report(args: argparse.Namespace) -> int:
         from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
 
         outcomes = run_report(folders, work, jobs=args.jobs, say=_say, scheduler=args.scheduler, batch=batch)
-    finally:
+    except BaseException:
         if batch is not None:
-            batch.close()
+            batch.drop()  # what: whatever failed (Ctrl-C included), nothing staged is left behind
+        raise
+    if batch is not None:
+        batch.close()
     _say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
     return 0
 

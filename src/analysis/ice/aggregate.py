@@ -11,7 +11,7 @@ part, so it is never compared with a full one.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -175,19 +175,54 @@ def _labels(calendar: _Calendar, year_basis: str) -> dict[int, tuple[str, str, s
     return labels
 
 
+#: Above this many possible keys, a tally sorts its keys instead of counting into an array that size (a careless or
+#: hostile export can have millions of facilities or lift reasons).
+DENSE_LIMIT = 1 << 24
+
+#: Keys that occur (sorted) and how many records have each.
+Tally = tuple[np.ndarray, np.ndarray]
+
+
+def _tally(keys: np.ndarray, size: int) -> Tally:
+    """The keys (below ``size``) that occur, and their record counts."""
+    if size <= DENSE_LIMIT:
+        counts = np.bincount(keys, minlength=size)
+        present = np.flatnonzero(counts)
+        return present, counts[present]
+    found, counts = np.unique(keys, return_counts=True)
+    return found, counts.astype(np.int64)
+
+
+def _minus(whole: Tally, part: Tally) -> Tally:
+    """``whole`` without ``part`` (whose keys all occur in ``whole``), keys left with no record dropped."""
+    keys, counts = whole[0], whole[1].copy()
+    counts[np.searchsorted(keys, part[0])] -= part[1]
+    kept = counts > 0
+    return keys[kept], counts[kept]
+
+
+def _with_declines(tally: Tally) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From a tally on ``key * 2 + declined``: each key, its records and its declines."""
+    keys, counts = tally
+    found, where = np.unique(keys // 2, return_inverse=True)
+    records = np.bincount(where, weights=counts, minlength=len(found)).astype(np.int64)
+    declines = np.bincount(where, weights=counts * (keys % 2), minlength=len(found)).astype(np.int64)
+    return found, records, declines
+
+
 @dataclass(frozen=True)
 class _Tallies:
-    """Dense counts: records and declines per (group, period), records per (group, period, lift reason), records and
-    declines per (group, month)."""
+    """Records per (group, period) with declines marked in the key's lowest bit, records per (group, period, lift
+    reason), and records per (group, month) with declines marked likewise."""
 
-    periods: np.ndarray
-    period_declines: np.ndarray
-    reasons: np.ndarray
-    months: np.ndarray
-    month_declines: np.ndarray
+    periods: Tally
+    reasons: Tally
+    months: Tally
 
     def __sub__(self, other: _Tallies) -> _Tallies:
-        return _Tallies(*(mine - theirs for mine, theirs in zip(astuple(self), astuple(other), strict=True)))
+        return _Tallies(
+            _minus(self.periods, other.periods), _minus(self.reasons, other.reasons), _minus(self.months, other.months)
+        )
 
 
 class Counter:
@@ -220,47 +255,42 @@ class Counter:
         period = group * self.span + self.year_of_day[day]
         month = group * self.month_span + self.month_of_day[day]
         periods, months = len(self.places) * self.span, len(self.places) * self.month_span
-        # What: records and declines in one integer count each, on keys whose lowest bit says declined.
-        by_period = np.bincount(period * 2 + declined, minlength=2 * periods)
-        by_month = np.bincount(month * 2 + declined, minlength=2 * months)
         return _Tallies(
-            by_period[0::2] + by_period[1::2],
-            by_period[1::2],
-            np.bincount(period * self.reasons + reason + 1, minlength=periods * self.reasons),
-            by_month[0::2] + by_month[1::2],
-            by_month[1::2],
+            _tally(period * 2 + declined, 2 * periods),
+            _tally(period * self.reasons + reason + 1, periods * self.reasons),
+            _tally(month * 2 + declined, 2 * months),
         )
 
     def counts(self, left_out: np.ndarray, source_id: str) -> Counts:
         """The tables of the records counted: every record of a group but those ``left_out``."""
         tallies = self.everything - self._tally(np.flatnonzero(left_out & (self.group >= 0)))
-        keys = np.flatnonzero(tallies.periods)
+        keys, records, declines = _with_declines(tallies.periods)
         rows = []
-        found = zip(keys.tolist(), tallies.periods[keys].tolist(), tallies.period_declines[keys].tolist(), strict=True)
+        found = zip(keys.tolist(), records.tolist(), declines.tolist(), strict=True)
         for key, n, d in found:
             label, start, end = self.labels[self.first_year + key % self.span]
             agency, jurisdiction = self.places[key // self.span]
             rows.append([agency, jurisdiction, ICE_RECORDS, label, start, end, n, pd.NA, d, source_id])
         observations = pd.DataFrame(rows, columns=list(REQUESTS_COLUMNS)).astype({"honored": "Int64"})
 
-        keys = np.flatnonzero(tallies.reasons)
+        keys, counts = tallies.reasons
         period, reason = keys // self.reasons, keys % self.reasons
         lift_reasons = pd.DataFrame(
             {
                 "agency": [self.places[k // self.span][0] for k in period.tolist()],
                 "period": [self.labels[self.first_year + k % self.span][0] for k in period.tolist()],
                 "lift_reason": [self.lift.values[r - 1] if r else "(blank)" for r in reason.tolist()],
-                "records": tallies.reasons[keys].astype(np.int64),
+                "records": counts.astype(np.int64),
             }
         )
 
-        keys = np.flatnonzero(tallies.months)
+        keys, records, declines = _with_declines(tallies.months)
         monthly = pd.DataFrame(
             {
                 "agency": [self.places[k // self.month_span][0] for k in keys.tolist()],
                 "month": (keys % self.month_span + self.first_month).astype("datetime64[M]").astype(str),
-                "requests": tallies.months[keys],
-                "declined": tallies.month_declines[keys],
+                "requests": records,
+                "declined": declines,
             }
         )
         return Counts(observations, lift_reasons, monthly)

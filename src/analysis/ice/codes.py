@@ -189,7 +189,7 @@ def person_keys(column: Any) -> People:
     marked = strings.holding(ord("("))
     if len(marked):  # what: the regular expression only where it can match
         withheld = pc.match_substring_regex(ids.take(marked), REDACTED.pattern, ignore_case=True)
-        blank[marked[withheld.to_numpy(zero_copy_only=False)]] = True
+        blank[marked[withheld.fill_null(False).to_numpy(zero_copy_only=False)]] = True
     keys = (strings.hashes() >> np.uint64(1)).view(np.int64)  # what: non-negative, so -1 stays free for blanks
     keys[blank] = -1
     return People(keys, ids)

@@ -60,15 +60,13 @@ def _unmapped(export: Export, rows: np.ndarray) -> pd.DataFrame:
     codes, names = export.text["facility_code"], export.text["facility"]
     # What: counted on integer keys (code, name), so only the distinct facilities are ever decoded.
     width = len(names.values) + 1
-    tally = np.bincount(
-        (codes.codes[rows] + 1) * width + names.codes[rows] + 1, minlength=(len(codes.values) + 1) * width
-    )
-    keys = np.flatnonzero(tally)
+    key = (codes.codes[rows].astype(np.int64) + 1) * width + names.codes[rows] + 1
+    keys, records = np.unique(key, return_counts=True)
     counted = pd.DataFrame(
         {
             "facility_code": codes.decode(keys // width - 1),
             "facility": names.decode(keys % width - 1),
-            "records": tally[keys].astype(np.int64),
+            "records": records.astype(np.int64),
         }
     )
     return counted.sort_values(

@@ -126,11 +126,15 @@ def start_cluster_batch(runs: list[Run], folders: ReportPaths, scheduler: str) -
         client = Client(scheduler, timeout=30)
     except (OSError, TimeoutError) as error:
         raise ReportError(f"--scheduler {scheduler}: no Dask scheduler answered ({error})") from None
-    workers = len(client.nthreads())
-    client.run(_prepare_worker)
     staging_root, made = stage(folders)
-    futures = {}
-    for number, run in enumerate(runs):
-        job = make_job(run, folders, staging_root, start_next=number < len(runs) - workers)
-        futures[client.submit(execute_packed, pack(job, folders.data_dir), pure=False)] = (run, job)
-    return ClusterBatch(client, futures, staging_root, made)
+    batch = ClusterBatch(client, {}, staging_root, made)
+    try:
+        workers = len(client.nthreads())
+        client.run(_prepare_worker)
+        for number, run in enumerate(runs):
+            job = make_job(run, folders, staging_root, start_next=number < len(runs) - workers)
+            batch.futures[client.submit(execute_packed, pack(job, folders.data_dir), pure=False)] = (run, job)
+    except BaseException:
+        batch.drop()
+        raise
+    return batch

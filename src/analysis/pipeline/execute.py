@@ -65,7 +65,7 @@ def _execute(job: Job, parameters: dict[str, object]) -> None:
                 raise
         finally:
             if job.start_next:
-                start_ahead(folder)  # what: the next run's kernel starts while this one is rendered
+                start_ahead()  # what: the next run's kernel starts while this one is rendered
 
 
 #: nbconvert templates of the package (the offline variant of JupyterLab's look).

@@ -70,6 +70,6 @@ def unstage(staging_root: Path, made: Path | None) -> None:
     """Remove a staging folder, and the folders made for it when they hold nothing else."""
     shutil.rmtree(staging_root, ignore_errors=True)
     folder = staging_root.parent
-    while made is not None and folder.is_relative_to(made) and not any(folder.iterdir()):
+    while made is not None and folder.is_dir() and folder.is_relative_to(made) and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent

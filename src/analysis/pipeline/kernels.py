@@ -22,12 +22,14 @@ import atexit
 import contextlib
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -73,22 +75,33 @@ class _Forked:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.returncode: int | None = None
-        self._handle = os.pidfd_open(pid)
+        self._lock = threading.Lock()
+        try:
+            self._handle = os.pidfd_open(pid)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)  # what: a kernel that cannot be watched is not left running
+            raise
+        self._watch = select.poll()
+        self._watch.register(self._handle, select.POLLIN)
+
+    def _ended(self, timeout_ms: int | None) -> int | None:
+        with self._lock:
+            if self.returncode is None and self._watch.poll(timeout_ms):
+                self.returncode = 0
+                os.close(self._handle)
+            return self.returncode
 
     def poll(self) -> int | None:
-        if self.returncode is None and select.select([self._handle], [], [], 0)[0]:
-            self.returncode = 0
-            os.close(self._handle)
-        return self.returncode
+        return self._ended(0)
 
     def wait(self, timeout: float | None = None) -> int | None:
-        if self.returncode is None:
-            select.select([self._handle], [], [], timeout)
-        return self.poll()
+        return self._ended(None if timeout is None else int(timeout * 1000))
 
     def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
-            signal.pidfd_send_signal(self._handle, signum)
+        with self._lock:
+            if self.returncode is None:
+                signal.pidfd_send_signal(self._handle, signum)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -155,11 +168,15 @@ class IPCKernelManager(AsyncKernelManager):
         cwd = str(kw.get("cwd") or os.getcwd())
         # What: the environment jupyter_client gives a kernel it starts, its parent's id included.
         environment = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}
-        process = _forked(kernel_cmd[3:], cwd, environment)
-        # What: what LocalProvisioner.launch_kernel records of a process it started (no process group of its own to
-        # signal: signals go to the kernel).
+        try:
+            process = _forked(kernel_cmd[3:], cwd, environment)
+        except (OSError, RuntimeError, ValueError):  # what: no template to fork from here; start the kernel as usual
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        # What: what LocalProvisioner.launch_kernel records of a process it started; the kernel leads a process group
+        # of its own, as one started by jupyter_client does.
         provisioner.process = process  # type: ignore[assignment]
-        provisioner.pid, provisioner.pgid, provisioner.cwd = process.pid, None, cwd
+        provisioner.pid, provisioner.pgid, provisioner.cwd = process.pid, process.pid, cwd
         self._reconcile_connection_info(provisioner.connection_info)
 
 
@@ -175,10 +192,17 @@ def _stop(manager: IPCKernelManager) -> None:
         run_sync(manager.shutdown_kernel)(now=True)
 
 
+def _dispose(started: tuple[IPCKernelManager, BlockingKernelClient] | None) -> None:
+    if started is not None:
+        started[1].stop_channels()
+        _stop(started[0])
+
+
 def _started(ahead: Future[tuple[IPCKernelManager, BlockingKernelClient] | None]) -> Any:
     try:
         return ahead.result(timeout=READY_TIMEOUT)
-    except Exception:  # what: it did not start in time (or failed); nothing to hand over
+    except Exception:  # what: it did not start in time (or failed); nothing to hand over, and stopped once started
+        ahead.add_done_callback(lambda late: _dispose(late.result()) if late.exception() is None else None)
         return None
 
 
@@ -187,29 +211,28 @@ def _discard() -> None:
     global _ahead
     with _lock:
         ahead, _ahead = _ahead, None
-    started = _started(ahead) if ahead is not None else None
-    if started is not None:
-        started[1].stop_channels()
-        _stop(started[0])
+    _dispose(_started(ahead) if ahead is not None else None)
 
 
 atexit.register(_discard)
 
 
-def _start(cwd: str) -> tuple[IPCKernelManager, BlockingKernelClient] | None:
+def _start() -> tuple[IPCKernelManager, BlockingKernelClient] | None:
+    manager = IPCKernelManager(kernel_name=KERNEL)
     try:
-        manager = IPCKernelManager(kernel_name=KERNEL)
-        run_sync(manager.start_kernel)(cwd=cwd, extra_arguments=list(KERNEL_ARGUMENTS))
+        # What: a folder that outlives any run; the run moves the kernel to its notebook's folder (see take).
+        run_sync(manager.start_kernel)(cwd=tempfile.gettempdir(), extra_arguments=list(KERNEL_ARGUMENTS))
         client = BlockingKernelClient()
         client.load_connection_info(manager.get_connection_info())
         client.start_channels()
         client.execute(WARM_UP, silent=True, store_history=False)
     except Exception:  # what: no kernel ahead; the run starts one as it always could
+        _stop(manager)
         return None
     return manager, client
 
 
-def start_ahead(cwd: str | None = None) -> None:
+def start_ahead() -> None:
     """Start a kernel for this process's next run, unless one is on its way, and have it import the runs' libraries.
 
     Returns at once: the kernel starts in the background. A kernel that fails
@@ -218,7 +241,7 @@ def start_ahead(cwd: str | None = None) -> None:
     global _ahead
     with _lock:
         if _ahead is None:
-            _ahead = _starter.submit(_start, cwd or tempfile.gettempdir())
+            _ahead = _starter.submit(_start)
 
 
 def _handing_over(manager: IPCKernelManager) -> type[IPCKernelManager]:
@@ -229,6 +252,25 @@ def _handing_over(manager: IPCKernelManager) -> type[IPCKernelManager]:
             return manager  # what: already started, so nbclient skips the start and owns (and ends) the kernel
 
     return HandedOver
+
+
+def _moved(manager: IPCKernelManager, client: BlockingKernelClient, cwd: str) -> bool:
+    """Move the kernel to ``cwd``; whether it did so, its warm-up done, within :data:`READY_TIMEOUT` seconds.
+
+    Waits in short steps, so that a kernel that died is given up at once.
+    """
+    request = client.execute(f"__import__('os').chdir({cwd!r})", silent=True, store_history=False)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            reply = client.get_shell_msg(timeout=0.5)
+        except queue.Empty:
+            if not run_sync(manager.is_alive)():
+                return False
+            continue
+        if reply["parent_header"].get("msg_id") == request:
+            return bool(reply["content"]["status"] == "ok")
+    return False
 
 
 def take(cwd: str) -> type[IPCKernelManager]:
@@ -245,11 +287,8 @@ def take(cwd: str) -> type[IPCKernelManager]:
         return IPCKernelManager
     manager, client = started
     try:
-        reply = client.execute(
-            f"__import__('os').chdir({cwd!r})", silent=True, store_history=False, reply=True, timeout=READY_TIMEOUT
-        )
-        ready = reply["content"]["status"] == "ok"
-    except Exception:  # what: it died or did not answer in time
+        ready = _moved(manager, client, cwd)
+    except Exception:  # what: it did not answer as a kernel does
         ready = False
     finally:
         client.stop_channels()

@@ -40,10 +40,10 @@ def helpers_shielded() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _start_worker(queue: Any, folder: str | None) -> None:
+def _start_worker(queue: Any) -> None:
     from analysis.pipeline.kernels import start_ahead
 
-    start_ahead(folder)  # what: the first run's kernel starts and imports while this worker imports
+    start_ahead()  # what: the first run's kernel starts and imports while this worker imports
 
     from analysis.pipeline.execute import report_to  # what: the heavy imports, in the worker, as it starts
 
@@ -72,17 +72,12 @@ class Pool:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def start_pool(workers: int, folder: str | None = None) -> Pool:
-    """Start ``workers`` spawned worker processes now, Ctrl-C blocked in them, each with a kernel started ahead.
-
-    ``folder`` is where the runs' notebooks are (their kernels' working folder), when known.
-    """
+def start_pool(workers: int) -> Pool:
+    """Start ``workers`` spawned worker processes now, Ctrl-C blocked in them, each with a kernel started ahead."""
     context = multiprocessing.get_context("spawn")
     status = context.Queue()
     with helpers_shielded():
-        executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker, initargs=(status, folder)
-        )
+        executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(status,))
         for _ in range(workers):
             executor.submit(_ready)
     return Pool(executor, status)
@@ -118,11 +113,13 @@ def start_batch(runs: list[Run], folders: ReportPaths, workers: int) -> Batch:
     The last ``workers`` runs start no kernel for a run after them: none would come.
     """
     staging_root, made = stage(folders)
-    where = {run.notebook.parent for run in runs}
-    pool = start_pool(workers, str(where.pop()) if len(where) == 1 else None)
-    pending = {}
-    with helpers_shielded():
-        for number, run in enumerate(runs):
-            job = make_job(run, folders, staging_root, start_next=number < len(runs) - workers)
-            pending[pool.executor.submit(_execute, job)] = run
-    return Batch(pool, staging_root, pending, made)
+    batch = Batch(start_pool(workers), staging_root, {}, made)
+    try:
+        with helpers_shielded():
+            for number, run in enumerate(runs):
+                job = make_job(run, folders, staging_root, start_next=number < len(runs) - workers)
+                batch.pending[batch.pool.executor.submit(_execute, job)] = run
+    except BaseException:  # what: Ctrl-C as the runs were submitted
+        batch.drop()
+        raise
+    return batch

@@ -15,11 +15,14 @@ is configured as in a kernel of its own.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 import signal
 import sys
+import traceback
+from pathlib import Path
 from types import FrameType
 
 
@@ -49,23 +52,38 @@ def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str]) 
     kernelapp.launch_new_instance(argv=[*arguments, f"--IPKernelApp.parent_handle={environment['JPY_PARENT_PID']}"])
 
 
+def _fork_kernel(asked: dict[str, object]) -> int:
+    """Fork a kernel for ``asked``; return its process id (in the template)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        _become_kernel(asked["arguments"], asked["cwd"], asked["environment"])  # type: ignore[arg-type]
+    except BaseException:  # what: the worker sees the kernel die; the reason goes where the worker's errors go
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
+
+
 def main() -> None:
     """Import what the notebooks use, then fork a kernel for each request until standard input closes."""
+    # What: answers go to a copy of standard output; anything else that writes there (an import, say) goes where
+    # errors go, so no stray line is ever read as an answer.
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    if sys.path and Path(sys.path[0]) == Path.cwd():
+        del sys.path[0]  # what: as ipykernel_launcher does; IPython puts the kernel's own folder back
     from analysis.pipeline.kernels import PRELOAD
 
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     for module in ("ipykernel.kernelapp", *PRELOAD):
-        importlib.import_module(module)
+        with contextlib.suppress(ImportError):  # what: then each kernel imports it, and says what is wrong
+            importlib.import_module(module)
     signal.signal(signal.SIGCHLD, _reap)
     while request := sys.stdin.readline():
-        asked = json.loads(request)
-        pid = os.fork()
-        if pid == 0:
-            try:
-                _become_kernel(asked["arguments"], asked["cwd"], asked["environment"])
-            finally:
-                os._exit(0)
-        print(pid, flush=True)
+        print(_fork_kernel(json.loads(request)), file=answers, flush=True)
 
 
 if __name__ == "__main__":
