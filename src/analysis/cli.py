@@ -146,11 +146,9 @@ def _report(args: argparse.Namespace) -> int:
         return 0
     batch: Any = None
     if work.reasons:
-        # What: the runs are submitted before this process imports the runner and validates the data; they execute
-        # meanwhile, and nothing of them is installed unless the data are valid.
-        from analysis.pipeline.runplan import check_run
-
-        selected = [check_run(run) for run in work.runs if run.name in work.reasons]
+        # What: the runs are submitted before this process imports the runner, checks the runs' parameters and
+        # validates the data; they execute meanwhile, and nothing of them is installed unless all of that passes.
+        selected = [run for run in work.runs if run.name in work.reasons]
         if args.scheduler:
             from analysis.pipeline.cluster import start_cluster_batch
 

@@ -42,16 +42,29 @@ class RunEntry:
     from_grid: bool
 
 
-def _entry(run: Run, dataset: Dataset, succeeded: bool) -> RunEntry:
-    """Ask the run's study for its title and headline (a run that failed or has no study shows its name)."""
+def heading(run: Run, dataset: Dataset) -> tuple[str, str] | None:
+    """The title and headline of the run's study (``None`` when it has none, or its parameters do not fit)."""
+    if not run.study:
+        return None
+    settings = {k: v for k, v in run.settings.items() if k not in RUNNER_PARAMETERS}
+    try:
+        study = studies.build(run.study, dataset, settings)
+    except AnalysisError:
+        return None  # the run's own page says what is wrong with its parameters
+    return study.title, study.headline
+
+
+def headings(runs: Sequence[Run], dataset: Dataset) -> dict[str, tuple[str, str] | None]:
+    """:func:`heading` of each run, by run name (worked out while the runs execute: it needs only the data)."""
+    return {run.name: heading(run, dataset) for run in runs}
+
+
+def _entry(run: Run, dataset: Dataset, succeeded: bool, known: Mapping[str, tuple[str, str] | None]) -> RunEntry:
+    """The run's study's title and headline (a run that failed or has no study shows its name)."""
     title, headline = run.name, ""
-    if run.study and succeeded:
-        settings = {k: v for k, v in run.settings.items() if k not in RUNNER_PARAMETERS}
-        try:
-            study = studies.build(run.study, dataset, settings)
-            title, headline = study.title, study.headline
-        except AnalysisError:
-            pass  # the run's own page says what is wrong with its parameters
+    if succeeded:
+        found = known[run.name] if run.name in known else heading(run, dataset)
+        title, headline = found or (title, headline)
     pages = {"report": run.name + READER_HTML, "with code": run.name + FULL_HTML, "notebook": run.name + NOTEBOOK}
     parameters = ", ".join(f"{k} = {v}" for k, v in run.parameters.items()) or "defaults"
     agency = str(run.parameters.get("agency", ""))
@@ -71,6 +84,7 @@ def build_index(
     runs: Sequence[Run],
     merged: Mapping[str, object],
     reports_dir: Path,
+    known: Mapping[str, tuple[str, str] | None] | None = None,
 ) -> str:
     """The landing page as HTML text (deterministic: no dates or paths of the machine).
 
@@ -84,8 +98,10 @@ def build_index(
         Every successful run's numbers, keyed by run name.
     reports_dir
         The reports folder the page is written to.
+    known
+        The runs' :func:`headings`, when already worked out.
     """
-    entries = [_entry(run, dataset, run.name in merged) for run in runs]
+    entries = [_entry(run, dataset, run.name in merged, known or {}) for run in runs]
     script = (TEMPLATES / "runs-table.js").read_text(encoding="utf-8")
     claims = studies.build("claims", dataset, {})
     return (

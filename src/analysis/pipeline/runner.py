@@ -24,7 +24,7 @@ from analysis.paths import ReportPaths
 from analysis.pipeline.cache import AGGREGATE, BuildRecord, Work, aggregate_inputs, outputs_digests, shared_inputs
 from analysis.pipeline.cluster import ClusterBatch, start_cluster_batch, unpack
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome
-from analysis.pipeline.landing import build_index
+from analysis.pipeline.landing import build_index, headings
 from analysis.pipeline.pool import Batch, start_batch
 from analysis.pipeline.progress import Progress
 from analysis.pipeline.runplan import Run, check_run
@@ -121,11 +121,13 @@ def _execute_on_cluster(batch: ClusterBatch, work: Work, folders: ReportPaths, s
     return outcomes
 
 
-def _aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
+def _aggregate(
+    runs: list[Run], dataset: Dataset, folders: ReportPaths, known: dict[str, tuple[str, str] | None]
+) -> None:
     """Write what is built from all runs together: the merged metrics and the landing page; record them."""
     merged = merge_metrics(runs, folders)
     write_json(folders.processed_dir / layout.METRICS_JSON_FILE, merged)
-    page = build_index(dataset, runs, merged, folders.reports_dir)
+    page = build_index(dataset, runs, merged, folders.reports_dir, known)
     write_text_atomic(folders.reports_dir / layout.INDEX_FILE, page)
     built_from = aggregate_inputs(folders, runs, shared_inputs(folders))
     BuildRecord(folders.reports_dir).write(AGGREGATE, built_from, outputs_digests(folders.aggregate_outputs()))
@@ -194,6 +196,7 @@ def run_report(
             start_cluster_batch(selected, folders, scheduler) if scheduler else start_batch(selected, folders, workers)
         )
     try:
+        known = headings(runs, dataset)  # what: while the runs execute
         if isinstance(batch, ClusterBatch):
             outcomes = _execute_on_cluster(batch, work, folders, say)
         elif batch is not None:
@@ -201,7 +204,7 @@ def run_report(
         else:
             outcomes = []
         folders.reports_dir.mkdir(parents=True, exist_ok=True)
-        _aggregate(runs, dataset, folders)
+        _aggregate(runs, dataset, folders, known)
     finally:
         if batch is not None:
             shutil.rmtree(batch.staging_root, ignore_errors=True)
