@@ -4,8 +4,10 @@ Starting a kernel and importing pandas, scipy, matplotlib, seaborn and pandera
 into it costs seconds of processor time in every run. Instead, each worker
 keeps one template process (:mod:`analysis.pipeline.template`) that imports
 them once; every kernel is a fresh fork of it, so it starts with them
-imported and pays nothing for them. A worker also starts the kernel for its next run as
-soon as it is free (when it starts, and after each run). Each kernel still
+imported and pays nothing for them (on Linux, where a forked process can be
+watched by a process file descriptor; elsewhere kernels start from scratch).
+A worker also starts the kernel for its next run as soon as it is free (when
+it starts, and after each run). Each kernel still
 serves exactly one run and is stopped after it: no run sees another's state.
 A forked kernel becomes an IPython kernel exactly as ``python -m
 ipykernel_launcher`` would, in the notebook's folder and environment; the
@@ -181,7 +183,7 @@ class IPCKernelManager(AsyncKernelManager):
 
 
 _lock = threading.Lock()
-#: Starts kernels ahead in the background (the first waits for the fork server to import the template).
+#: Starts kernels ahead in the background (the first waits for the template to import what the notebooks use).
 _starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-ahead")
 #: The kernel being started ahead of this process's next run, with the client that sends it the warm-up.
 _ahead: Future[tuple[IPCKernelManager, BlockingKernelClient] | None] | None = None
