@@ -19,7 +19,7 @@ from papermill.exceptions import PapermillExecutionError
 from analysis.files import write_text_atomic
 from analysis.paths import FULL_HTML, READER_HTML
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
-from analysis.pipeline.kernels import KERNEL, IPCKernelManager, start_ahead, take
+from analysis.pipeline.kernels import KERNEL, start_ahead, take
 from analysis.pipeline.normalize import normalize
 from analysis.pipeline.pages import CONTENT_SECURITY_POLICY
 
@@ -52,8 +52,8 @@ def _execute(job: Job, parameters: dict[str, object]) -> None:
                 kernel_name=KERNEL,
                 progress_bar=False,
                 cwd=folder,
-                # What: the kernel started ahead of this run when there is one (a retry starts a new one).
-                kernel_manager_class=take(folder) if attempt == 1 else IPCKernelManager,
+                # What: the kernel started ahead of this run when it is ready, else a new one.
+                kernel_manager_class=take(folder),
                 # What: the notebook is written once, when it ends (or fails), not after every cell; and the
                 # kernel, whose outputs are all in by then, is stopped rather than asked to tear itself down.
                 request_save_on_cell_execute=False,
