@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
+
+from analysis.paths import RUN_DESCRIPTION
 
 #: `make test` explores the same examples every time (derandomize) with no per-example time limit, so a run
 #: never fails by chance; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz: new random inputs, many more of them.
@@ -17,6 +21,13 @@ settings.register_profile("fuzz", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def numbers(output_dir: Path) -> Any:
+    """The numbers a run wrote into ``output_dir`` (its description's ``numbers``)."""
+    return json.loads((output_dir / RUN_DESCRIPTION).read_text())["numbers"]
+
+
 VALID = FIXTURES / "valid"
 
 

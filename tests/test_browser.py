@@ -106,7 +106,7 @@ def thousand_run_index(folder: Path) -> Path:
     from analysis import load_dataset
     from analysis.paths import NOTEBOOKS_DIR
     from analysis.pipeline.landing import build_index
-    from analysis.pipeline.runplan import Run, check_run
+    from analysis.pipeline.runplan import Run
 
     data = folder / "data"
     data.mkdir()
@@ -123,18 +123,17 @@ def thousand_run_index(folder: Path) -> Path:
     )
     claims = (Path(__file__).parent / "fixtures" / "valid" / "claims.csv").read_text().splitlines()[0]
     (data / "claims.csv").write_text(claims + "\n")
-    template = check_run(Run("x", NOTEBOOKS_DIR / "02-growth.ipynb"))
+    notebook = NOTEBOOKS_DIR / "02-growth.ipynb"
     runs = [
         Run(
             f"02-growth-{n:04d}",
-            template.notebook,
+            notebook,
             {"agency": a, "reported_by": a, "base_period": "2024", "compare_period": "2025"},
-            template.defaults,
-            template.study,
             grid="02-growth-{agency}",
         )
         for n, a in enumerate(agencies)
     ]
-    page = build_index(load_dataset(data), runs, {run.name: {} for run in runs}, folder)
+    described = {run.name: {"title": run.name, "headline": "", "numbers": {}, "tables": {}} for run in runs}
+    page = build_index(load_dataset(data), runs, described)
     (folder / "index.html").write_text(page, encoding="utf-8")
     return folder / "index.html"

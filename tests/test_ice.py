@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,8 @@ from analysis.ice.ingest import ingest
 from analysis.ice.mapping import read_mapping
 from analysis.ice.records import read_export
 from analysis.paths import NOTEBOOKS_DIR
-from analysis.pipeline.kernels import IPCKernelManager
+from analysis.pipeline.engine import ENGINE
+from conftest import numbers
 from ice_export import make_export, make_records, write_export
 
 AGENCIES = Path(__file__).parent / "fixtures" / "ice" / "agencies.csv"
@@ -277,14 +277,14 @@ def test_growth_denial_and_ice_records_notebooks_run_on_ingested_data(tmp_path: 
             parameters={**parameters, "output_dir": str(tmp_path / notebook)},
             progress_bar=False,
             cwd=str(NOTEBOOKS_DIR),
-            kernel_manager_class=IPCKernelManager,
+            engine_name=ENGINE,
         )
     observations = requests.set_index(["agency", "period"])
-    growth = json.loads((tmp_path / "02-growth.ipynb" / "02-growth.json").read_text())
+    growth = numbers(tmp_path / "02-growth.ipynb")
     assert growth["compare_requests"] == observations.loc[(FICTIONAL, "FY2025"), "requests"]
-    rates = json.loads((tmp_path / "03-denial-rates.ipynb" / "03-denial-rates.json").read_text())
+    rates = numbers(tmp_path / "03-denial-rates.ipynb")
     assert all(0 < r["denial_rate"] < 1 for r in rates)
-    side = json.loads((tmp_path / "06-ice-records.ipynb" / "06-ice-records.json").read_text())
+    side = numbers(tmp_path / "06-ice-records.ipynb")
     fy2025 = next(r for r in side if r["period"] == "FY2025")
     assert fy2025["records"] == observations.loc[(FICTIONAL, "FY2025"), "requests"] == fy2025["own"] + 1
     assert (tmp_path / "06-ice-records.ipynb" / "06-ice-records-monthly.png").is_file()

@@ -1,105 +1,210 @@
-"""Kernels forked from a template and started ahead of their run: the same executed notebook as a kernel started
-from scratch, and none left behind."""
+"""Kernels forked from a template by the package's provisioner: really forked, clean, the same notebook as a kernel
+started from scratch, a fallback that says why, and nothing left behind."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import papermill as pm
-from jupyter_client.manager import AsyncKernelManager
+import pytest
+from jupyter_core.utils import run_sync
 
 from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
-from analysis.pipeline import kernels
+from analysis.pipeline import provisioner
+from analysis.pipeline.engine import ENGINE, kernel_manager
 from analysis.pipeline.normalize import normalize
 
 NOTEBOOK = NOTEBOOKS_DIR / "02-growth.ipynb"
 
 
-class FromScratch(kernels.IPCKernelManager):
-    """A kernel started as jupyter_client starts one: a new interpreter that imports everything itself."""
-
-    _async_launch_kernel = AsyncKernelManager._async_launch_kernel
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def _processes() -> dict[int, tuple[int, bytes]]:
-    """Each running process's parent and command line."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit():
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                found[int(entry.name)] = (parent, (entry / "cmdline").read_bytes())
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
+def started(pid: int) -> int:
+    """A process's start time (with its id, what tells it from a later process given the same id)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
 
 
-def _templates() -> set[int]:
-    """Kernel templates: processes running the template module whose parent is not one."""
-    running = _processes()
-    named = {pid for pid, (_, command) in running.items() if kernels.TEMPLATE.encode() in command}
-    return {pid for pid in named if running[pid][0] not in named}
+def alive(process: tuple[int, int]) -> bool:
+    try:
+        return started(process[0]) == process[1] and "Z" not in Path(f"/proc/{process[0]}/stat").read_text().split()[2]
+    except (OSError, IndexError):
+        return False
 
 
-def _kernels_running() -> set[int]:
-    """IPython kernels: started from scratch, or forked by a template (whose command line they keep)."""
-    running = _processes()
-    named = {pid for pid, (_, command) in running.items() if kernels.TEMPLATE.encode() in command}
-    return {pid for pid, (parent, command) in running.items() if b"ipykernel_launcher" in command or parent in named}
+@pytest.fixture
+def kernel() -> Iterator:
+    """Start a kernel as the engine does; yield a function that runs code in it and returns what it printed."""
+    managers = []
+
+    def start(**environment: str):
+        manager = kernel_manager("python3")
+        run_sync(manager.start_kernel)(cwd=str(NOTEBOOKS_DIR), env={**os.environ, **environment})
+        client = manager.client()
+        client.start_channels()
+        run_sync(client.wait_for_ready)(timeout=60)
+        managers.append((manager, client))
+
+        def run(code: str) -> str:
+            out: list[str] = []
+            hook = lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None  # noqa: E731
+            run_sync(client.execute_interactive)(code, output_hook=hook, timeout=60)
+            return "".join(out)
+
+        return manager, run
+
+    yield start
+    for manager, client in managers:
+        client.stop_channels()
+        run_sync(manager.shutdown_kernel)(now=True)
 
 
-def _executed(tmp_path: Path, name: str, manager_class: type) -> nbformat.NotebookNode:
+def test_a_kernel_is_forked_from_the_template_and_keeps_nothing_of_it(kernel) -> None:
+    manager, run = kernel()
+    template = provisioner.template()
+    assert manager.provisioner.forked is not None
+    assert parent_of(manager.provisioner.pid) == template.pid, "the kernel's parent is the template"
+    assert int(run("import os; print(os.getppid())")) == template.pid
+    assert int(run("import os; print(os.environ['JPY_PARENT_PID'])")) == template.pid, "it watches its real parent"
+    assert run("import os; print(os.getcwd())").strip() == str(NOTEBOOKS_DIR)
+
+    # What: the template's request and answer pipes, and nothing else of it, stay out of the kernel.
+    pipes = {os.readlink(f"/proc/{template.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{template.pid}/fd")}
+    pipes = {link for link in pipes if link.startswith("pipe:")}
+    held = json.loads(run("import os, json; print(json.dumps({f: os.readlink(f'/proc/self/fd/' + f) "
+                          "for f in os.listdir('/proc/self/fd')}))"))  # fmt: skip
+    assert held["0"] == os.devnull
+    assert not pipes & set(held.values()) - {held["1"], held["2"]}, "no pipe of the template but where errors go"
+
+
+def test_kernels_share_the_hash_seed_and_not_their_random_numbers(kernel) -> None:
+    code = "import random, numpy; print(hash('detainer'), random.random(), numpy.random.random())"
+    _, first = kernel()
+    _, second = kernel()
+    _, cold = kernel(**{provisioner.FORK_SETTING: "0"})
+    a, b, c = (run(code).split() for run in (first, second, cold))
+    seeded = subprocess.run(
+        [sys.executable, "-c", "print(hash('detainer'))"],
+        env={**os.environ, "PYTHONHASHSEED": provisioner.HASH_SEED},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert a[0] == b[0] == c[0] == seeded[0], "one fixed hash seed, forked or not"
+    assert a[1:] != b[1:], "each forked kernel draws its own random numbers"
+
+
+def test_a_fallback_to_starting_from_scratch_is_logged_once_with_its_reason(
+    kernel, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(provisioner, "_logged", set())
+    monkeypatch.delattr(os, "pidfd_open")  # what: as on a system without process file descriptors
+    with caplog.at_level(logging.WARNING, logger=provisioner.__name__):
+        first, _ = kernel()
+        second, run = kernel()
+    assert first.provisioner.forked is None and second.provisioner.forked is None
+    assert parent_of(second.provisioner.pid) == os.getpid(), "started from scratch, by this process"
+    said = [r.getMessage() for r in caplog.records if "start from scratch" in r.getMessage()]
+    assert said == [
+        "kernels start from scratch, not forked from a template: "
+        "this system has no os.fork and process file descriptors (Linux has both)"
+    ]
+    assert run("print(1 + 1)").strip() == "2"
+
+
+def test_forking_can_be_turned_off(kernel, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    monkeypatch.setattr(provisioner, "_logged", set())
+    with caplog.at_level(logging.WARNING, logger=provisioner.__name__):
+        monkeypatch.setenv(provisioner.FORK_SETTING, "0")
+        manager, _ = kernel()
+    assert manager.provisioner.forked is None
+    assert f"forking is turned off ({provisioner.FORK_SETTING}=0)" in caplog.text
+
+
+def executed(tmp_path: Path, name: str) -> str:
     output = tmp_path / name
     output.mkdir()
-    parameters = {"data_dir": str(RAW_DIR), "output_dir": str(output)}
     pm.execute_notebook(
         str(NOTEBOOK),
         str(output / "notebook.ipynb"),
-        parameters=parameters,
+        parameters={"data_dir": str(RAW_DIR), "output_dir": str(output)},
+        engine_name=ENGINE,
         progress_bar=False,
         cwd=str(NOTEBOOKS_DIR),
-        kernel_manager_class=manager_class,
-        shutdown_kernel="immediate",
     )
     notebook = normalize(nbformat.read(output / "notebook.ipynb", as_version=4), {"data_dir": "d", "output_dir": "o"})
-    return notebook
+    return nbformat.writes(notebook)
 
 
-def test_forked_kernels_execute_a_notebook_as_a_kernel_started_from_scratch_does(tmp_path: Path) -> None:
-    before = _kernels_running()
-    kernels.start_ahead()  # in the temporary folder: the run moves it to the notebook's own
-    handed = kernels.take(str(NOTEBOOKS_DIR))
-    assert handed is not kernels.IPCKernelManager, "the kernel started ahead was ready"
-    ahead = _executed(tmp_path, "ahead", handed)
-    forked = _executed(tmp_path, "forked", kernels.IPCKernelManager)
-    cold = _executed(tmp_path, "cold", FromScratch)
-    assert [c.get("execution_count") for c in ahead.cells] == [c.get("execution_count") for c in cold.cells]
-    assert ahead.cells[1].get("execution_count") == 1, "the warm-up counts no execution"
-    assert nbformat.writes(ahead) == nbformat.writes(forked) == nbformat.writes(cold)
-    deadline = time.monotonic() + 10
-    while _kernels_running() - before and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _kernels_running() - before, "each kernel ends with its run"
+def test_forked_and_from_scratch_kernels_give_the_same_notebook(tmp_path: Path, monkeypatch) -> None:
+    forked = executed(tmp_path, "forked")
+    monkeypatch.setenv(provisioner.FORK_SETTING, "0")
+    cold = executed(tmp_path, "cold")
+    assert forked == cold
 
 
-def test_a_kernel_started_ahead_that_no_run_takes_ends_with_its_worker(tmp_path: Path) -> None:
-    before = _kernels_running() | _templates()
-    script = (
-        "import time\n"
-        "from analysis.pipeline.pool import start_pool\n"
-        "if __name__ == '__main__':\n"
-        "    pool = start_pool(2)\n"
-        "    time.sleep(3)\n"
-        "    pool.shutdown()\n"
+SCRIPT = """
+import sys
+from analysis.pipeline.pool import LocalPool
+if __name__ == "__main__":
+    pool = LocalPool(2)
+    print("started", flush=True)
+    sys.stdin.readline()
+    pool.close()
+"""
+
+
+def descendants(root: int) -> set[tuple[int, int]]:
+    """Every living process below ``root`` (by parent links), with its start time."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                children.setdefault(parent_of(int(entry.name)), []).append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            try:
+                found.add((child, started(child)))
+            except (OSError, IndexError):
+                continue
+            todo.append(child)
+    return found
+
+
+def test_templates_end_with_their_pool(tmp_path: Path) -> None:
+    (tmp_path / "pool.py").write_text(SCRIPT)
+    process = subprocess.Popen(
+        [sys.executable, str(tmp_path / "pool.py")],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    (tmp_path / "pool.py").write_text(script)
-    subprocess.run([sys.executable, str(tmp_path / "pool.py")], cwd=tmp_path, check=True, env=os.environ.copy())
-    deadline = time.monotonic() + 10
-    while (_kernels_running() | _templates()) - before and time.monotonic() < deadline:
+    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout.readline().strip() == "started"
+    deadline = time.monotonic() + 30
+    templates: set[tuple[int, int]] = set()
+    while len(templates) < 2 and time.monotonic() < deadline:
+        below = descendants(process.pid)
+        templates = {p for p in below if provisioner.TEMPLATE.encode() in Path(f"/proc/{p[0]}/cmdline").read_bytes()}
         time.sleep(0.2)
-    assert not (_kernels_running() | _templates()) - before, "no kernel, and no template, outlives its pool"
+    assert len(templates) == 2, "each worker of the pool keeps a template"
+    assert all(parent_of(pid) != process.pid for pid, _ in templates), "a template belongs to a worker"
+    process.stdin.close()
+    assert process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in below) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in below if alive(p)], "no worker, template or kernel outlives its pool"

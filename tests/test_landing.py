@@ -7,8 +7,8 @@ from pathlib import Path
 from analysis import load_dataset
 from analysis.paths import REPORTS_DIR, RUN_PLAN, ReportPaths
 from analysis.pipeline.landing import build_index
-from analysis.pipeline.runner import merge_metrics
-from analysis.pipeline.runplan import check_run, read_plan
+from analysis.pipeline.runner import descriptions
+from analysis.pipeline.runplan import read_plan
 
 HOSTILE = "<script>alert('x')</script> Police"
 
@@ -32,7 +32,7 @@ def test_strings_from_the_data_are_escaped(data_dir: Path, tmp_path: Path) -> No
     sources = data_dir / "sources.csv"
     sources.write_text(sources.read_text().replace("The Example Gazette", "Gazette <b>&</b> 'Co'"))
     dataset = load_dataset(data_dir)
-    page = build_index(dataset, [], {}, tmp_path)
+    page = build_index(dataset, [], {})
     own = page[page.index("<script>") : page.index("</script>") + len("</script>")]
     assert "alert" not in own, "the page's only script is its own"
     page = page.replace(own, "")
@@ -42,6 +42,6 @@ def test_strings_from_the_data_are_escaped(data_dir: Path, tmp_path: Path) -> No
 
 
 def test_index_is_rebuilt_from_the_runs_on_disk() -> None:
-    runs = [check_run(run) for run in read_plan(RUN_PLAN) if run.available]
-    page = build_index(load_dataset(), runs, merge_metrics(runs, ReportPaths()), REPORTS_DIR)
+    runs = [run for run in read_plan(RUN_PLAN) if run.available]
+    page = build_index(load_dataset(), runs, descriptions(runs, ReportPaths()))
     assert page == (REPORTS_DIR / "index.html").read_text(), "run `make report` and commit"

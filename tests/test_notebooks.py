@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -12,9 +11,10 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from analysis import ParameterError
-from analysis.paths import NOTEBOOKS_DIR, REPORTS_DIR
-from analysis.pipeline.kernels import IPCKernelManager
+from analysis.paths import NOTEBOOKS_DIR, REPORTS_DIR, RUN_DESCRIPTION
+from analysis.pipeline.engine import ENGINE
 from analysis.pipeline.runplan import Run, check_run
+from conftest import numbers
 
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "valid"
 FICTIONAL = "Fictional City Police Department"
@@ -30,7 +30,7 @@ def execute(notebook: str, tmp_path: Path, **parameters: object) -> Path:
         parameters={"output_dir": str(output), **parameters},
         progress_bar=False,
         cwd=str(NOTEBOOKS_DIR),
-        kernel_manager_class=IPCKernelManager,
+        engine_name=ENGINE,
     )
     return output
 
@@ -57,9 +57,8 @@ def test_source_notebook_shape(path: Path) -> None:
 )
 def test_defaults_reproduce_the_boston_report(notebook: str, run: str, tmp_path: Path) -> None:
     output = execute(notebook, tmp_path)
-    stem = Path(notebook).stem
     committed = REPORTS_DIR / "figures" / run
-    assert (output / f"{stem}.json").read_bytes() == (committed / f"{stem}.json").read_bytes()
+    assert (output / RUN_DESCRIPTION).read_bytes() == (committed / RUN_DESCRIPTION).read_bytes()
     for figure in committed.glob("*.png"):
         assert (output / figure.name).read_bytes() == figure.read_bytes(), figure.name
 
@@ -74,7 +73,7 @@ def test_growth_on_a_made_up_agency(tmp_path: Path) -> None:
         base_period="2020",
         compare_period="2021",
     )
-    result = json.loads((output / "02-growth.json").read_text())
+    result = numbers(output)
     assert set(result) == {
         "base_requests",
         "compare_requests",
@@ -95,7 +94,7 @@ def test_denial_rates_on_a_made_up_agency(tmp_path: Path) -> None:
     output = execute(
         "03-denial-rates.ipynb", tmp_path, data_dir=str(FIXTURE_DATA), agency=FICTIONAL, reported_by=FICTIONAL
     )
-    records = {r["period"]: r for r in json.loads((output / "03-denial-rates.json").read_text())}
+    records = {r["period"]: r for r in numbers(output)}
     assert list(records) == ["2020", "2021", "2022", "2022-07/2023-06"]
     assert set(records["2020"]) == {"period", "requests", "honored", "declined", "denial_rate", "ci_low", "ci_high"}
     assert records["2021"]["denial_rate"] == pytest.approx(24 / 25)
@@ -149,13 +148,13 @@ def test_unknown_parameter_name_is_refused_before_running() -> None:
 def test_comparison_on_the_made_up_agency(tmp_path: Path) -> None:
     comparisons = [{"agency": FICTIONAL, "reported_by": FICTIONAL, "base_period": "2020", "compare_period": "2021"}]
     output = execute("05-comparison.ipynb", tmp_path, data_dir=str(FIXTURE_DATA), comparisons=comparisons)
-    (record,) = json.loads((output / "05-comparison.json").read_text())
+    (record,) = numbers(output)
     assert (record["agency"], record["abs_change"], record["fold"]) == (FICTIONAL, 15, 2.5)
 
 
 def test_claims_notebook_on_the_made_up_agency(tmp_path: Path) -> None:
     output = execute("04-claims.ipynb", tmp_path, data_dir=str(FIXTURE_DATA))
-    verdicts = json.loads((output / "04-claims.json").read_text())
+    verdicts = numbers(output)
     assert {k: v["verdict"] for k, v in verdicts.items()} == {
         "fictional-2020-2021-increase": "supported",
         "fictional-2020-all-declined": "supported",

@@ -32,8 +32,8 @@ notebook = "broken/03-denial-rates.ipynb"
 
 
 OLD_RESULT = (
-    b'[{"period": "1999", "requests": 1, "honored": 0, "declined": 1, "denial_rate": 1.0, "ci_low": 0.025, '
-    b'"ci_high": 1.0}]\n'
+    b'{"headline": "old", "numbers": [{"period": "1999", "requests": 1, "honored": 0, "declined": 1, '
+    b'"denial_rate": 1.0, "ci_low": 0.025, "ci_high": 1.0}], "tables": {}, "title": "old"}\n'
 )
 
 
@@ -66,7 +66,7 @@ def test_broken_notebook_fails_and_keeps_the_old_outputs(broken_plan: Path, tmp_
     old = {
         "broken.ipynb": b"old notebook",
         "broken.html": b"old page",
-        "figures/broken/03-denial-rates.json": OLD_RESULT,
+        "figures/broken/run.json": OLD_RESULT,
     }
     for name, data in old.items():
         (reports / name).parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +88,47 @@ def test_broken_notebook_fails_and_keeps_the_old_outputs(broken_plan: Path, tmp_
     assert not list(reports.glob(".staging-*")), "no staging folder is left behind"
     assert (reports / ".cache" / "denial.json").is_file()
     assert not (reports / ".cache" / "broken.json").exists(), "a failed run is never recorded as built"
+
+
+DYING_PLAN = """
+[[run]]
+name = "denial"
+notebook = "03-denial-rates.ipynb"
+
+[[run]]
+name = "dies"
+notebook = "dies/03-denial-rates.ipynb"
+"""
+
+
+def test_a_run_whose_kernel_dies_fails_alone(tmp_path: Path, capsys) -> None:
+    """A kernel killed mid-run (as by the out-of-memory killer) fails its run only: named, kept, not retried."""
+    folder = tmp_path / "notebooks"
+    (folder / "dies").mkdir(parents=True)
+    shutil.copy(NOTEBOOKS_DIR / "03-denial-rates.ipynb", folder)
+    notebook = nbformat.read(NOTEBOOKS_DIR / "03-denial-rates.ipynb", as_version=4)
+    marker = tmp_path / "executions"
+    kill = f"open({str(marker)!r}, 'a').write('x')\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)"
+    notebook.cells.insert(4, nbformat.v4.new_code_cell(kill))
+    nbformat.write(notebook, folder / "dies" / "03-denial-rates.ipynb")
+    (folder / "runs.toml").write_text(DYING_PLAN)
+
+    assert report(tmp_path, "--plan", str(folder / "runs.toml"), "--jobs", "2") == 1
+
+    captured = capsys.readouterr()
+    assert "dies: FAILED" in captured.out
+    assert (
+        "run dies (03-denial-rates.ipynb) failed in cell 6 (`open(" in captured.err
+        and "DeadKernelError: the kernel died (killed by signal 9, SIGKILL) while this cell ran" in captured.err
+    ), captured.err
+    assert "Traceback" not in captured.err
+    assert marker.read_text() == "x", "the run was executed once, not retried"
+    reports = tmp_path / "reports"
+    failed = nbformat.read(reports / "dies.failed.ipynb", as_version=4)
+    (died,) = [c for c in failed.cells if c.source.startswith("open(")]
+    assert [o.ename for o in died.outputs if o.output_type == "error"] == ["DeadKernelError"]
+    assert (reports / "denial.html").is_file() and (reports / "figures" / "denial" / "03-denial-rates.png").is_file()
+    assert not (reports / "dies.html").exists()
 
 
 def outputs(tmp_path: Path) -> dict[str, bytes]:
@@ -225,11 +266,11 @@ def test_make_reproduce_passes_then_names_an_output_edited_by_hand(tmp_path: Pat
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "every committed output in reports/ and data/processed/ reproduces" in passed.stdout
 
-    edited = clone / "reports" / "figures" / "02-growth-boston" / "02-growth.json"
+    edited = clone / "reports" / "figures" / "02-growth-boston" / "run.json"
     edited.write_text(edited.read_text().replace("280.0", "300.0"))
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run([*git, "commit", "--quiet", "-am", "edit an output by hand"], cwd=clone, check=True)
     failed = reproduce()
     assert failed.returncode != 0
     assert "these outputs differ from the committed ones:" in failed.stdout
-    assert "reports/figures/02-growth-boston/02-growth.json" in failed.stdout
+    assert "reports/figures/02-growth-boston/run.json" in failed.stdout

@@ -7,19 +7,15 @@ to do answers at once.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from analysis import paths
 from analysis.errors import AnalysisError, printable
 from analysis.paths import ReportPaths
-from analysis.pipeline.cache import plan_report
 
 #: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
 YEAR_BASES = ("calendar", "fiscal")
@@ -120,8 +116,16 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0, in ASCII digits (with an optional decimal point)."""
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", text, re.ASCII) or float(text) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return float(text)
+
+
 def _report(args: argparse.Namespace) -> int:
-    start = time.monotonic()
+    from analysis.pipeline.report import list_plan, report
+
     folders = ReportPaths(
         data_dir=paths.resolve(args.data_dir),
         reports_dir=paths.resolve(args.reports_dir),
@@ -129,45 +133,9 @@ def _report(args: argparse.Namespace) -> int:
         plan=paths.resolve(args.plan),
     )
     if args.list:
-        from analysis.pipeline.runplan import read_plan
-
-        for run in read_plan(folders.plan):
-            parameters = json.dumps(run.parameters, ensure_ascii=False, sort_keys=True)
-            state = "" if run.available else "  (cannot execute here: needs " + ", ".join(map(str, run.requires)) + ")"
-            _say(f"{run.name}  {run.notebook.name}  {parameters}{state}")
-        return 0
-    work = plan_report(folders, only=args.only, force=args.force)
-    if work.nothing_to_do:
-        for name, how in work.unavailable.items():
-            _say(f"  {name}: skipped, it cannot execute here: {how}")
-        for run in work.selected:
-            _say(f"  {run.name}: skipped (unchanged since its last run)")
-        _say(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
-        return 0
-    batch: Any = None
-    if work.reasons:
-        # What: the runs are submitted before this process imports the runner, checks the runs' parameters and
-        # validates the data; they execute meanwhile, and nothing of them is installed unless all of that passes.
-        selected = [run for run in work.runs if run.name in work.reasons]
-        if args.scheduler:
-            from analysis.pipeline.cluster import start_cluster_batch
-
-            batch = start_cluster_batch(selected, folders, args.scheduler)
-        else:
-            from analysis.pipeline.pool import start_batch
-
-            batch = start_batch(selected, folders, max(1, min(args.jobs or os.cpu_count() or 1, len(selected))))
-    try:
-        from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
-
-        outcomes = run_report(folders, work, jobs=args.jobs, say=_say, scheduler=args.scheduler, batch=batch)
-    except BaseException:
-        if batch is not None:
-            batch.drop()  # what: whatever failed (Ctrl-C included), nothing staged is left behind
-        raise
-    if batch is not None:
-        batch.close()
-    _say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
+        list_plan(folders, _say)
+    else:
+        report(folders, _say, args.only, args.force, args.jobs, args.scheduler, args.connect_timeout)
     return 0
 
 
@@ -243,6 +211,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
     report.add_argument(
         "--scheduler", metavar="ADDRESS", help="send the runs to this Dask distributed scheduler (tcp://host:8786)"
+    )
+    report.add_argument(
+        "--connect-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long to wait for the --scheduler to answer (default: 30)",
     )
     report.add_argument(
         "--list", action="store_true", help="print the plan's runs, grids expanded, and execute nothing"

@@ -38,6 +38,8 @@ RUN_PLAN: Path = NOTEBOOKS_DIR / "runs.toml"
 #: File names inside a processed directory.
 METRICS_TABLE_FILE, METRICS_JSON_FILE = "detainer_metrics.csv", "metrics.json"
 
+#: Inside a run's output folder: the run's description of itself (title, headline, numbers, tables), as JSON.
+RUN_DESCRIPTION = "run.json"
 #: Inside a reports directory: the figures folder, the landing page, the build record.
 FIGURES_FOLDER = "figures"
 INDEX_FILE = "index.html"

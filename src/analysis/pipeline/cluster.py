@@ -1,9 +1,10 @@
-"""Executing runs on a Dask distributed cluster whose workers do not share the runner's disk.
+"""The Dask executor: runs on a Dask distributed cluster whose workers do not share the runner's disk.
 
 Each task carries its notebook and the data files as bytes, executes in a
 temporary folder on the worker exactly as a local run does, and returns every
-file it made as bytes; the runner installs them as it installs a local run's,
-so a failed or lost task never leaves half a run.
+file it made as bytes; they are written into the run's staging folder here,
+so the batch installs them as it installs a local run's, and a failed or lost
+task never leaves half a run.
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ from __future__ import annotations
 import importlib
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from analysis import paths as layout
 from analysis.errors import ReportError
-from analysis.paths import ReportPaths
-from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome, make_job, stage, unstage
-from analysis.pipeline.kernels import start_ahead
-from analysis.pipeline.runplan import Run
+from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
 
-#: Data files a run reads (the three tables, and what an ICE-records run needs beside them).
+#: Data files a run reads (the three tables).
 DATA_FILES = (layout.REQUESTS_FILE, layout.SOURCES_FILE, layout.CLAIMS_FILE)
+#: Seconds to wait for the scheduler to answer, unless told otherwise.
+CONNECT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -71,70 +72,72 @@ def execute_packed(packed: Packed) -> tuple[Outcome, dict[str, bytes]]:
         return outcome, files
 
 
-def unpack(files: dict[str, bytes], staging: Path, failed_path: Path) -> None:
-    """Write a task's files where a local run would have left them: its staging folder, or the failed notebook."""
+def unpack(files: dict[str, bytes], staging: Path) -> None:
+    """Write a task's files where a local run would have left them, in its staging folder."""
     from analysis.files import write_bytes_atomic
 
     for name, content in files.items():
-        write_bytes_atomic(failed_path if name == FAILED_NOTEBOOK else staging / name, content)
+        write_bytes_atomic(staging / name, content)
 
 
 def _prepare_worker() -> None:
-    """On a worker, as a batch starts: start a kernel for its first run, and import what executing a run needs.
+    """On a worker, as a batch starts: start the kernel template, and import what executing a run needs.
 
     Both go on in the background, so the worker keeps serving the scheduler meanwhile.
     """
-    start_ahead()
+    from analysis.pipeline.provisioner import start_template
+
+    threading.Thread(target=start_template, daemon=True).start()
     threading.Thread(target=importlib.import_module, args=("analysis.pipeline.execute",), daemon=True).start()
 
 
-@dataclass
-class ClusterBatch:
-    """Runs submitted to a Dask cluster, each with its inputs; their files come back as bytes, into ``staging_root``.
-
-    ``made`` is as for :class:`analysis.pipeline.pool.Batch`.
-    """
-
-    client: Any
-    futures: dict[Any, tuple[Run, Job]]
-    staging_root: Path
-    made: Path | None
-
-    def close(self) -> None:
-        """Cancel the tasks not done and leave the cluster (once; later calls do nothing)."""
-        if self.client.status not in ("closing", "closed"):
-            self.client.cancel(list(self.futures))
-            self.client.close()
-
-    def drop(self) -> None:
-        """Cancel the tasks, leave the cluster, and remove what the batch staged."""
-        self.close()
-        unstage(self.staging_root, self.made)
-
-
-def start_cluster_batch(runs: list[Run], folders: ReportPaths, scheduler: str) -> ClusterBatch:
-    """Connect to the Dask scheduler at ``scheduler``, have each worker start a kernel, and submit ``runs``.
+class DaskCluster:
+    """Runs executed by the workers of the Dask scheduler at ``address`` (a batch's executor).
 
     Raises
     ------
     ReportError
-        When no scheduler answers at ``scheduler``.
+        When no scheduler answers at ``address`` within ``timeout`` seconds.
     """
-    from distributed import Client
 
-    try:
-        client = Client(scheduler, timeout=30)
-    except (OSError, TimeoutError) as error:
-        raise ReportError(f"--scheduler {scheduler}: no Dask scheduler answered ({error})") from None
-    staging_root, made = stage(folders)
-    batch = ClusterBatch(client, {}, staging_root, made)
-    try:
-        workers = len(client.nthreads())
-        client.run(_prepare_worker)
-        for number, run in enumerate(runs):
-            job = make_job(run, folders, staging_root, start_next=number < len(runs) - workers)
-            batch.futures[client.submit(execute_packed, pack(job, folders.data_dir), pure=False)] = (run, job)
-    except BaseException:
-        batch.drop()
-        raise
-    return batch
+    def __init__(self, address: str, data_dir: Path, timeout: float = CONNECT_TIMEOUT) -> None:
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout=timeout)
+        except (OSError, TimeoutError) as error:
+            raise ReportError(f"--scheduler {address}: no Dask scheduler answered ({error})") from None
+        self.data_dir = data_dir
+        self.workers = len(self.client.nthreads())
+        self.where = f"on the Dask cluster at {address}"
+        self.pending: dict[Any, Job] = {}
+        self.client.run(_prepare_worker)
+
+    def submit(self, job: Job) -> None:
+        self.pending[self.client.submit(execute_packed, pack(job, self.data_dir), pure=False)] = job
+
+    def completed(self, stage: Callable[[str, str], None]) -> Iterator[Outcome]:
+        from distributed import as_completed
+
+        for job in self.pending.values():
+            stage(job.run.name, "executing")
+        for future in as_completed(list(self.pending)):
+            job = self.pending.pop(future)
+            try:
+                outcome, files = future.result()
+            except Exception as error:  # what: a lost worker or a task that could not run is a failed run
+                message = f"run {job.run.name} was lost on the cluster: {error!r}"
+                outcome, files = Outcome(job.run.name, False, 0.0, message), {}
+            unpack(files, job.staging)
+            yield outcome
+
+    def cancel(self) -> None:
+        """Cancel the tasks not done."""
+        if self.client.status not in ("closing", "closed"):
+            self.client.cancel(list(self.pending))
+        self.pending.clear()
+
+    def close(self) -> None:
+        """Leave the cluster (once; later calls do nothing)."""
+        if self.client.status not in ("closing", "closed"):
+            self.client.close()

@@ -6,6 +6,7 @@ files into place, and only after it succeeded.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,10 @@ from papermill.exceptions import PapermillExecutionError
 
 from analysis.files import write_text_atomic
 from analysis.paths import FULL_HTML, READER_HTML
+from analysis.pipeline.engine import ENGINE
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
-from analysis.pipeline.kernels import KERNEL, start_ahead, take
 from analysis.pipeline.normalize import normalize
 from analysis.pipeline.pages import CONTENT_SECURITY_POLICY
-
-#: Kernel start attempts before a run is given up (a start can fail under load).
-START_ATTEMPTS = 2
 
 
 def _failure(job: Job, error: PapermillExecutionError, parameters: dict[str, object]) -> str:
@@ -42,36 +40,42 @@ def _failure(job: Job, error: PapermillExecutionError, parameters: dict[str, obj
 
 
 def _execute(job: Job, parameters: dict[str, object]) -> None:
-    folder = str(job.run.notebook.parent)
-    for attempt in range(1, START_ATTEMPTS + 1):
-        try:
-            pm.execute_notebook(
-                str(job.run.notebook),
-                str(job.staging / "notebook.ipynb"),
-                parameters=parameters,
-                kernel_name=KERNEL,
-                progress_bar=False,
-                cwd=folder,
-                # What: the kernel started ahead of this run when it is ready, else a new one.
-                kernel_manager_class=take(folder),
-                # What: the notebook is written once, when it ends (or fails), not after every cell; and the
-                # kernel, whose outputs are all in by then, is stopped rather than asked to tear itself down.
-                request_save_on_cell_execute=False,
-                shutdown_kernel="immediate",
-            )
-            return
-        except (RuntimeError, TimeoutError):  # the kernel did not start or died
-            if attempt == START_ATTEMPTS:
-                raise
-        finally:
-            if job.start_next:
-                start_ahead()  # what: the next run's kernel starts while this one is rendered
+    """Execute the run's notebook with the package's engine, in the notebook's folder, its own kernel spec."""
+    pm.execute_notebook(
+        str(job.run.notebook),
+        str(job.staging / "notebook.ipynb"),
+        parameters=parameters,
+        engine_name=ENGINE,
+        progress_bar=False,
+        cwd=str(job.run.notebook.parent),
+        # What: the notebook is written once, when it ends (or fails), not after every cell.
+        request_save_on_cell_execute=False,
+        shutdown_kernel="immediate",
+    )
 
 
 #: nbconvert templates of the package (the offline variant of JupyterLab's look).
 TEMPLATES = Path(__file__).parent / "templates"
 #: Cells tagged so are for reviewers (how the data are loaded and checked): the page for readers leaves them out.
 REVIEWERS_ONLY = "preparation"
+
+
+@functools.cache
+def _exporter(hidden: bool) -> HTMLExporter:
+    """The exporter of the reader page (``hidden``: no code) or of the full page, made once per process.
+
+    Making one compiles its Jinja templates (about half a second); rendering with it again does not.
+    """
+    exporter = HTMLExporter(
+        template_name="offline",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=hidden,
+        exclude_input_prompt=hidden,
+        exclude_output_prompt=hidden,
+    )
+    if hidden:
+        exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={REVIEWERS_ONLY}), enabled=True)
+    return exporter
 
 
 def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
@@ -85,17 +89,8 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
     """
     pages = {}
     for suffix, hidden in ((READER_HTML, True), (FULL_HTML, False)):
-        exporter = HTMLExporter(
-            template_name="offline",
-            extra_template_basedirs=[str(TEMPLATES)],
-            exclude_input=hidden,
-            exclude_input_prompt=hidden,
-            exclude_output_prompt=hidden,
-        )
-        if hidden:
-            exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={REVIEWERS_ONLY}), enabled=True)
         resources = {"metadata": {"name": title}, "content_security_policy": CONTENT_SECURITY_POLICY}
-        pages[suffix], _ = exporter.from_notebook_node(notebook, resources)
+        pages[suffix], _ = _exporter(hidden).from_notebook_node(notebook, resources)
     return pages
 
 
@@ -127,6 +122,9 @@ def execute(job: Job) -> Outcome:
         _execute(job, {**recorded, "data_dir": job.read_data_from or job.data_dir, "output_dir": str(figures)})
     except PapermillExecutionError as error:
         return Outcome(job.run.name, False, time.monotonic() - start, _failure(job, error, recorded))
+    except Exception as error:  # what: no kernel could start (after its retry), or the notebook could not be read
+        message = f"run {job.run.name} ({job.run.notebook.name}) could not execute: {type(error).__name__}: {error}"
+        return Outcome(job.run.name, False, time.monotonic() - start, message)
     report("rendering HTML")
     staged = job.staging / "notebook.ipynb"
     notebook = normalize(nbformat.read(staged, as_version=4), recorded)

@@ -33,8 +33,6 @@ class Job:
     #: Where the data are read from when that is not ``data_dir`` (a cluster worker's own copy);
     #: the executed notebook still records ``data_dir``, so it is the same file wherever it ran.
     read_data_from: str | None = None
-    #: Whether the worker starts a kernel for a next run when this one is done (not for a batch's last runs).
-    start_next: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class Outcome:
     message: str = ""
 
 
-def make_job(run: Run, folders: ReportPaths, staging_root: Path, start_next: bool = True) -> Job:
+def make_job(run: Run, folders: ReportPaths, staging_root: Path) -> Job:
     """The job of ``run``, staged in its own folder of ``staging_root``."""
     return Job(
         run=run,
@@ -55,7 +53,6 @@ def make_job(run: Run, folders: ReportPaths, staging_root: Path, start_next: boo
         output_dir=layout.as_parameter(folders.figures(run.name)),
         staging=staging_root / run.name,
         failed_path=folders.failed(run.name),
-        start_next=start_next,
     )
 
 

@@ -1,11 +1,13 @@
 """The report's landing page, ``reports/index.html``, rendered from a Jinja template.
 
 A single static page that opens from the file system with no server and no
-network: the headline of each run of the plan's own [[run]] entries (asked of
-the run's study), the claims check, every run in one table that a reader can
-filter and sort (a small inline script, allowed by its hash), and the sources.
-Figures stay on the runs' own pages, so the page stays small for a thousand
-runs. The template escapes every string, so nothing from the data becomes markup.
+network: the headline of each run of the plan's own [[run]] entries, the
+claims check, every run in one table that a reader can filter and sort (a
+small inline script, allowed by its hash), and the sources. What it shows of
+a run comes from the description the run wrote (:data:`analysis.paths.RUN_DESCRIPTION`):
+the page never executes a study. Figures stay on the runs' own pages, so the
+page stays small for a thousand runs. The template escapes every string, so
+nothing from the data becomes markup.
 """
 
 from __future__ import annotations
@@ -13,19 +15,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from analysis import studies
 from analysis.data.load import Dataset
-from analysis.errors import AnalysisError
 from analysis.paths import FULL_HTML, NOTEBOOK, READER_HTML
 from analysis.pipeline.pages import content_security_policy
-from analysis.pipeline.runplan import RUNNER_PARAMETERS, Run
-from analysis.studies.tables import CELL_CSS, HEADER_CSS, TABLE_CSS
+from analysis.pipeline.runplan import Run
+from analysis.table_css import CELL_CSS, HEADER_CSS, TABLE_CSS
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: The table of a run's description that the landing page shows as its claims check.
+CLAIMS_TABLE = "claims"
 
 
 @dataclass(frozen=True)
@@ -42,29 +45,11 @@ class RunEntry:
     from_grid: bool
 
 
-def heading(run: Run, dataset: Dataset) -> tuple[str, str] | None:
-    """The title and headline of the run's study (``None`` when it has none, or its parameters do not fit)."""
-    if not run.study:
-        return None
-    settings = {k: v for k, v in run.settings.items() if k not in RUNNER_PARAMETERS}
-    try:
-        study = studies.build(run.study, dataset, settings)
-    except AnalysisError:
-        return None  # the run's own page says what is wrong with its parameters
-    return study.title, study.headline
-
-
-def headings(runs: Sequence[Run], dataset: Dataset) -> dict[str, tuple[str, str] | None]:
-    """:func:`heading` of each run, by run name (worked out while the runs execute: it needs only the data)."""
-    return {run.name: heading(run, dataset) for run in runs}
-
-
-def _entry(run: Run, dataset: Dataset, succeeded: bool, known: Mapping[str, tuple[str, str] | None]) -> RunEntry:
-    """The run's study's title and headline (a run that failed or has no study shows its name)."""
+def _entry(run: Run, description: Mapping[str, Any] | None) -> RunEntry:
+    """The run's title and headline from its description (a run without one, failed say, shows its name)."""
     title, headline = run.name, ""
-    if succeeded:
-        found = known[run.name] if run.name in known else heading(run, dataset)
-        title, headline = found or (title, headline)
+    if description is not None:
+        title, headline = str(description.get("title", title)), str(description.get("headline", ""))
     pages = {"report": run.name + READER_HTML, "with code": run.name + FULL_HTML, "notebook": run.name + NOTEBOOK}
     parameters = ", ".join(f"{k} = {v}" for k, v in run.parameters.items()) or "defaults"
     agency = str(run.parameters.get("agency", ""))
@@ -79,31 +64,25 @@ def _environment() -> Environment:
     )
 
 
-def build_index(
-    dataset: Dataset,
-    runs: Sequence[Run],
-    merged: Mapping[str, object],
-    reports_dir: Path,
-    known: Mapping[str, tuple[str, str] | None] | None = None,
-) -> str:
+def build_index(dataset: Dataset, runs: Sequence[Run], descriptions: Mapping[str, Mapping[str, Any]]) -> str:
     """The landing page as HTML text (deterministic: no dates or paths of the machine).
 
     Parameters
     ----------
     dataset
-        The validated dataset the runs were executed on.
+        The validated dataset the runs were executed on (its extent, agencies and sources).
     runs
-        The runs of the plan, checked (so each knows its study and defaults).
-    merged
-        Every successful run's numbers, keyed by run name.
-    reports_dir
-        The reports folder the page is written to.
-    known
-        The runs' :func:`headings`, when already worked out.
+        The runs of the plan.
+    descriptions
+        The description each run wrote (title, headline, numbers, tables), keyed by run name; a run
+        without one is listed by its name. The claims table is the first description's table named
+        :data:`CLAIMS_TABLE`.
     """
-    entries = [_entry(run, dataset, run.name in merged, known or {}) for run in runs]
+    entries = [_entry(run, descriptions.get(run.name)) for run in runs]
+    claims: list[dict[str, str]] = next(
+        (d["tables"][CLAIMS_TABLE] for d in descriptions.values() if CLAIMS_TABLE in d.get("tables", {})), []
+    )
     script = (TEMPLATES / "runs-table.js").read_text(encoding="utf-8")
-    claims = studies.build("claims", dataset, {})
     return (
         _environment()
         .get_template("landing.html.j2")
@@ -113,7 +92,7 @@ def build_index(
             extent=dataset.extent(),
             agencies=sorted(set(dataset.requests["agency"])),
             runs=entries,
-            claims=claims.tables()["claims"],
+            claims=claims,
             sources=dataset.sources.to_dict("records"),
             # What: the package's own style rules, not data: placed in the style sheet as they are.
             css={"table": Markup(TABLE_CSS), "cell": Markup(CELL_CSS), "header": Markup(HEADER_CSS)},

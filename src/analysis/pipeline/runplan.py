@@ -1,13 +1,11 @@
-"""The run plan: which notebook runs under which name with which parameters, and which study it narrates."""
+"""The run plan: which notebook runs under which name with which parameters."""
 
 from __future__ import annotations
 
-import ast
 import csv
-import json
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,21 +32,19 @@ class Run:
         The source notebook.
     parameters
         Parameters other than ``data_dir`` and ``output_dir``.
-    defaults
-        The notebook's own parameter values (known once the run is checked).
-    study
-        The study the notebook narrates, from its metadata ``analysis.study``
-        (known once the run is checked; blank if it names none).
+    requires
+        Files or folders the run needs; without them it cannot execute here.
+    how_to_enable
+        What to do when something it requires is missing.
+    grid
+        The name template of the [[grid]] entry the run was expanded from (blank for a [[run]] entry).
     """
 
     name: str
     notebook: Path
     parameters: dict[str, object] = field(default_factory=dict)
-    defaults: dict[str, object] = field(default_factory=dict)
-    study: str = ""
     requires: tuple[Path, ...] = ()
     how_to_enable: str = ""
-    #: The name template of the [[grid]] entry the run was expanded from (blank for a [[run]] entry).
     grid: str = ""
 
     @property
@@ -56,25 +52,13 @@ class Run:
         """Whether every file or folder the run requires is there (a run that requires none always is)."""
         return all(path.exists() for path in self.requires)
 
-    @property
-    def settings(self) -> dict[str, object]:
-        """The values the run's parameters take: the notebook's defaults, overridden by the plan."""
-        return {**self.defaults, **self.parameters}
-
 
 def _fail(path: Path, where: str, message: str) -> RunPlanError:
     return RunPlanError(f"{path}: {where}: {message}")
 
 
-def _literal(source: str) -> object:
-    try:
-        return ast.literal_eval(source)
-    except (ValueError, SyntaxError):
-        return None
-
-
 def check_run(run: Run) -> Run:
-    """Check that ``run`` passes only parameters its notebook declares; return it with the notebook's defaults.
+    """Check that ``run`` passes only parameters its notebook declares; return it.
 
     Raises
     ------
@@ -84,16 +68,13 @@ def check_run(run: Run) -> Run:
     from papermill.inspection import inspect_notebook  # heavy: imported only when a run is checked
 
     try:
-        metadata = json.loads(run.notebook.read_text(encoding="utf-8"))["metadata"]
         declared = inspect_notebook(str(run.notebook))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
         reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         raise RunPlanError(f"run {run.name}: {run.notebook} is not a readable Jupyter notebook ({reason})") from None
     given = {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}
     check_names(given, declared, f"run {run.name}: {run.notebook.name}")
-    defaults = {name: _literal(str(spec["default"])) for name, spec in declared.items()}
-    study = metadata.get("analysis", {}).get("study", "") if isinstance(metadata, dict) else ""
-    return replace(run, defaults=defaults, study=str(study))
+    return run
 
 
 def _root(plan: Path) -> Path:

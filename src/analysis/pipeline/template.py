@@ -1,55 +1,103 @@
 """The template kernels are forked from: it imports what the notebooks use once, then forks a kernel per request.
 
-A worker runs it as ``python -m analysis.pipeline.template``. Each request is
-one line of JSON on its standard input (the kernel's command-line arguments,
-folder and environment); the answer is the forked kernel's process id, on a
-line of its standard output. The template reaps its kernels as they end, and
-ends when its standard input closes (its worker has ended).
+:class:`analysis.pipeline.provisioner.Template` runs it as ``python -m
+analysis.pipeline.template`` with the fixed hash seed of every kernel. Each
+request is one line of JSON on its standard input, each answer one line of
+JSON on its standard output:
+
+- ``{"fork": {"arguments": [...], "cwd": ..., "environment": {...}}}``: fork a
+  kernel; the answer is ``{"pid": N}``.
+- ``{"status": N}``: how kernel ``N`` ended; the answer is ``{"status": CODE}``
+  (its exit code, or minus the signal that ended it; ``null`` if it has not).
+
+The template reaps its kernels as they end, and ends when its standard input
+closes (the process that started it has ended).
 
 A forked kernel becomes an IPython kernel as ``python -m ipykernel_launcher``
-would: in a session of its own, in its folder and environment, with nothing
-of the template's input and output. The matplotlib backend is set as
-ipykernel sets it before any notebook code runs, so matplotlib, imported here,
-is configured as in a kernel of its own.
+would: in a session of its own, in its folder and environment, with standard
+input from ``/dev/null``, its output where the template's errors go, and no
+other descriptor of the template; its parent (the template) is the process it
+watches, and its random generators are reseeded from fresh entropy. The
+matplotlib backend is set as ipykernel sets it before any notebook code runs,
+so matplotlib, imported here, is configured as in a kernel of its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
+import random
 import signal
 import sys
 import traceback
 from pathlib import Path
 from types import FrameType
 
+#: What the notebooks import: imported once here, so that every kernel forked from the template has them.
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.debugger",
+    "sqlite3",
+    "pdb",
+    "matplotlib_inline.backend_inline",
+    "analysis.data.load",
+    "analysis.studies.base",
+    "analysis.studies.text",
+    "analysis.measures.rates",
+    "analysis.measures.selection",
+)
 
-def _reap(signum: int, frame: FrameType | None) -> None:
-    """Collect the kernels that ended (so none lingers as a zombie)."""
+#: Exit statuses of kernels that ended and were not asked for yet, by process id.
+_ended: dict[int, int] = {}
+
+
+def _reap(signum: int = 0, frame: FrameType | None = None) -> None:
+    """Collect the kernels that ended (so none lingers as a zombie), keeping their exit statuses."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        _ended[pid] = os.waitstatus_to_exitcode(status)
+
+
+def _close_inherited() -> None:
+    """Standard input from /dev/null, output where errors go, and every other descriptor of the template closed."""
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(2, 1)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
+
+
+def _reseed() -> None:
+    """Fresh entropy for the random generators, which a fork would otherwise share with every other kernel."""
+    random.seed()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
 
 
 def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # what: the kernel waits for its own children
     os.setsid()
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(2, 1)  # what: the template's output is its answers; the kernel writes where the worker's errors go
+    _close_inherited()
+    _reseed()
     os.chdir(cwd)
+    parent = os.getppid()
     os.environ.clear()
-    os.environ.update(environment)
+    os.environ.update({**environment, "JPY_PARENT_PID": str(parent)})
+    launcher = importlib.util.find_spec("ipykernel_launcher")
+    sys.argv = [launcher.origin if launcher and launcher.origin else "ipykernel_launcher", *arguments]
     from ipykernel import kernelapp
 
-    # What: ipykernel reads its parent's id from the environment when it is imported, which happened here first.
-    kernelapp.launch_new_instance(argv=[*arguments, f"--IPKernelApp.parent_handle={environment['JPY_PARENT_PID']}"])
+    # What: ipykernel read its parent's id from the environment when the template imported it, so it is given here.
+    kernelapp.launch_new_instance(argv=[*arguments, f"--IPKernelApp.parent_handle={parent}"])
 
 
 def _fork_kernel(asked: dict[str, object]) -> int:
@@ -60,30 +108,46 @@ def _fork_kernel(asked: dict[str, object]) -> int:
     code = 0
     try:
         _become_kernel(asked["arguments"], asked["cwd"], asked["environment"])  # type: ignore[arg-type]
-    except BaseException:  # what: the worker sees the kernel die; the reason goes where the worker's errors go
+    except BaseException:  # what: the provisioner sees the kernel end; the reason goes where errors go
         traceback.print_exc()
         code = 1
     finally:
         os._exit(code)
 
 
+def _answer(request: dict[str, object]) -> dict[str, object]:
+    if "fork" in request:
+        return {"pid": _fork_kernel(request["fork"])}  # type: ignore[arg-type]
+    if "status" in request:
+        pid = int(request["status"])  # type: ignore[call-overload]
+        _reap()
+        return {"status": _ended.pop(pid, None)}
+    return {"error": f"unknown request {sorted(request)}"}
+
+
 def main() -> None:
-    """Import what the notebooks use, then fork a kernel for each request until standard input closes."""
-    # What: answers go to a copy of standard output; anything else that writes there (an import, say) goes where
-    # errors go, so no stray line is ever read as an answer.
-    answers = os.fdopen(os.dup(1), "w")
+    """Import what the notebooks use, then answer each request until standard input closes."""
+    # What: answers go to a descriptor of their own; anything else that writes to standard output (an import, say)
+    # goes where errors go, so no stray line is ever read as an answer.
+    answers = os.dup(1)
+    os.set_inheritable(answers, False)
     os.dup2(2, 1)
     if sys.path and Path(sys.path[0]) == Path.cwd():
         del sys.path[0]  # what: as ipykernel_launcher does; IPython puts the kernel's own folder back
-    from analysis.pipeline.kernels import PRELOAD
-
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    for module in ("ipykernel.kernelapp", *PRELOAD):
+    # What: the debugger's import warns, here only, that frozen modules may hide breakpoints; kernels get their own
+    # environment as they are forked.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    for module in PRELOAD:
         with contextlib.suppress(ImportError):  # what: then each kernel imports it, and says what is wrong
             importlib.import_module(module)
     signal.signal(signal.SIGCHLD, _reap)
     while request := sys.stdin.readline():
-        print(_fork_kernel(json.loads(request)), file=answers, flush=True)
+        try:
+            answer = _answer(json.loads(request))
+        except (ValueError, TypeError, KeyError, OSError) as error:
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        os.write(answers, (json.dumps(answer) + "\n").encode())
 
 
 if __name__ == "__main__":

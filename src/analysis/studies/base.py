@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
 
 from matplotlib.figure import Figure
 
 from analysis.files import write_result
+from analysis.paths import RUN_DESCRIPTION
 from analysis.studies.style import save_figure
 from analysis.studies.tables import ReaderTable
 
@@ -16,19 +16,11 @@ from analysis.studies.tables import ReaderTable
 class Study(ABC):
     """One notebook's question answered from the data.
 
-    Subclasses name the file of their numbers as a class keyword
-    (``class GrowthStudy(Study, json_name="02-growth.json")``) and implement
-    the abstract members (and :meth:`draw`, :meth:`tables` when they have
-    figures or tables); :meth:`save` writes what :meth:`figures` draws and
-    what :meth:`to_json` gives.
+    Subclasses implement the abstract members (and :meth:`draw`, :meth:`tables`
+    when they have figures or tables); :meth:`save` writes what :meth:`figures`
+    draws and the run's :meth:`description`, which is all the report's landing page
+    and ``metrics.json`` know of a run.
     """
-
-    #: File name of the study's numbers in its output folder.
-    json_name: ClassVar[str]
-
-    def __init_subclass__(cls, json_name: str, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.json_name = json_name
 
     @property
     @abstractmethod
@@ -59,10 +51,21 @@ class Study(ABC):
     def to_json(self) -> object:
         """The study's numbers, JSON-ready (``None`` where undefined)."""
 
+    def description(self) -> dict[str, object]:
+        """What the run says of itself: ``title``, ``headline``, ``numbers`` (:meth:`to_json`), and ``tables``
+        (each reader table as a list of rows, each a mapping of column header to the text shown)."""
+        return {
+            "title": self.title,
+            "headline": self.headline,
+            "numbers": self.to_json(),
+            "tables": {name: table.rows for name, table in self.tables().items()},
+        }
+
     def save(self, output_dir: str | Path) -> list[Path]:
-        """Write every figure (PNG and SVG) and the numbers (:attr:`json_name`) into ``output_dir``."""
+        """Write every figure (PNG and SVG) and the :meth:`description` (as :data:`analysis.paths.RUN_DESCRIPTION`)
+        into ``output_dir``."""
         written: list[Path] = []
         for stem, figure in self.figures().items():
             written += save_figure(figure, output_dir, stem)
-        written.append(write_result(output_dir, self.json_name, self.to_json()))
+        written.append(write_result(output_dir, RUN_DESCRIPTION, self.description()))
         return written

@@ -26,7 +26,7 @@ def _alternatives_text(result: ClaimResult) -> str:
 
 
 @dataclass(frozen=True)
-class ClaimsStudy(Study, json_name="04-claims.json"):
+class ClaimsStudy(Study):
     """Every claim of a dataset judged on its own reporter's figures, and with other reporters' figures."""
 
     title = "Published claims checked"

@@ -36,7 +36,7 @@ class Comparison:
 
 
 @dataclass(frozen=True)
-class ComparisonStudy(Study, json_name="05-comparison.json"):
+class ComparisonStudy(Study):
     """Several agencies' changes, each in its own reporter's series, on periods of one kind."""
 
     comparisons: tuple[Comparison, ...]

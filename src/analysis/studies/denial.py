@@ -34,7 +34,7 @@ LEGAL_CONTEXT: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class DenialStudy(Study, json_name="03-denial-rates.json"):
+class DenialStudy(Study):
     """The denial-rates notebook's question answered for one agency and reporter."""
 
     agency: str

@@ -35,7 +35,7 @@ def counted_by(agency: str, reported_by: str) -> str:
 
 
 @dataclass(frozen=True)
-class GrowthStudy(Study, json_name="02-growth.json"):
+class GrowthStudy(Study):
     """The growth notebook's question answered for one agency, reporter and pair of periods."""
 
     agency: str

@@ -29,7 +29,7 @@ LIMITS = (
 
 
 @dataclass(frozen=True)
-class IceRecordsStudy(Study, json_name="06-ice-records.json"):
+class IceRecordsStudy(Study):
     """One agency's count, ICE's public statement and ICE's records, period by period."""
 
     agency: str

@@ -55,7 +55,7 @@ def disagreements(requests: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class OverviewStudy(Study, json_name="01-data-overview.json"):
+class OverviewStudy(Study):
     """The overview notebook's questions answered for one dataset."""
 
     title = "What the dataset covers"

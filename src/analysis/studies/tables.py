@@ -9,13 +9,7 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-#: The look of every table the report shows; the landing page uses the same rules.
-TABLE_CSS = "border-collapse: collapse; font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; font-size: 0.92rem"
-CELL_CSS = (
-    "text-align: left; vertical-align: top; white-space: normal; max-width: none; "
-    "padding: 0.4rem 0.5rem; border-bottom: 1px solid #d5dbe1"
-)
-HEADER_CSS = CELL_CSS + "; background: #f2f4f6; font-weight: bold"
+from analysis.table_css import CELL_CSS, HEADER_CSS, TABLE_CSS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,173 @@
+"""A batch of runs: one executor protocol, and the one place a batch is started, waited for and dropped.
+
+``detainers report`` starts the batch before it imports the runner: the runs
+go to the workers (the local pool or a Dask cluster) at once, and execute while
+the runner imports pandas, checks the runs' parameters and validates the data.
+Each run executes into its own folder of a staging folder inside the reports
+folder; the runner installs a run's files only when it succeeded and all of
+that passed. A batch that fails for any reason (invalid data, Ctrl-C) is
+dropped with everything it staged. Nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from analysis.paths import ReportPaths
+from analysis.pipeline.cache import Work
+from analysis.pipeline.jobs import Job, Outcome, make_job, stage, unstage
+from analysis.pipeline.runplan import Run
+
+
+class Executor(Protocol):
+    """Where runs execute: the local pool (:class:`analysis.pipeline.pool.LocalPool`) or a Dask cluster
+    (:class:`analysis.pipeline.cluster.DaskCluster`).
+
+    A run's files are in its job's staging folder when its outcome is yielded.
+    """
+
+    #: How many runs execute at once.
+    workers: int
+    #: Where the runs execute, for a progress line ("with 2 job(s)").
+    where: str
+
+    def submit(self, job: Job) -> None:
+        """Queue ``job``; it starts as soon as a worker is free."""
+
+    def completed(self, stage: Callable[[str, str], None]) -> Iterator[Outcome]:
+        """Every submitted job's outcome, as each finishes; ``stage(run name, what)`` as runs go."""
+        ...
+
+    def cancel(self) -> None:
+        """Drop the jobs not started, and wait for (or cancel) the running ones."""
+
+    def close(self) -> None:
+        """Release the workers (the pool's processes, the cluster's connection); a second call does nothing."""
+
+
+def workers_for(jobs: int | None, runs: int) -> int:
+    """Runs a local pool executes at once: ``jobs`` (default: the number of CPUs), never more than there are runs."""
+    return max(1, min(jobs or os.cpu_count() or 1, runs))
+
+
+@dataclass
+class Batch:
+    """Runs submitted to an executor, each staged in its own folder of ``staging_root``.
+
+    ``made`` is the first folder the batch had to create for its staging
+    folder (``None`` when the reports folder existed): the batch removes it
+    again when it holds nothing else.
+    """
+
+    executor: Executor
+    staging_root: Path
+    made: Path | None
+    jobs: dict[str, Job] = field(default_factory=dict)
+    ended: bool = False
+
+    def outcomes(self, stage: Callable[[str, str], None]) -> Iterator[tuple[Job, Outcome]]:
+        """Each run's job and outcome, as it finishes (the batch's one wait loop)."""
+        for outcome in self.executor.completed(stage):
+            yield self.jobs[outcome.name], outcome
+
+    def close(self) -> None:
+        """The batch is over: release the workers and remove the staging folder (once)."""
+        if not self.ended:
+            self.ended = True
+            self.executor.close()
+            unstage(self.staging_root, self.made)
+
+    def drop(self) -> None:
+        """Cancel what has not run, wait for what runs, and remove everything the batch staged (once)."""
+        if not self.ended:
+            self.executor.cancel()
+        self.close()
+
+
+def start_batch(
+    runs: list[Run],
+    folders: ReportPaths,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+) -> Batch:
+    """Start the workers and submit ``runs`` to them at once, staged in a new folder of the reports folder.
+
+    Parameters
+    ----------
+    runs
+        The runs to execute.
+    folders
+        Where the report reads and writes.
+    jobs
+        Runs executed at once by the local pool (default: the number of CPUs).
+    scheduler
+        The address of a Dask distributed scheduler to send the runs to instead.
+    timeout
+        Seconds to wait for the scheduler to answer (default
+        :data:`analysis.pipeline.cluster.CONNECT_TIMEOUT`).
+
+    Raises
+    ------
+    ReportError
+        When no scheduler answers.
+    """
+    executor: Executor
+    if scheduler:
+        from analysis.pipeline.cluster import CONNECT_TIMEOUT, DaskCluster
+
+        executor = DaskCluster(scheduler, folders.data_dir, CONNECT_TIMEOUT if timeout is None else timeout)
+    else:
+        from analysis.pipeline.pool import LocalPool
+
+        executor = LocalPool(workers_for(jobs, len(runs)))
+    staging_root, made = stage(folders)
+    batch = Batch(executor, staging_root, made)
+    try:
+        for run in runs:
+            batch.jobs[run.name] = job = make_job(run, folders, staging_root)
+            executor.submit(job)
+    except BaseException:  # what: Ctrl-C as the runs were submitted
+        batch.drop()
+        raise
+    return batch
+
+
+def execute_report(
+    folders: ReportPaths,
+    work: Work,
+    say: Callable[[str], None],
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+) -> list[Outcome]:
+    """Start a batch of the runs ``work`` selects, then import the runner and hand the batch to it.
+
+    The runs execute while the runner imports, checks them and validates the
+    data; whatever ends the report early (an error, Ctrl-C), the batch is
+    dropped and nothing it staged is left behind.
+
+    Raises
+    ------
+    DataValidationError, RunPlanError, ParameterError
+        When the data or a run is invalid (nothing is installed).
+    ReportError
+        When a run failed (after every other run finished and was installed), or no scheduler answered.
+    """
+    runs = [run for run in work.runs if run.name in work.reasons]
+    batch = start_batch(runs, folders, jobs, scheduler, timeout) if runs else None
+    try:
+        from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
+
+        outcomes = run_report(folders, work, batch, say)
+    except BaseException:
+        if batch is not None:
+            batch.drop()
+        raise
+    if batch is not None:
+        batch.close()
+    return outcomes

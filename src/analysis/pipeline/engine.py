@@ -1,0 +1,157 @@
+"""The papermill engine the runs execute with: nbclient on a kernel this engine starts and watches.
+
+Registered with papermill as ``detainers`` when this module is imported
+(``papermill_engines.register``; not as an entry point, which papermill loads
+while it is itself being imported, so importing this module first would be
+circular). It differs from papermill's
+own ``nbclient`` engine in three ways, each through a public parameter:
+
+- the kernel manager is made here (:func:`kernel_manager`) and handed to
+  nbclient as ``km``: it talks to its kernel over IPC sockets of its own, and
+  its kernel spec names :class:`~analysis.pipeline.provisioner.ForkingProvisioner`,
+  so the kernel is forked from a template that has imported the notebooks'
+  libraries;
+- a kernel that fails to start (or to answer) is started again, up to
+  :data:`START_ATTEMPTS` times, before any cell runs; nothing is retried
+  once a cell has run;
+- a kernel that dies while a cell runs (the out-of-memory killer, a crash in a
+  C extension) is an error of that cell, as an exception would be: the cell gets
+  an error output naming the signal that ended the kernel where it is known,
+  so papermill keeps the executed notebook and raises
+  ``PapermillExecutionError`` naming the cell.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import DeadKernelError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger
+from papermill.utils import merge_kwargs, remove_args
+
+from analysis.pipeline.provisioner import ForkingKernelSpecManager, ForkingProvisioner
+
+#: The engine's name among papermill's engines.
+ENGINE = "detainers"
+#: Kernel start attempts before a run is given up (a start can fail under load); never repeated once a cell ran.
+START_ATTEMPTS = 2
+#: What nbclient starts its kernels with: history kept in memory, not in a file shared by parallel kernels.
+KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+#: The error name a cell gets when the kernel died while it ran.
+DEAD_KERNEL = "DeadKernelError"
+
+
+def kernel_manager(kernel_name: str) -> AsyncKernelManager:
+    """A kernel manager for the kernel spec ``kernel_name``, on IPC sockets, its kernel forked where it can be.
+
+    Kernels started at the same moment by parallel runs can pick the same TCP
+    ports (papermill issue 511). IPC sockets are files; each kernel gets its
+    own name prefix in the temporary folder, so no two kernels can collide.
+    """
+    prefix = Path(tempfile.gettempdir()) / f"detainers-kernel-{uuid.uuid4().hex}"
+    return AsyncKernelManager(
+        kernel_name=kernel_name, transport="ipc", ip=str(prefix), kernel_spec_manager=ForkingKernelSpecManager()
+    )
+
+
+def how_it_ended(status: int | None) -> str:
+    """A kernel's exit status in words (``None``: not known)."""
+    if status is None:
+        return "the kernel died"
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"the kernel died (killed by signal {-status}, {name})"
+    return f"the kernel died (it exited with status {status})"
+
+
+def _started(kernel_name: str, startup_timeout: float) -> tuple[AsyncKernelManager, Any]:
+    """A started kernel that answered, and its client; a kernel that did not is stopped and started again."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        manager = kernel_manager(kernel_name)
+        client = None
+        try:
+            run_sync(manager.start_kernel)(cwd=os.getcwd(), extra_arguments=list(KERNEL_ARGUMENTS))
+            client = manager.client()
+            client.start_channels()
+            run_sync(client.wait_for_ready)(timeout=startup_timeout)
+            return manager, client
+        except (RuntimeError, TimeoutError, OSError):
+            if client is not None:
+                client.stop_channels()
+            if manager.has_kernel:
+                run_sync(manager.shutdown_kernel)(now=True)
+            if attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _mark_dead_cell(nb_man: Any, status: int | None) -> bool:
+    """Give the cell that was running when the kernel died an error output; whether one was running."""
+    ran = [i for i, cell in enumerate(nb_man.nb.cells) if cell.metadata.get("papermill", {}).get("start_time")]
+    if not ran:
+        return False
+    index = ran[-1]
+    cell = nb_man.nb.cells[index]
+    what = how_it_ended(status)
+    cell.setdefault("outputs", []).append(
+        nbformat.v4.new_output("error", ename=DEAD_KERNEL, evalue=f"{what} while this cell ran", traceback=[])
+    )
+    nb_man.cell_exception(cell, cell_index=index)
+    return True
+
+
+class KernelEngine(NBClientEngine):
+    """papermill's nbclient engine on a kernel it starts itself (see the module's description)."""
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: float = 60,
+        execution_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout", "km", "kc"], **kwargs)
+        manager, client = _started(kernel_name, start_timeout)
+        provisioner = manager.provisioner
+        final = merge_kwargs(
+            kwargs,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log=logger,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
+        notebook_client = PapermillNotebookClient(nb_man, km=manager, **final)
+        client.allow_stdin = False  # what: as nbclient sets on a client it makes: a notebook run has no one to ask
+        notebook_client.kc = client
+        try:
+            # What: cleanup_kc: nbclient stops the client and the kernel when done, though it did not start them.
+            return notebook_client.execute(cleanup_kc=True)
+        except DeadKernelError:
+            status = provisioner.exit_status if isinstance(provisioner, ForkingProvisioner) else None
+            if not _mark_dead_cell(nb_man, status):
+                raise
+            return nb_man.nb
+
+
+papermill_engines.register(ENGINE, KernelEngine)

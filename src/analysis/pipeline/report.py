@@ -1,0 +1,58 @@
+"""``detainers report`` from its options: list the plan, or decide what to run, run it and say what happened.
+
+Only the standard library and the package's light modules are imported here,
+so a report with nothing to do answers at once and a batch starts before the
+runner's heavy imports.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from analysis.paths import ReportPaths
+from analysis.pipeline.batch import execute_report
+from analysis.pipeline.cache import plan_report
+from analysis.pipeline.runplan import read_plan
+
+Say = Callable[[str], None]
+
+
+def list_plan(folders: ReportPaths, say: Say) -> None:
+    """Say each run of the plan, grids expanded: its name, notebook and parameters, and whether it can execute."""
+    for run in read_plan(folders.plan):
+        parameters = json.dumps(run.parameters, ensure_ascii=False, sort_keys=True)
+        state = "" if run.available else "  (cannot execute here: needs " + ", ".join(map(str, run.requires)) + ")"
+        say(f"{run.name}  {run.notebook.name}  {parameters}{state}")
+
+
+def report(
+    folders: ReportPaths,
+    say: Say,
+    only: str | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+) -> None:
+    """Execute what the plan needs (everything when ``force``; only the run ``only``), and say how it went.
+
+    Raises
+    ------
+    RunPlanError, ParameterError, DataValidationError
+        When the plan, a run's parameters or the data are invalid (nothing is installed).
+    ReportError
+        When a run failed (every other run was installed), or no scheduler answered.
+    """
+    start = time.monotonic()
+    work = plan_report(folders, only=only, force=force)
+    if work.nothing_to_do:
+        for name, how in work.unavailable.items():
+            say(f"  {name}: skipped, it cannot execute here: {how}")
+        for run in work.selected:
+            say(f"  {run.name}: skipped (unchanged since its last run)")
+        say(f"nothing to do: every output is up to date ({time.monotonic() - start:.2f} s)")
+        return
+    outcomes = execute_report(folders, work, say, jobs, scheduler, timeout)
+    say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
