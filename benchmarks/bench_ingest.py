@@ -28,10 +28,10 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from analysis.ice.export import read_export
 from analysis.ice.ingest import ingest
 from analysis.ice.layouts import LAYOUTS
 from analysis.ice.mapping import read_mapping
-from analysis.ice.records import read_export
 from ice_export import make_records, write_export
 
 AGENCIES = Path(__file__).parents[1] / "tests" / "fixtures" / "ice" / "agencies.csv"
@@ -45,7 +45,7 @@ import json, re, sys
 from pathlib import Path
 from analysis.ice.ingest import ingest
 from analysis.ice.mapping import read_mapping
-from analysis.ice.records import read_export
+from analysis.ice.export import read_export
 def kb(field):
     return int(re.search(field + r":\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1))
 mapping = read_mapping(sys.argv[2])

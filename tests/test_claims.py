@@ -8,7 +8,7 @@ import pytest
 
 from analysis import load_dataset
 from analysis.cli import main
-from analysis.measures.claims import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, check_claims, matches
+from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, check_claims, matches
 from analysis.studies.claims import ClaimsStudy
 
 ICE = "U.S. Immigration and Customs Enforcement"

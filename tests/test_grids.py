@@ -56,7 +56,7 @@ NATIONAL = [
     row("St. Paul PD", "2024", 12), row("St. Paul PD", "2025", 30),
     row("ST. PAUL PD!", "2024", 40), row("ST. PAUL PD!", "2025", 44),
     row("Tiny Town PD", "2024", 3), row("Tiny Town PD", "2025", 50),  # under 10 in 2024: left out
-    row("Only One Year PD", "2025", 90),  # no 2024 figure: left out
+    row("Only One Year PD", "2025", 90),  # no 2024 count: left out
 ]  # fmt: skip
 
 

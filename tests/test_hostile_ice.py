@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.ice.records import read_export
+from analysis.ice.export import read_export
 from ice_export import make_export, write_export
 
 AGENCIES = Path(__file__).parent / "fixtures" / "ice" / "agencies.csv"

@@ -14,9 +14,9 @@ from analysis.cli import main
 from analysis.data.schema import ICE_RECORDS
 from analysis.ice.aggregate import flag_duplicates, flagged_repeats
 from analysis.ice.codes import People, person_keys
+from analysis.ice.export import read_export
 from analysis.ice.ingest import ingest
 from analysis.ice.mapping import read_mapping
-from analysis.ice.records import read_export
 from analysis.paths import NOTEBOOKS_DIR
 from analysis.pipeline.engine import ENGINE
 from conftest import numbers

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from analysis.paths import NOTEBOOKS_DIR, ReportPaths
-from analysis.pipeline import cache as incremental
-from analysis.pipeline.cache import AGGREGATE, BuildRecord, aggregate_inputs, outputs_digests, plan_work
+from analysis.pipeline import build_record
+from analysis.pipeline.build_record import AGGREGATE, BuildRecord, aggregate_inputs, outputs_digests, plan_work
 from analysis.pipeline.runplan import read_plan
 
 PLAN = """
@@ -44,8 +44,8 @@ def built(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Re
     (package / "module.py").write_text("x = 1\n")
     lock = tmp_path / "requirements.lock"
     lock.write_text("pandas==3.1.1\n")
-    monkeypatch.setattr(incremental, "PACKAGE_DIR", package)
-    monkeypatch.setattr(incremental, "LOCK_FILE", lock)
+    monkeypatch.setattr(build_record, "PACKAGE_DIR", package)
+    monkeypatch.setattr(build_record, "LOCK_FILE", lock)
 
     paths = ReportPaths(data_dir, tmp_path / "reports", tmp_path / "processed", notebooks / "runs.toml")
     runs = read_plan(paths.plan)
@@ -60,7 +60,7 @@ def built(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Re
     record = BuildRecord(paths.reports_dir)
     for run in runs:
         record.write(run.name, work.inputs[run.name], outputs_digests(paths.run_outputs(run.name)))
-    shared = incremental.shared_inputs(paths)
+    shared = build_record.shared_inputs(paths)
     record.write(AGGREGATE, aggregate_inputs(paths, runs, shared), outputs_digests(paths.aggregate_outputs()))
     return paths
 

@@ -93,7 +93,7 @@ def test_bom_crlf_and_whitespace_are_accepted(swap_in) -> None:
             7,
             "agency, reported_by, period",
             "agency=Fictional City Police Department; reported_by=Fictional City Police Department; period=2021",
-            "only one row may give the figure",
+            "only one row may give the count",
         ),
         ("requests_unknown_source.csv", 2, "source_ids", "fixture-nowhere", "must name sources listed in sources.csv"),
         ("requests_blank_agency.csv", 4, "agency", "(blank)", "must not be blank"),

@@ -49,7 +49,7 @@ def _process(args: argparse.Namespace) -> int:
 
 def _claims(args: argparse.Namespace) -> int:
     from analysis.data.load import load_dataset
-    from analysis.measures.claims import failures
+    from analysis.measures.verdicts import failures
     from analysis.studies import claims
 
     study = claims.study(load_dataset(args.data_dir))
@@ -57,15 +57,15 @@ def _claims(args: argparse.Namespace) -> int:
     broken = failures(list(study.results))
     if broken:
         names = ", ".join(r.claim["claim_id"] for r in broken)
-        _say(f"error: contradicted by their own figures though presented as fact: {names}", file=sys.stderr)
+        _say(f"error: contradicted by their own counts though presented as fact: {names}", file=sys.stderr)
         return 1
     return 0
 
 
 def _ingest_ice(args: argparse.Namespace) -> int:
+    from analysis.ice.export import read_export
     from analysis.ice.ingest import check_out_dir, ingest, write
     from analysis.ice.mapping import read_mapping
-    from analysis.ice.records import read_export
 
     if (args.agencies is None) == (args.by != "facility"):
         _say("error: give either --agencies MAPFILE or --by facility", file=sys.stderr)
@@ -98,8 +98,8 @@ def _ingest_ice(args: argparse.Namespace) -> int:
 
 
 def _ice_facilities(args: argparse.Namespace) -> int:
+    from analysis.ice.export import read_export
     from analysis.ice.listing import facility_listing, mapping_rows
-    from analysis.ice.records import read_export
 
     export = read_export(paths.resolve(args.file))
     table = facility_listing(export, args.year_basis, state=args.state, query=args.search)

@@ -30,7 +30,7 @@ class Dataset:
     Attributes
     ----------
     requests
-        One row per reported figure: ``agency``, ``jurisdiction``,
+        One row per reported count: ``agency``, ``jurisdiction``,
         ``reported_by``, ``period`` (str); ``period_start``, ``period_end``
         (timestamps, inclusive); ``requests``, ``honored``, ``declined``
         (``Int64``, ``<NA>`` where the source does not say); ``source_ids``
@@ -52,12 +52,12 @@ class Dataset:
     data_dir: Path
 
     def extent(self) -> str:
-        """What the dataset holds, in one sentence: figures, agencies, reporters, dates and sources."""
+        """What the dataset holds, in one sentence: counts, agencies, reporters, dates and sources."""
         requests = self.requests
         first, last = requests["period_start"].min().date(), requests["period_end"].max().date()
         agencies, reporters = requests["agency"].nunique(), requests["reported_by"].nunique()
         return (
-            f"{len(requests)} figures for {agencies} {'agency' if agencies == 1 else 'agencies'} "
+            f"{len(requests)} counts for {agencies} {'agency' if agencies == 1 else 'agencies'} "
             f"from {reporters} {'reporter' if reporters == 1 else 'reporters'}, covering {first} to {last}, "
             f"drawn from {len(self.sources)} {'source' if len(self.sources) == 1 else 'sources'}"
         )
@@ -136,11 +136,11 @@ def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
     # What: cross-references are checked only against a table that could be read.
     source_ids = None if sources.frame.empty else set(sources.frame["source_id"])
     keys = requests.frame[["agency", "reported_by", "period"]]
-    figures = None if keys.empty else set(keys.itertuples(index=False, name=None))
+    counts = None if keys.empty else set(keys.itertuples(index=False, name=None))
     problems = [*sources.problems, *requests.problems, *claims.problems]
     problems += _problems(sources, sources_schema())
     problems += _problems(requests, requests_schema(source_ids))
-    problems += _problems(claims, claims_schema(source_ids, figures))
+    problems += _problems(claims, claims_schema(source_ids, counts))
     if problems:
         raise DataValidationError(problems)
 

@@ -55,7 +55,7 @@ CLAIMS_COLUMNS = (
     "source_id",
 )
 
-#: The reporter of figures counted from ICE's record-level releases.
+#: The reporter of counts taken from ICE's record-level releases.
 ICE_RECORDS = "ICE detainer records"
 #: The reporter of what ICE said in public (statements, press answers) in the raw tables.
 ICE_STATEMENT = "U.S. Immigration and Customs Enforcement"
@@ -73,7 +73,7 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
         outcomes = to_count(rows["honored"]).fillna(0) + to_count(rows["declined"]).fillna(0)
         return ~(outcomes > to_count(rows["requests"]))
 
-    def one_row_per_figure(rows: Rows) -> Cells:
+    def one_row_per_count(rows: Rows) -> Cells:
         return ~rows.duplicated(["agency", "reported_by", "period"], keep=False)
 
     text = {name: pa.Column(None, not_blank()) for name in ("agency", "jurisdiction", "reported_by")}
@@ -96,9 +96,9 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
                 outcomes_within_requests,
             ),
             row_check(
-                "only one row may give the figure of one agency, reporter and period",
+                "only one row may give the count of one agency, reporter and period",
                 ("agency", "reported_by", "period"),
-                one_row_per_figure,
+                one_row_per_count,
             ),
         ],
         strict=True,
@@ -139,9 +139,9 @@ def sources_schema() -> pa.DataFrameSchema:
 
 
 def claims_schema(
-    source_ids: Collection[str] | None, figures: Collection[tuple[str, str, str]] | None
+    source_ids: Collection[str] | None, counts: Collection[tuple[str, str, str]] | None
 ) -> pa.DataFrameSchema:
-    """Schema of ``claims.csv``, given the source ids and (agency, reporter, period) figures that exist.
+    """Schema of ``claims.csv``, given the source ids and (agency, reporter, period) counts that exist.
 
     ``None`` for either means that table could not be read, so references to it are not checked.
     """
@@ -150,21 +150,21 @@ def claims_schema(
         growth = rows["metric"].isin(GROWTH_METRICS)
         return growth.eq(rows["base_period"].ne(""))
 
-    def figures_exist(rows: Rows) -> Cells:
+    def counts_exist(rows: Rows) -> Cells:
         def known(column: str) -> Cells:
             keys = zip(rows["agency"], rows["reported_by"], rows[column], strict=True)
-            return pd.Series([key in known_figures or key[2] == "" for key in keys], index=rows.index)
+            return pd.Series([key in known_counts or key[2] == "" for key in keys], index=rows.index)
 
         return known("period") & known("base_period")
 
-    figure_checks = []
-    known_figures: Collection[tuple[str, str, str]] = figures if figures is not None else ()
-    if figures is not None:
-        figure_checks.append(
+    count_checks = []
+    known_counts: Collection[tuple[str, str, str]] = counts if counts is not None else ()
+    if counts is not None:
+        count_checks.append(
             row_check(
-                "the claim must refer to figures in detainer_requests.csv (same agency, reporter and period)",
+                "the claim must refer to counts in detainer_requests.csv (same agency, reporter and period)",
                 ("agency", "reported_by", "base_period", "period"),
-                figures_exist,
+                counts_exist,
             )
         )
     metrics = ", ".join(CLAIM_METRICS)
@@ -204,7 +204,7 @@ def claims_schema(
                 ("metric", "base_period"),
                 base_matches_metric,
             ),
-            *figure_checks,
+            *count_checks,
         ],
         strict=True,
     )

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.data.schema import ICE_RECORDS, REQUESTS_COLUMNS
 from analysis.ice.codes import People
-from analysis.ice.records import DECLINED, Export
+from analysis.ice.export import DECLINED, Export
 
 DUPLICATE_WINDOW = pd.Timedelta(hours=24)
 _DAY_MULTIPLIER = np.uint64(0xBF58476D1CE4E5B9)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.ice.records import Export
+from analysis.ice.export import Export
 
 #: ICE's usual abbreviations in facility names, and what they stand for.
 ABBREVIATIONS = {

@@ -22,9 +22,9 @@ from analysis.data.schema import CLAIMS_COLUMNS
 from analysis.errors import AnalysisError, DataValidationError, Problem
 from analysis.files import write_text_atomic
 from analysis.ice.aggregate import Counter, Counts, Duplicates, duplicates, source_row
+from analysis.ice.export import Export
 from analysis.ice.facilities import facilities
 from analysis.ice.mapping import Mapping, facility_agencies
-from analysis.ice.records import Export
 
 #: Every file the command may write; a folder holding anything else is not overwritten without --force.
 OUTPUT_FILES = (

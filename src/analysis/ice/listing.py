@@ -7,10 +7,10 @@ import re
 import pandas as pd
 
 from analysis.errors import ParameterError
+from analysis.ice.export import Export
 from analysis.ice.facilities import search
 from analysis.ice.ingest import ingest
 from analysis.ice.mapping import MAPPING_COLUMNS
-from analysis.ice.records import Export
 from analysis.ice.states import state_code
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.data.csvfile import read_text_table
 from analysis.errors import DataValidationError, Problem
-from analysis.ice.records import Export
+from analysis.ice.export import Export
 
 MAPPING_COLUMNS = ("facility_code", "facility_pattern", "agency", "jurisdiction")
 

@@ -31,7 +31,7 @@ DECIMALS = 6
 
 
 def _record(row: pd.Series, kind: str, previous: pd.Series | None) -> dict[str, object]:
-    """One row of the metrics table: the figure, its denial rate, and its change from ``previous``."""
+    """One row of the metrics table: the count, its denial rate, and its change from ``previous``."""
     rate = outcome(row)
     change = growth_of(previous, row) if previous is not None else None
     return {
@@ -57,7 +57,7 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
     """Denial rate and change from the previous comparable period, for every row.
 
     The previous period is the latest earlier period of the same kind that
-    the same reporter gave a figure for, whatever the gap between them (the
+    the same reporter gave a count for, whatever the gap between them (the
     ``previous_period`` column names it, so gaps stay visible).
 
     Parameters

@@ -1,4 +1,4 @@
-"""Picking one agency's figures, as one reporter counted them, out of the requests table."""
+"""Picking one agency's counts, as one reporter counted them, out of the requests table."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ def series(requests: pd.DataFrame, agency: str, reported_by: str) -> pd.DataFram
     choose("agency", check_text("agency", agency), sorted(set(requests["agency"])), "agencies in the data")
     rows = requests[requests["agency"] == agency]
     reporters = sorted(set(rows["reported_by"]))
-    choose("reported_by", check_text("reported_by", reported_by), reporters, f"reporters of figures for {agency!r}")
+    choose("reported_by", check_text("reported_by", reported_by), reporters, f"reporters of counts for {agency!r}")
     rows = rows[rows["reported_by"] == reported_by]
     return rows.sort_values("period_start", kind="stable").reset_index(drop=True)
 
 
-def figure(rows: pd.DataFrame, period: str, name: str = "period") -> pd.Series:
+def period_row(rows: pd.DataFrame, period: str, name: str = "period") -> pd.Series:
     """The row of ``period`` in one agency's and reporter's ``rows`` (from :func:`series`).
 
     Raises
@@ -36,12 +36,12 @@ def figure(rows: pd.DataFrame, period: str, name: str = "period") -> pd.Series:
         When there is no such period; the message names the parameter ``name``
         and lists the periods there are.
     """
-    choose(name, check_text(name, period), list(rows["period"]), "periods with a figure for this agency and reporter")
+    choose(name, check_text(name, period), list(rows["period"]), "periods with a count for this agency and reporter")
     return rows[rows["period"] == period].iloc[0]
 
 
 def kind_of(row: pd.Series) -> str:
-    """The period kind of a requests row (see :func:`analysis.periods.period_kind`)."""
+    """The period kind of a requests row (see :func:`analysis.measures.periods.period_kind`)."""
     return period_kind(row["period_start"], row["period_end"])
 
 
@@ -73,11 +73,11 @@ def growth_in(rows: pd.DataFrame, base_period: str, compare_period: str) -> Grow
     MetricError
         When the two periods are not of the same kind.
     """
-    return growth_of(figure(rows, base_period, "base_period"), figure(rows, compare_period, "compare_period"))
+    return growth_of(period_row(rows, base_period, "base_period"), period_row(rows, compare_period, "compare_period"))
 
 
 def other_reporters(requests: pd.DataFrame, agency: str, reported_by: str, periods: list[str]) -> pd.DataFrame:
-    """The figures that reporters other than ``reported_by`` give for ``agency`` in ``periods``."""
+    """The counts that reporters other than ``reported_by`` give for ``agency`` in ``periods``."""
     rows = requests[(requests["agency"] == agency) & (requests["reported_by"] != reported_by)]
     return rows[rows["period"].isin(periods)]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from analysis.paths import ReportPaths
-from analysis.pipeline.cache import Work
+from analysis.pipeline.build_record import Work
 from analysis.pipeline.jobs import Job, Outcome, make_job, stage, unstage
 from analysis.pipeline.runplan import Run
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from analysis.paths import ReportPaths
 from analysis.pipeline.batch import execute_report
-from analysis.pipeline.cache import plan_report
+from analysis.pipeline.build_record import plan_report
 from analysis.pipeline.runplan import read_plan
 
 Say = Callable[[str], None]

@@ -21,7 +21,14 @@ from analysis.files import write_json, write_text_atomic
 from analysis.measures.processed import metrics_table, write_metrics_table
 from analysis.paths import ReportPaths
 from analysis.pipeline.batch import Batch
-from analysis.pipeline.cache import AGGREGATE, BuildRecord, Work, aggregate_inputs, outputs_digests, shared_inputs
+from analysis.pipeline.build_record import (
+    AGGREGATE,
+    BuildRecord,
+    Work,
+    aggregate_inputs,
+    outputs_digests,
+    shared_inputs,
+)
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome
 from analysis.pipeline.landing import build_index
 from analysis.pipeline.progress import Progress
@@ -96,7 +103,7 @@ def run_report(folders: ReportPaths, work: Work, batch: Batch | None, say: Say =
     folders
         Where to read and write.
     work
-        What to execute and why (from :func:`analysis.pipeline.cache.plan_report`).
+        What to execute and why (from :func:`analysis.pipeline.build_record.plan_report`).
     batch
         The runs ``work`` selects, already submitted (:func:`analysis.pipeline.batch.start_batch`):
         they execute while the data are validated; ``None`` when no run executes.

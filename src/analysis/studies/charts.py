@@ -27,7 +27,7 @@ def _calendar_years(series: pd.DataFrame) -> list[str]:
 
 
 def _label_bars(ax: Axes, axis: list[str], counts: pd.Series, top: int) -> None:
-    """Write each bar's count above it, and "no figure" where a period on the axis has none."""
+    """Write each bar's count above it, and "no count" where a period on the axis has none."""
     for position, period in enumerate(axis):
         if period in counts.index:
             value = int(counts[period])
@@ -42,7 +42,7 @@ def _label_bars(ax: Axes, axis: list[str], counts: pd.Series, top: int) -> None:
             )
         else:
             ax.annotate(
-                "no figure", (position, top * 0.02), ha="center", va="bottom", rotation=90, fontsize=8, color=MUTED
+                "no count", (position, top * 0.02), ha="center", va="bottom", rotation=90, fontsize=8, color=MUTED
             )
 
 
@@ -52,7 +52,7 @@ def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: st
     Parameters
     ----------
     series
-        One agency's figures as one reporter counted them (``period``, ``requests``).
+        One agency's counts as one reporter counted them (``period``, ``requests``).
     marked
         Periods to highlight (e.g. the two compared periods).
     title

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.data.load import Dataset
-from analysis.measures.claims import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, ClaimResult, check_claims
+from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, ClaimResult, check_claims
 from analysis.studies.base import Study
 from analysis.studies.tables import Column, ReaderTable, reader_table
 
@@ -27,7 +27,7 @@ def _alternatives_text(result: ClaimResult) -> str:
 
 @dataclass(frozen=True)
 class ClaimsStudy(Study):
-    """Every claim of a dataset judged on its own reporter's figures, and with other reporters' figures."""
+    """Every claim of a dataset judged on its own reporter's counts, and with other reporters' counts."""
 
     title = "Published claims checked"
 
@@ -38,19 +38,19 @@ class ClaimsStudy(Study):
     def headline(self) -> str:
         counts = {verdict: sum(r.check.verdict == verdict for r in self.results) for verdict in VERDICTS}
         listed = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
-        return f"Of {len(self.results)} published claims checked against their own reporters' figures: {listed}."
+        return f"Of {len(self.results)} published claims checked against their own reporters' counts: {listed}."
 
     def changed_verdicts(self) -> str:
-        """Which verdicts another reporter's figure would change, in sentences."""
+        """Which verdicts another reporter's count would change, in sentences."""
         sentences = [
-            f"{r.claim['claim_id']} is {r.check.verdict} on {r.claim['reported_by']}'s figures but "
+            f"{r.claim['claim_id']} is {r.check.verdict} on {r.claim['reported_by']}'s counts but "
             f"{alt.check.verdict} with {alt.reported_by}'s {alt.period} count of {alt.requests:,} "
             f"({alt.check.reason})."
             for r in self.results
             for alt in r.alternatives
             if alt.check.verdict != r.check.verdict
         ]
-        return " ".join(sentences) or "No other reporter's figure changes any verdict."
+        return " ".join(sentences) or "No other reporter's count changes any verdict."
 
     def table(self) -> pd.DataFrame:
         """One row per claim: who said it, what it says, what the data give, the verdict, other reporters."""

@@ -69,9 +69,9 @@ class GrowthStudy(Study):
         )
 
     def others_text(self) -> str:
-        """How the result changes with another reporter's figure for a compared period."""
+        """How the result changes with another reporter's count for a compared period."""
         if self.others.empty:
-            return "No other reporter gives a figure for either compared period."
+            return "No other reporter gives a count for either compared period."
         return " ".join(
             f"Using {row.reported_by}'s count of {row.requests:,} for {row.period} instead of "
             f"{row.replaces:,} turns the change into {row.change}."
@@ -141,7 +141,7 @@ def _change(alternative: Growth) -> str:
 def _others(
     requests: pd.DataFrame, rows: pd.DataFrame, agency: str, reported_by: str, periods: list[str]
 ) -> pd.DataFrame:
-    """Other reporters' figures for the compared ``periods`` (base, compare), with the growth each would give."""
+    """Other reporters' counts for the compared ``periods`` (base, compare), with the growth each would give."""
     base_period, compare_period = periods
     records = []
     ours = rows.set_index("period", drop=False)

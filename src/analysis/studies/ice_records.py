@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.data.ingested import load_ingested
 from analysis.data.load import Dataset
-from analysis.data.records import load_records
 from analysis.data.schema import ICE_RECORDS, ICE_STATEMENT
 from analysis.params import check_text, choose
 from analysis.studies.base import Study
@@ -101,7 +101,7 @@ def _counts(requests: pd.DataFrame, agency: str, reporter: str, column: str = "r
 
 
 def study(dataset: Dataset, agency: str, records_dir: str) -> IceRecordsStudy:
-    """Set the agency's own figures and ICE's statement (``dataset``) beside ICE's records (``records_dir``).
+    """Set the agency's own counts and ICE's statement (``dataset``) beside ICE's records (``records_dir``).
 
     Raises
     ------
@@ -110,7 +110,7 @@ def study(dataset: Dataset, agency: str, records_dir: str) -> IceRecordsStudy:
     DataValidationError
         When the records folder is not as ``detainers ingest-ice`` writes it.
     """
-    records = load_records(check_text("records_dir", records_dir))
+    records = load_ingested(check_text("records_dir", records_dir))
     ingested = records.dataset.requests
     choose("agency", check_text("agency", agency), sorted(set(ingested["agency"])), "agencies in ICE's records")
     ours = ingested[(ingested["agency"] == agency) & (ingested["reported_by"] == ICE_RECORDS)]

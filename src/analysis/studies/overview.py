@@ -1,4 +1,4 @@
-"""The overview study: what the dataset covers, where each figure comes from, where reporters disagree."""
+"""The overview study: what the dataset covers, where each count comes from, where reporters disagree."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from analysis.studies.charts import coverage_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import count
 
-NO_FIGURE = "no figure"
+NO_COUNT = "no count"
 
 
 def coverage(requests: pd.DataFrame) -> pd.DataFrame:
-    """Requests per agency and reporter (rows) and period (columns), gaps marked ``no figure``.
+    """Requests per agency and reporter (rows) and period (columns), gaps marked ``no count``.
 
     Calendar years run without a break from the first to the last year in the
     data, so a missing year shows as a gap rather than disappearing; other
@@ -30,13 +30,13 @@ def coverage(requests: pd.DataFrame) -> pd.DataFrame:
     columns = calendar + [p for p in periods if not p.isdigit()]
     table = requests.pivot(index=["agency", "reported_by"], columns="period", values="requests")
     table = table.reindex(columns=columns)
-    shown = table.map(lambda v: NO_FIGURE if pd.isna(v) else f"{int(v):,}")
+    shown = table.map(lambda v: NO_COUNT if pd.isna(v) else f"{int(v):,}")
     shown.columns.name = "period"
     return shown
 
 
-def sources_by_figure(requests: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """One row per figure and source: who published what, when, and where to find it."""
+def sources_by_count(requests: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """One row per count and source: who published what, when, and where to find it."""
     pairs = requests.assign(source_id=requests["source_ids"].map(split_ids)).explode("source_id")
     merged = pairs.merge(sources, on="source_id", how="left", validate="many_to_one")
     columns = ["agency", "reported_by", "period", "requests", "source_id", "publisher", "title", "published", "url"]
@@ -48,7 +48,7 @@ def sources_by_figure(requests: pd.DataFrame, sources: pd.DataFrame) -> pd.DataF
 
 
 def disagreements(requests: pd.DataFrame) -> pd.DataFrame:
-    """Agency-periods for which more than one reporter gives a figure: one row per reporter's count."""
+    """Agency-periods for which more than one reporter gives a count: one row per reporter's count."""
     keyed = requests.groupby(["agency", "period"])["reported_by"].transform("nunique")
     rows = requests.loc[keyed > 1, ["agency", "period", "reported_by", "requests"]]
     return rows.sort_values(["agency", "period", "reported_by"], kind="stable").reset_index(drop=True)
@@ -70,7 +70,7 @@ class OverviewStudy(Study):
         """Where reporters disagree, in sentences built from the data."""
         table = disagreements(self.dataset.requests)
         if table.empty:
-            return "No two reporters give a figure for the same agency and period."
+            return "No two reporters give a count for the same agency and period."
         sentences = []
         for (agency, period), rows in table.groupby(["agency", "period"], sort=False):
             listed = " and ".join(f"{r['reported_by']} counted {int(r['requests']):,}" for _, r in rows.iterrows())
@@ -101,12 +101,12 @@ class OverviewStudy(Study):
         }
         return {
             "coverage": reader_table("overview-coverage", grid, grid_columns),
-            "sources": reader_table("overview-sources", sources_by_figure(requests, sources), source_columns),
+            "sources": reader_table("overview-sources", sources_by_count(requests, sources), source_columns),
             "disagreements": reader_table("overview-disagreements", disagreements(requests), disagree_columns),
         }
 
     def draw(self) -> dict[str, Figure]:
-        chart = coverage_chart(self.dataset.requests, title="Sourced figures by agency, reporter and period")
+        chart = coverage_chart(self.dataset.requests, title="Sourced counts by agency, reporter and period")
         return {"01-data-overview-coverage": chart}
 
     def to_json(self) -> dict[str, object]:
@@ -114,7 +114,7 @@ class OverviewStudy(Study):
         requests = self.dataset.requests
         table = disagreements(requests)
         return {
-            "figures": len(requests),
+            "counts": len(requests),
             "agencies": sorted(set(requests["agency"])),
             "reporters": sorted(set(requests["reported_by"])),
             "first_day": requests["period_start"].min().date().isoformat(),

@@ -61,7 +61,7 @@ def shared_inputs(paths: ReportPaths) -> dict[str, str]:
     }
 
 
-#: Prefix of the shared inputs that hold one agency's figures (a run with an ``agency`` parameter reads only them).
+#: Prefix of the shared inputs that hold one agency's counts (a run with an ``agency`` parameter reads only them).
 AGENCY_DATA = "data of "
 
 
@@ -69,7 +69,7 @@ def agency_inputs(paths: ReportPaths) -> dict[str, str]:
     """A digest of each agency's rows of the requests table, with the sources and claims tables.
 
     A run about one agency depends on these only, so adding or changing another
-    agency's figures does not execute it again. Read with the standard library.
+    agency's counts does not execute it again. Read with the standard library.
     """
     folder = paths.data_dir
     others = files_digest([folder / layout.SOURCES_FILE, folder / layout.CLAIMS_FILE], folder)
@@ -210,7 +210,7 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: 
 
 
 def plan_report(paths: ReportPaths, only: str | None = None, force: bool = False) -> Work:
-    """Read the run plan and decide which runs must execute (see :mod:`analysis.pipeline.cache`).
+    """Read the run plan and decide which runs must execute (see :mod:`analysis.pipeline.build_record`).
 
     Raises
     ------

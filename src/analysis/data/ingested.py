@@ -1,4 +1,4 @@
-"""Loading a folder that ``detainers ingest-ice`` wrote: the dataset, the lift reasons, the monthly counts."""
+"""Loading an ingested folder (written by ``detainers ingest-ice``): the dataset, lift reasons, monthly counts."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _MONTH = r"[0-9]{4}-(0[1-9]|1[0-2])"
 
 
 @dataclass(frozen=True)
-class Records:
+class IngestedFolder:
     """An ingested folder: the requests dataset, records per lift reason and period, and counts per month."""
 
     dataset: Dataset
@@ -46,7 +46,7 @@ def _read(path: Path, columns: tuple[str, ...], counts: tuple[str, ...]) -> tupl
     return typed, problems
 
 
-def load_records(folder: str | Path) -> Records:
+def load_ingested(folder: str | Path) -> IngestedFolder:
     """Read and check an ingested folder (a relative path is taken from the project root).
 
     Raises
@@ -66,4 +66,4 @@ def load_records(folder: str | Path) -> Records:
     problems += found
     if problems:
         raise DataValidationError(problems)
-    return Records(dataset, lift_reasons, monthly)
+    return IngestedFolder(dataset, lift_reasons, monthly)

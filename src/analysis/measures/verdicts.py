@@ -1,6 +1,6 @@
 """Judging published claims against the data (the verdicts; :mod:`analysis.studies.claims` tells them).
 
-A claim is *supported* when the value computed from the claim's own figures
+A claim is *supported* when the value computed from the claim's own counts
 rounds to the claimed value at the claim's precision (or, for a loose claim
 such as "nearly 20 times", lies within its recorded tolerance), *contradicted*
 when it does not, and *not checkable* when the data cannot give the value
@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from analysis.errors import MetricError
-from analysis.measures.selection import figure, growth_of, other_reporters, outcome, series
+from analysis.measures.selection import growth_of, other_reporters, outcome, period_row, series
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
@@ -26,7 +26,7 @@ UNITS = {"pct_change": "%", "fold": " times", "denial_pct": "% declined"}
 
 @dataclass(frozen=True)
 class Check:
-    """The verdict on one claim from one set of figures."""
+    """The verdict on one claim from one set of counts."""
 
     value: float | None
     verdict: str
@@ -35,7 +35,7 @@ class Check:
 
 @dataclass(frozen=True)
 class Alternative:
-    """The verdict when another reporter's figure stands in for one period."""
+    """The verdict when another reporter's count stands in for one period."""
 
     reported_by: str
     period: str
@@ -45,7 +45,7 @@ class Alternative:
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """One claim, its verdict on its own figures, and on other reporters' figures."""
+    """One claim, its verdict on its own counts, and on other reporters' counts."""
 
     claim: pd.Series
     check: Check
@@ -91,11 +91,11 @@ def _judge(claim: pd.Series, base: pd.Series | None, row: pd.Series) -> Check:
 
 
 def check_claim(requests: pd.DataFrame, claim: pd.Series) -> ClaimResult:
-    """Judge one claim on its own reporter's figures, then with each other reporter's figure swapped in."""
+    """Judge one claim on its own reporter's counts, then with each other reporter's count swapped in."""
     rows = series(requests, claim["agency"], claim["reported_by"])
     growth_metric = claim["metric"] != "denial_pct"
-    base = figure(rows, claim["base_period"], "base_period") if growth_metric else None
-    row = figure(rows, claim["period"])
+    base = period_row(rows, claim["base_period"], "base_period") if growth_metric else None
+    row = period_row(rows, claim["period"])
     check = _judge(claim, base, row)
 
     alternatives = []
@@ -116,5 +116,5 @@ def check_claims(requests: pd.DataFrame, claims: pd.DataFrame) -> list[ClaimResu
 
 
 def failures(results: list[ClaimResult]) -> list[ClaimResult]:
-    """Claims presented as fact that their own figures contradict."""
+    """Claims presented as fact that their own counts contradict."""
     return [r for r in results if r.claim["expected_to_hold"] and r.check.verdict == CONTRADICTED]
