@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report reproduce bench validate test fuzz lab lint format lock clean
+.PHONY: help install report reproduce bench validate test suite fuzz lab lint format lock clean
 
 # Extra flags for `make lab` (e.g. LAB_FLAGS="--port=9999"); root (as in containers) must say so.
 LAB_FLAGS ?=
@@ -34,8 +34,10 @@ ifneq ($(ICE_EXPORT),)
 endif
 	$(BIN)/detainers report
 
+# ONLY=RUN re-executes one run of the plan instead of all of them.
+ONLY ?=
 reproduce: $(STAMP) ## Re-execute everything from scratch; fail, naming the files, if a committed output changes
-	$(BIN)/detainers report --force
+	$(BIN)/detainers report --force $(if $(ONLY),--only $(ONLY))
 	@changed=$$(git status --porcelain --untracked-files=all -- reports data/processed); \
 	if [ -n "$$changed" ]; then \
 	  echo "these outputs differ from the committed ones:"; echo "$$changed"; exit 1; \
@@ -49,11 +51,19 @@ bench: $(STAMP) ## Measure the report runner and the ICE ingest: speed and memor
 validate: $(STAMP) ## Check data/raw against every rule
 	$(BIN)/detainers validate
 
-test: lint ## Run the linters and type checker, the whole test suite, and nbval over the committed reports
-	$(BIN)/python -m pytest
-	@# Re-execute the committed reports and compare every output; figures go to a scratch folder.
-	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch $(BIN)/python -m pytest -p no:cacheprovider \
-	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg reports/; \
+# Processes of the test session (xdist workers).
+TEST_JOBS ?= 2
+test: $(STAMP) ## Run the linters and type checker, the whole test suite, and nbval over the committed reports
+	@# The linters beside the tests: either failing fails make test, and both say what failed.
+	@$(MAKE) --no-print-directory -j2 lint suite
+
+# One pytest session: the tests, and nbval re-executing the committed reports (their figures go to a scratch
+# folder), on $(TEST_JOBS) processes, a file's tests (a notebook's cells) in one; every failure is listed at the end.
+# Every kernel of the session, nbval's included, runs with the hash seed of the report's kernels.
+suite: $(STAMP)
+	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch PYTHONHASHSEED=0 $(BIN)/python -m pytest \
+	  -n $(TEST_JOBS) --dist loadfile tests reports \
+	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg; \
 	  status=$$?; rm -rf $$scratch; exit $$status
 
 fuzz: $(STAMP) ## Fuzz every entry point with many more generated inputs than make test does (minutes)

@@ -1,18 +1,22 @@
-"""Shared fixtures: a copy of the small made-up dataset in a temporary folder."""
+"""Shared fixtures: a copy of the small made-up dataset, and a copy of the project whose report was rebuilt."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
+from jupyter_client.provisioning import KernelProvisionerFactory
 
-from analysis.paths import RUN_DESCRIPTION
+from analysis.paths import PROJECT_ROOT, RUN_DESCRIPTION
+from analysis.pipeline.provisioner import PROVISIONER
 
 #: `make test` explores the same examples every time (derandomize) with no per-example time limit, so a run
 #: never fails by chance; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz: new random inputs, many more of them.
@@ -21,6 +25,12 @@ settings.register_profile("fuzz", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Kernels that name no provisioner (nbval's, when it re-executes the committed reports) start through the
+    package's own, as the report's kernels do: forked from a template, with the package's hash seed."""
+    KernelProvisionerFactory.instance().default_provisioner_name = PROVISIONER
 
 
 def numbers(output_dir: Path) -> Any:
@@ -48,3 +58,58 @@ def swap_in(data_dir: Path) -> Callable[[str, str], Path]:
         return data_dir
 
     return swap
+
+
+#: What a copy of the project needs to rebuild its report: the package, the notebooks and the plan, the data, the lock.
+PROJECT_PARTS = ("src", "notebooks", "data/raw", "requirements.lock", "pyproject.toml", "Makefile")
+#: Files in reports/ that the report does not write.
+NOT_BUILT = (".cache", "screenshots", ".gitkeep")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes, keyed by its path inside it (the build record left out)."""
+    files = (p for p in sorted(folder.rglob("*")) if p.is_file())
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in files if p.relative_to(folder).parts[0] not in NOT_BUILT
+    }
+
+
+def in_copy(copy: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``detainers ARGV`` on the copy of the project (its own package, so its paths are the copy's)."""
+    env = {**os.environ, "PYTHONPATH": str(copy / "src")}
+    done = subprocess.run(
+        [sys.executable, "-m", "analysis", *argv], cwd=copy, env=env, capture_output=True, text=True, timeout=600
+    )
+    if check:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project whose whole report was executed again from scratch, once per test session.
+
+    Only ``test_reproduce.py`` uses it: xdist runs a file's tests in one process (``--dist loadfile``), so the
+    session builds it once.
+    """
+    copy = tmp_path_factory.mktemp("project")
+    for part in PROJECT_PARTS:
+        source, target = PROJECT_ROOT / part, copy / part
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    in_copy(copy, "report", "--force")
+    return copy
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """The address of a Dask ``LocalCluster`` of one worker process on loopback."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+    ) as local:
+        yield local.scheduler_address

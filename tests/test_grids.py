@@ -91,7 +91,7 @@ def test_a_grid_needs_a_readable_table_and_a_template_of_its_columns(tmp_path: P
 def test_adding_a_row_executes_that_run_and_the_aggregates_only(tmp_path: Path, capsys) -> None:
     plan = project(tmp_path, NATIONAL[:2])
     common = ["--plan", str(plan), "--data-dir", str(tmp_path / "data"), "--reports-dir", str(tmp_path / "reports")]
-    common += ["--processed-dir", str(tmp_path / "processed")]
+    common += ["--processed-dir", str(tmp_path / "processed"), "--jobs", "1"]
     assert main(["report", *common]) == 0
     capsys.readouterr()
     project(tmp_path, NATIONAL[:4])

@@ -153,6 +153,8 @@ def build(tmp_path: Path, names: dict[str, str]) -> Path:
             str(tmp_path / "processed"),
             "--plan",
             str(plan),
+            "--jobs",
+            "1",
         ]
     )
     assert status == 0

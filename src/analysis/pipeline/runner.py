@@ -32,7 +32,7 @@ from analysis.pipeline.build_record import (
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome
 from analysis.pipeline.landing import build_index
 from analysis.pipeline.progress import Progress
-from analysis.pipeline.runplan import Run, check_run
+from analysis.pipeline.runplan import Run
 
 Say = Callable[[str], None]
 
@@ -122,7 +122,7 @@ def run_report(folders: ReportPaths, work: Work, batch: Batch | None, say: Say =
     ReportError
         When a run failed (after every other run finished and was installed).
     """
-    runs = [check_run(run) for run in work.runs]
+    runs = work.runs
     dataset = load_dataset(folders.data_dir)
     for name, how in work.unavailable.items():
         say(f"  {name}: skipped, it cannot execute here: {how}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import csv
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -57,23 +59,47 @@ def _fail(path: Path, where: str, message: str) -> RunPlanError:
     return RunPlanError(f"{path}: {where}: {message}")
 
 
-def check_run(run: Run) -> Run:
-    """Check that ``run`` passes only parameters its notebook declares; return it.
+def declared_parameters(notebook: Path) -> list[str]:
+    """The names the notebook's cell tagged ``parameters`` assigns, read as papermill reads them (not executed).
 
     Raises
     ------
+    RunPlanError
+        When the file is not a readable Jupyter notebook, or its parameters cell is not Python.
+    """
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        tagged = [cell for cell in cells if "parameters" in cell.get("metadata", {}).get("tags", [])]
+        source = tagged[0]["source"] if tagged else ""
+        tree = ast.parse(source if isinstance(source, str) else "".join(source))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, SyntaxError) as error:
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise RunPlanError(f"{notebook} is not a readable Jupyter notebook ({reason})") from None
+    names: list[str] = []
+    for node in tree.body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        names += [target.id for target in targets if isinstance(target, ast.Name)]
+    return names
+
+
+def check_run(run: Run, declared: list[str] | None = None) -> Run:
+    """Check that ``run`` passes only parameters its notebook declares (``declared``, else read from it); return it.
+
+    Raises
+    ------
+    RunPlanError
+        When the notebook is not readable.
     ParameterError
         Naming the unknown parameters and listing the notebook's own.
     """
-    from papermill.inspection import inspect_notebook  # heavy: imported only when a run is checked
-
     try:
-        declared = inspect_notebook(str(run.notebook))
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
-        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        raise RunPlanError(f"run {run.name}: {run.notebook} is not a readable Jupyter notebook ({reason})") from None
+        names = declared if declared is not None else declared_parameters(run.notebook)
+    except RunPlanError as error:
+        raise RunPlanError(f"run {run.name}: {error}") from None
     given = {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}
-    check_names(given, declared, f"run {run.name}: {run.notebook.name}")
+    check_names(given, names, f"run {run.name}: {run.notebook.name}")
     return run
 
 
@@ -170,12 +196,14 @@ def _grid_runs(path: Path, where: str, entry: dict[str, Any], taken: set[str]) -
 
 
 def read_plan(path: Path) -> list[Run]:
-    """Read the run plan at ``path``, expanding its grids, without opening the notebooks.
+    """Read the run plan at ``path``, expanding its grids, and check each run's parameters against its notebook's.
 
     Raises
     ------
     RunPlanError
-        When the file is missing or malformed, a name repeats, a notebook or a grid's table is missing.
+        When the file is missing or malformed, a name repeats, a notebook or a grid's table is missing or unreadable.
+    ParameterError
+        When a run passes a parameter its notebook does not declare.
     """
     why = unreadable(path)
     if why is not None:
@@ -202,4 +230,12 @@ def read_plan(path: Path) -> list[Run]:
                 keys = "name, notebook, parameters, requires and how_to_enable"
                 raise _fail(path, where, f"unknown keys {unknown}; a run has {keys}")
             runs.append(_run(path, where, entry, entry.get("name"), entry.get("parameters", {}), taken))
+    declared: dict[Path, list[str]] = {}
+    for run in runs:
+        if run.notebook not in declared:
+            try:
+                declared[run.notebook] = declared_parameters(run.notebook)
+            except RunPlanError as error:
+                raise RunPlanError(f"run {run.name}: {error}") from None
+        check_run(run, declared[run.notebook])
     return runs

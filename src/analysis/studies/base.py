@@ -1,4 +1,4 @@
-"""The shape every study shares: title, headline, tables, figures, numbers, and saving them."""
+"""The shape every study shares: title, headline, tables, charts, numbers, and saving them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from analysis.files import write_result
 from analysis.paths import RUN_DESCRIPTION
-from analysis.studies.style import save_figure
+from analysis.studies.style import Chart
 from analysis.studies.tables import ReaderTable
 
 
@@ -17,8 +17,8 @@ class Study(ABC):
     """One notebook's question answered from the data.
 
     Subclasses implement the abstract members (and :meth:`draw`, :meth:`tables`
-    when they have figures or tables); :meth:`save` writes what :meth:`figures`
-    draws and the run's :meth:`description`, which is all the report's landing page
+    when they have figures or tables); :meth:`save` writes the :meth:`charts`
+    drawn and the run's :meth:`description`, which is all the report's landing page
     and ``metrics.json`` know of a run.
     """
 
@@ -36,11 +36,12 @@ class Study(ABC):
         """The study's tables for readers, by name (none unless a study has some)."""
         return {}
 
-    def figures(self) -> dict[str, Figure]:
-        """The study's figures, keyed by file stem: drawn once (by :meth:`draw`), then the same objects."""
+    def charts(self) -> dict[str, Chart]:
+        """The study's charts, keyed by file stem: drawn once (by :meth:`draw`) and rendered once, then the same."""
         drawn = self.__dict__.get("_drawn")
         if drawn is None:
-            drawn = self.__dict__["_drawn"] = self.draw()  # what: frozen studies still keep what they drew
+            charts = {stem: Chart(figure, stem) for stem, figure in self.draw().items()}
+            drawn = self.__dict__["_drawn"] = charts  # what: frozen studies still keep what they drew
         return drawn
 
     def draw(self) -> dict[str, Figure]:
@@ -62,10 +63,10 @@ class Study(ABC):
         }
 
     def save(self, output_dir: str | Path) -> list[Path]:
-        """Write every figure (PNG and SVG) and the :meth:`description` (as :data:`analysis.paths.RUN_DESCRIPTION`)
+        """Write every chart (PNG and SVG) and the :meth:`description` (as :data:`analysis.paths.RUN_DESCRIPTION`)
         into ``output_dir``."""
         written: list[Path] = []
-        for stem, figure in self.figures().items():
-            written += save_figure(figure, output_dir, stem)
+        for stem, chart in self.charts().items():
+            written += chart.save(output_dir, stem)
         written.append(write_result(output_dir, RUN_DESCRIPTION, self.description()))
         return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BytesIO
@@ -32,31 +33,46 @@ def chart_style() -> Iterator[None]:
         yield
 
 
-def save_figure(fig: Figure, output_dir: str | Path, stem: str) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.svg`` in ``output_dir``, the same bytes on every run.
+class Chart:
+    """A drawn figure, rendered once as PNG and once as SVG, shown in a notebook as the PNG it saves.
 
-    Parameters
-    ----------
-    fig
-        The figure.
-    output_dir
-        Folder to write into; a relative path is taken from the project root
-        (or from ``$DETAINERS_OUTPUT_ROOT`` when set).
-    stem
-        File name without extension.
-
-    Returns
-    -------
-    list of Path
-        The files written.
+    In a notebook the chart displays its PNG (at 100 pixels to the inch, as the
+    inline backend would show the figure), so a figure is rendered twice, not
+    three times, and the notebook shows exactly the bytes saved beside it.
     """
-    folder = resolve_output(output_dir)
-    written = []
-    for kind, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-        buffer = BytesIO()
-        with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
-            fig.savefig(buffer, format=kind, dpi=DPI, metadata=metadata, bbox_inches="tight")
-        path = folder / f"{stem}.{kind}"
-        write_bytes_atomic(path, buffer.getvalue())
-        written.append(path)
-    return written
+
+    def __init__(self, figure: Figure, name: str) -> None:
+        self.figure, self.name = figure, name
+        self._rendered: dict[str, bytes] = {}
+
+    def __repr__(self) -> str:
+        return f"<chart {self.name}>"
+
+    def render(self, kind: str) -> bytes:
+        """The figure as ``png`` or ``svg``, tight around its contents, the same bytes on every run."""
+        if kind not in self._rendered:
+            metadata = {"Software": None} if kind == "png" else {"Date": None, "Creator": None}
+            buffer = BytesIO()
+            with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
+                self.figure.savefig(buffer, format=kind, dpi=DPI, metadata=metadata, bbox_inches="tight")
+            self._rendered[kind] = buffer.getvalue()
+        return self._rendered[kind]
+
+    def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
+        png = self.render("png")
+        width, height = struct.unpack(">II", png[16:24])  # what: the size in the PNG's header chunk
+        return png, {"width": round(width * 100 / DPI), "height": round(height * 100 / DPI)}
+
+    def save(self, output_dir: str | Path, stem: str) -> list[Path]:
+        """Save the chart as ``stem.png`` and ``stem.svg`` in ``output_dir``.
+
+        A relative ``output_dir`` is taken from the project root (or from ``$DETAINERS_OUTPUT_ROOT`` when set).
+        Returns the files written.
+        """
+        folder = resolve_output(output_dir)
+        written = []
+        for kind in ("png", "svg"):
+            path = folder / f"{stem}.{kind}"
+            write_bytes_atomic(path, self.render(kind))
+            written.append(path)
+        return written

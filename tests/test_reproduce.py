@@ -1,0 +1,98 @@
+"""The report rebuilt: from scratch once per test session it is the committed bytes, a rerun with nothing changed does
+nothing, and a run forced again on a Dask cluster writes the same bytes; the cluster keeps a failed task apart, and a
+scheduler that does not answer is a clear error. (One file, so that one test process builds the report and starts
+the cluster once.)"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis.cli import main
+from analysis.paths import NOTEBOOKS_DIR, PROCESSED_DIR, RAW_DIR, REPORTS_DIR
+from conftest import in_copy, tree
+
+
+def test_the_committed_report_reproduces_byte_for_byte(reproduced: Path) -> None:
+    rebuilt = tree(reproduced / "reports")
+    assert sorted(rebuilt) == sorted(tree(REPORTS_DIR)), "the same files, none missing, none extra"
+    changed = [name for name, data in tree(REPORTS_DIR).items() if rebuilt[name] != data]
+    assert changed == [], "run `make report` and commit"
+    assert tree(reproduced / "data" / "processed") == tree(PROCESSED_DIR)
+    merged = json.loads((reproduced / "data" / "processed" / "metrics.json").read_text())
+    assert merged["02-growth-boston"]["results"]["pct_change"] == 280.0
+    assert merged["02-growth-nypd"]["parameters"]["base_period"] == "2016"
+
+
+def test_a_rerun_with_nothing_changed_executes_nothing(reproduced: Path) -> None:
+    done = in_copy(reproduced, "report")
+    assert "nothing to do: every output is up to date" in done.stdout
+    assert "01-data-overview: skipped (unchanged since its last run)" in done.stdout
+
+
+def test_one_run_executed_again_on_a_cluster_writes_the_same_bytes(cluster: str, reproduced: Path) -> None:
+    """The session's rebuilt copy of the project, one run forced again on a Dask cluster: not a byte changes."""
+    done = in_copy(reproduced, "report", "--force", "--scheduler", cluster, "--only", "03-denial-rates-nypd")
+    assert "03-denial-rates-nypd: re-running (forced)" in done.stdout
+    assert f"executing 1 notebook run(s) on the Dask cluster at {cluster}" in done.stdout
+    assert "report complete: 1 run(s) executed" in done.stdout
+    assert "03-denial-rates-boston" not in done.stdout, "no other run is looked at"
+    assert tree(reproduced / "reports") == tree(REPORTS_DIR)
+    assert tree(reproduced / "data" / "processed") == tree(PROCESSED_DIR)
+
+
+PLAN = """
+[[run]]
+name = "growth-boston"
+notebook = "02-growth.ipynb"
+parameters = { agency = "Boston Police Department", reported_by = "Boston Police Department", \
+base_period = "2024", compare_period = "2025" }
+
+[[grid]]
+name = "denial-{agency}"
+notebook = "03-denial-rates.ipynb"
+rows = "raw/detainer_requests.csv"
+columns = { agency = "agency", reported_by = "reported_by" }
+where = { period = ["2017"] }
+"""
+
+
+@pytest.fixture
+def plan(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shutil.copytree(RAW_DIR, folder / "raw")
+    for name in ("02-growth.ipynb", "03-denial-rates.ipynb"):
+        shutil.copy(NOTEBOOKS_DIR / name, folder)
+    (folder / "runs.toml").write_text(PLAN)
+    return folder / "runs.toml"
+
+
+def report(plan: Path, out: Path, *extra: str) -> int:
+    return main(
+        ["report", "--plan", str(plan), "--data-dir", str(plan.parent / "raw"), "--reports-dir", str(out / "reports"),
+         "--processed-dir", str(out / "processed"), *extra]
+    )  # fmt: skip
+
+
+def test_a_failed_task_keeps_its_notebook_and_installs_nothing(
+    cluster: str, plan: Path, tmp_path: Path, capsys
+) -> None:
+    notebook = nbformat.read(plan.parent / "02-growth.ipynb", as_version=4)
+    notebook.cells.insert(5, nbformat.v4.new_code_cell('raise RuntimeError("deliberately broken")'))
+    nbformat.write(notebook, plan.parent / "02-growth.ipynb")
+    assert report(plan, tmp_path / "dask", "--scheduler", cluster) == 1
+    err = capsys.readouterr().err
+    assert "run growth-boston (02-growth.ipynb) failed in cell" in err and "deliberately broken" in err
+    reports = tmp_path / "dask" / "reports"
+    assert (reports / "growth-boston.failed.ipynb").is_file() and not (reports / "growth-boston.html").exists()
+    assert str(tmp_path) in err, "the failed notebook is named where it is kept here, not on the worker"
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(plan: Path, tmp_path: Path, capsys) -> None:
+    assert report(plan, tmp_path / "none", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "0.5") == 1
+    assert "no Dask scheduler answered" in capsys.readouterr().err
