@@ -9,7 +9,8 @@ import pytest
 
 from analysis.cli import main
 from analysis.errors import RunPlanError
-from analysis.paths import NOTEBOOKS_DIR
+from analysis.paths import NOTEBOOKS_DIR, ReportPaths
+from analysis.pipeline.build_record import BuildRecord, outputs_digests, plan_work
 from analysis.pipeline.grids import slug
 from analysis.pipeline.runplan import read_plan
 
@@ -88,15 +89,27 @@ def test_a_grid_needs_a_readable_table_and_a_template_of_its_columns(tmp_path: P
         read_plan(plan)
 
 
-def test_adding_a_row_executes_that_run_and_the_aggregates_only(tmp_path: Path, capsys) -> None:
+def test_adding_a_row_executes_that_run_and_the_aggregates_only(tmp_path: Path) -> None:
+    """Decided from the build record, as the report decides it (executing the runs is test_reproduce's part)."""
     plan = project(tmp_path, NATIONAL[:2])
-    common = ["--plan", str(plan), "--data-dir", str(tmp_path / "data"), "--reports-dir", str(tmp_path / "reports")]
-    common += ["--processed-dir", str(tmp_path / "processed"), "--jobs", "1"]
-    assert main(["report", *common]) == 0
-    capsys.readouterr()
+    paths = ReportPaths(tmp_path / "data", tmp_path / "reports", tmp_path / "processed", plan)
+    runs = read_plan(plan)
+    work = plan_work(paths, runs, None, force=False)
+    record = BuildRecord(paths.reports_dir)
+    for run in runs:  # what: as the report records each run it installs
+        for output in paths.run_outputs(run.name) or [paths.page(run.name, ".html")]:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(run.name)
+        record.write(run.name, work.inputs[run.name], outputs_digests(paths.run_outputs(run.name)))
+    assert plan_work(paths, read_plan(plan), None, force=False).reasons == {}
+
     project(tmp_path, NATIONAL[:4])
-    assert main(["report", *common]) == 0
-    progress = capsys.readouterr().out
-    assert "02-growth-st-paul-pd-" in progress and "report complete: 2 run(s) executed" in progress, progress
-    executed = [line for line in progress.splitlines() if "re-running" in line]
-    assert len(executed) == 2, "the new agency's run, and the overview whose data changed"
+    work = plan_work(paths, read_plan(plan), None, force=False)
+    assert len(runs) == 2 and len(work.runs) == 3, "one more agency, one more run"
+    (new,) = [run.name for run in work.runs if run.name not in {r.name for r in runs}]
+    assert new.startswith("02-growth-st-paul-pd-")
+    assert work.reasons == {
+        new: "no record of a successful run here",
+        "01-data-overview": "a data file changed",
+    }, "the new agency's run, and the overview whose data changed; not the other agency's run"
+    assert work.aggregate_reason is not None

@@ -197,8 +197,8 @@ def test_make_reproduce_names_an_output_edited_by_hand(tmp_path: Path) -> None:
     subprocess.run(["git", "clone", "--quiet", str(PROJECT_ROOT), str(clone)], check=True)
     # What: run the clone's own code in this environment, so nothing is installed again.
     env = {**os.environ, "PYTHONPATH": str(clone / "src"), "VENV": str(Path(sys.executable).parents[1])}
-    edited = clone / "reports" / "figures" / "02-growth-boston" / "run.json"
-    edited.write_text(edited.read_text().replace("280.0", "300.0"))
+    edited = clone / "reports" / "figures" / "04-claims" / "run.json"
+    edited.write_text(edited.read_text().replace('"supported"', '"contradicted"', 1))
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run([*git, "commit", "--quiet", "-am", "edit an output by hand"], cwd=clone, check=True)
     # -o: take this environment as installed, so make never reinstalls it from the clone; ONLY: one run, not seven.
@@ -212,5 +212,5 @@ def test_make_reproduce_names_an_output_edited_by_hand(tmp_path: Path) -> None:
     )
     assert failed.returncode != 0
     assert "these outputs differ from the committed ones:" in failed.stdout
-    assert "reports/figures/02-growth-boston/run.json" in failed.stdout
-    assert "04-claims" not in failed.stdout.split("these outputs differ")[1], "the run executed again reproduces"
+    assert "reports/figures/04-claims/run.json" in failed.stdout, "the run executed again is not the edited file"
+    assert "04-claims.html" not in failed.stdout, "what the run wrote as before is not listed"
