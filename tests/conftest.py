@@ -27,6 +27,21 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+#: Files whose tests take longest, started first so that the test processes finish together.
+LONGEST_FIRST = (
+    "test_reproduce.py",
+    "test_hostile_report.py",
+    "test_report.py",
+    "test_notebooks.py",
+    "test_kernels.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the session's files longest first (a stable sort: within a file, tests keep their order)."""
+    items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else 99)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Kernels that name no provisioner (nbval's, when it re-executes the committed reports) start through the
     package's own, as the report's kernels do: forked from a template, with the package's hash seed."""
