@@ -9,6 +9,7 @@ Arabic-Indic or full-width digits, which a count in a public record never is.
 from __future__ import annotations
 
 import calendar
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -91,11 +92,12 @@ class Span:
     partial: bool
 
 
-#: The forms of a period label: a calendar year, a run of whole months, a federal fiscal year
-#: (October to September, named by the year it ends in); each may end in " (partial)".
-LABEL_FORMS = "YYYY, YYYY-MM/YYYY-MM or FYYYYY, optionally followed by ' (partial)'"
+#: The forms of a period label: a calendar year, a run of whole months, a run of days (a week, say), a federal
+#: fiscal year (October to September, named by the year it ends in); each may end in " (partial)".
+LABEL_FORMS = "YYYY, YYYY-MM/YYYY-MM, YYYY-MM-DD/YYYY-MM-DD or FYYYYY, optionally followed by ' (partial)'"
 _LABEL = re.compile(
     r"(?:(?P<year>[0-9]{4})|(?P<from_y>[0-9]{4})-(?P<from_m>[0-9]{2})/(?P<to_y>[0-9]{4})-(?P<to_m>[0-9]{2})"
+    r"|(?P<from_day>[0-9]{4}-[0-9]{2}-[0-9]{2})/(?P<to_day>[0-9]{4}-[0-9]{2}-[0-9]{2})"
     r"|FY(?P<fiscal>[0-9]{4}))(?P<partial> \(partial\))?",
     re.ASCII,
 )
@@ -114,11 +116,15 @@ def label_span(label: str) -> Span | None:
         if match["fiscal"]:
             year = int(match["fiscal"])
             return Span(pd.Timestamp(year - 1, 10, 1), pd.Timestamp(year, 9, 30), partial)
+        if match["from_day"]:
+            first, last = (datetime.date.fromisoformat(match[key]) for key in ("from_day", "to_day"))
+            start, end = pd.Timestamp(first), pd.Timestamp(last)
+            return Span(start, end, partial) if start <= end else None
         first_year, first_month = int(match["from_y"]), int(match["from_m"])
         last_year, last_month = int(match["to_y"]), int(match["to_m"])
         last_day = calendar.monthrange(last_year, last_month)[1]
         start, end = pd.Timestamp(first_year, first_month, 1), pd.Timestamp(last_year, last_month, last_day)
-    except (ValueError, calendar.IllegalMonthError):
+    except (ValueError, OverflowError, calendar.IllegalMonthError):
         return None  # a month 13, or a year pandas cannot hold
     return Span(start, end, partial) if start <= end else None
 

@@ -153,8 +153,9 @@ def period_checks() -> list[pa.Check]:
         row_check("period_end must not be before period_start", dates[1:], end_not_before_start),
         row_check(
             "the dates must be the days the label names (2024 is January 1 to December 31, 2018-07/2019-06 is "
-            "July 1, 2018 to June 30, 2019, FY2019 is October 1, 2018 to September 30, 2019), or lie within "
-            "them without covering them all when the label ends in (partial)",
+            "July 1, 2018 to June 30, 2019, 2017-01-28/2017-02-03 is January 28 to February 3, 2017, FY2019 is "
+            "October 1, 2018 to September 30, 2019), or lie within them without covering them all when the "
+            "label ends in (partial)",
             dates,
             label_matches,
         ),

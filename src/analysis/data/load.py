@@ -14,6 +14,7 @@ from analysis.data.checks import row_check_columns
 from analysis.data.csvfile import TextTable, read_text_table
 from analysis.data.schema import (
     CLAIMS_COLUMNS,
+    COUNT_KEY,
     REQUESTS_COLUMNS,
     SOURCES_COLUMNS,
     claims_schema,
@@ -31,13 +32,14 @@ class Dataset:
     ----------
     requests
         One row per reported count: ``agency``, ``jurisdiction``,
-        ``reported_by``, ``period`` (str); ``period_start``, ``period_end``
+        ``reported_by``, ``request_kind`` (``detainer``, ``notification`` or
+        ``any``), ``period`` (str); ``period_start``, ``period_end``
         (timestamps, inclusive); ``requests``, ``honored``, ``declined``
         (``Int64``, ``<NA>`` where the source does not say); ``source_ids``
         (str, ``;``-separated).
     sources
         One row per source: ``source_id``, ``publisher``, ``title``,
-        ``author``, ``published``, ``url``, ``kind`` (str, blank as ``""``).
+        ``author``, ``published``, ``url``, ``kind``, ``access`` (str, blank as ``""``).
     claims
         One row per published claim; ``claimed_value`` and ``tolerance``
         (float, ``NaN`` when blank), ``precision`` (``Int64``),
@@ -135,7 +137,7 @@ def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
 
     # What: cross-references are checked only against a table that could be read.
     source_ids = None if sources.frame.empty else set(sources.frame["source_id"])
-    keys = requests.frame[["agency", "reported_by", "period"]]
+    keys = requests.frame[list(COUNT_KEY)]
     counts = None if keys.empty else set(keys.itertuples(index=False, name=None))
     problems = [*sources.problems, *requests.problems, *claims.problems]
     problems += _problems(sources, sources_schema())

@@ -31,6 +31,7 @@ REQUESTS_COLUMNS = (
     "agency",
     "jurisdiction",
     "reported_by",
+    "request_kind",
     "period",
     "period_start",
     "period_end",
@@ -39,13 +40,14 @@ REQUESTS_COLUMNS = (
     "declined",
     "source_ids",
 )
-SOURCES_COLUMNS = ("source_id", "publisher", "title", "author", "published", "url", "kind")
+SOURCES_COLUMNS = ("source_id", "publisher", "title", "author", "published", "url", "kind", "access")
 CLAIMS_COLUMNS = (
     "claim_id",
     "claim",
     "metric",
     "agency",
     "reported_by",
+    "request_kind",
     "base_period",
     "period",
     "claimed_value",
@@ -61,9 +63,18 @@ ICE_RECORDS = "ICE detainer records"
 ICE_STATEMENT = "U.S. Immigration and Customs Enforcement"
 
 SOURCE_KINDS = ("primary document", "news report", "official statement")
-#: Metrics a claim can be about: percent change, fold change, percent declined.
-CLAIM_METRICS = ("pct_change", "fold", "denial_pct")
-GROWTH_METRICS = ("pct_change", "fold")
+#: How a count was read: in the counting agency's (or its government's) own publication, in an established news
+#: outlet's own copy, or in a copy of a story on another site (second-hand until someone checks the original).
+SOURCE_ACCESS = ("primary", "news", "repost")
+#: Kinds of request: ICE detainer requests (form I-247 family); requests only to be told of a release; "ICE
+#: requests" of every kind counted together. Counts of different kinds are never added or compared.
+REQUEST_KINDS = ("detainer", "notification", "any")
+#: Metrics a claim can be about: percent change, fold change, the direction of a change (1 a rise, -1 a fall, 0
+#: none), percent declined, a count of requests, a count of declines.
+CLAIM_METRICS = ("pct_change", "fold", "direction", "denial_pct", "requests", "declined")
+GROWTH_METRICS = ("pct_change", "fold", "direction")
+#: The columns that name one count: no two rows of detainer_requests.csv share them.
+COUNT_KEY = ("agency", "reported_by", "request_kind", "period")
 
 
 def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
@@ -71,19 +82,24 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
 
     def outcomes_within_requests(rows: Rows) -> Cells:
         outcomes = to_count(rows["honored"]).fillna(0) + to_count(rows["declined"]).fillna(0)
-        return ~(outcomes > to_count(rows["requests"]))
+        return ~(outcomes > to_count(rows["requests"])).fillna(False)
+
+    def a_count_or_an_outcome(rows: Rows) -> Cells:
+        return (rows[["requests", "honored", "declined"]] != "").any(axis=1)
 
     def one_row_per_count(rows: Rows) -> Cells:
-        return ~rows.duplicated(["agency", "reported_by", "period"], keep=False)
+        return ~rows.duplicated(list(COUNT_KEY), keep=False)
 
+    kinds = ", ".join(REQUEST_KINDS)
     text = {name: pa.Column(None, not_blank()) for name in ("agency", "jurisdiction", "reported_by")}
     return pa.DataFrameSchema(
         {
             **text,
+            "request_kind": pa.Column(None, cell_check(f"must be one of {kinds}", lambda c: c.isin(REQUEST_KINDS))),
             "period": pa.Column(None, [not_blank(), period_label_check()]),
             "period_start": pa.Column(None, date_checks()),
             "period_end": pa.Column(None, date_checks()),
-            "requests": pa.Column(None, count_checks(blank_ok=False)),
+            "requests": pa.Column(None, count_checks(blank_ok=True)),
             "honored": pa.Column(None, count_checks(blank_ok=True)),
             "declined": pa.Column(None, count_checks(blank_ok=True)),
             "source_ids": pa.Column(None, [not_blank(), *ids_known(source_ids, many=True)]),
@@ -96,8 +112,13 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
                 outcomes_within_requests,
             ),
             row_check(
-                "only one row may give the count of one agency, reporter and period",
-                ("agency", "reported_by", "period"),
+                "requests may be blank only where the source gives an outcome (honored or declined) instead",
+                ("requests", "honored", "declined"),
+                a_count_or_an_outcome,
+            ),
+            row_check(
+                "only one row may give the count of one agency, reporter, kind of request and period",
+                COUNT_KEY,
                 one_row_per_count,
             ),
         ],
@@ -108,7 +129,7 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
 def sources_schema() -> pa.DataFrameSchema:
     """Schema of ``sources.csv``."""
 
-    kinds = ", ".join(SOURCE_KINDS)
+    kinds, access = ", ".join(SOURCE_KINDS), ", ".join(SOURCE_ACCESS)
     return pa.DataFrameSchema(
         {
             "source_id": id_column("source ids must be unique"),
@@ -133,15 +154,16 @@ def sources_schema() -> pa.DataFrameSchema:
                 ),
             ),
             "kind": pa.Column(None, cell_check(f"must be one of {kinds}", lambda c: c.isin(SOURCE_KINDS))),
+            "access": pa.Column(None, cell_check(f"must be one of {access}", lambda c: c.isin(SOURCE_ACCESS))),
         },
         strict=True,
     )
 
 
 def claims_schema(
-    source_ids: Collection[str] | None, counts: Collection[tuple[str, str, str]] | None
+    source_ids: Collection[str] | None, counts: Collection[tuple[str, str, str, str]] | None
 ) -> pa.DataFrameSchema:
-    """Schema of ``claims.csv``, given the source ids and (agency, reporter, period) counts that exist.
+    """Schema of ``claims.csv``, given the source ids and the counts that exist (their :data:`COUNT_KEY`).
 
     ``None`` for either means that table could not be read, so references to it are not checked.
     """
@@ -152,22 +174,22 @@ def claims_schema(
 
     def counts_exist(rows: Rows) -> Cells:
         def known(column: str) -> Cells:
-            keys = zip(rows["agency"], rows["reported_by"], rows[column], strict=True)
-            return pd.Series([key in known_counts or key[2] == "" for key in keys], index=rows.index)
+            keys = zip(rows["agency"], rows["reported_by"], rows["request_kind"], rows[column], strict=True)
+            return pd.Series([key in known_counts or key[3] == "" for key in keys], index=rows.index)
 
         return known("period") & known("base_period")
 
     count_checks = []
-    known_counts: Collection[tuple[str, str, str]] = counts if counts is not None else ()
+    known_counts: Collection[tuple[str, str, str, str]] = counts if counts is not None else ()
     if counts is not None:
         count_checks.append(
             row_check(
-                "the claim must refer to counts in detainer_requests.csv (same agency, reporter and period)",
-                ("agency", "reported_by", "base_period", "period"),
+                "the claim must refer to counts in detainer_requests.csv (same agency, reporter, kind and period)",
+                ("agency", "reported_by", "request_kind", "base_period", "period"),
                 counts_exist,
             )
         )
-    metrics = ", ".join(CLAIM_METRICS)
+    metrics, kinds = ", ".join(CLAIM_METRICS), ", ".join(REQUEST_KINDS)
     return pa.DataFrameSchema(
         {
             "claim_id": id_column("claim ids must be unique"),
@@ -175,6 +197,7 @@ def claims_schema(
             "metric": pa.Column(None, cell_check(f"must be one of {metrics}", lambda c: c.isin(CLAIM_METRICS))),
             "agency": pa.Column(None, not_blank()),
             "reported_by": pa.Column(None, not_blank()),
+            "request_kind": pa.Column(None, cell_check(f"must be one of {kinds}", lambda c: c.isin(REQUEST_KINDS))),
             "base_period": pa.Column(None),
             "period": pa.Column(None, not_blank()),
             "claimed_value": pa.Column(None, cell_check("must be a number", lambda c: to_number(c).notna())),
@@ -200,7 +223,7 @@ def claims_schema(
         },
         checks=[
             row_check(
-                "base_period is required for a growth metric (pct_change, fold) and must be blank otherwise",
+                "base_period is required for a change (pct_change, fold, direction) and must be blank otherwise",
                 ("metric", "base_period"),
                 base_matches_metric,
             ),

@@ -29,6 +29,11 @@ def period_kind(start: pd.Timestamp, end: pd.Timestamp) -> str:
     return f"{(end - start).days + 1}-day period"
 
 
+def period_days(start: pd.Timestamp, end: pd.Timestamp) -> int:
+    """The number of days from ``start`` to ``end``, both included."""
+    return int((end - start).days) + 1
+
+
 def comparable(kind_a: str, kind_b: str) -> bool:
     """Whether two period kinds (from :func:`period_kind`) are like for like."""
     return kind_a == kind_b

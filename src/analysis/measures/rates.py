@@ -1,10 +1,14 @@
 """Growth and denial rates with exact intervals (pure functions, no I/O).
 
-Growth compares the number of requests in two periods of equal kind. Its
-uncertainty treats each count as a Poisson count over one period; conditional
-on the total, the later count is binomial, which gives the exact (conditional)
-interval for the rate ratio and the exact two-sided test of "no change".
-Denial rates use the exact Clopper-Pearson interval.
+Growth compares the number of requests in two periods of equal kind, or the
+requests per day of two periods of unequal length. Its uncertainty treats each
+count as a Poisson count over its period; conditional on the total, the later
+count is binomial with the share of the two periods' exposure that is the
+later period's (one half for like periods), which gives the exact conditional
+interval for the rate ratio and the exact two-sided test of "no change" (the
+conditional binomial method for two Poisson rates; e.g. Breslow and Day,
+Statistical Methods in Cancer Research II, 1987, section 7.2). Shares of
+requests declined or answered use the exact Clopper-Pearson interval.
 """
 
 from __future__ import annotations
@@ -28,19 +32,31 @@ def level(confidence: float = CONFIDENCE) -> str:
 class Growth:
     """Change in requests from a base period to a compare period.
 
-    ``pct_change``, ``fold`` and the interval bounds are ``None`` where they
-    are undefined; ``notes`` says why, in words.
+    ``basis`` is ``"counts"`` for periods of equal length, ``"per day"`` when
+    the periods differ in length (``base_days``, ``compare_days``): then
+    ``pct_change``, ``fold`` and the interval compare requests per day, and
+    ``abs_change`` (a count) is ``None``. ``pct_change`` (percent), ``fold``
+    and the interval bounds are ``None`` where they are undefined; ``notes``
+    says why, in words.
     """
 
     base_requests: int
     compare_requests: int
-    abs_change: int
+    abs_change: int | None
     pct_change: float | None
     fold: float | None
     rate_ratio_ci_low: float | None
     rate_ratio_ci_high: float | None
     p_value: float | None
     notes: tuple[str, ...] = ()
+    basis: str = "counts"
+    base_days: int | None = None
+    compare_days: int | None = None
+
+    @property
+    def per_day(self) -> bool:
+        """Whether the periods differ in length, so requests per day are compared."""
+        return self.basis == "per day"
 
     def to_dict(self) -> dict[str, object]:
         """The fields as a plain dict (notes as a list)."""
@@ -54,10 +70,11 @@ class DenialRate:
     """Share of requests declined, with its exact interval.
 
     ``denial_rate`` (a fraction), ``ci_low`` and ``ci_high`` are ``None``
-    when the rate is undefined; ``note`` then says why.
+    when the rate is undefined; ``note`` then says why. ``requests`` is
+    ``None`` where the source gives only outcomes.
     """
 
-    requests: int
+    requests: int | None
     declined: int | None
     denial_rate: float | None
     ci_low: float | None
@@ -70,8 +87,14 @@ def _check_count(name: str, value: int) -> None:
         raise MetricError(f"{name} must be a whole number of 0 or more, got {value!r}")
 
 
-def growth(base_requests: int, compare_requests: int, confidence: float = CONFIDENCE) -> Growth:
-    """Growth from ``base_requests`` to ``compare_requests`` over two like periods.
+def growth(
+    base_requests: int,
+    compare_requests: int,
+    confidence: float = CONFIDENCE,
+    base_days: int | None = None,
+    compare_days: int | None = None,
+) -> Growth:
+    """Growth from ``base_requests`` to ``compare_requests``, over two like periods or per day.
 
     Parameters
     ----------
@@ -79,6 +102,9 @@ def growth(base_requests: int, compare_requests: int, confidence: float = CONFID
         Requests in the earlier and the later period.
     confidence
         Confidence level of the rate-ratio interval.
+    base_days, compare_days
+        The periods' lengths in days. When both are given and differ, requests
+        per day are compared (``basis`` ``"per day"``); otherwise the counts.
 
     Returns
     -------
@@ -89,28 +115,77 @@ def growth(base_requests: int, compare_requests: int, confidence: float = CONFID
     _check_count("compare_requests", compare_requests)
     notes: list[str] = []
     base, compare = int(base_requests), int(compare_requests)
+    days = (base_days, compare_days) if base_days is not None and compare_days is not None else (1, 1)
+    per_day = days[0] != days[1]
+    # What: the later period's share of the time (one half for like periods), and the ratio of their lengths.
+    share_of_time, exposure = days[1] / (days[0] + days[1]), days[0] / days[1]
     if base == 0:
         pct_change = fold = None
         notes.append("percent change and fold are undefined: the base period has zero requests")
+    elif per_day:
+        fold = (compare / days[1]) / (base / days[0])
+        pct_change = 100 * (fold - 1)
     else:
         pct_change = 100 * (compare - base) / base
         fold = compare / base
+    if per_day:
+        notes.append(f"compared per day: the periods differ in length ({base_days} days against {compare_days})")
 
     total = base + compare
     low = high = p_value = None
     if total == 0:
         notes.append("rate-ratio interval and p-value are undefined: both periods have zero requests")
     else:
-        # Conditional on the total, the later count is Binomial(total, r / (1 + r)).
-        test = binomtest(compare, total, p=0.5)
+        # Conditional on the total, the later count is Binomial(total, r t / (1 + r t)), t the exposure ratio.
+        test = binomtest(compare, total, p=share_of_time)
         share = test.proportion_ci(confidence_level=confidence, method="exact")
         p_value = float(test.pvalue)
-        low = float(share.low / (1 - share.low))
+        low = float(share.low / (1 - share.low) * exposure)
         if share.high < 1:
-            high = float(share.high / (1 - share.high))
+            high = float(share.high / (1 - share.high) * exposure)
         else:
             notes.append("the rate ratio's upper bound is unbounded: the base period has zero requests")
-    return Growth(base, compare, compare - base, pct_change, fold, low, high, p_value, tuple(notes))
+    basis = "per day" if per_day else "counts"
+    return Growth(
+        base,
+        compare,
+        None if per_day else compare - base,
+        pct_change,
+        fold,
+        low,
+        high,
+        p_value,
+        tuple(notes),
+        basis,
+        base_days,
+        compare_days,
+    )
+
+
+def share(
+    requests: int | None, part: int | None, what: str, confidence: float = CONFIDENCE
+) -> tuple[float | None, float | None, float | None, str | None]:
+    """The share ``part / requests`` (a fraction) with its Clopper-Pearson interval, or ``None`` and why not.
+
+    ``what`` names the part in the note (``declined``, ``answered``). Returns ``(share, low, high, note)``.
+
+    Raises
+    ------
+    MetricError
+        When ``part`` exceeds ``requests`` or a count is negative.
+    """
+    if requests is None:
+        return None, None, None, "the source gives no count of requests, only outcomes"
+    _check_count("requests", requests)
+    if part is None:
+        return None, None, None, f"the source does not report how many were {what}"
+    _check_count(what, part)
+    if part > requests:
+        raise MetricError(f"{what} ({part}) cannot exceed requests ({requests})")
+    if requests == 0:
+        return None, None, None, "no requests were received, so there is no rate"
+    interval = binomtest(part, requests).proportion_ci(confidence_level=confidence, method="exact")
+    return part / requests, float(interval.low), float(interval.high), None
 
 
 def denial_rate(requests: int, declined: int | None, confidence: float = CONFIDENCE) -> DenialRate:
@@ -130,13 +205,5 @@ def denial_rate(requests: int, declined: int | None, confidence: float = CONFIDE
     DenialRate
         For 57 of 57: rate 1.0, interval [0.937, 1.0].
     """
-    _check_count("requests", requests)
-    if declined is None:
-        return DenialRate(requests, None, None, None, None, "the source does not report how many were declined")
-    _check_count("declined", declined)
-    if declined > requests:
-        raise MetricError(f"declined ({declined}) cannot exceed requests ({requests})")
-    if requests == 0:
-        return DenialRate(0, declined, None, None, None, "no requests were received, so there is no rate")
-    interval = binomtest(declined, requests).proportion_ci(confidence_level=confidence, method="exact")
-    return DenialRate(requests, declined, declined / requests, float(interval.low), float(interval.high))
+    rate, low, high, note = share(requests, declined, "declined", confidence)
+    return DenialRate(requests, declined, rate, low, high, note)

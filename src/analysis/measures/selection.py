@@ -1,34 +1,54 @@
-"""Picking one agency's counts, as one reporter counted them, out of the requests table."""
+"""Picking one agency's counts, as one reporter counted them, of one kind of request, out of the requests table."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from analysis.errors import MetricError
-from analysis.measures.periods import comparable, period_kind
-from analysis.measures.rates import DenialRate, Growth, denial_rate, growth
+from analysis.errors import MetricError, ParameterError
+from analysis.measures.periods import comparable, period_days, period_kind
+from analysis.measures.rates import DenialRate, Growth, denial_rate, growth, share
 from analysis.params import check_text, choose
 
+#: Each kind of request in words, as the report names it wherever a count appears.
+KIND_WORDS = {
+    "detainer": "detainer requests",
+    "notification": "notification requests",
+    "any": "ICE requests of every kind",
+}
 
-def series(requests: pd.DataFrame, agency: str, reported_by: str) -> pd.DataFrame:
-    """The rows of ``agency`` as counted by ``reported_by``, oldest period first.
+
+def series(requests: pd.DataFrame, agency: str, reported_by: str, request_kind: str | None = None) -> pd.DataFrame:
+    """The rows of ``agency`` as counted by ``reported_by``, of one kind of request, oldest period first.
+
+    ``request_kind`` may be left out (``None``) when that reporter gives counts of one kind only.
 
     Raises
     ------
     ParameterError
-        When the agency, or that reporter for it, is not in the data; the
-        message names the parameter and lists the valid choices.
+        When the agency, that reporter for it, or that kind is not in the data, or the reporter
+        gives counts of two kinds and none was chosen; the message names the parameter and lists
+        the valid choices. Counts of different kinds of request are never mixed.
     """
     choose("agency", check_text("agency", agency), sorted(set(requests["agency"])), "agencies in the data")
     rows = requests[requests["agency"] == agency]
     reporters = sorted(set(rows["reported_by"]))
     choose("reported_by", check_text("reported_by", reported_by), reporters, f"reporters of counts for {agency!r}")
     rows = rows[rows["reported_by"] == reported_by]
+    kinds = sorted(set(rows["request_kind"]))
+    if request_kind is None:
+        if len(kinds) > 1:
+            raise ParameterError(
+                f"parameter request_kind: {reported_by!r} gives counts of {len(kinds)} kinds of request for "
+                f"{agency!r} ({', '.join(kinds)}); counts of different kinds are never mixed, so choose one"
+            )
+        request_kind = kinds[0]
+    choose("request_kind", check_text("request_kind", request_kind), kinds, f"kinds of request counted for {agency!r}")
+    rows = rows[rows["request_kind"] == request_kind]
     return rows.sort_values("period_start", kind="stable").reset_index(drop=True)
 
 
 def period_row(rows: pd.DataFrame, period: str, name: str = "period") -> pd.Series:
-    """The row of ``period`` in one agency's and reporter's ``rows`` (from :func:`series`).
+    """The row of ``period`` in one agency's, reporter's and kind's ``rows`` (from :func:`series`).
 
     Raises
     ------
@@ -45,70 +65,119 @@ def kind_of(row: pd.Series) -> str:
     return period_kind(row["period_start"], row["period_end"])
 
 
+def days_of(row: pd.Series) -> int:
+    """The length of a requests row's period, in days."""
+    return period_days(row["period_start"], row["period_end"])
+
+
 def growth_of(base: pd.Series, compare: pd.Series) -> Growth:
-    """Growth in requests from one requests row to another.
+    """Growth in requests from one requests row to another: counts for like periods, requests per day otherwise.
 
     Raises
     ------
     MetricError
-        When the two periods are not of the same kind (e.g. a July-June year
-        against a calendar year).
+        When the rows count different kinds of request, a row gives no count of
+        requests, or two periods of a year each are of different kinds (a
+        July-June year is never compared with a calendar year).
     """
+    if base["request_kind"] != compare["request_kind"]:
+        raise MetricError(
+            f"cannot compare {KIND_WORDS[str(base['request_kind'])]} with {KIND_WORDS[str(compare['request_kind'])]}:"
+            " counts of different kinds of request are never compared"
+        )
+    for row in (base, compare):
+        if pd.isna(row["requests"]):
+            raise MetricError(f"{row['period']!r} has no count of requests: the source gives only outcomes")
     base_kind, compare_kind = kind_of(base), kind_of(compare)
-    if not comparable(base_kind, compare_kind):
+    base_days, compare_days = days_of(base), days_of(compare)
+    if comparable(base_kind, compare_kind):
+        return growth(int(base["requests"]), int(compare["requests"]))
+    if {base_days, compare_days} <= {365, 366}:
         raise MetricError(
             f"cannot compare {base['period']!r} ({base_kind}) with {compare['period']!r} ({compare_kind}): "
-            "growth is only defined between periods of the same kind and length"
+            "growth between years is only defined for years of the same kind"
         )
-    return growth(int(base["requests"]), int(compare["requests"]))
+    return growth(int(base["requests"]), int(compare["requests"]), base_days=base_days, compare_days=compare_days)
 
 
 def growth_in(rows: pd.DataFrame, base_period: str, compare_period: str) -> Growth:
-    """Growth between two periods of one agency's and reporter's ``rows`` (from :func:`series`).
+    """Growth between two periods of one agency's, reporter's and kind's ``rows`` (from :func:`series`).
 
     Raises
     ------
     ParameterError
         When a period is not in ``rows`` (naming ``base_period`` or ``compare_period``).
     MetricError
-        When the two periods are not of the same kind.
+        As :func:`growth_of`.
     """
-    return growth_of(period_row(rows, base_period, "base_period"), period_row(rows, compare_period, "compare_period"))
+    base, compare = period_row(rows, base_period, "base_period"), period_row(rows, compare_period, "compare_period")
+    return growth_of(base, compare)
 
 
-def other_reporters(requests: pd.DataFrame, agency: str, reported_by: str, periods: list[str]) -> pd.DataFrame:
-    """The counts that reporters other than ``reported_by`` give for ``agency`` in ``periods``."""
-    rows = requests[(requests["agency"] == agency) & (requests["reported_by"] != reported_by)]
+def other_reporters(
+    requests: pd.DataFrame, agency: str, reported_by: str, request_kind: str, periods: list[str]
+) -> pd.DataFrame:
+    """The counts of the same kind that reporters other than ``reported_by`` give for ``agency`` in ``periods``."""
+    rows = requests[
+        (requests["agency"] == agency)
+        & (requests["reported_by"] != reported_by)
+        & (requests["request_kind"] == request_kind)
+    ]
     return rows[rows["period"].isin(periods)]
 
 
+def _count(value: object) -> int | None:
+    return None if value is None or value is pd.NA else int(str(value))
+
+
 def outcome(row: pd.Series) -> DenialRate:
-    """The denial rate of one requests row."""
-    declined = None if pd.isna(row["declined"]) else int(row["declined"])
-    return denial_rate(int(row["requests"]), declined)
+    """The denial rate of one requests row (for notification requests: none; see :func:`answered`)."""
+    if row["request_kind"] == "notification":
+        note = "notification requests ask to be told of a release, not to hold anyone: the share answered is given"
+        return DenialRate(_count(row["requests"]), _count(row["declined"]), None, None, None, note)
+    requests = _count(row["requests"])
+    if requests is None:
+        return DenialRate(None, _count(row["declined"]), None, None, None, share(None, None, "declined")[3])
+    return denial_rate(requests, _count(row["declined"]))
 
 
-def denial_rates(requests: pd.DataFrame, agency: str, reported_by: str) -> pd.DataFrame:
-    """Denial rate of every period of ``agency`` as counted by ``reported_by``.
+def answered(row: pd.Series) -> tuple[float | None, float | None, float | None, str | None]:
+    """For a notification-request row: the share of requests the agency answered (honored), with its interval."""
+    return share(_count(row["requests"]), _count(row["honored"]), "answered")
+
+
+def denial_rates(
+    requests: pd.DataFrame, agency: str, reported_by: str, request_kind: str | None = None
+) -> pd.DataFrame:
+    """The share of requests declined (detainer requests, or any) or answered (notification requests) per period.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``period``, ``requests``, ``honored``, ``declined``,
-        ``denial_rate`` (a fraction), ``ci_low``, ``ci_high`` (``NaN`` where
-        undefined) and ``note`` (why a rate is undefined, else blank).
+        Columns ``period``, ``request_kind``, ``requests``, ``honored``, ``declined`` (counts,
+        ``<NA>`` where the source does not say), ``share_of`` (``declined`` or ``answered``),
+        ``rate`` (a fraction), ``ci_low``, ``ci_high`` (``NaN`` where undefined) and ``note``
+        (why a rate is undefined, else blank).
     """
-    rows = series(requests, agency, reported_by)
-    rates = [outcome(row) for _, row in rows.iterrows()]
+    rows = series(requests, agency, reported_by, request_kind)
+    shares = []
+    for _, row in rows.iterrows():
+        if row["request_kind"] == "notification":
+            shares.append(("answered", *answered(row)))
+        else:
+            rate = outcome(row)
+            shares.append(("declined", rate.denial_rate, rate.ci_low, rate.ci_high, rate.note))
     return pd.DataFrame(
         {
             "period": rows["period"],
+            "request_kind": rows["request_kind"],
             "requests": rows["requests"],
             "honored": rows["honored"],
             "declined": rows["declined"],
-            "denial_rate": [r.denial_rate for r in rates],
-            "ci_low": [r.ci_low for r in rates],
-            "ci_high": [r.ci_high for r in rates],
-            "note": [r.note or "" for r in rates],
+            "share_of": [s[0] for s in shares],
+            "rate": [s[1] for s in shares],
+            "ci_low": [s[2] for s in shares],
+            "ci_high": [s[3] for s in shares],
+            "note": [s[4] or "" for s in shares],
         }
-    ).astype({"denial_rate": "float64", "ci_low": "float64", "ci_high": "float64"})
+    ).astype({"rate": "float64", "ci_low": "float64", "ci_high": "float64"})

@@ -4,7 +4,9 @@ A claim is *supported* when the value computed from the claim's own counts
 rounds to the claimed value at the claim's precision (or, for a loose claim
 such as "nearly 20 times", lies within its recorded tolerance), *contradicted*
 when it does not, and *not checkable* when the data cannot give the value
-(e.g. the source does not report how many requests were declined).
+(e.g. the source does not report how many requests were declined). A change
+between periods of unequal length is judged on requests per day, and the
+verdict's reason says so.
 """
 
 from __future__ import annotations
@@ -15,13 +17,23 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from analysis.data.schema import GROWTH_METRICS
 from analysis.errors import MetricError
 from analysis.measures.selection import growth_of, other_reporters, outcome, period_row, series
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
 NOT_CHECKABLE = "not checkable"
-UNITS = {"pct_change": "%", "fold": " times", "denial_pct": "% declined"}
+UNITS = {
+    "pct_change": "%",
+    "fold": " times",
+    "direction": "",
+    "denial_pct": "% declined",
+    "requests": " requests",
+    "declined": " declined",
+}
+#: The direction of a change as a claim gives it (``claimed_value``), in words.
+DIRECTIONS = {1: "a rise", 0: "no change", -1: "a fall"}
 
 
 @dataclass(frozen=True)
@@ -35,11 +47,15 @@ class Check:
 
 @dataclass(frozen=True)
 class Alternative:
-    """The verdict when another reporter's count stands in for one period."""
+    """The verdict when another reporter's count stands in for one period.
+
+    ``count`` is that reporter's number of ``counted`` (``requests`` or ``declined``; ``None`` when blank).
+    """
 
     reported_by: str
     period: str
-    requests: int
+    count: int | None
+    counted: str
     check: Check
 
 
@@ -60,52 +76,94 @@ def matches(value: float, claimed: float, precision: int, tolerance: float | Non
     return Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP) == Decimal(repr(claimed)).quantize(step)
 
 
+def _count(row: pd.Series, column: str) -> int | None:
+    return None if pd.isna(row[column]) else int(row[column])
+
+
 def _value(metric: str, base: pd.Series | None, row: pd.Series) -> tuple[float | None, str]:
-    """The metric from a base row (growth metrics only) and a row; or ``None`` and why not."""
+    """The metric from a base row (changes only) and a row; or ``None`` and why not; and a caveat, if any."""
+    if metric in ("requests", "declined"):
+        count = _count(row, metric)
+        missing = (
+            "the source gives no count of requests"
+            if metric == "requests"
+            else ("the source does not report how many were declined")
+        )
+        return (None, missing) if count is None else (float(count), "")
     if metric == "denial_pct":
         rate = outcome(row)
         return (None, rate.note or "") if rate.denial_rate is None else (100 * rate.denial_rate, "")
     if base is None:
-        raise MetricError(f"a growth metric ({metric}) needs a base period")
+        raise MetricError(f"a change ({metric}) needs a base period")
     try:
         result = growth_of(base, row)
     except MetricError as error:
         return None, str(error)
+    caveat = (
+        f"; compared per day, because the periods differ in length ({result.base_days} days against "
+        f"{result.compare_days})"
+        if result.per_day
+        else ""
+    )
+    if metric == "direction":
+        change = result.fold - 1 if result.fold is not None else float(result.compare_requests)
+        size = "" if result.pct_change is None else f" of {abs(result.pct_change):,.0f}%"
+        return float((change > 0) - (change < 0)), f"{size}{' per day' if result.per_day else ''}{caveat}"
     value = result.pct_change if metric == "pct_change" else result.fold
-    return (None, "the base period has zero requests") if value is None else (value, "")
+    return (None, "the base period has zero requests") if value is None else (value, caveat)
+
+
+def _shown(metric: str, value: float, precision: int) -> str:
+    if metric == "direction":
+        return DIRECTIONS[int(value)]
+    if metric in ("requests", "declined"):
+        return f"{value:,.0f}{UNITS[metric]}"
+    return f"{value:,.{max(precision, 1)}f}{UNITS[metric]}"
 
 
 def _judge(claim: pd.Series, base: pd.Series | None, row: pd.Series) -> Check:
-    value, reason = _value(claim["metric"], base, row)
+    value, said = _value(claim["metric"], base, row)
     if value is None:
-        return Check(None, NOT_CHECKABLE, reason)
-    precision = int(claim["precision"])
+        return Check(None, NOT_CHECKABLE, said)
+    metric, precision = claim["metric"], int(claim["precision"])
+    if metric == "direction":
+        ok = value == claim["claimed_value"]
+        claimed = DIRECTIONS.get(int(claim["claimed_value"]), f"{claim['claimed_value']}")
+        verdict = "as claimed" if ok else f"where the claim says {claimed}"
+        return Check(
+            value, SUPPORTED if ok else CONTRADICTED, f"the data give {_shown(metric, value, 0)}{said}, {verdict}"
+        )
     ok = matches(value, float(claim["claimed_value"]), precision, claim["tolerance"])
-    shown = f"{value:,.{max(precision, 1)}f}{UNITS[claim['metric']]}"
-    claimed = f"{claim['claimed_value']:,.{precision}f}{UNITS[claim['metric']]}"
-    if pd.isna(claim["tolerance"]):
+    claimed = f"{claim['claimed_value']:,.{precision}f}{UNITS[metric]}"
+    if metric in ("requests", "declined"):
+        how = f"is the claimed {claimed}" if ok else f"is not the claimed {claimed}"
+    elif pd.isna(claim["tolerance"]):
         how = f"rounds to the claimed {claimed}" if ok else f"does not round to the claimed {claimed}"
     else:
         how = f"is {'' if ok else 'not '}within {claim['tolerance']:.0%} of the claimed {claimed}"
-    return Check(value, SUPPORTED if ok else CONTRADICTED, f"the data give {shown}, which {how}")
+    shown = _shown(metric, value, precision)
+    return Check(value, SUPPORTED if ok else CONTRADICTED, f"the data give {shown}, which {how}{said}")
 
 
 def check_claim(requests: pd.DataFrame, claim: pd.Series) -> ClaimResult:
-    """Judge one claim on its own reporter's counts, then with each other reporter's count swapped in."""
-    rows = series(requests, claim["agency"], claim["reported_by"])
-    growth_metric = claim["metric"] != "denial_pct"
-    base = period_row(rows, claim["base_period"], "base_period") if growth_metric else None
+    """Judge one claim on its own reporter's counts (of the claim's kind of request), then with each other
+    reporter's count of the same kind swapped in."""
+    rows = series(requests, claim["agency"], claim["reported_by"], claim["request_kind"])
+    change = claim["metric"] in GROWTH_METRICS
+    base = period_row(rows, claim["base_period"], "base_period") if change else None
     row = period_row(rows, claim["period"])
     check = _judge(claim, base, row)
 
+    counted = "declined" if claim["metric"] == "declined" else "requests"
     alternatives = []
-    periods = [claim["base_period"], claim["period"]] if growth_metric else [claim["period"]]
-    for _, other in other_reporters(requests, claim["agency"], claim["reported_by"], periods).iterrows():
-        swapped_base = other if growth_metric and other["period"] == claim["base_period"] else base
+    periods = [claim["base_period"], claim["period"]] if change else [claim["period"]]
+    others = other_reporters(requests, claim["agency"], claim["reported_by"], claim["request_kind"], periods)
+    for _, other in others.iterrows():
+        swapped_base = other if change and other["period"] == claim["base_period"] else base
         swapped_row = other if other["period"] == claim["period"] else row
         judged = _judge(claim, swapped_base, swapped_row)
         alternatives.append(
-            Alternative(str(other["reported_by"]), str(other["period"]), int(other["requests"]), judged)
+            Alternative(str(other["reported_by"]), str(other["period"]), _count(other, counted), counted, judged)
         )
     return ClaimResult(claim, check, tuple(alternatives))
 

@@ -7,11 +7,18 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.data.load import Dataset
-from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, ClaimResult, check_claims
+from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, Alternative, ClaimResult, check_claims
 from analysis.studies.base import Study
 from analysis.studies.tables import Column, ReaderTable, reader_table
 
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_CHECKABLE)
+
+
+def counted(alt: Alternative) -> str:
+    """``count of 15 requests`` or ``count of 0 declined`` (or that it gives none)."""
+    if alt.count is None:
+        return f"count, which gives no number {alt.counted}"
+    return f"count of {alt.count:,} {alt.counted}"
 
 
 def _alternatives_text(result: ClaimResult) -> str:
@@ -19,8 +26,7 @@ def _alternatives_text(result: ClaimResult) -> str:
     for alt in result.alternatives:
         changed = " (changes the verdict)" if alt.check.verdict != result.check.verdict else ""
         parts.append(
-            f"with {alt.reported_by}'s {alt.period} count of {alt.requests:,}: {alt.check.verdict}{changed}; "
-            f"{alt.check.reason}"
+            f"with {alt.reported_by}'s {alt.period} {counted(alt)}: {alt.check.verdict}{changed}; {alt.check.reason}"
         )
     return " | ".join(parts)
 
@@ -44,7 +50,7 @@ class ClaimsStudy(Study):
         """Which verdicts another reporter's count would change, in sentences."""
         sentences = [
             f"{r.claim['claim_id']} is {r.check.verdict} on {r.claim['reported_by']}'s counts but "
-            f"{alt.check.verdict} with {alt.reported_by}'s {alt.period} count of {alt.requests:,} "
+            f"{alt.check.verdict} with {alt.reported_by}'s {alt.period} {counted(alt)} "
             f"({alt.check.reason})."
             for r in self.results
             for alt in r.alternatives
@@ -90,7 +96,8 @@ class ClaimsStudy(Study):
                     {
                         "reported_by": a.reported_by,
                         "period": a.period,
-                        "requests": a.requests,
+                        "count": a.count,
+                        "counted": a.counted,
                         "verdict": a.check.verdict,
                         "value": a.check.value,
                     }

@@ -1,4 +1,5 @@
-"""The growth study: the change in requests between two periods of one agency, as one reporter counted them."""
+"""The growth study: the change in requests of one kind between two periods of one agency, as one reporter counted
+them (requests per day when the periods differ in length)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from matplotlib.figure import Figure
 
 from analysis.data.load import Dataset
 from analysis.measures.rates import CONFIDENCE, Growth, level
-from analysis.measures.selection import growth_in, growth_of, other_reporters, series
+from analysis.measures.selection import KIND_WORDS, growth_in, growth_of, other_reporters, series
 from analysis.studies.base import Study
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -26,6 +27,9 @@ GROWTH_KEYS = (
     "rate_ratio_ci_low",
     "rate_ratio_ci_high",
     "p_value",
+    "basis",
+    "base_days",
+    "compare_days",
 )
 
 
@@ -40,6 +44,7 @@ class GrowthStudy(Study):
 
     agency: str
     reported_by: str
+    request_kind: str
     base_period: str
     compare_period: str
     series: pd.DataFrame
@@ -48,16 +53,22 @@ class GrowthStudy(Study):
     confidence: float = CONFIDENCE
 
     @property
+    def requests_word(self) -> str:
+        """The kind of request in words (``detainer requests``, ``notification requests``, ...)."""
+        return KIND_WORDS[self.request_kind]
+
+    @property
     def title(self) -> str:
-        return f"Growth in requests: {self.agency}, {self.base_period} to {self.compare_period}"
+        return f"Growth in {self.requests_word}: {self.agency}, {self.base_period} to {self.compare_period}"
 
     @property
     def headline(self) -> str:
         r = self.result
-        direction = "up from" if r.abs_change > 0 else "down from" if r.abs_change < 0 else "the same as"
+        change = (r.fold - 1) if r.fold is not None else r.compare_requests - r.base_requests
+        direction = "up from" if change > 0 else "down from" if change < 0 else "the same as"
         return (
             f"By {counted_by(self.agency, self.reported_by)}, the {self.agency} received "
-            f"{r.compare_requests:,} detainer requests in {self.compare_period}, {direction} "
+            f"{r.compare_requests:,} {self.requests_word} in {self.compare_period}, {direction} "
             f"{r.base_requests:,} in {self.base_period}: {change_text(r)}; {interval_text(r, self.confidence)}."
         )
 
@@ -79,38 +90,42 @@ class GrowthStudy(Study):
         )
 
     def tables(self) -> dict[str, ReaderTable]:
-        r, pct = self.result, level(self.confidence)
-        values = pd.DataFrame(
-            {
-                "measure": [
-                    f"requests in {self.base_period}",
-                    f"requests in {self.compare_period}",
-                    "absolute change (requests)",
-                    "percent change",
-                    "fold (later count / earlier count)",
-                    f"rate ratio, lower {pct} limit",
-                    f"rate ratio, upper {pct} limit",
-                    "exact two-sided test of no change",
-                ],
-                "value": [
-                    count(r.base_requests),
-                    count(r.compare_requests),
-                    f"{r.abs_change:+,}".replace("-", "−"),
-                    signed_pct(r.pct_change),
-                    ratio(r.fold, 1),
-                    ratio(r.rate_ratio_ci_low),
-                    "unbounded"
-                    if r.rate_ratio_ci_low is not None and r.rate_ratio_ci_high is None
-                    else ratio(r.rate_ratio_ci_high),
-                    p_text(r.p_value),
-                ],
-            }
-        )
+        r, pct, word = self.result, level(self.confidence), self.requests_word
+        per_day = " per day" if r.per_day else ""
+        measures = [
+            (f"{word} in {self.base_period}", count(r.base_requests)),
+            (f"{word} in {self.compare_period}", count(r.compare_requests)),
+        ]
+        if r.per_day:
+            measures += [
+                (f"days in {self.base_period}", count(r.base_days)),
+                (f"days in {self.compare_period}", count(r.compare_days)),
+            ]
+        else:
+            measures.append((f"absolute change ({word})", f"{r.abs_change:+,}".replace("-", "−")))
+        measures += [
+            (f"percent change{per_day}", signed_pct(r.pct_change)),
+            (
+                "fold (later rate per day / earlier rate per day)"
+                if r.per_day
+                else "fold (later count / earlier count)",
+                ratio(r.fold, 1),
+            ),
+            (f"rate ratio, lower {pct} limit", ratio(r.rate_ratio_ci_low)),
+            (
+                f"rate ratio, upper {pct} limit",
+                "unbounded"
+                if r.rate_ratio_ci_low is not None and r.rate_ratio_ci_high is None
+                else ratio(r.rate_ratio_ci_high),
+            ),
+            ("exact two-sided test of no change", p_text(r.p_value)),
+        ]
+        values = pd.DataFrame({"measure": [m for m, _ in measures], "value": [v for _, v in measures]})
         others = {
             "period": Column("period"),
             "reported_by": Column("reporter"),
-            "requests": Column("their count (requests)", count),
-            "replaces": Column("in place of (requests)", count),
+            "requests": Column(f"their count ({word})", count),
+            "replaces": Column(f"in place of ({word})", count),
             "pct_change": Column("percent change with their count", signed_pct),
             "fold": Column("fold with their count", lambda v: ratio(v, 1)),
         }
@@ -120,7 +135,8 @@ class GrowthStudy(Study):
         }
 
     def draw(self) -> dict[str, Figure]:
-        title = f"Detainer requests to the {self.agency}, {self.base_period} and {self.compare_period} marked"
+        periods = f"{self.base_period} and {self.compare_period} marked"
+        title = f"{self.requests_word.capitalize()} to the {self.agency}, {periods}"
         chart = requests_chart(self.series, marked=(self.base_period, self.compare_period), title=title)
         return {"02-growth-requests": chart}
 
@@ -139,13 +155,16 @@ def _change(alternative: Growth) -> str:
 
 
 def _others(
-    requests: pd.DataFrame, rows: pd.DataFrame, agency: str, reported_by: str, periods: list[str]
+    requests: pd.DataFrame, rows: pd.DataFrame, agency: str, reported_by: str, kind: str, periods: list[str]
 ) -> pd.DataFrame:
-    """Other reporters' counts for the compared ``periods`` (base, compare), with the growth each would give."""
+    """Other reporters' counts of the same kind for the compared ``periods`` (base, compare), with the growth each
+    would give (a reporter that gives no count of requests for the period is left out)."""
     base_period, compare_period = periods
     records = []
     ours = rows.set_index("period", drop=False)
-    for _, row in other_reporters(requests, agency, reported_by, periods).iterrows():
+    for _, row in other_reporters(requests, agency, reported_by, kind, periods).iterrows():
+        if pd.isna(row["requests"]):
+            continue
         base = row if row["period"] == base_period else cast(pd.Series, ours.loc[base_period])
         compare = row if row["period"] == compare_period else cast(pd.Series, ours.loc[compare_period])
         alternative = growth_of(base, compare)
@@ -164,18 +183,29 @@ def _others(
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def study(dataset: Dataset, agency: str, reported_by: str, base_period: str, compare_period: str) -> GrowthStudy:
+def study(
+    dataset: Dataset,
+    agency: str,
+    reported_by: str,
+    base_period: str,
+    compare_period: str,
+    request_kind: str | None = None,
+) -> GrowthStudy:
     """Check the parameters against the data and compute the growth study.
+
+    ``request_kind`` (``detainer``, ``notification`` or ``any``) may be left out when the reporter gives
+    counts of one kind only.
 
     Raises
     ------
     ParameterError
-        When an agency, reporter or period is not in the data (listing the choices).
+        When an agency, reporter, kind or period is not in the data (listing the choices).
     MetricError
-        When the two periods are not of the same kind.
+        When a period gives no count of requests, or two years of different kinds are compared.
     """
     requests = dataset.requests
-    rows = series(requests, agency, reported_by)
+    rows = series(requests, agency, reported_by, request_kind)
+    kind = str(rows["request_kind"].iloc[0])
     result = growth_in(rows, base_period, compare_period)
-    others = _others(requests, rows, agency, reported_by, [base_period, compare_period])
-    return GrowthStudy(agency, reported_by, base_period, compare_period, rows, others, result)
+    others = _others(requests, rows, agency, reported_by, kind, [base_period, compare_period])
+    return GrowthStudy(agency, reported_by, kind, base_period, compare_period, rows, others, result)

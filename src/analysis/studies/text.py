@@ -69,14 +69,25 @@ def p_text(p_value: float | None) -> str:
 
 
 def change_text(result: Growth) -> str:
-    """``+42 requests, +280%, 3.8 times as many`` (or the wording of a fall or an undefined change)."""
-    sign = "+" if result.abs_change >= 0 else "−"
-    parts = [f"{sign}{abs(result.abs_change):,} requests"]
+    """``+42 requests, +280%, 3.8 times as many`` (or the wording of a fall, an undefined change, or a change
+    per day between periods of unequal length)."""
+    parts = []
+    if result.abs_change is not None:
+        sign = "+" if result.abs_change >= 0 else "−"
+        parts.append(f"{sign}{abs(result.abs_change):,} requests")
     if result.pct_change is None or result.fold is None:
         parts.append("percent change undefined (no requests in the base period)")
+    elif result.per_day:
+        parts.append(f"{signed_pct(result.pct_change)} per day")
+        parts.append(f"{result.fold:.1f} times as many a day")
     else:
         parts.append(signed_pct(result.pct_change))
         parts.append(f"{result.fold:.1f} times as many")
+    if result.per_day:
+        parts.append(
+            f"compared per day because the periods differ in length ({result.base_days} days against "
+            f"{result.compare_days})"
+        )
     return ", ".join(parts)
 
 
