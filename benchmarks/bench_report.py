@@ -91,16 +91,19 @@ def grid(scratch: Path) -> tuple[float, float]:
     folder = scratch / "national"
     data = folder / "data"
     data.mkdir(parents=True)
-    header = "agency,jurisdiction,reported_by,period,period_start,period_end,requests,honored,declined,source_ids\n"
+    header = (
+        "agency,jurisdiction,reported_by,request_kind,period,period_start,period_end,requests,honored,declined,"
+        "source_ids\n"
+    )
     rows = [
-        f'Made-up Agency {n:04d},"Somewhere, ST",Made-up Agency {n:04d},{y},{y}-01-01,{y}-12-31,'
+        f'Made-up Agency {n:04d},"Somewhere, ST",Made-up Agency {n:04d},detainer,{y},{y}-01-01,{y}-12-31,'
         f"{10 + n % 40 + y % 7},,,src\n"
         for n in range(GRID_RUNS)
         for y in (2024, 2025)
     ]
     (data / "detainer_requests.csv").write_text(header + "".join(rows))
     (data / "sources.csv").write_text(
-        "source_id,publisher,title,author,published,url,kind\nsrc,P,[t],,2025,,news report\n"
+        "source_id,publisher,title,author,published,url,kind,access\nsrc,P,[t],,2025,,news report,news\n"
     )
     (data / "claims.csv").write_text((RAW_DIR / "claims.csv").read_text().splitlines()[0] + "\n")
     shutil.copy(NOTEBOOKS_DIR / "02-growth.ipynb", folder)

@@ -111,15 +111,18 @@ def thousand_run_index(folder: Path) -> Path:
     data = folder / "data"
     data.mkdir()
     agencies = [f"Agency {n:04d} <b>&</b>" for n in range(1000)]
-    header = "agency,jurisdiction,reported_by,period,period_start,period_end,requests,honored,declined,source_ids\n"
+    header = (
+        "agency,jurisdiction,reported_by,request_kind,period,period_start,period_end,requests,honored,declined,"
+        "source_ids\n"
+    )
     rows = [
-        f'"{a}","Somewhere, ST","{a}",{y},{y}-01-01,{y}-12-31,{10 + n % 50 + (y - 2024) * n % 7},,,src\n'
+        f'"{a}","Somewhere, ST","{a}",detainer,{y},{y}-01-01,{y}-12-31,{10 + n % 50 + (y - 2024) * n % 7},,,src\n'
         for n, a in enumerate(agencies)
         for y in (2024, 2025)
     ]
     (data / "detainer_requests.csv").write_text(header + "".join(rows))
     (data / "sources.csv").write_text(
-        "source_id,publisher,title,author,published,url,kind\nsrc,P,[t],,2025,,news report\n"
+        "source_id,publisher,title,author,published,url,kind,access\nsrc,P,[t],,2025,,news report,news\n"
     )
     claims = (Path(__file__).parent / "fixtures" / "valid" / "claims.csv").read_text().splitlines()[0]
     (data / "claims.csv").write_text(claims + "\n")

@@ -20,8 +20,8 @@ def shipped():
     return {r.claim["claim_id"]: r for r in check_claims(dataset.requests, dataset.claims)}
 
 
-def test_all_six_claims_hold_on_the_reporters_own_figures(shipped) -> None:
-    assert len(shipped) == 6
+def test_every_claim_of_facts_holds_on_its_reporters_own_counts(shipped) -> None:
+    assert len(shipped) == 11
     assert {claim_id: r.check.verdict for claim_id, r in shipped.items()} == dict.fromkeys(shipped, SUPPORTED)
     assert shipped["bpd-2016-2017-increase"].check.value == pytest.approx(353.33, abs=0.01)
     assert shipped["nypd-2016-2017-increase"].check.value == pytest.approx(19.075)
@@ -29,7 +29,7 @@ def test_all_six_claims_hold_on_the_reporters_own_figures(shipped) -> None:
 
 def test_ice_count_contradicts_the_2024_2025_increase(shipped) -> None:
     (alternative,) = shipped["bpd-2024-2025-increase"].alternatives
-    assert (alternative.reported_by, alternative.period, alternative.requests) == (ICE, "2024", 198)
+    assert (alternative.reported_by, alternative.period, alternative.count) == (ICE, "2024", 198)
     assert alternative.check.verdict == CONTRADICTED
     assert round(alternative.check.value) == -71
 
@@ -38,6 +38,43 @@ def test_ice_count_cannot_check_the_2024_denials(shipped) -> None:
     (alternative,) = shipped["bpd-2024-all-declined"].alternatives
     assert alternative.check.verdict == NOT_CHECKABLE
     assert "does not report how many were declined" in alternative.check.reason
+
+
+def test_ices_198_is_supported_on_its_count_and_contradicted_on_the_departments(shipped) -> None:
+    result = shipped["ice-bpd-2024-198"]
+    assert (result.check.verdict, result.check.value) == (SUPPORTED, 198)
+    (department,) = result.alternatives
+    assert (department.reported_by, department.count, department.check.verdict) == (
+        "Boston Police Department",
+        15,
+        CONTRADICTED,
+    )
+    assert not result.claim["expected_to_hold"], "disputed by the department"
+
+
+def test_hennepin_declines_are_supported_on_ices_count_and_contradicted_on_the_sheriffs(shipped) -> None:
+    result = shipped["ice-hennepin-2017-w1"]
+    assert (result.check.verdict, result.check.value) == (SUPPORTED, 2)
+    (sheriff,) = result.alternatives
+    assert (sheriff.reported_by, sheriff.count, sheriff.counted) == ("Hennepin County Sheriff's Office", 0, "declined")
+    assert sheriff.check.verdict == CONTRADICTED
+    assert not result.claim["expected_to_hold"], "disputed by the sheriff"
+
+
+def test_claims_across_periods_of_unequal_length_are_judged_per_day_and_say_so(shipped) -> None:
+    lasd = shipped["lasd-2016-2017-jump"]
+    assert lasd.check.verdict == SUPPORTED and lasd.check.value == 1
+    assert "91% per day" in lasd.check.reason
+    assert "compared per day, because the periods differ in length (366 days against 304)" in lasd.check.reason
+    denver = shipped["denver-2018-q1-q2"]
+    assert denver.check.value == pytest.approx((84 / 91) / (42 / 90))
+    assert "(90 days against 91)" in denver.check.reason
+
+
+def test_a_claim_about_one_kind_is_never_judged_on_another(shipped) -> None:
+    """Los Angeles County's 2016 counts of ICE requests of every kind (1,603) and of detainer requests (2,395)."""
+    assert shipped["lasd-2016-2017-jump"].claim["request_kind"] == "any"
+    assert shipped["lasd-2016-2017-jump"].alternatives == (), "the detainer count is another kind, not another reporter"
 
 
 @pytest.mark.parametrize(
@@ -66,8 +103,10 @@ def test_cli_prints_the_table_and_exits_0(capsys) -> None:
     assert main(["claims"]) == 0
     out = capsys.readouterr().out
     assert "bpd-2024-2025-increase: SUPPORTED" in out
-    assert "with U.S. Immigration and Customs Enforcement's 2024 count of 198: contradicted" in out
-    assert out.rstrip().endswith("6 supported, 0 contradicted, 0 not checkable.")
+    assert "with U.S. Immigration and Customs Enforcement's 2024 count of 198 requests: contradicted" in out
+    assert "lasd-2016-2017-jump: SUPPORTED" in out
+    assert "compared per day, because the periods differ in length (366 days against 304)" in out
+    assert out.rstrip().endswith("11 supported, 0 contradicted, 0 not checkable.")
 
 
 def test_cli_exits_1_when_a_claim_presented_as_fact_is_contradicted(data_dir: Path, capsys) -> None:

@@ -32,7 +32,9 @@ from ice_export import make_records, write_export
 VALID = Path(__file__).parent / "fixtures" / "valid"
 AGENCIES = Path(__file__).parent / "fixtures" / "ice" / "agencies.csv"
 PROBLEM = re.compile(r"^\S.*:\d+: .+: found .*: .+$")
-REQUESTS_HEADER = "agency,jurisdiction,reported_by,period,period_start,period_end,requests,honored,declined,source_ids"
+REQUESTS_HEADER = (
+    "agency,jurisdiction,reported_by,request_kind,period,period_start,period_end,requests,honored,declined,source_ids"
+)
 #: Examples per property: a few dozen in `make test`, the profile's many under `make fuzz`.
 EXAMPLES = settings.default.max_examples if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 25
 FUZZ = settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow], deadline=None)

@@ -14,7 +14,9 @@ from analysis.pipeline.build_record import BuildRecord, outputs_digests, plan_wo
 from analysis.pipeline.grids import slug
 from analysis.pipeline.runplan import read_plan
 
-HEADER = "agency,jurisdiction,reported_by,period,period_start,period_end,requests,honored,declined,source_ids\n"
+HEADER = (
+    "agency,jurisdiction,reported_by,request_kind,period,period_start,period_end,requests,honored,declined,source_ids\n"
+)
 GRID = """
 [[run]]
 name = "01-data-overview"
@@ -33,7 +35,7 @@ every = "period"
 
 
 def row(agency: str, period: str, requests: int) -> str:
-    return f'"{agency}","Somewhere, ST","{agency}",{period},{period}-01-01,{period}-12-31,{requests},,,src\n'
+    return f'"{agency}","Somewhere, ST","{agency}",detainer,{period},{period}-01-01,{period}-12-31,{requests},,,src\n'
 
 
 def project(tmp_path: Path, rows: list[str]) -> Path:
@@ -42,7 +44,7 @@ def project(tmp_path: Path, rows: list[str]) -> Path:
     data.mkdir(parents=True, exist_ok=True)
     (data / "detainer_requests.csv").write_text(HEADER + "".join(rows))
     (data / "sources.csv").write_text(
-        "source_id,publisher,title,author,published,url,kind\nsrc,P,[t],,2025,,news report\n"
+        "source_id,publisher,title,author,published,url,kind,access\nsrc,P,[t],,2025,,news report,news\n"
     )
     (data / "claims.csv").write_text(
         (Path(__file__).parent / "fixtures" / "valid" / "claims.csv").read_text().splitlines()[0] + "\n"

@@ -38,25 +38,37 @@ def write_dataset(folder: Path, names: dict[str, str]) -> None:
     folder.mkdir(parents=True)
     a, b, reporter = names["AGENCY_A"], names["AGENCY_B"], names["REPORTER"]
     rows = [
-        [a, names["PLACE"], a, "2020", "2020-01-01", "2020-12-31", "10", "0", "10", "src-one"],
-        [a, names["PLACE"], a, "2021", "2021-01-01", "2021-12-31", "25", "1", "24", "src-one;src-two"],
-        [a, names["PLACE"], reporter, "2021", "2021-01-01", "2021-12-31", "90", "", "", "src-two"],
-        [b, names["PLACE"], b, "2020", "2020-01-01", "2020-12-31", "5", "", "", "src-two"],
-        [b, names["PLACE"], b, "2021", "2021-01-01", "2021-12-31", "7", "", "", "src-two"],
+        [a, names["PLACE"], a, "detainer", "2020", "2020-01-01", "2020-12-31", "10", "0", "10", "src-one"],
+        [a, names["PLACE"], a, "detainer", "2021", "2021-01-01", "2021-12-31", "25", "1", "24", "src-one;src-two"],
+        [a, names["PLACE"], reporter, "detainer", "2021", "2021-01-01", "2021-12-31", "90", "", "", "src-two"],
+        [b, names["PLACE"], b, "detainer", "2020", "2020-01-01", "2020-12-31", "5", "", "", "src-two"],
+        [b, names["PLACE"], b, "detainer", "2021", "2021-01-01", "2021-12-31", "7", "", "", "src-two"],
     ]
     sources = [
-        ["src-one", names["PUBLISHER"], names["TITLE"], names["AUTHOR"], "2022", "", "primary document"],
-        ["src-two", names["PUBLISHER"], names["TITLE"], "", "2023-05", "https://example.org/a?b=1&c=2", "news report"],
+        ["src-one", names["PUBLISHER"], names["TITLE"], names["AUTHOR"], "2022", "", "primary document", "primary"],
+        [
+            "src-two",
+            names["PUBLISHER"],
+            names["TITLE"],
+            "",
+            "2023-05",
+            "https://example.org/a?b=1&c=2",
+            "news report",
+            "news",
+        ],
     ]
-    claims = [["claim-one", names["CLAIM"], "pct_change", a, a, "2020", "2021", "150", "0", "", "true", "src-two"]]
+    claims = [
+        ["claim-one", names["CLAIM"], "pct_change", a, a, "detainer", "2020", "2021", "150", "0", "", "true", "src-two"]
+    ]
     tables = {
         "detainer_requests.csv": (
-            "agency,jurisdiction,reported_by,period,period_start,period_end,requests,honored,declined,source_ids",
+            "agency,jurisdiction,reported_by,request_kind,period,period_start,period_end,requests,honored,declined,"
+            "source_ids",
             rows,
         ),
-        "sources.csv": ("source_id,publisher,title,author,published,url,kind", sources),
+        "sources.csv": ("source_id,publisher,title,author,published,url,kind,access", sources),
         "claims.csv": (
-            "claim_id,claim,metric,agency,reported_by,base_period,period,claimed_value,precision,tolerance,"
+            "claim_id,claim,metric,agency,reported_by,request_kind,base_period,period,claimed_value,precision,tolerance,"
             "expected_to_hold,source_id",
             claims,
         ),

@@ -16,11 +16,13 @@ HOSTILE = "<script>alert('x')</script> Police"
 def test_committed_index_shows_headlines_claims_figures_and_sources() -> None:
     page = (REPORTS_DIR / "index.html").read_text()
     assert "57 detainer requests in 2025, up from 15 in 2024: +42 requests, +280%, 3.8 times as many" in page
-    assert page.count('class="verdict-supported"') == 6
+    assert page.count('class="verdict-supported"') == 11
     assert "figures/" not in page, "figures are on the runs' own pages"
     assert "02-growth-boston.html" in page and "02-growth-boston.full.html" in page
     assert "https://www.wbur.org/news/2025/01/10/boston-police-immigration-detainers" in page
-    assert "2016-01-01 to 2025-12-31" in page
+    assert "2007-10-01 to 2025-12-31" in page
+    for agency in ("Hennepin County Sheriff&#39;s Office", "Denver Sheriff Department", "Prince William-Manassas"):
+        assert agency in page, "the landing page lists every agency"
     assert page.count("<script") == 1 and "Content-Security-Policy" in page, "one script of its own, by its hash"
     assert "src=" not in page.split("<script>")[1].split("</script>")[0], "nothing from the network"
 

@@ -40,8 +40,12 @@ def test_valid_fixture_loads_with_types(data_dir: Path) -> None:
 
 def test_shipped_data_is_valid() -> None:
     dataset = load_dataset(RAW_DIR)
-    assert set(dataset.requests["agency"]) == {"Boston Police Department", "New York City Police Department"}
-    assert len(dataset.claims) == 6
+    assert len(set(dataset.requests["agency"])) == 11, "Boston, New York and the nine agencies of FACTS.md"
+    assert set(dataset.requests["request_kind"]) == {"detainer", "notification", "any"}
+    assert set(dataset.sources["access"]) == {"primary", "news"}
+    assert len(dataset.claims) == 11
+    hennepin = dataset.requests[dataset.requests["agency"] == "Hennepin County Sheriff's Office"]
+    assert hennepin["requests"].isna().sum() == 2, "outcomes without a count of requests stay blank"
 
 
 def test_relative_data_dir_resolves_against_project_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -91,8 +95,9 @@ def test_bom_crlf_and_whitespace_are_accepted(swap_in) -> None:
         (
             "requests_duplicate.csv",
             7,
-            "agency, reported_by, period",
-            "agency=Fictional City Police Department; reported_by=Fictional City Police Department; period=2021",
+            "agency, reported_by, request_kind, period",
+            "agency=Fictional City Police Department; reported_by=Fictional City Police Department; "
+            "request_kind=detainer; period=2021",
             "only one row may give the count",
         ),
         ("requests_unknown_source.csv", 2, "source_ids", "fixture-nowhere", "must name sources listed in sources.csv"),
@@ -148,12 +153,77 @@ def test_claims_must_point_at_existing_figures(data_dir: Path) -> None:
     claims = data_dir / CLAIMS
     claims.write_text(claims.read_text().replace(",2020,2021,150,", ",2018,2021,150,"))
     (problem,) = problems_of(data_dir)
-    assert (problem["line"], problem["column"]) == ("2", "agency, reported_by, base_period, period")
+    assert (problem["line"], problem["column"]) == ("2", "agency, reported_by, request_kind, base_period, period")
     assert "base_period=2018" in problem["value"]
 
 
 def test_calendar_year_needs_its_year_as_label(data_dir: Path) -> None:
     requests = data_dir / REQUESTS
-    requests.write_text(requests.read_text().replace("Agency,2021,2021-01-01,", "Agency,2021-01/2021-12,2021-01-01,"))
+    requests.write_text(
+        requests.read_text().replace("Agency,detainer,2021,2021-01-01,", "Agency,detainer,2021-01/2021-12,2021-01-01,")
+    )
     (problem,) = problems_of(data_dir)
     assert "whole calendar year must be labelled with that year" in problem["rule"]
+
+
+def test_a_kind_of_request_outside_the_vocabulary_is_named(data_dir: Path) -> None:
+    requests = data_dir / REQUESTS
+    lines = requests.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace(",detainer,", ",hold,", 1)
+    requests.write_text("".join(lines))
+    (problem,) = problems_of(data_dir)
+    assert (problem["line"], problem["column"], problem["value"]) == ("4", "request_kind", "hold")
+    assert problem["rule"] == "must be one of detainer, notification, any"
+
+
+def test_an_access_outside_the_vocabulary_is_named(data_dir: Path) -> None:
+    sources = data_dir / SOURCES
+    sources.write_text(sources.read_text().replace("news report,news", "news report,blog", 1))
+    (problem,) = problems_of(data_dir)
+    assert (problem["line"], problem["column"], problem["value"]) == ("4", "access", "blog")
+    assert problem["rule"] == "must be one of primary, news, repost"
+
+
+def test_two_rows_of_one_agency_reporter_period_and_kind_are_refused_but_two_kinds_are_kept(data_dir: Path) -> None:
+    requests = data_dir / REQUESTS
+    lines = requests.read_text().splitlines(keepends=True)
+    requests.write_text("".join([*lines, lines[1].replace(",10,0,10,", ",11,,,")]))
+    found = problems_of(data_dir)
+    assert {m["line"] for m in found} == {"2", str(len(lines) + 1)}
+    assert all("one agency, reporter, kind of request and period" in m["rule"] for m in found)
+    requests.write_text("".join([*lines, lines[1].replace(",detainer,", ",any,").replace(",10,0,10,", ",11,,,")]))
+    assert load_dataset(data_dir).requests["request_kind"].tolist().count("any") == 1
+
+
+def test_requests_may_be_blank_only_beside_an_outcome(data_dir: Path) -> None:
+    requests = data_dir / REQUESTS
+    lines = requests.read_text().splitlines(keepends=True)
+    requests.write_text("".join([*lines[:1], lines[1].replace(",10,0,10,", ",,,2,"), *lines[2:]]))
+    assert pd.isna(load_dataset(data_dir).requests.loc[0, "requests"]), "declines without a count of requests"
+    requests.write_text("".join([*lines[:1], lines[1].replace(",10,0,10,", ",,,,"), *lines[2:]]))
+    (problem,) = problems_of(data_dir)
+    assert (problem["line"], problem["column"]) == ("2", "requests, honored, declined")
+    assert "only where the source gives an outcome" in problem["rule"]
+
+
+@pytest.mark.parametrize(
+    ("label", "start", "end", "ok"),
+    [
+        ("2017-01-28/2017-02-03", "2017-01-28", "2017-02-03", True),  # a week, as ICE's weekly reports
+        ("2017-01-28/2017-02-03", "2017-01-28", "2017-02-04", False),
+        ("2017-01-28/2017-02-03 (partial)", "2017-01-29", "2017-02-03", True),
+        ("2017-02-30/2017-03-03", "2017-03-01", "2017-03-03", False),
+    ],
+)
+def test_day_range_labels_are_checked_against_their_dates(
+    data_dir: Path, label: str, start: str, end: str, ok: bool
+) -> None:
+    requests = data_dir / REQUESTS
+    requests.write_text(
+        requests.read_text().replace("detainer,2022,2022-01-01,2022-12-31,", f"detainer,{label},{start},{end},")
+    )
+    if ok:
+        assert label in set(load_dataset(data_dir).requests["period"])
+    else:
+        found = problems_of(data_dir)
+        assert found and all(m["column"].startswith("period") for m in found), found

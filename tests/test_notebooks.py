@@ -83,7 +83,11 @@ def test_growth_on_a_made_up_agency(tmp_path: Path) -> None:
         "rate_ratio_ci_low",
         "rate_ratio_ci_high",
         "p_value",
+        "basis",
+        "base_days",
+        "compare_days",
     }
+    assert result["basis"] == "counts"
     assert (result["base_requests"], result["compare_requests"], result["abs_change"]) == (10, 25, 15)
     assert (result["pct_change"], result["fold"]) == (150.0, 2.5)
     assert result["rate_ratio_ci_low"] < 2.5 < result["rate_ratio_ci_high"]
@@ -96,14 +100,26 @@ def test_denial_rates_on_a_made_up_agency(tmp_path: Path) -> None:
     )
     records = {r["period"]: r for r in numbers(output)}
     assert list(records) == ["2020", "2021", "2022", "2022-07/2023-06"]
-    assert set(records["2020"]) == {"period", "requests", "honored", "declined", "denial_rate", "ci_low", "ci_high"}
+    assert set(records["2020"]) == {
+        "period",
+        "request_kind",
+        "requests",
+        "honored",
+        "declined",
+        "denial_rate",
+        "answered_rate",
+        "ci_low",
+        "ci_high",
+    }
     assert records["2021"]["denial_rate"] == pytest.approx(24 / 25)
     assert records["2022"] == {
         "period": "2022",
+        "request_kind": "detainer",
         "requests": 40,
         "honored": None,
         "declined": None,
         "denial_rate": None,
+        "answered_rate": None,
         "ci_low": None,
         "ci_high": None,
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis import MetricError, ParameterError, load_dataset
-from analysis.measures.selection import denial_rates, growth_in, series
+from analysis.measures.selection import denial_rates, growth_in, growth_of, series
 
 BPD = "Boston Police Department"
 ICE = "U.S. Immigration and Customs Enforcement"
@@ -27,8 +27,9 @@ def test_boston_headline_growth_from_shipped_data(shipped) -> None:
 
 def test_boston_all_declined_in_2024_and_2025(shipped) -> None:
     rates = denial_rates(shipped, BPD, BPD).set_index("period")
-    assert rates.loc["2024", "denial_rate"] == 1.0
-    assert rates.loc["2025", "denial_rate"] == 1.0
+    assert rates.loc["2024", "rate"] == 1.0
+    assert rates.loc["2025", "rate"] == 1.0
+    assert set(rates["share_of"]) == {"declined"}
     assert round(rates.loc["2025", "ci_low"], 3) == 0.937
 
 
@@ -40,7 +41,7 @@ def test_ice_count_turns_the_increase_into_a_fall(shipped) -> None:
 
 def test_unreported_years_have_no_rate(shipped) -> None:
     rates = denial_rates(shipped, BPD, BPD).set_index("period")
-    assert rates.loc[["2021", "2023"], "denial_rate"].isna().all()
+    assert rates.loc[["2021", "2023"], "rate"].isna().all()
     assert rates.loc["2023", "note"] == "the source does not report how many were declined"
 
 
@@ -57,7 +58,7 @@ def test_july_june_year_is_not_compared_with_a_calendar_year(shipped) -> None:
     ("agency", "reporter", "period", "message"),
     [
         ("Atlantis PD", BPD, "2024", "parameter agency: 'Atlantis PD' is not one of .* valid choices: 'Boston"),
-        (BPD, "Nobody", "2024", "parameter reported_by: 'Nobody' .* valid choices: 'Boston Police Department', 'U.S."),
+        (BPD, "Nobody", "2024", "parameter reported_by: 'Nobody' .* valid choices: 'Boston Police Department', 'ICE"),
         (BPD, BPD, "2019", "parameter compare_period: '2019' .* valid choices: '2016', '2017', '2021'"),
         (BPD, BPD, "", "parameter compare_period: '' is not valid; it must be non-blank text"),
     ],
@@ -73,4 +74,45 @@ def test_fixture_agency(data_dir: Path) -> None:
     result = growth_in(series(requests, agency, agency), "2020", "2021")
     assert (result.abs_change, result.pct_change) == (15, 150.0)
     rates = denial_rates(requests, agency, agency).set_index("period")
-    assert rates.loc["2021", "denial_rate"] == pytest.approx(24 / 25)
+    assert rates.loc["2021", "rate"] == pytest.approx(24 / 25)
+
+
+LASD = "Los Angeles County Sheriff's Department"
+
+
+def test_two_kinds_of_one_reporter_are_never_mixed(shipped) -> None:
+    with pytest.raises(
+        ParameterError, match=r"request_kind: .* gives counts of 2 kinds of request .* \(any, detainer\)"
+    ):
+        series(shipped, LASD, LASD)
+    assert list(series(shipped, LASD, LASD, "any")["requests"]) == [1603, 2540]
+    assert list(series(shipped, LASD, LASD, "detainer")["requests"]) == [2395]
+
+
+def test_counts_of_different_kinds_are_never_compared(shipped) -> None:
+    any_2016 = series(shipped, LASD, LASD, "any").iloc[0]
+    detainer_2016 = series(shipped, LASD, LASD, "detainer").iloc[0]
+    with pytest.raises(MetricError, match="cannot compare ICE requests of every kind with detainer requests"):
+        growth_of(any_2016, detainer_2016)
+
+
+def test_growth_between_periods_of_unequal_length_is_per_day_and_says_so(shipped) -> None:
+    result = growth_in(series(shipped, LASD, LASD, "any"), "2016", "2017-01/2017-10")
+    assert (result.basis, result.base_days, result.compare_days) == ("per day", 366, 304)
+    assert result.fold == pytest.approx((2540 / 304) / (1603 / 366))
+    assert result.abs_change is None, "a difference of counts over unequal periods means nothing"
+    assert result.rate_ratio_ci_low < result.fold < result.rate_ratio_ci_high
+    assert any("compared per day" in note for note in result.notes)
+
+
+def test_growth_needs_a_count_of_requests_in_both_periods(shipped) -> None:
+    hennepin = "Hennepin County Sheriff's Office"
+    with pytest.raises(MetricError, match="'2017-01-28/2017-02-03' has no count of requests: the source gives only"):
+        growth_in(series(shipped, hennepin, hennepin), "2017-01-28/2017-02-03", "2017-02-11/2017-02-17")
+
+
+def test_for_notification_requests_the_rate_is_the_share_answered(shipped) -> None:
+    sonoma = "Sonoma County Sheriff's Office"
+    (row,) = denial_rates(shipped, sonoma, sonoma).to_dict("records")
+    assert (row["share_of"], row["rate"]) == ("answered", pytest.approx(64 / 484))
+    assert row["ci_low"] < 64 / 484 < row["ci_high"]

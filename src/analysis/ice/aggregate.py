@@ -270,7 +270,7 @@ class Counter:
         for key, n, d in found:
             label, start, end = self.labels[self.first_year + key % self.span]
             agency, jurisdiction = self.places[key // self.span]
-            rows.append([agency, jurisdiction, ICE_RECORDS, label, start, end, n, pd.NA, d, source_id])
+            rows.append([agency, jurisdiction, ICE_RECORDS, "detainer", label, start, end, n, pd.NA, d, source_id])
         observations = pd.DataFrame(rows, columns=list(REQUESTS_COLUMNS)).astype({"honored": "Int64"})
 
         keys, counts = tallies.reasons
@@ -310,4 +310,5 @@ def source_row(export: Export, rule: str) -> dict[str, str]:
         "published": last.strftime("%Y-%m-%d"),
         "url": "",
         "kind": "primary document",
+        "access": "primary",
     }

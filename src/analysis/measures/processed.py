@@ -1,4 +1,4 @@
-"""The processed metrics table: one row per agency, reporter and period."""
+"""The processed metrics table: one row per agency, reporter, kind of request and period."""
 
 from __future__ import annotations
 
@@ -9,17 +9,20 @@ import pandas as pd
 from analysis.data.schema import REQUESTS_COLUMNS
 from analysis.files import write_text_atomic
 from analysis.measures.periods import comparable
-from analysis.measures.selection import growth_of, kind_of, outcome
+from analysis.measures.selection import answered, growth_of, kind_of, outcome
 
 #: Columns of ``detainer_metrics.csv``, in order.
 METRICS_COLUMNS = (
-    *REQUESTS_COLUMNS[:6],  # agency, jurisdiction, reported_by, period, period_start, period_end
+    *REQUESTS_COLUMNS[:7],  # agency, jurisdiction, reported_by, request_kind, period, period_start, period_end
     "period_kind",
-    *REQUESTS_COLUMNS[6:9],  # requests, honored, declined
+    *REQUESTS_COLUMNS[7:10],  # requests, honored, declined
     "denial_rate",
     "denial_ci_low",
     "denial_ci_high",
     "denial_note",
+    "answered_rate",
+    "answered_ci_low",
+    "answered_ci_high",
     "previous_period",
     "change_from_previous",
     "pct_change_from_previous",
@@ -31,11 +34,13 @@ DECIMALS = 6
 
 
 def _record(row: pd.Series, kind: str, previous: pd.Series | None) -> dict[str, object]:
-    """One row of the metrics table: the count, its denial rate, and its change from ``previous``."""
+    """One row of the metrics table: the count, its denial rate (or, for notification requests, the share
+    answered), and its change from ``previous``."""
     rate = outcome(row)
+    share, low, high, _ = answered(row) if row["request_kind"] == "notification" else (None, None, None, None)
     change = growth_of(previous, row) if previous is not None else None
     return {
-        **{c: row[c] for c in ("agency", "jurisdiction", "reported_by", "period")},
+        **{c: row[c] for c in ("agency", "jurisdiction", "reported_by", "request_kind", "period")},
         "period_start": row["period_start"].date().isoformat(),
         "period_end": row["period_end"].date().isoformat(),
         "period_kind": kind,
@@ -46,6 +51,9 @@ def _record(row: pd.Series, kind: str, previous: pd.Series | None) -> dict[str, 
         "denial_ci_low": rate.ci_low,
         "denial_ci_high": rate.ci_high,
         "denial_note": rate.note or "",
+        "answered_rate": share,
+        "answered_ci_low": low,
+        "answered_ci_high": high,
         "previous_period": "" if previous is None else previous["period"],
         "change_from_previous": None if change is None else change.abs_change,
         "pct_change_from_previous": None if change is None else change.pct_change,
@@ -57,8 +65,9 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
     """Denial rate and change from the previous comparable period, for every row.
 
     The previous period is the latest earlier period of the same kind that
-    the same reporter gave a count for, whatever the gap between them (the
-    ``previous_period`` column names it, so gaps stay visible).
+    the same reporter gave a count of the same kind of request for, whatever
+    the gap between them (the ``previous_period`` column names it, so gaps
+    stay visible). Rows that give only outcomes have no change.
 
     Parameters
     ----------
@@ -68,23 +77,28 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`METRICS_COLUMNS`, sorted by agency, reporter and period start.
+        Columns :data:`METRICS_COLUMNS`, sorted by agency, reporter, kind of request and period start.
     """
-    ordered = requests.sort_values(["agency", "reported_by", "period_start"], kind="stable")
+    ordered = requests.sort_values(["agency", "reported_by", "request_kind", "period_start"], kind="stable")
     records = []
-    for (_, _), rows in ordered.groupby(["agency", "reported_by"], sort=False):
+    for _, rows in ordered.groupby(["agency", "reported_by", "request_kind"], sort=False):
         seen: list[pd.Series] = []
         for _, row in rows.iterrows():
             kind = kind_of(row)
-            previous = next((p for p in reversed(seen) if comparable(kind_of(p), kind)), None)
+            counted = not pd.isna(row["requests"])
+            previous = next((p for p in reversed(seen) if comparable(kind_of(p), kind)), None) if counted else None
             records.append(_record(row, kind, previous))
-            seen.append(row)
+            if counted:
+                seen.append(row)
     table = pd.DataFrame.from_records(records, columns=list(METRICS_COLUMNS))
     counts = {"requests": "Int64", "honored": "Int64", "declined": "Int64", "change_from_previous": "Int64"}
     rates = {
         "denial_rate": "float64",
         "denial_ci_low": "float64",
         "denial_ci_high": "float64",
+        "answered_rate": "float64",
+        "answered_ci_low": "float64",
+        "answered_ci_high": "float64",
         "pct_change_from_previous": "float64",
     }
     return table.astype({**counts, **rates}).round(DECIMALS)

@@ -94,28 +94,33 @@ def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: st
     return fig
 
 
-def denial_chart(rates: pd.DataFrame, title: str = "", confidence: float = CONFIDENCE) -> Figure:
-    """Denial rate per period with its exact interval; periods with no rate are labelled.
+def denial_chart(
+    rates: pd.DataFrame, title: str = "", confidence: float = CONFIDENCE, what: str = "declined"
+) -> Figure:
+    """The share of requests declined (or answered) per period with its exact interval; periods with no rate are
+    labelled.
 
     Parameters
     ----------
     rates
-        One row per period: ``period``, ``denial_rate``, ``ci_low``, ``ci_high``
+        One row per period: ``period``, ``rate``, ``ci_low``, ``ci_high``
         (as from :func:`analysis.measures.selection.denial_rates`).
     title
         Chart title.
     confidence
         The intervals' confidence level, for the legend.
+    what
+        What the share counts: ``declined`` or ``answered``.
     """
     periods = [str(p) for p in rates["period"]]
-    known = rates[rates["denial_rate"].notna()].assign(period=lambda d: d["period"].astype(str))
+    known = rates[rates["rate"].notna()].assign(period=lambda d: d["period"].astype(str))
     with chart_style():
         fig = Figure(figsize=(8, 4.5), layout="constrained")
         ax = fig.add_subplot()
         ax.errorbar(
             [periods.index(p) for p in known["period"]],
-            known["denial_rate"],
-            yerr=[known["denial_rate"] - known["ci_low"], known["ci_high"] - known["denial_rate"]],
+            known["rate"],
+            yerr=[known["rate"] - known["ci_low"], known["ci_high"] - known["rate"]],
             fmt="none",
             ecolor="#34495e",
             elinewidth=1.5,
@@ -124,11 +129,11 @@ def denial_chart(rates: pd.DataFrame, title: str = "", confidence: float = CONFI
         )
         sns.scatterplot(
             x=[periods.index(p) for p in known["period"]],
-            y=known["denial_rate"],
+            y=known["rate"],
             color="#c0392b",
             s=70,
             zorder=3,
-            label="share declined",
+            label=f"share {what}",
             ax=ax,
         )
         for position, period in enumerate(periods):
@@ -140,7 +145,7 @@ def denial_chart(rates: pd.DataFrame, title: str = "", confidence: float = CONFI
         ax.set_xlim(-0.5, len(periods) - 0.5)
         ax.set_ylim(0, 1.05)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set(xlabel="period", ylabel="requests declined", title=title)
+        ax.set(xlabel="period", ylabel=f"requests {what}", title=title)
         ax.legend(loc="lower right")
     return fig
 
@@ -151,12 +156,18 @@ def series_label(agency: str, reported_by: str) -> str:
 
 
 def coverage_chart(requests: pd.DataFrame, title: str = "") -> Figure:
-    """Which agency, reporter and period has a figure: one row per series, one mark per period."""
+    """Which agency, reporter, kind of request and period has a count: one row per series, one mark per period
+    (the smallest mark, labelled, where the source gives only outcomes)."""
+    labels = [
+        f"{series_label(a, r)}, {k}"
+        for a, r, k in zip(requests["agency"], requests["reported_by"], requests["request_kind"], strict=True)
+    ]
     data = pd.DataFrame(
         {
-            "series": [series_label(a, r) for a, r in zip(requests["agency"], requests["reported_by"], strict=True)],
+            "series": labels,
             "middle": requests["period_start"] + (requests["period_end"] - requests["period_start"]) / 2,
-            "requests": [int(v) for v in requests["requests"]],
+            "requests": [0 if pd.isna(v) else int(v) for v in requests["requests"]],
+            "label": ["outcomes only" if pd.isna(v) else f"{int(v):,}" for v in requests["requests"]],
         }
     ).sort_values(["series", "middle"], kind="stable")
     with chart_style():
@@ -167,7 +178,7 @@ def coverage_chart(requests: pd.DataFrame, title: str = "") -> Figure:
         )
         for row in data.itertuples(index=False):
             ax.annotate(
-                f"{row.requests:,}",
+                str(row.label),
                 (row.middle, row.series),
                 xytext=(0, 11),
                 textcoords="offset points",

@@ -1,4 +1,5 @@
-"""The comparison study: several agencies' changes side by side, each in its own reporter's series."""
+"""The comparison study: several agencies' changes side by side, each in its own reporter's series, grouped by the
+kind of request counted."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.data.load import Dataset
+from analysis.data.schema import REQUEST_KINDS
 from analysis.errors import ParameterError
 from analysis.measures.periods import comparable
 from analysis.measures.processed import metrics_table
 from analysis.measures.rates import Growth
-from analysis.measures.selection import growth_in, kind_of, series
+from analysis.measures.selection import KIND_WORDS, growth_in, kind_of, series
 from analysis.studies.base import Study
 from analysis.studies.charts import comparison_chart
 from analysis.studies.growth import GROWTH_KEYS
@@ -22,17 +24,20 @@ from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import change_text, count, p_text, ratio, share, signed_pct
 
 COMPARISON_KEYS = ("agency", "reported_by", "base_period", "compare_period")
+#: A comparison may also name its kind of request (it must, where its reporter counts two kinds).
+OPTIONAL_KEYS = ("request_kind",)
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One agency's change between two periods, as one reporter counted it."""
+    """One agency's change between two periods, as one reporter counted one kind of request."""
 
     agency: str
     reported_by: str
     base_period: str
     compare_period: str
     result: Growth
+    request_kind: str = "detainer"
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,12 @@ class ComparisonStudy(Study):
 
     @property
     def headline(self) -> str:
-        """Each comparison's change in one sentence."""
+        """Each comparison's change in one sentence, kind by kind."""
         return " ".join(
             f"The {c.agency} (counted by {'itself' if c.reported_by == c.agency else c.reported_by}) went from "
-            f"{c.result.base_requests:,} requests in {c.base_period} to {c.result.compare_requests:,} in "
-            f"{c.compare_period}: {change_text(c.result)}."
-            for c in self.comparisons
+            f"{c.result.base_requests:,} {KIND_WORDS[c.request_kind]} in {c.base_period} to "
+            f"{c.result.compare_requests:,} in {c.compare_period}: {change_text(c.result)}."
+            for c in sorted(self.comparisons, key=lambda c: REQUEST_KINDS.index(c.request_kind))
         )
 
     def tables(self) -> dict[str, ReaderTable]:
@@ -65,13 +70,14 @@ class ComparisonStudy(Study):
                 {
                     "agency": c.agency,
                     "reported_by": c.reported_by,
+                    "request_kind": c.request_kind,
                     "periods": f"{c.base_period} → {c.compare_period}",
                     **{key: getattr(c.result, key) for key in GROWTH_KEYS},
                 }
-                for c in self.comparisons
+                for c in sorted(self.comparisons, key=lambda c: REQUEST_KINDS.index(c.request_kind))
             ]
         )
-        who = {"agency": Column("agency"), "reported_by": Column("reporter")}
+        who = {"request_kind": Column("kind of request"), "agency": Column("agency"), "reported_by": Column("reporter")}
         change_columns = who | {
             "periods": Column("periods compared"),
             "base_requests": Column("earlier (requests)", count),
@@ -109,10 +115,10 @@ class ComparisonStudy(Study):
         return {"05-comparison-requests": comparison_chart(self.periods, self.marked, title=title)}
 
     def to_json(self) -> list[dict[str, object]]:
-        """One record per comparison: who and which periods, and the growth values."""
+        """One record per comparison: who, which kind and periods, and the growth values."""
         return [
             {
-                **{key: getattr(c, key) for key in COMPARISON_KEYS},
+                **{key: getattr(c, key) for key in (*COMPARISON_KEYS, *OPTIONAL_KEYS)},
                 **{key: getattr(c.result, key) for key in GROWTH_KEYS},
             }
             for c in self.comparisons
@@ -128,7 +134,9 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
         The validated dataset.
     comparisons
         Each a mapping with keys ``agency``, ``reported_by``, ``base_period`` and
-        ``compare_period``; all compared periods must be of one kind.
+        ``compare_period``, and ``request_kind`` where the reporter counts more than
+        one kind; all compared periods must be of one kind of period. Comparisons of
+        different kinds of request are shown apart, kind by kind.
 
     Raises
     ------
@@ -142,18 +150,23 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
     kinds: list[str] = []
     for number, entry in enumerate(comparisons):
         name = f"comparisons[{number}]"
-        if not isinstance(entry, Mapping) or set(entry) != set(COMPARISON_KEYS):
+        if not isinstance(entry, Mapping) or not set(COMPARISON_KEYS) <= set(entry) <= {
+            *COMPARISON_KEYS,
+            *OPTIONAL_KEYS,
+        }:
             raise ParameterError(
                 f"parameter {name}: {entry!r} is not valid; it needs exactly the keys {', '.join(COMPARISON_KEYS)}"
+                f" (and may name its {', '.join(OPTIONAL_KEYS)})"
             )
         try:
             agency, reported_by, base_period, compare_period = (cast(str, entry[key]) for key in COMPARISON_KEYS)
-            rows = series(requests, agency, reported_by)
+            rows = series(requests, agency, reported_by, cast("str | None", entry.get("request_kind")))
             result = growth_in(rows, base_period, compare_period)
         except ParameterError as error:
             raise ParameterError(str(error).replace("parameter ", f"parameter {name}.", 1)) from None
         kinds.append(kind_of(rows[rows["period"] == base_period].iloc[0]))
-        done.append(Comparison(agency, reported_by, base_period, compare_period, result))
+        request_kind = str(rows["request_kind"].iloc[0])
+        done.append(Comparison(agency, reported_by, base_period, compare_period, result, request_kind))
     if any(not comparable(kinds[0], kind) for kind in kinds):
         raise ParameterError(
             f"parameter comparisons: the compared periods are of different kinds ({', '.join(kinds)}); "
@@ -163,6 +176,10 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
     table = metrics_table(requests)
     keep = pd.Series(False, index=table.index)
     for c in done:
-        keep |= (table["agency"] == c.agency) & (table["reported_by"] == c.reported_by)
+        keep |= (
+            (table["agency"] == c.agency)
+            & (table["reported_by"] == c.reported_by)
+            & (table["request_kind"] == c.request_kind)
+        )
     keep &= table["period_kind"] == kinds[0]
     return ComparisonStudy(tuple(done), table[keep].reset_index(drop=True))

@@ -1,4 +1,5 @@
-"""The denial-rates study: the share of requests one agency declined per period, with exact intervals."""
+"""The denial-rates study: the share of requests one agency declined per period (for notification requests: the share
+it answered), with exact intervals."""
 
 from __future__ import annotations
 
@@ -10,14 +11,24 @@ from matplotlib.figure import Figure
 from analysis.data.load import Dataset
 from analysis.data.schema import ICE_RECORDS
 from analysis.measures.rates import CONFIDENCE, level
-from analysis.measures.selection import denial_rates
+from analysis.measures.selection import KIND_WORDS, denial_rates
 from analysis.studies.base import Study
 from analysis.studies.charts import denial_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import count, share
 
 #: Keys of each record in the denial notebook's JSON output.
-DENIAL_KEYS = ("period", "requests", "honored", "declined", "denial_rate", "ci_low", "ci_high")
+DENIAL_KEYS = (
+    "period",
+    "request_kind",
+    "requests",
+    "honored",
+    "declined",
+    "denial_rate",
+    "answered_rate",
+    "ci_low",
+    "ci_high",
+)
 
 #: Why an agency's rate is what it is, where the law sets it: (paraphrase, citations).
 LEGAL_CONTEXT: dict[str, tuple[str, str]] = {
@@ -35,51 +46,88 @@ LEGAL_CONTEXT: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class DenialStudy(Study):
-    """The denial-rates notebook's question answered for one agency and reporter."""
+    """The denial-rates notebook's question answered for one agency, reporter and kind of request.
+
+    For detainer requests (and requests of every kind) the rate is the share declined; for notification
+    requests, which ask only to be told of a release, it is the share the agency answered.
+    """
 
     agency: str
     reported_by: str
+    request_kind: str
     rates: pd.DataFrame
     confidence: float = CONFIDENCE
 
     @property
+    def answered(self) -> bool:
+        """Whether the rate is the share answered (notification requests), not the share declined."""
+        return self.request_kind == "notification"
+
+    @property
+    def what(self) -> str:
+        return "answered" if self.answered else "declined"
+
+    @property
+    def requests_word(self) -> str:
+        return KIND_WORDS[self.request_kind]
+
+    def given(self, row: pd.Series) -> str:
+        """What the source gives for one period, in words: ``2 declined and no count of detainer requests``."""
+        number = (
+            f"{count(row['requests'])} {self.requests_word}"
+            if not pd.isna(row["requests"])
+            else (f"no count of {self.requests_word}")
+        )
+        outcomes = [f"{count(row[c])} {c}" for c in ("honored", "declined") if not pd.isna(row[c])]
+        return " and ".join([*outcomes, number]) if outcomes else f"{number} and no outcome"
+
+    @property
     def headline(self) -> str:
-        known = self.rates[self.rates["denial_rate"].notna()]
+        known = self.rates[self.rates["rate"].notna()]
         if known.empty:
-            return f"No period of the {self.agency} has a reported outcome, so no denial rate can be given."
+            given = "; ".join(f"for {row['period']}, {self.given(row)}" for _, row in self.rates.iterrows())
+            return f"No share {self.what} can be given for the {self.agency}: the sources give {given}."
         last = known.iloc[-1]
+        rate = float(last["rate"])
+        decimals = 0 if rate in (0.0, 1.0) or 0.01 <= rate <= 0.99 else 1
         return (
-            f"The {self.agency} declined {share(last['denial_rate'], 0)} of {count(last['requests'])} requests in "
-            f"{last['period']} (exact {level(self.confidence)} interval {share(last['ci_low'])} to "
-            f"{share(last['ci_high'])})."
+            f"The {self.agency} {self.what} {share(rate, decimals)} of {count(last['requests'])} "
+            f"{self.requests_word} in {last['period']} (exact {level(self.confidence)} interval "
+            f"{share(last['ci_low'])} to {share(last['ci_high'])})."
         )
 
     @property
     def title(self) -> str:
-        return f"Denial rates: {self.agency}"
+        counted = "" if self.reported_by == self.agency else f", as counted by {self.reported_by}"
+        return f"{'Notification requests answered' if self.answered else 'Denial rates'}: {self.agency}{counted}"
 
     def summary(self) -> str:
         """What the rates show, in one or two sentences built from the data."""
-        known = self.rates[self.rates["denial_rate"].notna()]
-        missing = list(self.rates.loc[self.rates["denial_rate"].isna(), "period"])
+        known = self.rates[self.rates["rate"].notna()]
+        missing = list(self.rates.loc[self.rates["rate"].isna(), "period"])
         if known.empty:
-            text = f"No period of the {self.agency} has a reported outcome, so no denial rate can be given."
+            text = f"No period of the {self.agency} has both a count of requests and an outcome, so there is no rate."
         else:
-            declined, received = int(known["declined"].sum()), int(known["requests"].sum())
-            all_declined = bool((known["declined"] == known["requests"]).all())
-            portion = "every one" if all_declined else share(declined / received)
+            part, received = int(known[self.what_column].sum()), int(known["requests"].sum())
+            everyone = bool((known[self.what_column] == known["requests"]).all())
+            portion = "every one" if everyone else share(part / received)
             text = (
-                f"In the {len(known)} periods with a reported outcome, the {self.agency} declined {portion} of "
-                f"the {received:,} detainer requests it received ({declined:,} declined)."
+                f"In the {len(known)} {'period' if len(known) == 1 else 'periods'} with a count and a reported "
+                f"outcome, the {self.agency} {self.what} {portion} of the {received:,} {self.requests_word} it "
+                f"received ({part:,} {self.what})."
             )
         if missing:
-            text += f" The sources give no outcome for {', '.join(missing)}, so those periods have no rate."
+            text += f" {', '.join(missing)}: no rate, for the reason the table gives."
         if self.reported_by == ICE_RECORDS:
             text += (
                 " These counts come from ICE's own records, which miss many declines (agencies seldom tell "
                 "ICE when they decline), so each rate is a lower bound."
             )
         return text
+
+    @property
+    def what_column(self) -> str:
+        return "honored" if self.answered else "declined"
 
     def context(self) -> str:
         """Why the rate is what it is, with its citation, where the law sets it."""
@@ -92,10 +140,10 @@ class DenialStudy(Study):
         pct = level(self.confidence)
         columns = {
             "period": Column("period"),
-            "requests": Column("requests received", count),
-            "honored": Column("honored", count),
+            "requests": Column(f"{self.requests_word} received", count),
+            "honored": Column("answered" if self.answered else "honored", count),
             "declined": Column("declined", count),
-            "denial_rate": Column("share declined", share),
+            "rate": Column(f"share {self.what}", share),
             "ci_low": Column(f"{pct} interval, low", share),
             "ci_high": Column(f"{pct} interval, high", share),
             "note": Column("why there is no rate"),
@@ -103,20 +151,31 @@ class DenialStudy(Study):
         return {"rates": reader_table("denial-rates", self.rates, columns)}
 
     def draw(self) -> dict[str, Figure]:
-        title = f"Share of detainer requests declined by the {self.agency}"
-        return {"03-denial-rates": denial_chart(self.rates, title=title, confidence=self.confidence)}
+        title = f"Share of {self.requests_word} {self.what} by the {self.agency}"
+        chart = denial_chart(self.rates, title=title, confidence=self.confidence, what=self.what)
+        return {"03-denial-rates": chart}
 
     def to_json(self) -> list[dict[str, object]]:
-        """One record per period (keys :data:`DENIAL_KEYS`; ``None`` where undefined)."""
-        return [{key: record[key] for key in DENIAL_KEYS} for record in self.rates.to_dict("records")]
+        """One record per period (keys :data:`DENIAL_KEYS`; ``None`` where undefined): the share as
+        ``denial_rate`` (declined) or ``answered_rate`` (notification requests), the other ``None``."""
+        records = []
+        for record in self.rates.to_dict("records"):
+            rate = record["rate"]
+            record["denial_rate"] = None if self.answered else rate
+            record["answered_rate"] = rate if self.answered else None
+            records.append({key: record[key] for key in DENIAL_KEYS})
+        return records
 
 
-def study(dataset: Dataset, agency: str, reported_by: str) -> DenialStudy:
-    """Check the parameters against the data and compute the denial rates.
+def study(dataset: Dataset, agency: str, reported_by: str, request_kind: str | None = None) -> DenialStudy:
+    """Check the parameters against the data and compute the rates.
+
+    ``request_kind`` may be left out when the reporter gives counts of one kind only.
 
     Raises
     ------
     ParameterError
-        When the agency or reporter is not in the data (listing the choices).
+        When the agency, reporter or kind is not in the data (listing the choices), or a kind must be chosen.
     """
-    return DenialStudy(agency, reported_by, denial_rates(dataset.requests, agency, reported_by))
+    rates = denial_rates(dataset.requests, agency, reported_by, request_kind)
+    return DenialStudy(agency, reported_by, str(rates["request_kind"].iloc[0]), rates)

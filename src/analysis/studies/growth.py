@@ -59,7 +59,8 @@ class GrowthStudy(Study):
 
     @property
     def title(self) -> str:
-        return f"Growth in {self.requests_word}: {self.agency}, {self.base_period} to {self.compare_period}"
+        counted = "" if self.reported_by == self.agency else f", as counted by {self.reported_by}"
+        return f"Growth in {self.requests_word}: {self.agency}, {self.base_period} to {self.compare_period}{counted}"
 
     @property
     def headline(self) -> str:

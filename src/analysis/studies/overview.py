@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from analysis.data.cells import split_ids
 from analysis.data.load import Dataset
+from analysis.measures.selection import KIND_WORDS
 from analysis.studies.base import Study
 from analysis.studies.charts import coverage_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -17,41 +18,65 @@ from analysis.studies.text import count
 NO_COUNT = "no count"
 
 
+#: What the coverage table shows for a count that gives outcomes (honored, declined) but no number of requests.
+OUTCOMES_ONLY = "outcomes only"
+
+
 def coverage(requests: pd.DataFrame) -> pd.DataFrame:
-    """Requests per agency and reporter (rows) and period (columns), gaps marked ``no count``.
+    """Requests per agency, reporter and kind of request (rows) and period (columns), gaps marked ``no count``.
 
     Calendar years run without a break from the first to the last year in the
     data, so a missing year shows as a gap rather than disappearing; other
-    periods (e.g. July-June years) follow as columns of their own.
+    periods (e.g. July-June years, quarters, weeks) follow as columns of their own.
+    A count that gives only outcomes shows as ``outcomes only``.
     """
     periods = list(dict.fromkeys(requests.sort_values("period_start", kind="stable")["period"]))
     years = sorted(int(p) for p in periods if p.isdigit())
     calendar = [str(y) for y in range(years[0], years[-1] + 1)] if years else []
     columns = calendar + [p for p in periods if not p.isdigit()]
-    table = requests.pivot(index=["agency", "reported_by"], columns="period", values="requests")
-    table = table.reindex(columns=columns)
-    shown = table.map(lambda v: NO_COUNT if pd.isna(v) else f"{int(v):,}")
-    shown.columns.name = "period"
-    return shown
+    shown = requests.assign(shown=[OUTCOMES_ONLY if pd.isna(v) else f"{int(v):,}" for v in requests["requests"]])
+    table = shown.pivot(index=["agency", "reported_by", "request_kind"], columns="period", values="shown")
+    table = table.reindex(columns=columns).fillna(NO_COUNT)
+    table.columns.name = "period"
+    return table
 
 
 def sources_by_count(requests: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """One row per count and source: who published what, when, and where to find it."""
+    """One row per count and source: the kind of request, who published what, when, how it was read, and where."""
     pairs = requests.assign(source_id=requests["source_ids"].map(split_ids)).explode("source_id")
     merged = pairs.merge(sources, on="source_id", how="left", validate="many_to_one")
-    columns = ["agency", "reported_by", "period", "requests", "source_id", "publisher", "title", "published", "url"]
+    columns = [
+        "agency",
+        "reported_by",
+        "request_kind",
+        "period",
+        "requests",
+        "source_id",
+        "publisher",
+        "title",
+        "published",
+        "access",
+        "url",
+    ]
     return (
         merged[columns]
-        .sort_values(["agency", "reported_by", "period", "source_id"], kind="stable")
+        .sort_values(["agency", "reported_by", "request_kind", "period", "source_id"], kind="stable")
         .reset_index(drop=True)
     )
 
 
 def disagreements(requests: pd.DataFrame) -> pd.DataFrame:
-    """Agency-periods for which more than one reporter gives a count: one row per reporter's count."""
-    keyed = requests.groupby(["agency", "period"])["reported_by"].transform("nunique")
-    rows = requests.loc[keyed > 1, ["agency", "period", "reported_by", "requests"]]
-    return rows.sort_values(["agency", "period", "reported_by"], kind="stable").reset_index(drop=True)
+    """Counts of one agency, kind of request and period that more than one reporter gives: one row per reporter."""
+    keyed = requests.groupby(["agency", "request_kind", "period"])["reported_by"].transform("nunique")
+    rows = requests.loc[keyed > 1, ["agency", "request_kind", "period", "reported_by", "requests", "declined"]]
+    return rows.sort_values(["agency", "request_kind", "period", "reported_by"], kind="stable").reset_index(drop=True)
+
+
+def _what(row: pd.Series) -> str:
+    """A reporter's count in words: ``198 requests``, or ``2 declined`` where the source gives only outcomes."""
+    if not pd.isna(row["requests"]):
+        return f"{int(row['requests']):,} {KIND_WORDS[str(row['request_kind'])]}"
+    return f"{int(row['declined']):,} declined" if not pd.isna(row["declined"]) else "no number"
 
 
 @dataclass(frozen=True)
@@ -72,32 +97,40 @@ class OverviewStudy(Study):
         if table.empty:
             return "No two reporters give a count for the same agency and period."
         sentences = []
-        for (agency, period), rows in table.groupby(["agency", "period"], sort=False):
-            listed = " and ".join(f"{r['reported_by']} counted {int(r['requests']):,}" for _, r in rows.iterrows())
+        for (agency, _, period), rows in table.groupby(["agency", "request_kind", "period"], sort=False):
+            listed = " and ".join(f"{r['reported_by']} counted {_what(r)}" for _, r in rows.iterrows())
             sentences.append(f"For the {agency} in {period}, {listed}.")
         return " ".join(sentences) + " Each count is kept with its reporter; no series mixes them."
 
     def tables(self) -> dict[str, ReaderTable]:
         requests, sources = self.dataset.requests, self.dataset.sources
         grid = coverage(requests).reset_index()
-        grid_columns = {"agency": Column("agency"), "reported_by": Column("reporter")}
-        grid_columns |= {str(period): Column(f"{period} (requests)") for period in grid.columns[2:]}
+        grid_columns = {
+            "agency": Column("agency"),
+            "reported_by": Column("reporter"),
+            "request_kind": Column("kind of request"),
+        }
+        grid_columns |= {str(period): Column(f"{period} (requests)") for period in grid.columns[3:]}
         source_columns = {
             "agency": Column("agency"),
             "reported_by": Column("reporter"),
+            "request_kind": Column("kind of request"),
             "period": Column("period"),
             "requests": Column("requests", count),
             "source_id": Column("source"),
             "publisher": Column("publisher"),
             "title": Column("title"),
             "published": Column("published"),
+            "access": Column("read in"),
             "url": Column("address"),
         }
         disagree_columns = {
             "agency": Column("agency"),
+            "request_kind": Column("kind of request"),
             "period": Column("period"),
             "reported_by": Column("reporter"),
             "requests": Column("requests", count),
+            "declined": Column("declined", count),
         }
         return {
             "coverage": reader_table("overview-coverage", grid, grid_columns),
@@ -122,10 +155,12 @@ class OverviewStudy(Study):
             "disagreements": [
                 {
                     "agency": agency,
+                    "request_kind": kind,
                     "period": period,
-                    "requests_by_reporter": {str(r["reported_by"]): int(r["requests"]) for _, r in rows.iterrows()},
+                    "requests_by_reporter": {str(r["reported_by"]): r["requests"] for _, r in rows.iterrows()},
+                    "declined_by_reporter": {str(r["reported_by"]): r["declined"] for _, r in rows.iterrows()},
                 }
-                for (agency, period), rows in table.groupby(["agency", "period"], sort=True)
+                for (agency, kind, period), rows in table.groupby(["agency", "request_kind", "period"], sort=True)
             ],
         }
 
