@@ -63,7 +63,7 @@ def test_index_and_every_linked_page_open_cleanly(browser) -> None:
     assert page.eval_on_selector_all("img", "imgs => imgs.length") == 0, "figures are on the runs' own pages"
     links = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
     local = sorted({link for link in links if link.startswith("file:")})
-    assert all(link.startswith("https://") for link in set(links) - set(local)), "other links are to sources"
+    assert all(link.startswith(("https://", "http://")) for link in set(links) - set(local)), "other links: sources"
     missing = [link for link in local if not local_path(link).is_file()]
     assert missing == []
 

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
 from analysis.measures.rates import CONFIDENCE, level
+from analysis.measures.selection import KIND_WORDS
 from analysis.studies.style import COMPARED, MUTED, OTHER, PALETTE, chart_style
 
 
@@ -46,17 +47,21 @@ def _label_bars(ax: Axes, axis: list[str], counts: pd.Series, top: int) -> None:
             )
 
 
-def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: str = "") -> Figure:
+def requests_chart(
+    series: pd.DataFrame, marked: tuple[str, ...] = (), title: str = "", counted: str = "detainer requests"
+) -> Figure:
     """Bar chart of requests per period, ``marked`` periods highlighted, gap years labelled.
 
     Parameters
     ----------
     series
-        One agency's counts as one reporter counted them (``period``, ``requests``).
+        One agency's counts of one kind as one reporter counted them (``period``, ``requests``).
     marked
         Periods to highlight (e.g. the two compared periods).
     title
         Chart title.
+    counted
+        The kind of request in words, for the axis.
     """
     axis = _calendar_years(series)
     counts = series.set_index("period")["requests"]
@@ -83,7 +88,7 @@ def requests_chart(series: pd.DataFrame, marked: tuple[str, ...] = (), title: st
         )
         top = max(data["requests"]) if len(data) else 1
         _label_bars(ax, axis, counts, top)
-        ax.set(xlabel="period", ylabel="detainer requests received", title=title)
+        ax.set(xlabel="period", ylabel=f"{counted} received", title=title)
         ax.set_ylim(0, top * 1.12)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         legend = ax.get_legend()
@@ -204,7 +209,10 @@ def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[
     """
     data = pd.DataFrame(
         {
-            "panel": [series_label(a, r) for a, r in zip(figures["agency"], figures["reported_by"], strict=True)],
+            "panel": [
+                f"{series_label(a, r)}\n{KIND_WORDS[k]}"
+                for a, r, k in zip(figures["agency"], figures["reported_by"], figures["request_kind"], strict=True)
+            ],
             "period": [str(p) for p in figures["period"]],
             "requests": [int(v) for v in figures["requests"]],
             "role": [
@@ -230,7 +238,7 @@ def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[
             aspect=1.15,
         )
         grid.set_titles("{col_name}")
-        grid.set_axis_labels("period", "detainer requests received")
+        grid.set_axis_labels("period", "requests received (kind under each title)")
         for ax in grid.axes.flat:
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
             for bar in ax.containers:

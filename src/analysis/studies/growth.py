@@ -138,7 +138,8 @@ class GrowthStudy(Study):
     def draw(self) -> dict[str, Figure]:
         periods = f"{self.base_period} and {self.compare_period} marked"
         title = f"{self.requests_word.capitalize()} to the {self.agency}, {periods}"
-        chart = requests_chart(self.series, marked=(self.base_period, self.compare_period), title=title)
+        marked = (self.base_period, self.compare_period)
+        chart = requests_chart(self.series, marked=marked, title=title, counted=self.requests_word)
         return {"02-growth-requests": chart}
 
     def to_json(self) -> dict[str, object]:
