@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,22 @@ def test_the_rule_catches_an_upward_import() -> None:
     assert _violations("analysis.pipeline.runner", "data")
     assert any("analysis.pipeline.runplan" in v for v in _violations("analysis.pipeline.landing", "ice"))
     assert any("analysis.studies.growth" in v for v in _violations("analysis.studies.comparison", "pipeline"))
+
+
+#: What the package never calls or overrides: jupyter_client's private kernel start, and a provisioner's process.
+PRIVATE = (
+    re.compile(r"_async_launch_kernel"),
+    re.compile(r"_reconcile_connection_info"),
+    re.compile(r"provisioner\.process\s*="),
+)
+
+
+@pytest.mark.parametrize("pattern", PRIVATE, ids=lambda p: p.pattern)
+def test_no_private_jupyter_client_method_is_called_or_overridden(pattern: re.Pattern[str]) -> None:
+    found = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert found == [], f"{pattern.pattern} in {', '.join(found)}"
