@@ -89,9 +89,11 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def in_copy(copy: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def in_copy(
+    copy: Path, *argv: str, check: bool = True, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``detainers ARGV`` on the copy of the project (its own package, so its paths are the copy's)."""
-    env = {**os.environ, "PYTHONPATH": str(copy / "src")}
+    env = {**os.environ, **(environment or {}), "PYTHONPATH": str(copy / "src")}
     done = subprocess.run(
         [sys.executable, "-m", "analysis", *argv], cwd=copy, env=env, capture_output=True, text=True, timeout=600
     )

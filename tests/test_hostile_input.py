@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis import load_dataset
 from analysis.cli import main
 from analysis.studies.text import escape_markdown
 
@@ -189,3 +190,20 @@ def test_cli_user_errors_print_no_traceback(tmp_path: Path) -> None:
         [sys.executable, "-m", "analysis", "validate", "--data-dir", str(bad)], capture_output=True, text=True
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr and "problems in the input data" in done.stderr
+
+
+def test_text_from_the_data_is_never_parsed_as_mathtext(data_dir: Path) -> None:
+    """An agency named like a formula: every chart of it is drawn and rendered, its name as written."""
+    from analysis.studies import denial, growth
+
+    name = "$\\frac{a}$ Police"
+    for table in ("detainer_requests.csv", "claims.csv"):
+        path = data_dir / table
+        path.write_text(path.read_text().replace("Fictional City Police Department", name))
+    dataset = load_dataset(data_dir)
+    studies = [growth.study(dataset, name, name, "2020", "2021"), denial.study(dataset, name, name)]
+    for study in studies:
+        for chart in study.charts().values():
+            assert chart.render("png").startswith(b"\x89PNG") and b"<svg" in chart.render("svg")
+            texts = [t.get_text() for t in chart.figure.findobj(lambda a: hasattr(a, "get_text"))]
+            assert any(name in text for text in texts), "the name is drawn as it is written"

@@ -96,3 +96,15 @@ def test_a_failed_task_keeps_its_notebook_and_installs_nothing(
 def test_an_unreachable_scheduler_is_a_clear_error(plan: Path, tmp_path: Path, capsys) -> None:
     assert report(plan, tmp_path / "none", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "0.5") == 1
     assert "no Dask scheduler answered" in capsys.readouterr().err
+
+
+def test_a_readers_matplotlibrc_locale_and_time_zone_change_no_byte(reproduced: Path, tmp_path: Path) -> None:
+    """A personal matplotlibrc (text as SVG text, transparent figures, big fonts), another locale and time zone."""
+    config = tmp_path / "mplconfig"
+    config.mkdir()
+    (config / "matplotlibrc").write_text(
+        "svg.fonttype: none\nsavefig.transparent: True\nfont.size: 20\naxes.prop_cycle: cycler('color', ['r'])\n"
+    )
+    environment = {"MPLCONFIGDIR": str(config), "LC_ALL": "C", "LANG": "C", "TZ": "Pacific/Chatham"}
+    in_copy(reproduced, "report", "--force", "--only", "02-growth-boston", "--jobs", "1", environment=environment)
+    assert tree(reproduced / "reports") == tree(REPORTS_DIR)

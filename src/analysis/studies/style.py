@@ -26,11 +26,21 @@ MUTED = "#7f8c8d"
 
 @contextmanager
 def chart_style() -> Iterator[None]:
-    """The report's look, applied only while a chart is drawn."""
-    with mpl.rc_context(), sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
-        mpl.rcParams["svg.hashsalt"] = SVG_HASH_SALT
-        mpl.rcParams["font.family"] = "DejaVu Sans"
-        yield
+    """The report's look, applied only while a chart is drawn or rendered.
+
+    It starts from matplotlib's own defaults, not the reader's settings (a
+    ``matplotlibrc`` of the user's, or one in ``$MPLCONFIGDIR``), so no setting
+    of the machine can change a byte of a chart.
+    """
+    with mpl.rc_context():
+        mpl.rcdefaults()  # what: matplotlib's defaults, whatever the user's matplotlibrc says
+        # What: fixed SVG ids, one font, and no mathtext, so text from the data (an agency named "$\\frac{a}$", say)
+        # is drawn as written, never parsed as a formula.
+        mpl.rc("svg", hashsalt=SVG_HASH_SALT)
+        mpl.rc("font", family="DejaVu Sans")
+        mpl.rc("text", parse_math=False)
+        with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+            yield
 
 
 class Chart:
@@ -53,7 +63,7 @@ class Chart:
         if kind not in self._rendered:
             metadata = {"Software": None} if kind == "png" else {"Date": None, "Creator": None}
             buffer = BytesIO()
-            with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
+            with chart_style():
                 self.figure.savefig(buffer, format=kind, dpi=DPI, metadata=metadata, bbox_inches="tight")
             self._rendered[kind] = buffer.getvalue()
         return self._rendered[kind]
