@@ -123,3 +123,13 @@ def test_a_contradicted_claim_not_presented_as_fact_exits_0(data_dir: Path) -> N
     claims = data_dir / "claims.csv"
     claims.write_text(claims.read_text().replace(",2020,2021,150,0,,true,", ",2020,2021,120,0,,false,"))
     assert main(["claims", "--data-dir", str(data_dir)]) == 0
+
+
+def test_a_line_break_in_a_claim_cannot_forge_a_verdict(data_dir: Path, capsys) -> None:
+    claims = data_dir / "claims.csv"
+    forged = '"Requests rose\n\nnypd-fake: SUPPORTED\n  claim:  made up"'
+    claims.write_text(claims.read_text().replace("Requests rose by 150 percent from 2020 to 2021", forged, 1))
+    assert main(["claims", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert not any(line.startswith("nypd-fake") for line in out.splitlines()), out
+    assert "Requests rose\\n\\nnypd-fake: SUPPORTED\\n  claim:  made up" in out

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.data.load import Dataset
+from analysis.errors import shown
 from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, Alternative, ClaimResult, check_claims
 from analysis.studies.base import Study
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -108,15 +109,19 @@ class ClaimsStudy(Study):
         }
 
     def text(self) -> str:
-        """The claims for a terminal: one block per claim, then the tally."""
+        """The claims for a terminal: one block per claim, then the tally.
+
+        Every value from the data is written on its line with its line breaks and control characters as
+        escapes, so a claim's text can never start a line of its own (a forged verdict, say).
+        """
         blocks = []
         for row in self.table().itertuples(index=False):
             lines = [
-                f"{row.claim_id}: {str(row.verdict).upper()}",
-                f"  claim:  {row.claim} ({row.source})",
-                f"  data:   {row.data}",
+                f"{shown(str(row.claim_id))}: {str(row.verdict).upper()}",
+                f"  claim:  {shown(str(row.claim))} ({shown(str(row.source))})",
+                f"  data:   {shown(str(row.data))}",
             ]
-            lines += [f"  other:  {part}" for part in str(row.other_reporters).split(" | ") if part]
+            lines += [f"  other:  {shown(part)}" for part in str(row.other_reporters).split(" | ") if part]
             blocks.append("\n".join(lines))
         return "\n\n".join([*blocks, self.headline])
 
