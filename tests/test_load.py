@@ -227,3 +227,38 @@ def test_day_range_labels_are_checked_against_their_dates(
     else:
         found = problems_of(data_dir)
         assert found and all(m["column"].startswith("period") for m in found), found
+
+
+@pytest.mark.parametrize(
+    ("lookalike", "shown"),
+    [
+        ("Fictional City\u00a0Police Department", "Fictional City\\xa0Police Department"),  # a no-break space
+        ("Fictional City Police Department\u200b", "Fictional City Police Department\\u200b"),  # zero-width
+        ("Fictional City  Police Department", "Fictional City  Police Department"),  # two spaces
+    ],
+)
+def test_a_key_that_only_looks_like_another_is_named_with_its_code_point(
+    data_dir: Path, lookalike: str, shown: str
+) -> None:
+    requests = data_dir / REQUESTS
+    lines = requests.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace("Fictional City Police Department", lookalike, 1)
+    requests.write_text("".join(lines), encoding="utf-8")
+    (problem,) = problems_of(data_dir)
+    assert (problem["line"], problem["column"], problem["value"]) == ("4", "agency", shown)
+    assert problem["rule"].startswith("must be plain text")
+
+
+def test_composed_and_decomposed_accents_are_one_key(data_dir: Path) -> None:
+    requests = data_dir / REQUESTS
+    text = requests.read_text()
+    lines = text.splitlines(keepends=True)
+    composed, decomposed = "Fictional Cit\u00e9 Police Department", "Fictional Cite\u0301 Police Department"
+    lines[1] = lines[1].replace("Fictional City Police Department", composed)
+    lines[2] = lines[2].replace("Fictional City Police Department", decomposed)
+    extra = lines[1].replace(",2020,2020-01-01,", ",2019,2019-01-01,").replace("2020-12-31", "2019-12-31")
+    requests.write_text("".join([*lines, extra]), encoding="utf-8")
+    claims = data_dir / "claims.csv"
+    claims.write_text(claims.read_text().splitlines(keepends=True)[0])
+    agencies = set(load_dataset(data_dir).requests["agency"])
+    assert composed in agencies and decomposed not in agencies, "one agency, written as it is composed"

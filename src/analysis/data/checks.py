@@ -8,6 +8,7 @@ the columns it concerns in its ``statistics``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 
 import pandas as pd
@@ -53,6 +54,24 @@ def row_check_columns(schema: pa.DataFrameSchema) -> dict[str, tuple[str, ...]]:
 
 def not_blank() -> pa.Check:
     return cell_check("must not be blank", lambda c: c.ne(""))
+
+
+def _plain_text(cell: str) -> bool:
+    """No control, format (zero-width, direction marks) or line-separating character, no space but U+0020,
+    and no two spaces together."""
+    return "  " not in cell and all(
+        ch == " " or unicodedata.category(ch) not in ("Cc", "Cf", "Zs", "Zl", "Zp", "Cs", "Co", "Cn") for ch in cell
+    )
+
+
+def plain_key() -> pa.Check:
+    """A key as a reader sees it (an agency, a reporter): text whose look is its value, so two keys that look
+    alike are one key, and two that do not are two."""
+    return cell_check(
+        "must be plain text, with no control, zero-width or direction character and no space but a single U+0020 "
+        "(shown escaped, e.g. \\xa0 or \\u200b)",
+        lambda c: c.map(_plain_text).astype(bool),
+    )
 
 
 def unique(rule: str) -> pa.Check:

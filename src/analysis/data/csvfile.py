@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ class TextTable:
         The file read.
     frame
         One row per data row, one ``str`` column per header field (cells
-        stripped of surrounding whitespace, blank cells as ``""``), indexed by
+        stripped of surrounding whitespace and in Unicode NFC form, blank cells as ``""``), indexed by
         the line number the row starts on (the header is line 1).
     problems
         Structural problems found; when any is present ``frame`` may be
@@ -62,7 +63,8 @@ def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     for record in reader:
         start, previous_end = previous_end + 1, reader.line_num
         if any(cell.strip() for cell in record):
-            records.append((start, [cell.strip() for cell in record]))
+            # What: composed and decomposed accents (e and U+0301, or U+00E9) are one text, as a reader sees them.
+            records.append((start, [unicodedata.normalize("NFC", cell.strip()) for cell in record]))
     return header, records
 
 

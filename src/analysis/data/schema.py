@@ -24,6 +24,7 @@ from analysis.data.checks import (
     not_blank,
     period_checks,
     period_label_check,
+    plain_key,
     row_check,
 )
 
@@ -91,7 +92,8 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
         return ~rows.duplicated(list(COUNT_KEY), keep=False)
 
     kinds = ", ".join(REQUEST_KINDS)
-    text = {name: pa.Column(None, not_blank()) for name in ("agency", "jurisdiction", "reported_by")}
+    text = {name: pa.Column(None, [not_blank(), plain_key()]) for name in ("agency", "reported_by")}
+    text["jurisdiction"] = pa.Column(None, not_blank())
     return pa.DataFrameSchema(
         {
             **text,
@@ -195,8 +197,8 @@ def claims_schema(
             "claim_id": id_column("claim ids must be unique"),
             "claim": pa.Column(None, not_blank()),
             "metric": pa.Column(None, cell_check(f"must be one of {metrics}", lambda c: c.isin(CLAIM_METRICS))),
-            "agency": pa.Column(None, not_blank()),
-            "reported_by": pa.Column(None, not_blank()),
+            "agency": pa.Column(None, [not_blank(), plain_key()]),
+            "reported_by": pa.Column(None, [not_blank(), plain_key()]),
             "request_kind": pa.Column(None, cell_check(f"must be one of {kinds}", lambda c: c.isin(REQUEST_KINDS))),
             "base_period": pa.Column(None),
             "period": pa.Column(None, not_blank()),
