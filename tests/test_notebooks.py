@@ -130,7 +130,11 @@ def test_denial_rates_on_a_made_up_agency(tmp_path: Path) -> None:
     [
         ({"agency": "Atlantis PD"}, r"parameter agency: 'Atlantis PD' is not one of .* valid choices: 'Boston"),
         ({"compare_period": "2019"}, r"parameter compare_period: '2019' .* valid choices: '2016', '2017', '2021'"),
-        ({"base_period": 2024}, r"parameter base_period: 2024 is not valid; it must be non-blank text"),
+        (
+            {"base_period": 2024},
+            r"parameter base_period: 2024 is not valid; it must be non-blank text "
+            r'\(write it in quotes: base_period = "2024"\)',
+        ),
         (
             {
                 "base_period": "2017",

@@ -116,3 +116,9 @@ def test_for_notification_requests_the_rate_is_the_share_answered(shipped) -> No
     (row,) = denial_rates(shipped, sonoma, sonoma).to_dict("records")
     assert (row["share_of"], row["rate"]) == ("answered", pytest.approx(64 / 484))
     assert row["ci_low"] < 64 / 484 < row["ci_high"]
+
+
+@pytest.mark.parametrize(("base", "compare"), [("2025", "2024"), ("2024", "2024")])
+def test_a_base_period_at_or_after_the_compared_one_is_refused(shipped, base: str, compare: str) -> None:
+    with pytest.raises(ParameterError, match=rf"parameter base_period: '{base}' does not start before compare_period"):
+        growth_in(series(shipped, BPD, BPD), base, compare)

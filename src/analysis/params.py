@@ -34,9 +34,13 @@ def choose(name: str, value: object, choices: Iterable[object], what: str) -> ob
 
 
 def check_text(name: str, value: object) -> str:
-    """Return ``value`` if it is a non-blank string; else raise naming ``name``."""
+    """Return ``value`` if it is a non-blank string; else raise naming ``name`` (with a hint for a bare number,
+    such as a period written ``2025`` where ``"2025"`` was meant)."""
     if not isinstance(value, str) or not value.strip():
-        raise ParameterError(f"parameter {name}: {value!r} is not valid; it must be non-blank text")
+        hint = ""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            hint = f' (write it in quotes: {name} = "{value}")'
+        raise ParameterError(f"parameter {name}: {value!r} is not valid; it must be non-blank text{hint}")
     return value
 
 

@@ -106,11 +106,17 @@ def growth_in(rows: pd.DataFrame, base_period: str, compare_period: str) -> Grow
     Raises
     ------
     ParameterError
-        When a period is not in ``rows`` (naming ``base_period`` or ``compare_period``).
+        When a period is not in ``rows`` (naming ``base_period`` or ``compare_period``), or the base
+        period does not start before the compared one.
     MetricError
         As :func:`growth_of`.
     """
     base, compare = period_row(rows, base_period, "base_period"), period_row(rows, compare_period, "compare_period")
+    if base["period_start"] >= compare["period_start"]:
+        raise ParameterError(
+            f"parameter base_period: {base_period!r} does not start before compare_period {compare_period!r}; "
+            "growth runs from an earlier period to a later one"
+        )
     return growth_of(base, compare)
 
 
