@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -89,6 +90,54 @@ def test_a_grid_needs_a_readable_table_and_a_template_of_its_columns(tmp_path: P
     plan.write_text(GRID.replace("data/detainer_requests.csv", "../outside.csv"))
     with pytest.raises(RunPlanError, match="outside the project"):
         read_plan(plan)
+
+
+@pytest.mark.parametrize(
+    "template", ["g-{0}", "g-{}", "g-{agency", "g-{agency:%}", "g-{agency[0]}", "g-{agency.__class__}", "g-{agency!r}"]
+)
+def test_a_name_template_takes_only_plain_column_fields(tmp_path: Path, template: str) -> None:
+    plan = project(tmp_path, NATIONAL)
+    plan.write_text(GRID.replace('"02-growth-{agency}"', f'"{template}"'))
+    with pytest.raises(RunPlanError, match=r"grid 1: name .*(not a plain \{column\} field|expected '\}')"):
+        read_plan(plan)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ("where = { period", "where = { peroid", "where: 'peroid' is not a column"),
+        ('columns = { agency = "agency"', 'columns = { agency = "agnecy"', "columns: 'agnecy' is not a column"),
+        ('every = "period"', 'every = "year"', "every: 'year' is not a column"),
+        ("at_least = { requests", "at_least = { request", "at_least: 'request' is not a column"),
+    ],
+)
+def test_a_grid_names_only_columns_its_table_has(tmp_path: Path, old: str, new: str, named: str) -> None:
+    plan = project(tmp_path, NATIONAL)
+    assert old in GRID
+    plan.write_text(GRID.replace(old, new))
+    with pytest.raises(RunPlanError, match=named + r" of .*detainer_requests.csv \(its columns: agency, jurisdiction"):
+        read_plan(plan)
+
+
+def test_a_grid_table_must_be_a_regular_file(tmp_path: Path) -> None:
+    plan = project(tmp_path, NATIONAL)
+    table = tmp_path / "data" / "detainer_requests.csv"
+    table.unlink()
+    os.mkfifo(table)  # what: reading a pipe would wait for a writer for ever
+    with pytest.raises(RunPlanError, match="is not a regular file"):
+        read_plan(plan)
+
+
+def test_grid_run_names_end_in_a_64_bit_digest(tmp_path: Path) -> None:
+    runs = read_plan(project(tmp_path, NATIONAL))
+    names = [run.name for run in runs if run.grid == "02-growth-{agency}"]
+    assert len(names) == 2 and all(len(name.rsplit("-", 1)[1]) == 16 for name in names)
+
+
+def test_a_plan_starting_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    plan = project(tmp_path, NATIONAL)
+    plan.write_bytes(b"\xef\xbb\xbf" + GRID.encode())
+    assert next(run.name for run in read_plan(plan)) == "01-data-overview"
 
 
 def test_adding_a_row_executes_that_run_and_the_aggregates_only(tmp_path: Path) -> None:

@@ -35,6 +35,8 @@ GRID_KEYS = (
     "how_to_enable",
 )
 _UNSAFE = re.compile(r"[^a-z0-9]+")
+#: Hex digits of the digest that ends a grid run's name: 64 bits, so two grid rows never share a name in practice.
+DIGEST = 16
 _COUNT = re.compile(r"[0-9]+", re.ASCII)
 
 
@@ -45,15 +47,41 @@ def slug(value: str) -> str:
 
 
 def fields(template: str) -> list[str]:
-    return [field for _, field, _, _ in string.Formatter().parse(template) if field]
+    """The ``{column}`` fields of a run-name template.
+
+    Raises
+    ------
+    ValueError
+        When the template is not one: a brace left open, or a field that is not a plain name (``{}``,
+        ``{0}``, ``{agency[0]}``, ``{agency.__class__}``) or carries a conversion or format spec
+        (``{agency!r}``, ``{agency:%}``). The template is filled with values from the data, so it
+        may do nothing but place them.
+    """
+    found = []
+    for _, field, spec, conversion in string.Formatter().parse(template):
+        if field is None:
+            continue
+        if not field.isidentifier() or spec or conversion:
+            written = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(f"{written} is not a plain {{column}} field")
+        found.append(field)
+    return found
 
 
-def read_rows(table: Path) -> list[dict[str, str]]:
-    """The rows of a grid's CSV table, as text stripped of surrounding spaces."""
+def read_rows(table: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of a grid's CSV table, as text stripped of surrounding spaces.
+
+    Raises
+    ------
+    OSError
+        When ``table`` is not a regular file (a pipe would never end), or cannot be read.
+    """
+    if not table.is_file():
+        raise OSError(f"{table} is not a regular file")
     with table.open(encoding="utf-8-sig", newline="") as stream:
-        return [
-            {k.strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in csv.DictReader(stream)
-        ]
+        reader = csv.DictReader(stream)
+        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+        return [name.strip() for name in reader.fieldnames or []], rows
 
 
 def _kept(row: dict[str, str], where: dict[str, list[str]], at_least: dict[str, int]) -> bool:
@@ -91,4 +119,4 @@ def expand(template: str, rows: list[dict[str, str]], spec: dict[str, Any]) -> l
         runs.append((name, {**spec["parameters"], **values}))
     # What: every name ends in a digest of its values, so values that slug alike stay apart, and a run keeps
     # its name whatever rows the table gains or loses.
-    return [(f"{name}-{hashlib.sha256(repr(sorted(p.items())).encode()).hexdigest()[:8]}", p) for name, p in runs]
+    return [(f"{name}-{hashlib.sha256(repr(sorted(p.items())).encode()).hexdigest()[:DIGEST]}", p) for name, p in runs]

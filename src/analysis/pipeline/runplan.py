@@ -7,7 +7,7 @@ import csv
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +174,11 @@ def _grid_runs(path: Path, where: str, entry: dict[str, Any], taken: set[str]) -
     tables = {key: entry.get(key, {}) for key in ("parameters", "where", "at_least")}
     if not isinstance(columns, dict) or not columns or not all(isinstance(v, str) for v in columns.values()):
         raise _fail(path, where, "columns must be a table of parameter = column name")
-    if not isinstance(template, str) or not set(fields(template)) <= set(columns):
+    try:
+        named = fields(template) if isinstance(template, str) else None
+    except ValueError as error:
+        raise _fail(path, where, f"name {template!r}: {error}; write fields as {{parameter}}") from None
+    if not isinstance(template, str) or named is None or not set(named) <= set(columns):
         raise _fail(path, where, f"name {template!r} must be a template whose {{fields}} are parameters of columns")
     if not all(isinstance(value, dict) for value in tables.values()):
         raise _fail(path, where, "parameters, where and at_least must be tables")
@@ -185,12 +189,17 @@ def _grid_runs(path: Path, where: str, entry: dict[str, Any], taken: set[str]) -
         raise _fail(path, where, "every must be a column name")
     table = _required_path(path, where, entry.get("rows"))
     try:
-        rows = read_rows(table)
+        header, rows = read_rows(table)
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise _fail(path, where, f"rows {table}: cannot be read as a CSV table ({error})") from None
+    named_columns = [("columns", c) for c in columns.values()] + [("where", c) for c in tables["where"]]
+    named_columns += [("at_least", c) for c in tables["at_least"]] + ([("every", every)] if every else [])
+    for key, column in named_columns:
+        if column not in header:
+            raise _fail(path, where, f"{key}: {column!r} is not a column of {table} (its columns: {', '.join(header)})")
     spec = {"columns": columns, **tables, "every": every}
     return [
-        _run(path, f"{where} ({name})", entry, name, parameters, taken)
+        replace(_run(path, f"{where} ({name})", entry, name, parameters, taken), grid=template)
         for name, parameters in expand(template, rows, spec)
     ]
 
@@ -209,7 +218,7 @@ def read_plan(path: Path) -> list[Run]:
     if why is not None:
         raise RunPlanError(f"{path}: {why}: the run plan must be a readable file")
     try:
-        plan = tomllib.loads(path.read_text(encoding="utf-8"))
+        plan = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # what: a BOM an editor put first is no error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RunPlanError(f"{path}: not valid TOML: {error}") from None
     entries, grids = plan.get("run", []), plan.get("grid", [])
