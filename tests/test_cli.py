@@ -74,3 +74,15 @@ def test_committed_metrics_table_reproduces(tmp_path: Path) -> None:
     assert main(["process", "--processed-dir", str(tmp_path)]) == 0
     rebuilt = (tmp_path / METRICS_TABLE_FILE).read_bytes()
     assert rebuilt == (PROCESSED_DIR / METRICS_TABLE_FILE).read_bytes(), "run `make report` and commit"
+
+
+def test_a_relative_path_is_taken_from_the_working_folder(tmp_path: Path, capsys, monkeypatch) -> None:
+    """`cd story && detainers validate --data-dir data/raw` checks story/data/raw, not the package's own."""
+    story = tmp_path / "story"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "valid", story / "data" / "raw")
+    requests = story / "data" / "raw" / "detainer_requests.csv"
+    requests.write_text(requests.read_text().replace(",25,1,24,", ',"1,526",1,24,', 1))
+    monkeypatch.chdir(story)
+    assert main(["validate", "--data-dir", "data/raw"]) == 1
+    err = capsys.readouterr().err
+    assert f"{story / 'data' / 'raw' / 'detainer_requests.csv'}:3: requests: found 1,526" in err

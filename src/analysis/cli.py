@@ -19,6 +19,7 @@ from analysis.paths import ReportPaths
 
 #: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
 YEAR_BASES = ("calendar", "fiscal")
+EXPORT_HELP = "the export: .csv, .parquet, .xlsx or .dta, in any published layout (relative to this folder)"
 
 
 def _say(text: str, file: TextIO | None = None) -> None:
@@ -40,7 +41,7 @@ def _process(args: argparse.Namespace) -> int:
     from analysis.measures.processed import metrics_table, write_metrics_table
 
     dataset = load_dataset(args.data_dir)
-    target = paths.resolve(args.processed_dir) / paths.METRICS_TABLE_FILE
+    target = args.processed_dir / paths.METRICS_TABLE_FILE
     table = metrics_table(dataset.requests)
     write_metrics_table(table, target)
     _say(f"wrote {target} ({len(table)} rows)")
@@ -70,11 +71,11 @@ def _ingest_ice(args: argparse.Namespace) -> int:
     if (args.agencies is None) == (args.by != "facility"):
         _say("error: give either --agencies MAPFILE or --by facility", file=sys.stderr)
         return 2
-    out_dir = paths.resolve(args.out)
+    out_dir = args.out
     check_out_dir(out_dir, args.force)
-    mapping_file = None if args.agencies is None else paths.resolve(args.agencies)
+    mapping_file = None if args.agencies is None else args.agencies
     mapping = None if mapping_file is None else read_mapping(mapping_file)
-    export = read_export(paths.resolve(args.file))
+    export = read_export(args.file)
     result = ingest(export, mapping, args.year_basis, mapping_file)
     write(result, out_dir)
     observations, found = result.counts.observations, result.duplicates
@@ -101,7 +102,7 @@ def _ice_facilities(args: argparse.Namespace) -> int:
     from analysis.ice.export import read_export
     from analysis.ice.listing import facility_listing, mapping_rows
 
-    export = read_export(paths.resolve(args.file))
+    export = read_export(args.file)
     table = facility_listing(export, args.year_basis, state=args.state, query=args.search)
     if args.as_mapping:
         table = mapping_rows(table, args.search or "")
@@ -127,10 +128,10 @@ def _report(args: argparse.Namespace) -> int:
     from analysis.pipeline.report import list_plan, report
 
     folders = ReportPaths(
-        data_dir=paths.resolve(args.data_dir),
-        reports_dir=paths.resolve(args.reports_dir),
-        processed_dir=paths.resolve(args.processed_dir),
-        plan=paths.resolve(args.plan),
+        data_dir=args.data_dir,
+        reports_dir=args.reports_dir,
+        processed_dir=args.processed_dir,
+        plan=args.plan,
     )
     if args.list:
         list_plan(folders, _say)
@@ -142,7 +143,9 @@ def _report(args: argparse.Namespace) -> int:
 def _path_option(parser: argparse.ArgumentParser, flag: str, default: Path, what: str, metavar: str = "DIR") -> None:
     """Add an option naming a file or folder, its default shown relative to the project."""
     shown = paths.as_parameter(default)
-    parser.add_argument(flag, type=Path, default=default, metavar=metavar, help=f"{what} (default: {shown})")
+    parser.add_argument(
+        flag, type=paths.from_working_dir, default=default, metavar=metavar, help=f"{what} (default: {shown})"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -169,10 +172,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest-ice", help="count an ICE detainer-records export per agency (or facility) and period"
     )
-    ingest.add_argument("file", type=Path, help="the export: .csv, .parquet, .xlsx or .dta, in any published layout")
+    ingest.add_argument(
+        "file", type=paths.from_working_dir, help="the export: .csv, .parquet, .xlsx or .dta, in any published layout"
+    )
     ingest.add_argument(
         "--agencies",
-        type=Path,
+        type=paths.from_working_dir,
         metavar="MAPFILE",
         help="CSV mapping facility_code or facility_pattern to agency and jurisdiction",
     )
@@ -192,7 +197,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser(
         "ice-facilities", help="list an export's facilities with detainers and declines per period; find an agency's"
     )
-    listing.add_argument("file", type=Path, help="the export: .csv, .parquet, .xlsx or .dta, in any published layout")
+    listing.add_argument(
+        "file", type=paths.from_working_dir, help="the export: .csv, .parquet, .xlsx or .dta, in any published layout"
+    )
     listing.add_argument("--state", metavar="ST", help="only facilities in this state (USPS code or full name)")
     listing.add_argument("--search", metavar="WORDS", help="facilities whose names hold these words, then near misses")
     listing.add_argument(

@@ -71,6 +71,14 @@ def as_parameter(path: Path, root: Path = PROJECT_ROOT) -> str:
     return absolute.relative_to(root).as_posix() if absolute.is_relative_to(root) else str(absolute)
 
 
+def from_working_dir(path: str | Path) -> Path:
+    """A path as a shell user typed it: a relative path is taken from the current folder, ``~`` expanded.
+
+    The command line's options use this; only their defaults are project paths.
+    """
+    return Path(path).expanduser().absolute()
+
+
 def resolve(path: str | Path, root: Path = PROJECT_ROOT) -> Path:
     """Resolve ``path`` against the project root unless it is absolute.
 
