@@ -198,10 +198,10 @@ def test_claims_notebook_on_the_made_up_agency(tmp_path: Path) -> None:
                     "compare_period": "2017",
                 },
                 {
-                    "agency": "New York City Police Department",
-                    "reported_by": "New York City Police Department",
-                    "base_period": "2018-07/2019-06",
-                    "compare_period": "2018-07/2019-06",
+                    "agency": "Denver Sheriff Department",
+                    "reported_by": "Denver Sheriff Department",
+                    "base_period": "2018-01/2018-03",
+                    "compare_period": "2018-04/2018-06",
                 },
             ],
             r"compared periods are of different kinds",
@@ -212,3 +212,24 @@ def test_bad_comparisons_fail_at_the_parameters_step(tmp_path: Path, comparisons
     with pytest.raises(PapermillExecutionError) as caught:
         execute("05-comparison.ipynb", tmp_path, comparisons=comparisons)
     assert re.search(message, caught.value.evalue), caught.value.evalue
+
+
+def test_a_notebook_opened_by_hand_writes_nowhere_that_is_published(tmp_path: Path, monkeypatch) -> None:
+    """The README's NYPD example run by hand, no output_dir: the committed Boston outputs stay as they are."""
+    committed = {p: p.read_bytes() for p in (REPORTS_DIR / "figures" / "02-growth-boston").iterdir()}
+    monkeypatch.setenv("DETAINERS_OUTPUT_ROOT", str(tmp_path))  # what: the project's scratch folder, moved here
+    nypd = "New York City Police Department"
+    pm.execute_notebook(
+        str(NOTEBOOKS_DIR / "02-growth.ipynb"),
+        str(tmp_path / "by-hand.ipynb"),
+        parameters={"agency": nypd, "reported_by": nypd, "base_period": "2016", "compare_period": "2017"},
+        progress_bar=False,
+        cwd=str(NOTEBOOKS_DIR),
+        engine_name=ENGINE,
+    )
+    assert {p: p.read_bytes() for p in committed} == committed
+    folder = tmp_path / "scratch" / "growth-in-detainer-requests-new-york-city-police-department-2016-to-2017"
+    assert numbers(folder)["compare_requests"] == 1526
+    said = nbformat.read(tmp_path / "by-hand.ipynb", as_version=4).cells[-1].outputs[0].data["text/markdown"]
+    said = said.replace("\\", "")  # what: the sentence as Markdown escapes it
+    assert "Opened by hand, this notebook wrote its 3 files to scratch/growth-in-detainer-requests-new-york" in said

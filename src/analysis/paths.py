@@ -38,6 +38,9 @@ RUN_PLAN: Path = NOTEBOOKS_DIR / "runs.toml"
 #: File names inside a processed directory.
 METRICS_TABLE_FILE, METRICS_JSON_FILE = "detainer_metrics.csv", "metrics.json"
 
+#: Where a notebook opened by hand (not run by ``detainers report``) writes its charts and numbers, relative to the
+#: project (or to ``$DETAINERS_OUTPUT_ROOT``): ignored by git, so nothing published is ever overwritten.
+SCRATCH_FOLDER = "scratch"
 #: Inside a run's output folder: the run's description of itself (title, headline, numbers, tables), as JSON.
 RUN_DESCRIPTION = "run.json"
 #: Inside a reports directory: the figures folder, the landing page, the build record.

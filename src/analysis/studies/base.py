@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from analysis.files import write_result
-from analysis.paths import RUN_DESCRIPTION
+from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER
 from analysis.studies.style import Chart
 from analysis.studies.tables import ReaderTable
 
@@ -61,6 +62,29 @@ class Study(ABC):
             "numbers": self.to_json(),
             "tables": {name: table.rows for name, table in self.tables().items()},
         }
+
+    def scratch_folder(self) -> str:
+        """Where the study writes when no ``output_dir`` is given: a folder of :data:`analysis.paths.SCRATCH_FOLDER`
+        named after what it is about (its title: the agency, reporter and periods)."""
+        return f"{SCRATCH_FOLDER}/{re.sub(r'[^a-z0-9]+', '-', self.title.lower()).strip('-')[:80] or 'study'}"
+
+    def write(self, output_dir: str | Path | None) -> str:
+        """Save the charts and the description (see :meth:`save`) and say where, in a sentence.
+
+        ``output_dir`` is what ``detainers report`` gives a run; left as ``None`` (a notebook opened
+        by hand), the study writes to its :meth:`scratch_folder`, never to the published report.
+        """
+        if output_dir is not None:
+            written = self.save(output_dir)
+            return (
+                f"The {len(written)} files of this run (charts as PNG and SVG, and run.json) are written to output_dir."
+            )
+        folder = self.scratch_folder()
+        written = self.save(folder)
+        return (
+            f"Opened by hand, this notebook wrote its {len(written)} files to {folder}/, a scratch folder git "
+            "ignores; the published report is written by detainers report only."
+        )
 
     def save(self, output_dir: str | Path) -> list[Path]:
         """Write every chart (PNG and SVG) and the :meth:`description` (as :data:`analysis.paths.RUN_DESCRIPTION`)
