@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -138,3 +140,18 @@ def test_only_considers_one_run(built: ReportPaths) -> None:
     notebook = built.plan.parent / "02-growth.ipynb"
     notebook.write_text(notebook.read_text().replace("How fast", "How quickly"))
     assert decide(built, only="denial").nothing_to_do
+
+
+def test_swapped_headers_and_reordered_columns_re_run_every_run_that_reads_the_table(built: ReportPaths) -> None:
+    """Swapping the honored and declined header names changes what every row means, not one agency's rows."""
+    requests = built.data_dir / "detainer_requests.csv"
+    original = requests.read_text()
+    header, rest = original.split("\n", 1)
+    requests.write_text(header.replace("honored,declined", "declined,honored") + "\n" + rest)
+    assert decide(built).reasons == {"growth": "a data file changed", "denial": "a data file changed"}
+
+    rows = list(csv.reader(io.StringIO(original)))
+    reordered = io.StringIO()
+    csv.writer(reordered, lineterminator="\n").writerows([[row[1], row[0], *row[2:]] for row in rows])
+    requests.write_text(reordered.getvalue())
+    assert decide(built).reasons == {"growth": "a data file changed", "denial": "a data file changed"}

@@ -66,10 +66,12 @@ AGENCY_DATA = "data of "
 
 
 def agency_inputs(paths: ReportPaths) -> dict[str, str]:
-    """A digest of each agency's rows of the requests table, with the sources and claims tables.
+    """A digest of each agency's rows of the requests table, with the table's header and the sources and claims tables.
 
     A run about one agency depends on these only, so adding or changing another
-    agency's counts does not execute it again. Read with the standard library.
+    agency's counts does not execute it again. The header is part of every
+    agency's digest: a renamed, swapped or reordered column changes what every
+    row means, so every run executes again. Read with the standard library.
     """
     folder = paths.data_dir
     others = files_digest([folder / layout.SOURCES_FILE, folder / layout.CLAIMS_FILE], folder)
@@ -79,13 +81,22 @@ def agency_inputs(paths: ReportPaths) -> dict[str, str]:
     rows: dict[str, list[str]] = {}
     try:
         with requests.open(encoding="utf-8-sig", newline="") as stream:
-            for row in csv.reader(stream):
+            reader = csv.reader(stream)
+            header = next(reader, [])
+            names = [name.strip() for name in header]
+            if "agency" not in names:
+                return {}  # what: no agency column: every run falls back to the whole data's digest
+            column = names.index("agency")
+            for row in reader:
                 if row:
-                    rows.setdefault(row[0].strip(), []).append("\x1f".join(row))
+                    agency = row[column].strip() if column < len(row) else ""
+                    rows.setdefault(agency, []).append("\x1f".join(row))
     except (UnicodeDecodeError, csv.Error):
         return {}  # what: an unreadable table: every run falls back to the whole data's digest
+    meaning = "\x1f".join(header)
     return {
-        AGENCY_DATA + agency: digest(("\x1e".join(sorted(lines)) + others).encode()) for agency, lines in rows.items()
+        AGENCY_DATA + agency: digest(("\x1d".join([meaning, *sorted(lines)]) + others).encode())
+        for agency, lines in rows.items()
     }
 
 
