@@ -101,6 +101,12 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
     assert not list(reports.glob(".staging-*")), "no staging folder is left behind"
     assert (reports / ".cache" / "denial.json").is_file()
     assert not (reports / ".cache" / "broken.json").exists(), "a failed run is never recorded as built"
+    index = (reports / "index.html").read_text()
+    dies = index[index.index("<tr><td>dies</td>") :].split("</tr>")[0]
+    assert "failed; no page yet" in dies and "href" not in dies, "a failed run is never linked to pages it lacks"
+    broken = index[index.index("<tr><td>old</td>") :].split("</tr>")[0]  # what: titled by its last good run
+    assert "failed; the pages are from its last good run" in broken
+    assert 'href="broken.html"' in broken and "broken.full.html" not in broken
 
 
 def test_unknown_run_lists_the_runs(tmp_path: Path, capsys) -> None:

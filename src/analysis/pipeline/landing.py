@@ -13,7 +13,7 @@ nothing from the data becomes markup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from analysis.data.load import Dataset
-from analysis.paths import FULL_HTML, NOTEBOOK, READER_HTML
+from analysis.paths import FULL_HTML, NOTEBOOK, READER_HTML, ReportPaths
 from analysis.pipeline.pages import content_security_policy
 from analysis.pipeline.runplan import Run
 from analysis.table_css import CELL_CSS, HEADER_CSS, TABLE_CSS
@@ -43,17 +43,26 @@ class RunEntry:
     parameters: str
     pages: dict[str, str]
     from_grid: bool
+    #: What the page says of the run's last execution: blank, or that it failed (its last good pages, if any, kept).
+    status: str = ""
 
 
-def _entry(run: Run, description: Mapping[str, Any] | None) -> RunEntry:
-    """The run's title and headline from its description (a run without one, failed say, shows its name)."""
+def _entry(run: Run, description: Mapping[str, Any] | None, folders: ReportPaths | None) -> RunEntry:
+    """The run's title and headline from its description (a run without one, failed say, shows its name); its
+    pages, those that exist only; and whether its last execution failed."""
     title, headline = run.name, ""
     if description is not None:
         title, headline = str(description.get("title", title)), str(description.get("headline", ""))
     pages = {"report": run.name + READER_HTML, "with code": run.name + FULL_HTML, "notebook": run.name + NOTEBOOK}
+    status = ""
+    if folders is not None:
+        pages = {label: href for label, href in pages.items() if (folders.reports_dir / href).is_file()}
+        if folders.failed(run.name).is_file():
+            status = "failed; the pages are from its last good run" if pages else "failed; no page yet"
     parameters = ", ".join(f"{k} = {v}" for k, v in run.parameters.items()) or "defaults"
     agency = str(run.parameters.get("agency", ""))
-    return RunEntry(run.name, title, headline, agency, run.notebook.name, parameters, pages, bool(run.grid))
+    entry = RunEntry(run.name, title, headline, agency, run.notebook.name, parameters, pages, bool(run.grid))
+    return replace(entry, status=status)
 
 
 def _environment() -> Environment:
@@ -64,7 +73,12 @@ def _environment() -> Environment:
     )
 
 
-def build_index(dataset: Dataset, runs: Sequence[Run], descriptions: Mapping[str, Mapping[str, Any]]) -> str:
+def build_index(
+    dataset: Dataset,
+    runs: Sequence[Run],
+    descriptions: Mapping[str, Mapping[str, Any]],
+    folders: ReportPaths | None = None,
+) -> str:
     """The landing page as HTML text (deterministic: no dates or paths of the machine).
 
     Parameters
@@ -77,8 +91,11 @@ def build_index(dataset: Dataset, runs: Sequence[Run], descriptions: Mapping[str
         The description each run wrote (title, headline, numbers, tables), keyed by run name; a run
         without one is listed by its name. The claims table is the first description's table named
         :data:`CLAIMS_TABLE`.
+    folders
+        Where the report is written: a run links only to the pages that exist there, and one whose last
+        execution failed (its ``.failed.ipynb`` is there) is marked so. ``None``: every page is linked.
     """
-    entries = [_entry(run, descriptions.get(run.name)) for run in runs]
+    entries = [_entry(run, descriptions.get(run.name), folders) for run in runs]
     claims: list[dict[str, str]] = next(
         (d["tables"][CLAIMS_TABLE] for d in descriptions.values() if CLAIMS_TABLE in d.get("tables", {})), []
     )

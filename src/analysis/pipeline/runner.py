@@ -90,7 +90,7 @@ def _aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
     """Write what is built from all runs together: the merged metrics and the landing page; record them."""
     said = descriptions(runs, folders)
     write_json(folders.processed_dir / layout.METRICS_JSON_FILE, merge_metrics(runs, said))
-    write_text_atomic(folders.reports_dir / layout.INDEX_FILE, build_index(dataset, runs, said))
+    write_text_atomic(folders.reports_dir / layout.INDEX_FILE, build_index(dataset, runs, said, folders))
     built_from = aggregate_inputs(folders, runs, shared_inputs(folders))
     BuildRecord(folders.reports_dir).write(AGGREGATE, built_from, outputs_digests(folders.aggregate_outputs()))
 
