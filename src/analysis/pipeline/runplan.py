@@ -14,7 +14,7 @@ from typing import Any
 from analysis.data.source import unreadable
 from analysis.errors import RunPlanError
 from analysis.params import check_names
-from analysis.paths import PROJECT_ROOT
+from analysis.paths import FULL_HTML, INDEX_FILE, PROJECT_ROOT
 from analysis.pipeline.grids import GRID_KEYS, expand, fields, read_rows
 
 #: Parameters the runner sets itself for every run.
@@ -145,12 +145,27 @@ def _notebook_path(plan: Path, where: str, notebook: object) -> Path:
     return plan.parent / notebook
 
 
+def _reserved(name: str) -> str:
+    """Why ``name`` would collide with a file the report writes itself (blank when it would not)."""
+    lower = name.lower()
+    if Path(INDEX_FILE).stem == lower:
+        return f"the landing page is {INDEX_FILE}"
+    for suffix in (Path(FULL_HTML).stem, ".failed"):
+        if lower.endswith(suffix):
+            other = name[: -len(suffix)]
+            return f"run pages end in {suffix}.html or {suffix}.ipynb (run {other!r} writes {name}.html)"
+    return ""
+
+
 def _run(path: Path, where: str, entry: dict[str, Any], name: object, parameters: object, taken: set[str]) -> Run:
     """One run of the plan, checked: a safe unique name, a notebook in the project, parameters it may set."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
-    if name in taken:
-        raise _fail(path, where, f"name {name!r} is used by another run")
+    reserved = _reserved(name)
+    if reserved:
+        raise _fail(path, where, f"name {name!r} is the report's own: {reserved}; choose another name")
+    if name.lower() in {other.lower() for other in taken}:
+        raise _fail(path, where, f"name {name!r} is used by another run (names that differ in case only collide)")
     notebook_path = _notebook_path(path, where, entry.get("notebook"))
     if not isinstance(parameters, dict):
         raise _fail(path, where, "parameters must be a table of name = value")
