@@ -161,9 +161,9 @@ def _run(path: Path, where: str, entry: dict[str, Any], name: object, parameters
     """One run of the plan, checked: a safe unique name, a notebook in the project, parameters it may set."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
-    reserved = _reserved(name)
-    if reserved:
-        raise _fail(path, where, f"name {name!r} is the report's own: {reserved}; choose another name")
+    collision = _reserved(name)
+    if collision:
+        raise _fail(path, where, f"name {name!r} is the report's own: {collision}; choose another name")
     if name.lower() in {other.lower() for other in taken}:
         raise _fail(path, where, f"name {name!r} is used by another run (names that differ in case only collide)")
     notebook_path = _notebook_path(path, where, entry.get("notebook"))
