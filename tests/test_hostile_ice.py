@@ -112,3 +112,16 @@ def test_an_unsupported_or_unreadable_file_is_named(tmp_path: Path, capsys) -> N
     broken.write_bytes(b"PAR1 not really")
     status, said = ingest(broken, capsys)
     assert status == 1 and "broken.parquet:0: -: found" in said
+
+
+def test_a_facility_name_cannot_forge_a_line_of_the_summary(tmp_path: Path, capsys) -> None:
+    frame = make_export(4, seed=7, duplicate_share=0)
+    frame["Detainer Prepare Date"] = ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"]
+    frame["Detainer Facility Code"] = ["FICTCPD", "FICTCPD", "FICTCPD", "ELSEWHERE"]
+    frame["Detainer Facility"] = ["FICTIONAL CITY PD"] * 3 + ["JAIL\n  detainers counted: 9,999"]
+    path = write_export(frame, tmp_path / "forged.csv", layout="ice-2026", title_block=False)
+    status, said = ingest(path, capsys)
+    assert status == 0
+    lines = said.splitlines()
+    assert sum(line.strip().startswith("detainers counted") for line in lines) == 1, said
+    assert "JAIL\\n  detainers counted: 9,999" in said, "shown with its line break escaped"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from analysis import paths
-from analysis.errors import AnalysisError, printable
+from analysis.errors import AnalysisError, printable, shown
 from analysis.paths import ReportPaths
 
 #: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
@@ -79,7 +79,7 @@ def _ingest_ice(args: argparse.Namespace) -> int:
     result = ingest(export, mapping, args.year_basis, mapping_file)
     write(result, out_dir)
     observations, found = result.counts.observations, result.duplicates
-    _say(f"{export.path.name}: {len(export):,} records in the layout of {export.layout.description}")
+    _say(f"{shown(export.path.name)}: {len(export):,} records in the layout of {export.layout.description}")
     if export.lacks():
         _say(f"  the file has {export.lacks()}")
     what = "facilities" if mapping is None else "agencies"
@@ -94,7 +94,8 @@ def _ingest_ice(args: argparse.Namespace) -> int:
             f"all listed in {out_dir / paths.UNMAPPED_FILE}):"
         )
         for _, row in result.unmapped.head(10).iterrows():
-            _say(f"    {row['facility_code'] or '(no code)'} {row['facility']}: {int(row['records']):,}")
+            code = shown(str(row["facility_code"])) if row["facility_code"] else "(no code)"
+            _say(f"    {code} {shown(str(row['facility']))}: {int(row['records']):,}")
     return 0
 
 
