@@ -86,3 +86,12 @@ def test_a_relative_path_is_taken_from_the_working_folder(tmp_path: Path, capsys
     assert main(["validate", "--data-dir", "data/raw"]) == 1
     err = capsys.readouterr().err
     assert f"{story / 'data' / 'raw' / 'detainer_requests.csv'}:3: requests: found 1,526" in err
+
+
+def test_an_os_error_is_one_line_naming_the_path_and_what_to_do(data_dir: Path, tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["process", "--data-dir", str(data_dir), "--processed-dir", str(blocker / "processed")]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {blocker / 'processed'}") and "[Errno" not in line
+    assert line.endswith("a part of the path is a file, not a folder: choose another path")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from analysis import paths
-from analysis.errors import AnalysisError, printable, shown
+from analysis.errors import AnalysisError, describe_os_error, printable, shown
 from analysis.paths import ReportPaths
 
 #: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
@@ -243,8 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # what: the reader of the output went away (e.g. `| head`): nothing more to say
         sys.stderr.close()
         return 0
-    except (AnalysisError, OSError) as error:
+    except AnalysisError as error:
         _say(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # what: no space, a read-only disk, no permission: one line, what to do
+        _say(f"error: {describe_os_error(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         _say("interrupted", file=sys.stderr)

@@ -89,3 +89,27 @@ class RunPlanError(AnalysisError, ValueError):
 
 class ReportError(AnalysisError):
     """One or more runs of the report failed; the message lists each failure."""
+
+
+#: What a user can do about an operating-system error, by its errno name.
+_OS_HINTS = {
+    "ENOSPC": "the disk is full: free some space, or choose a folder on another disk",
+    "EDQUOT": "the disk quota is used up: free some space, or choose a folder on another disk",
+    "EROFS": "the file system is read-only: choose a folder you can write to",
+    "EACCES": "permission denied: choose a folder you can write to, or change its permissions",
+    "EPERM": "not permitted: choose a folder you can write to, or change its permissions",
+    "ENOTDIR": "a part of the path is a file, not a folder: choose another path",
+    "ENOENT": "no such file or folder: check the path",
+    "EISDIR": "that is a folder, not a file: name a file",
+}
+
+
+def describe_os_error(error: OSError) -> str:
+    """An operating-system error in one line: what it concerned, what went wrong, and what to do."""
+    import errno
+
+    name = errno.errorcode.get(error.errno or 0, "")
+    where = printable(str(error.filename)).replace("\n", "\\n") if error.filename else "a file"
+    what = error.strerror or str(error)
+    hint = _OS_HINTS.get(name, "check the path, the free space and the permissions")
+    return f"{where}: {what.lower()}; {hint}"
