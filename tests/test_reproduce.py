@@ -108,3 +108,13 @@ def test_a_readers_matplotlibrc_locale_and_time_zone_change_no_byte(reproduced: 
     environment = {"MPLCONFIGDIR": str(config), "LC_ALL": "C", "LANG": "C", "TZ": "Pacific/Chatham"}
     in_copy(reproduced, "report", "--force", "--only", "02-growth-boston", "--jobs", "1", environment=environment)
     assert tree(reproduced / "reports") == tree(REPORTS_DIR)
+
+
+@pytest.mark.parametrize("address", ["foo", "tcp://", "http://127.0.0.1:1", "tcp://[::1", "tcp://127.0.0.1:99999"])
+def test_a_scheduler_address_is_checked_before_anything_starts(tmp_path: Path, capsys, address: str) -> None:
+    status = main(
+        ["report", "--scheduler", address, "--reports-dir", str(tmp_path / "r"), "--processed-dir", str(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert status == 1 and f"--scheduler {address!r}: not a Dask scheduler address; write it as tcp://HOST:PORT" in err
+    assert not (tmp_path / "r").exists()

@@ -91,6 +91,30 @@ def _prepare_worker() -> None:
     threading.Thread(target=importlib.import_module, args=("analysis.pipeline.execute",), daemon=True).start()
 
 
+#: The schemes of a Dask scheduler's address.
+SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+def check_address(address: str) -> None:
+    """Check a scheduler address before connecting to it: ``SCHEME://HOST:PORT``.
+
+    Raises
+    ------
+    ReportError
+        Naming the address and the form it must have.
+    """
+    from urllib.parse import urlsplit
+
+    form = f"write it as tcp://HOST:PORT ({', '.join(SCHEMES)} as the scheme; e.g. tcp://127.0.0.1:8786)"
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError:
+        port, parts = None, None
+    if parts is None or parts.scheme not in SCHEMES or not parts.hostname or port is None or parts.path:
+        raise ReportError(f"--scheduler {address!r}: not a Dask scheduler address; {form}")
+
+
 class DaskCluster:
     """Runs executed by the workers of the Dask scheduler at ``address`` (a batch's executor).
 
@@ -101,6 +125,7 @@ class DaskCluster:
     """
 
     def __init__(self, address: str, data_dir: Path, timeout: float = CONNECT_TIMEOUT) -> None:
+        check_address(address)
         from distributed import Client
 
         try:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from analysis.paths import ReportPaths
 from analysis.pipeline.batch import execute_report
 from analysis.pipeline.build_record import plan_report
+from analysis.pipeline.cluster import check_address
 from analysis.pipeline.runplan import read_plan
 
 Say = Callable[[str], None]
@@ -46,6 +47,8 @@ def report(
         When a run failed (every other run was installed), or no scheduler answered.
     """
     start = time.monotonic()
+    if scheduler is not None:
+        check_address(scheduler)
     work = plan_report(folders, only=only, force=force)
     if work.nothing_to_do:
         for name, how in work.unavailable.items():
