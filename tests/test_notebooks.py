@@ -152,7 +152,9 @@ def test_bad_parameter_fails_at_the_parameters_step(tmp_path: Path, parameters, 
     assert re.search(message, caught.value.evalue)
     failed = nbformat.read(tmp_path / "02-growth.ipynb", as_version=4)
     checked = [c for c in failed.cells if "load_dataset(data_dir)" in c.source]
-    assert checked[0].outputs[-1].output_type == "error", "the run stops in the cell right after the parameters"
+    error = checked[0].outputs[-1]
+    assert error.output_type == "error", "the run stops in the cell right after the parameters"
+    assert len(error.traceback) == 1 and error.traceback[0].endswith(caught.value.evalue), "one short message"
 
 
 def test_unknown_parameter_name_is_refused_before_running() -> None:

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 
 class AnalysisError(Exception):
-    """Base class of every error raised by :mod:`analysis`."""
+    """Base class of every error raised by :mod:`analysis`.
+
+    In a notebook the error shows as its message alone, not a traceback through the library: it is the
+    user's input that is wrong, and the message names it (IPython's ``_render_traceback_`` hook).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 def printable(text: str) -> str:
