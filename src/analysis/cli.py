@@ -15,6 +15,7 @@ from typing import TextIO
 
 from analysis import paths
 from analysis.errors import AnalysisError, describe_os_error, printable, shown
+from analysis.files import csv_text
 from analysis.paths import ReportPaths
 
 #: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
@@ -107,7 +108,7 @@ def _ice_facilities(args: argparse.Namespace) -> int:
     table = facility_listing(export, args.year_basis, state=args.state, query=args.search)
     if args.as_mapping:
         table = mapping_rows(table, args.search or "")
-    _say(table.to_csv(index=False, lineterminator="\n").rstrip("\n"))
+    _say(csv_text(table).rstrip("\n"))
     return 0
 
 

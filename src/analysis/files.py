@@ -80,6 +80,41 @@ def write_result(output_dir: str | Path, name: str, value: object) -> Path:
     return path
 
 
+#: What a spreadsheet reads as the start of a formula (the OWASP CSV-injection list), and the guard put before it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+GUARD = "'"
+
+
+def spreadsheet_safe(frame: Any) -> Any:
+    """``frame`` (a pandas DataFrame) with every text cell that a spreadsheet would evaluate guarded by ``'``.
+
+    A newsroom opens the package's CSV files in a spreadsheet, which runs a cell such as
+    ``=HYPERLINK(...)``; prefixed with ``'`` it shows as the text it is. Numbers are left as they are
+    (``-71.2`` is a number, not a formula). :func:`unguard` takes the guard off when the package reads
+    a CSV back.
+    """
+    import pandas as pd
+
+    def guarded(value: object) -> object:
+        return GUARD + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(guarded)
+    return safe
+
+
+def unguard(cell: str) -> str:
+    """A CSV cell as it was before :func:`spreadsheet_safe` guarded it (any other cell as it is)."""
+    return cell[1:] if cell.startswith(GUARD) and cell[1:2] and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
+def csv_text(frame: Any, **options: Any) -> str:
+    """``frame`` as CSV text, spreadsheet-safe (see :func:`spreadsheet_safe`), ``\\n`` line ends, no index."""
+    return str(spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n", **options))
+
+
 def digest(data: bytes) -> str:
     """The SHA-256 of ``data``, in hex."""
     return hashlib.sha256(data).hexdigest()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.data.source import not_text, unreadable
 from analysis.errors import Problem
+from analysis.files import unguard
 
 _BOM = "\ufeff"
 
@@ -64,7 +65,7 @@ def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         start, previous_end = previous_end + 1, reader.line_num
         if any(cell.strip() for cell in record):
             # What: composed and decomposed accents (e and U+0301, or U+00E9) are one text, as a reader sees them.
-            records.append((start, [unicodedata.normalize("NFC", cell.strip()) for cell in record]))
+            records.append((start, [unicodedata.normalize("NFC", unguard(cell.strip())) for cell in record]))
     return header, records
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from analysis import paths
 from analysis.data.schema import CLAIMS_COLUMNS
 from analysis.errors import AnalysisError, DataValidationError, Problem
-from analysis.files import write_text_atomic
+from analysis.files import csv_text, write_text_atomic
 from analysis.ice.aggregate import Counter, Counts, Duplicates, duplicates, source_row
 from analysis.ice.export import Export
 from analysis.ice.facilities import facilities
@@ -140,7 +140,7 @@ def write(result: Ingest, out_dir: Path) -> list[Path]:
         (out_dir / stale).unlink(missing_ok=True)  # what: a file an earlier ingest wrote, which this one does not
     written = []
     for name, frame in files.items():
-        write_text_atomic(out_dir / name, frame.to_csv(index=False, lineterminator="\n"))
+        write_text_atomic(out_dir / name, csv_text(frame))
         written.append(out_dir / name)
     manifest = {"source": result.source["title"], "files": sorted(files)}
     write_text_atomic(out_dir / paths.INGEST_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.data.schema import REQUESTS_COLUMNS
-from analysis.files import write_text_atomic
+from analysis.files import csv_text, write_text_atomic
 from analysis.measures.periods import comparable
 from analysis.measures.selection import answered, growth_of, kind_of, outcome
 
@@ -106,5 +106,5 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
 
 def write_metrics_table(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` as CSV, the same bytes for the same table on any machine."""
-    text = table.to_csv(index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f")
+    text = csv_text(table, float_format=f"%.{DECIMALS}f")
     write_text_atomic(path, text)

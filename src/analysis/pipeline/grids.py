@@ -21,6 +21,8 @@ import string
 from pathlib import Path
 from typing import Any
 
+from analysis.files import unguard
+
 #: Keys of a [[grid]] entry.
 GRID_KEYS = (
     "name",
@@ -80,7 +82,7 @@ def read_rows(table: Path) -> tuple[list[str], list[dict[str, str]]]:
         raise OSError(f"{table} is not a regular file")
     with table.open(encoding="utf-8-sig", newline="") as stream:
         reader = csv.DictReader(stream)
-        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+        rows = [{k.strip(): unguard((v or "").strip()) for k, v in row.items() if k is not None} for row in reader]
         return [name.strip() for name in reader.fieldnames or []], rows
 
 
