@@ -78,8 +78,26 @@ def test_list_prints_the_expanded_plan_without_running(tmp_path: Path, capsys) -
     plan = project(tmp_path, NATIONAL)
     assert main(["report", "--plan", str(plan), "--list", "--reports-dir", str(tmp_path / "reports")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and lines[0].startswith("01-data-overview  01-data-overview.ipynb")
+    assert lines[0] == (
+        "grid 1 (02-growth-{agency}): 7 rows in; where period is one of 2024, 2025: 0 removed; "
+        "at_least requests 10: 1 removed; every period (2024, 2025): 2 of 4 groups removed; 2 runs out"
+    )
+    assert len(lines) == 4 and lines[1].startswith("01-data-overview  01-data-overview.ipynb")
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_grid_that_selects_no_run_is_a_usage_error_naming_what_each_filter_removed(tmp_path: Path, capsys) -> None:
+    """A release that ends mid-year labels its last year 2025 (partial): where period = 2025 keeps nothing."""
+    partial = [r.replace(",2025,2025-01-01,", ',"2025 (partial)",2025-01-01,') for r in NATIONAL]
+    plan = project(tmp_path, partial)
+    for extra in (["--list"], []):
+        assert main(["report", "--plan", str(plan), "--reports-dir", str(tmp_path / "r"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert (
+            "grid 1 (02-growth-{agency}) selects no run: 7 rows in; where period is one of 2024, 2025: 4 removed" in err
+        )
+        assert "every period (2024, 2025): 2 of 2 groups removed; 0 runs out" in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_grid_needs_a_readable_table_and_a_template_of_its_columns(tmp_path: Path) -> None:
@@ -164,3 +182,24 @@ def test_adding_a_row_executes_that_run_and_the_aggregates_only(tmp_path: Path) 
         "01-data-overview": "a data file changed",
     }, "the new agency's run, and the overview whose data changed; not the other agency's run"
     assert work.aggregate_reason is not None
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ("base_period = 2024-01-01", "parameter base_period: 2024-01-01 is a TOML date or time; write it as text in"),
+        ("base_period = 2024", "parameter base_period: 2024 is a number; 02-growth.ipynb expects text (its default is"),
+        ('agency = ["a"]', "parameter agency: ['a'] is a list; 02-growth.ipynb expects text"),
+        ('agnecy = "x"', "02-growth.ipynb has no parameter 'agnecy'"),
+    ],
+)
+def test_a_plan_value_of_the_wrong_kind_is_a_plan_error_in_list_and_report(
+    tmp_path: Path, capsys, parameters: str, message: str
+) -> None:
+    plan = project(tmp_path, NATIONAL)
+    plan.write_text(f'[[run]]\nname = "x"\nnotebook = "02-growth.ipynb"\nparameters = {{ {parameters} }}\n')
+    for extra in (["--list"], []):
+        assert main(["report", "--plan", str(plan), "--reports-dir", str(tmp_path / "r"), *extra]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+    assert not (tmp_path / "r").exists(), "nothing starts"

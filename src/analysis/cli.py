@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from analysis import paths
-from analysis.errors import AnalysisError, describe_os_error, printable, shown
+from analysis.errors import AnalysisError, NoRunsError, describe_os_error, printable, shown
 from analysis.files import csv_text
 from analysis.paths import ReportPaths
 
@@ -244,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # what: the reader of the output went away (e.g. `| head`): nothing more to say
         sys.stderr.close()
         return 0
+    except NoRunsError as error:  # what: a plan that asks for nothing is a usage error
+        _say(f"error: {error}", file=sys.stderr)
+        return 2
     except AnalysisError as error:
         _say(f"error: {error}", file=sys.stderr)
         return 1

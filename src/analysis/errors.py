@@ -94,6 +94,10 @@ class RunPlanError(AnalysisError, ValueError):
     """The run plan is malformed or asks for something a notebook cannot do."""
 
 
+class NoRunsError(RunPlanError):
+    """A grid of the run plan selects no run: its filters removed every row (a usage error, exit status 2)."""
+
+
 class ReportError(AnalysisError):
     """One or more runs of the report failed; the message lists each failure."""
 

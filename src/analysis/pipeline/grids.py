@@ -86,39 +86,48 @@ def read_rows(table: Path) -> tuple[list[str], list[dict[str, str]]]:
         return [name.strip() for name in reader.fieldnames or []], rows
 
 
-def _kept(row: dict[str, str], where: dict[str, list[str]], at_least: dict[str, int]) -> bool:
-    if any(row.get(column) not in values for column, values in where.items()):
-        return False
-    for column, least in at_least.items():
-        cell = row.get(column, "")
-        if not _COUNT.fullmatch(cell) or int(cell) < least:
-            return False
-    return True
-
-
-def expand(template: str, rows: list[dict[str, str]], spec: dict[str, Any]) -> list[tuple[str, dict[str, object]]]:
-    """The (run name, parameters) of each run a grid gives, in table order.
+def expand(
+    template: str, rows: list[dict[str, str]], spec: dict[str, Any]
+) -> tuple[list[tuple[str, dict[str, object]]], list[str]]:
+    """The (run name, parameters) of each run a grid gives, in table order; and what each filter did, in words.
 
     ``spec`` holds ``columns`` (parameter -> column), ``parameters`` (fixed),
-    ``where``, ``at_least`` and ``every`` (see the module's description).
+    ``where``, ``at_least`` and ``every`` (see the module's description). The
+    second value says how many rows came in, how many each filter removed, and
+    how many runs came out.
     """
     columns: dict[str, str] = spec["columns"]
     where = {
         column: [str(v) for v in (values if isinstance(values, list) else [values])]
         for column, values in spec["where"].items()
     }
-    kept = [row for row in rows if _kept(row, where, spec["at_least"])]
+    said = [f"{len(rows)} rows in"]
+    kept = rows
+    for column, listed in where.items():
+        before, kept = len(kept), [row for row in kept if row.get(column) in listed]
+        said.append(f"where {column} is one of {', '.join(listed)}: {before - len(kept)} removed")
+    for column, least in spec["at_least"].items():
+        before = len(kept)
+        kept = [row for row in kept if _COUNT.fullmatch(row.get(column, "")) and int(row[column]) >= least]
+        said.append(f"at_least {column} {least}: {before - len(kept)} removed")
     groups: dict[tuple[str, ...], set[str]] = {}
     for row in kept:
         key = tuple(row.get(column, "") for column in columns.values())
         groups.setdefault(key, set()).add(row.get(spec["every"], "") if spec["every"] else "")
     needed = set(where.get(spec["every"], [])) if spec["every"] else set()
     chosen = [key for key, seen in groups.items() if needed <= seen]
+    if spec["every"]:
+        said.append(
+            f"every {spec['every']} ({', '.join(sorted(needed)) or 'no value listed in where'}): "
+            f"{len(groups) - len(chosen)} of {len(groups)} groups removed"
+        )
     runs = []
     for key in chosen:
         values = dict(zip(columns, key, strict=True))
         name = template.format(**{field: slug(values.get(field, "")) for field in fields(template)})
         runs.append((name, {**spec["parameters"], **values}))
+    said.append(f"{len(runs)} runs out")
     # What: every name ends in a digest of its values, so values that slug alike stay apart, and a run keeps
     # its name whatever rows the table gains or loses.
-    return [(f"{name}-{hashlib.sha256(repr(sorted(p.items())).encode()).hexdigest()[:DIGEST]}", p) for name, p in runs]
+    named = [(f"{name}-{hashlib.sha256(repr(sorted(p.items())).encode()).hexdigest()[:DIGEST]}", p) for name, p in runs]
+    return named, said

@@ -22,7 +22,7 @@ Say = Callable[[str], None]
 
 def list_plan(folders: ReportPaths, say: Say) -> None:
     """Say each run of the plan, grids expanded: its name, notebook and parameters, and whether it can execute."""
-    for run in read_plan(folders.plan):
+    for run in read_plan(folders.plan, say):
         parameters = json.dumps(run.parameters, ensure_ascii=False, sort_keys=True)
         state = "" if run.available else "  (cannot execute here: needs " + ", ".join(map(str, run.requires)) + ")"
         say(f"{run.name}  {run.notebook.name}  {parameters}{state}")

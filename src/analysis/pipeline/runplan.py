@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import ast
 import csv
+import datetime
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from analysis.data.source import unreadable
-from analysis.errors import RunPlanError
+from analysis.errors import NoRunsError, RunPlanError
 from analysis.params import check_names
 from analysis.paths import FULL_HTML, INDEX_FILE, PROJECT_ROOT
 from analysis.pipeline.grids import GRID_KEYS, expand, fields, read_rows
@@ -59,8 +61,9 @@ def _fail(path: Path, where: str, message: str) -> RunPlanError:
     return RunPlanError(f"{path}: {where}: {message}")
 
 
-def declared_parameters(notebook: Path) -> list[str]:
-    """The names the notebook's cell tagged ``parameters`` assigns, read as papermill reads them (not executed).
+def declared_parameters(notebook: Path) -> dict[str, object]:
+    """The names the notebook's cell tagged ``parameters`` assigns, with their default values, read as papermill
+    reads them (not executed; a default that is not a plain literal is ``None``).
 
     Raises
     ------
@@ -75,31 +78,74 @@ def declared_parameters(notebook: Path) -> list[str]:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, SyntaxError) as error:
         reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         raise RunPlanError(f"{notebook} is not a readable Jupyter notebook ({reason})") from None
-    names: list[str] = []
+    declared: dict[str, object] = {}
     for node in tree.body:
-        targets = (
-            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            try:
+                default = ast.literal_eval(node.value)
+            except ValueError:
+                default = None
+            declared |= {target.id: default for target in targets if isinstance(target, ast.Name)}
+    return declared
+
+
+def _kind_of_value(value: object) -> str:
+    """A plan value's kind in words: ``text``, ``a number``, ``a list``, ``a table`` ..."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, datetime.date | datetime.time):
+        return "a TOML date or time"
+    return type(value).__name__
+
+
+def _check_value(run: Run, name: str, value: object, default: object) -> None:
+    """A plan value must be of the kind of the notebook's default (text where the default is text or ``None``)."""
+    if isinstance(value, datetime.date | datetime.time):
+        raise RunPlanError(
+            f"run {run.name}: parameter {name}: {value!s} is a TOML date or time; write it as text in quotes: "
+            f'{name} = "{value!s}"'
         )
-        names += [target.id for target in targets if isinstance(target, ast.Name)]
-    return names
+    expected = _kind_of_value("" if default is None else default)
+    if isinstance(value, list | dict):
+        if expected in ("a list", "a table") and _kind_of_value(value) == expected:
+            return
+    elif expected in ("text", _kind_of_value(value)) and (expected != "text" or isinstance(value, str)):
+        return
+    hint = f'; write it in quotes: {name} = "{value}"' if expected == "text" and isinstance(value, int | float) else ""
+    raise RunPlanError(
+        f"run {run.name}: parameter {name}: {value!r} is {_kind_of_value(value)}; {run.notebook.name} expects "
+        f"{expected} (its default is {default!r}){hint}"
+    )
 
 
-def check_run(run: Run, declared: list[str] | None = None) -> Run:
-    """Check that ``run`` passes only parameters its notebook declares (``declared``, else read from it); return it.
+def check_run(run: Run, declared: dict[str, object] | None = None) -> Run:
+    """Check that ``run`` passes only parameters its notebook declares (``declared``, else read from it), each of
+    the kind of the notebook's default; return it.
 
     Raises
     ------
     RunPlanError
-        When the notebook is not readable.
+        When the notebook is not readable, or a value is of another kind (a TOML date for text, say).
     ParameterError
         Naming the unknown parameters and listing the notebook's own.
     """
     try:
-        names = declared if declared is not None else declared_parameters(run.notebook)
+        defaults = declared if declared is not None else declared_parameters(run.notebook)
     except RunPlanError as error:
         raise RunPlanError(f"run {run.name}: {error}") from None
     given = {**run.parameters, **dict.fromkeys(RUNNER_PARAMETERS)}
-    check_names(given, names, f"run {run.name}: {run.notebook.name}")
+    check_names(given, defaults, f"run {run.name}: {run.notebook.name}")
+    for name, value in run.parameters.items():
+        _check_value(run, name, value, defaults[name])
     return run
 
 
@@ -180,8 +226,17 @@ def _run(path: Path, where: str, entry: dict[str, Any], name: object, parameters
     return Run(name, notebook_path, dict(parameters), requires=requires, how_to_enable=how)
 
 
-def _grid_runs(path: Path, where: str, entry: dict[str, Any], taken: set[str]) -> list[Run]:
-    """The runs one [[grid]] entry expands to (see :mod:`analysis.pipeline.grids`)."""
+def _grid_runs(
+    path: Path, where: str, entry: dict[str, Any], taken: set[str], say: Callable[[str], None] | None = None
+) -> list[Run]:
+    """The runs one [[grid]] entry expands to (see :mod:`analysis.pipeline.grids`); ``say`` is told what each
+    filter did.
+
+    Raises
+    ------
+    NoRunsError
+        When the grid's filters leave no run, saying what each removed.
+    """
     unknown = sorted(set(entry) - set(GRID_KEYS))
     if unknown:
         raise _fail(path, where, f"unknown keys {unknown}; a grid has {', '.join(GRID_KEYS)}")
@@ -213,13 +268,18 @@ def _grid_runs(path: Path, where: str, entry: dict[str, Any], taken: set[str]) -
         if column not in header:
             raise _fail(path, where, f"{key}: {column!r} is not a column of {table} (its columns: {', '.join(header)})")
     spec = {"columns": columns, **tables, "every": every}
+    expanded, said = expand(template, rows, spec)
+    if say is not None:
+        say(f"{where} ({template}): " + "; ".join(said))
+    if not expanded:
+        raise NoRunsError(f"{path}: {where} ({template}) selects no run: " + "; ".join(said))
     return [
         replace(_run(path, f"{where} ({name})", entry, name, parameters, taken), grid=template)
-        for name, parameters in expand(template, rows, spec)
+        for name, parameters in expanded
     ]
 
 
-def read_plan(path: Path) -> list[Run]:
+def read_plan(path: Path, say: Callable[[str], None] | None = None) -> list[Run]:
     """Read the run plan at ``path``, expanding its grids, and check each run's parameters against its notebook's.
 
     Raises
@@ -228,6 +288,8 @@ def read_plan(path: Path) -> list[Run]:
         When the file is missing or malformed, a name repeats, a notebook or a grid's table is missing or unreadable.
     ParameterError
         When a run passes a parameter its notebook does not declare.
+    NoRunsError
+        When a grid selects no run (``say``, if given, is told what each grid's filters did).
     """
     why = unreadable(path)
     if why is not None:
@@ -247,14 +309,14 @@ def read_plan(path: Path) -> list[Run]:
             if not isinstance(entry, dict):
                 raise _fail(path, where, f"{entry!r} is not a table; write each {kind} as a [[{kind}]] table")
             if kind == "grid":
-                runs += _grid_runs(path, where, entry, taken)
+                runs += _grid_runs(path, where, entry, taken, say)
                 continue
             unknown = sorted(set(entry) - {"name", "notebook", "parameters", "requires", "how_to_enable"})
             if unknown:
                 keys = "name, notebook, parameters, requires and how_to_enable"
                 raise _fail(path, where, f"unknown keys {unknown}; a run has {keys}")
             runs.append(_run(path, where, entry, entry.get("name"), entry.get("parameters", {}), taken))
-    declared: dict[Path, list[str]] = {}
+    declared: dict[Path, dict[str, object]] = {}
     for run in runs:
         if run.notebook not in declared:
             try:
