@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report reproduce bench validate test suite fuzz lab lint format lock clean
+.PHONY: help install report reproduce bench validate test suite fuzz lab lint format lock clean screenshot
 
 # Extra flags for `make lab` (e.g. LAB_FLAGS="--port=9999"); root (as in containers) must say so.
 LAB_FLAGS ?=
@@ -69,17 +69,20 @@ suite: $(STAMP)
 fuzz: $(STAMP) ## Fuzz every entry point with many more generated inputs than make test does (minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py
 
+screenshot: $(STAMP) ## Save the landing page as Chromium shows it to docs/landing-page.png (the README's picture)
+	$(BIN)/python docs/screenshot.py
+
 lab: $(STAMP) ## Start JupyterLab on the project's kernel (loopback only)
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS)
 
 lint: $(STAMP) ## Check style with ruff and types with mypy
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs
 	$(BIN)/mypy
 
 format: $(STAMP) ## Reformat the code with ruff
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks docs
+	$(BIN)/ruff check --fix src tests benchmarks docs
 
 lock: ## Re-resolve every dependency (transitive too) into requirements.lock
 	rm -rf .lock-venv

@@ -78,7 +78,7 @@ def swap_in(data_dir: Path) -> Callable[[str, str], Path]:
 #: What a copy of the project needs to rebuild its report: the package, the notebooks and the plan, the data, the lock.
 PROJECT_PARTS = ("src", "notebooks", "data/raw", "requirements.lock", "pyproject.toml", "Makefile")
 #: Files in reports/ that the report does not write.
-NOT_BUILT = (".cache", "screenshots", ".gitkeep")
+NOT_BUILT = (".cache", ".gitkeep")
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -104,7 +104,8 @@ def in_copy(
 
 @pytest.fixture(scope="session")
 def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project whose whole report was executed again from scratch, once per test session.
+    """A copy of the project whose whole report was executed again from scratch, once per test session, under a
+    reader's own matplotlibrc, locale and time zone.
 
     Only ``test_reproduce.py`` uses it: xdist runs a file's tests in one process (``--dist loadfile``), so the
     session builds it once.
@@ -117,7 +118,15 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
-    in_copy(copy, "report", "--force")
+    # What: as a reader's machine might be set: a personal matplotlibrc (text as SVG text, transparent figures, big
+    # fonts, another colour cycle), another locale and time zone; none of it may change a byte.
+    config = copy / "mplconfig"
+    config.mkdir()
+    (config / "matplotlibrc").write_text(
+        "svg.fonttype: none\nsavefig.transparent: True\nfont.size: 20\naxes.prop_cycle: cycler('color', ['r'])\n"
+    )
+    environment = {"MPLCONFIGDIR": str(config), "LC_ALL": "C", "LANG": "C", "TZ": "Pacific/Chatham"}
+    in_copy(copy, "report", "--force", environment=environment)
     return copy
 
 

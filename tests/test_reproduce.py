@@ -1,7 +1,7 @@
-"""The report rebuilt: from scratch once per test session it is the committed bytes, a rerun with nothing changed does
-nothing, and a run forced again on a Dask cluster writes the same bytes; the cluster keeps a failed task apart, and a
-scheduler that does not answer is a clear error. (One file, so that one test process builds the report and starts
-the cluster once.)"""
+"""The report rebuilt: from scratch once per test session, under a reader's own settings, it is the committed
+bytes; a rerun with nothing changed does nothing, and a run forced again on a Dask cluster writes the same bytes; the
+cluster keeps a failed task apart, and a scheduler that does not answer is a clear error. (One file, so that one test
+process builds the report and starts the cluster once.)"""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from conftest import in_copy, tree
 
 
 def test_the_committed_report_reproduces_byte_for_byte(reproduced: Path) -> None:
+    """Rebuilt under a reader's own matplotlibrc, locale and time zone (see ``reproduced``): not a byte differs."""
     rebuilt = tree(reproduced / "reports")
     assert sorted(rebuilt) == sorted(tree(REPORTS_DIR)), "the same files, none missing, none extra"
     changed = [name for name, data in tree(REPORTS_DIR).items() if rebuilt[name] != data]
@@ -57,7 +58,7 @@ name = "denial-{agency}"
 notebook = "03-denial-rates.ipynb"
 rows = "raw/detainer_requests.csv"
 columns = { agency = "agency", reported_by = "reported_by" }
-where = { period = ["2017"] }
+where = { period = ["2017"], agency = ["New York City Police Department"] }
 """
 
 
@@ -96,18 +97,6 @@ def test_a_failed_task_keeps_its_notebook_and_installs_nothing(
 def test_an_unreachable_scheduler_is_a_clear_error(plan: Path, tmp_path: Path, capsys) -> None:
     assert report(plan, tmp_path / "none", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "0.5") == 1
     assert "no Dask scheduler answered" in capsys.readouterr().err
-
-
-def test_a_readers_matplotlibrc_locale_and_time_zone_change_no_byte(reproduced: Path, tmp_path: Path) -> None:
-    """A personal matplotlibrc (text as SVG text, transparent figures, big fonts), another locale and time zone."""
-    config = tmp_path / "mplconfig"
-    config.mkdir()
-    (config / "matplotlibrc").write_text(
-        "svg.fonttype: none\nsavefig.transparent: True\nfont.size: 20\naxes.prop_cycle: cycler('color', ['r'])\n"
-    )
-    environment = {"MPLCONFIGDIR": str(config), "LC_ALL": "C", "LANG": "C", "TZ": "Pacific/Chatham"}
-    in_copy(reproduced, "report", "--force", "--only", "02-growth-boston", "--jobs", "1", environment=environment)
-    assert tree(reproduced / "reports") == tree(REPORTS_DIR)
 
 
 @pytest.mark.parametrize("address", ["foo", "tcp://", "http://127.0.0.1:1", "tcp://[::1", "tcp://127.0.0.1:99999"])

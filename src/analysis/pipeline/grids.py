@@ -126,7 +126,7 @@ def expand(
         values = dict(zip(columns, key, strict=True))
         name = template.format(**{field: slug(values.get(field, "")) for field in fields(template)})
         runs.append((name, {**spec["parameters"], **values}))
-    said.append(f"{len(runs)} runs out")
+    said.append(f"{len(runs)} {'run' if len(runs) == 1 else 'runs'} out")
     # What: every name ends in a digest of its values, so values that slug alike stay apart, and a run keeps
     # its name whatever rows the table gains or loses.
     named = [(f"{name}-{hashlib.sha256(repr(sorted(p.items())).encode()).hexdigest()[:DIGEST]}", p) for name, p in runs]

@@ -9,7 +9,9 @@ command line nothing.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -40,6 +42,8 @@ def helpers_shielded() -> Iterator[None]:
 
 
 def _start_worker(queue: Any) -> None:
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)  # what: the worker leads a process group with its template, so both can be ended at once
     from analysis.pipeline.provisioner import start_template
 
     start_template()  # what: the template imports the notebooks' libraries while this worker imports its own
@@ -68,12 +72,14 @@ class LocalPool:
         self.where = f"with {workers} job(s)"
         self.status = context.Queue()
         self.pending: dict[Future[Outcome], Job] = {}
+        others = set(multiprocessing.active_children())
         with helpers_shielded():
             self.executor = ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_start_worker, initargs=(self.status,)
             )
             for _ in range(workers):
-                self.executor.submit(_ready)
+                self.executor.submit(_ready)  # what: each submission to a pool with no idle worker starts one
+        self.processes = [p for p in multiprocessing.active_children() if p not in others]
 
     def submit(self, job: Job) -> None:
         with helpers_shielded():
@@ -92,7 +98,16 @@ class LocalPool:
                     yield Outcome(job.run.name, False, 0.0, f"run {job.run.name}: its worker process ended ({error})")
 
     def cancel(self) -> None:
-        """Drop the runs not started, and wait for the running ones, so none writes after the caller cleans up."""
+        """Drop the runs not started and end the running ones now, so none writes after the caller cleans up.
+
+        Each worker is killed with its process group (itself and its template);
+        a kernel ends within a second once it sees its parent, the template, gone.
+        """
+        for process in self.processes:
+            if hasattr(os, "killpg") and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+            process.kill()
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.pending.clear()
 

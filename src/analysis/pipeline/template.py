@@ -141,6 +141,10 @@ def main() -> None:
     for module in PRELOAD:
         with contextlib.suppress(ImportError):  # what: then each kernel imports it, and says what is wrong
             importlib.import_module(module)
+    with contextlib.suppress(ImportError):
+        from analysis.data.load import prepare
+
+        prepare()  # what: pandera's first-validation work, done once here rather than in every kernel
     signal.signal(signal.SIGCHLD, _reap)
     while request := sys.stdin.readline():
         try:
