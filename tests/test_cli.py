@@ -41,15 +41,17 @@ def test_console_script_and_module_run_as_processes(data_dir: Path) -> None:
     bad = data_dir.parent / "bad"
     shutil.copytree(data_dir, bad)
     shutil.copyfile(FIXTURES / "invalid" / "requests_negative.csv", bad / "detainer_requests.csv")
-    script = Path(sys.executable).with_name("detainers")
-    for command in ([str(script)], [sys.executable, "-m", "analysis"]):
-        good = subprocess.run([*command, "validate", "--data-dir", str(data_dir)], capture_output=True, text=True)
-        assert good.returncode == 0, good.stderr
-        failed = subprocess.run([*command, "validate", "--data-dir", str(bad)], capture_output=True, text=True)
-        assert failed.returncode == 1
-        assert "must not be negative" in failed.stderr and "Traceback" not in failed.stderr
+    script = [str(Path(sys.executable).with_name("detainers"))]
+    module = [sys.executable, "-m", "analysis"]
+    # What: both ways in start and exit as processes; each reads data once (valid for one, invalid for the other).
+    good = subprocess.run([*script, "validate", "--data-dir", str(data_dir)], capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
+    failed = subprocess.run([*module, "validate", "--data-dir", str(bad)], capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert "must not be negative" in failed.stderr and "Traceback" not in failed.stderr
+    for command in (script, module):
         usage = subprocess.run([*command, "frobnicate"], capture_output=True, text=True)
-        assert usage.returncode == 2
+        assert usage.returncode == 2 and "invalid choice: 'frobnicate'" in usage.stderr
 
 
 def test_process_writes_the_metrics_table(data_dir: Path, tmp_path: Path) -> None:
