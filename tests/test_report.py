@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from analysis.cli import main
+from analysis.files import mark_owned
 from analysis.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 FAILING_PLAN = """
@@ -74,6 +75,7 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
     for name, data in old.items():
         (reports / name).parent.mkdir(parents=True, exist_ok=True)
         (reports / name).write_bytes(data)
+    mark_owned(reports)  # what: as the report that wrote them left it
 
     # What: one worker, so the healthy run executes after the others failed, on the same worker and template.
     assert report(tmp_path, "--plan", str(failing_plan), "--jobs", "1") == 1

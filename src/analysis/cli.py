@@ -39,11 +39,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _process(args: argparse.Namespace) -> int:
     from analysis.data.load import load_dataset
+    from analysis.files import check_owned, mark_owned
     from analysis.measures.processed import metrics_table, write_metrics_table
 
+    folder = args.processed_dir or _output_folders(paths.RUN_PLAN, args.data_dir)[1]
+    check_owned(folder, "--processed-dir", [args.data_dir])
     dataset = load_dataset(args.data_dir)
-    target = args.processed_dir / paths.METRICS_TABLE_FILE
+    target = folder / paths.METRICS_TABLE_FILE
     table = metrics_table(dataset.requests)
+    mark_owned(folder)
     write_metrics_table(table, target)
     _say(f"wrote {target} ({len(table)} rows)")
     return 0
@@ -126,13 +130,22 @@ def _seconds(text: str) -> float:
     return float(text)
 
 
+def _output_folders(plan: Path, data_dir: Path) -> tuple[Path, Path]:
+    """The default reports and processed folders: the published ones for the committed plan and data, else a
+    folder of the plan's own (:func:`analysis.paths.plan_outputs`)."""
+    if plan.resolve() == paths.RUN_PLAN.resolve() and data_dir.resolve() == paths.RAW_DIR.resolve():
+        return paths.REPORTS_DIR, paths.PROCESSED_DIR
+    return paths.plan_outputs(plan, data_dir)
+
+
 def _report(args: argparse.Namespace) -> int:
     from analysis.pipeline.report import list_plan, report
 
+    reports_dir, processed_dir = _output_folders(args.plan, args.data_dir)
     folders = ReportPaths(
         data_dir=args.data_dir,
-        reports_dir=args.reports_dir,
-        processed_dir=args.processed_dir,
+        reports_dir=args.reports_dir or reports_dir,
+        processed_dir=args.processed_dir or processed_dir,
         plan=args.plan,
     )
     if args.list:
@@ -156,7 +169,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     processed_dir = argparse.ArgumentParser(add_help=False)
-    _path_option(processed_dir, "--processed-dir", paths.PROCESSED_DIR, "folder for the processed tables")
+    processed_dir.add_argument(
+        "--processed-dir",
+        type=paths.from_working_dir,
+        metavar="DIR",
+        help=f"folder for the processed tables (default: {paths.as_parameter(paths.PROCESSED_DIR)} for the "
+        f"committed data, else a folder of its own under {paths.SCRATCH_FOLDER}/)",
+    )
     data_dir = argparse.ArgumentParser(add_help=False)
     _path_option(data_dir, "--data-dir", paths.RAW_DIR, "folder with the raw CSV tables")
     validate = commands.add_parser("validate", parents=[data_dir], help="check the raw tables against every rule")
@@ -215,7 +234,13 @@ def _parser() -> argparse.ArgumentParser:
         parents=[data_dir, processed_dir],
         help="run the notebooks of the run plan and write the report (make report)",
     )
-    _path_option(report, "--reports-dir", paths.REPORTS_DIR, "folder for executed notebooks, HTML and figures")
+    report.add_argument(
+        "--reports-dir",
+        type=paths.from_working_dir,
+        metavar="DIR",
+        help=f"folder for executed notebooks, HTML and figures (default: {paths.as_parameter(paths.REPORTS_DIR)} "
+        f"for the committed plan and data, else a folder of the plan's own under {paths.SCRATCH_FOLDER}/)",
+    )
     _path_option(report, "--plan", paths.RUN_PLAN, "run plan to execute", metavar="FILE")
     report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
     report.add_argument(

@@ -98,6 +98,11 @@ class NoRunsError(RunPlanError):
     """A grid of the run plan selects no run: its filters removed every row (a usage error, exit status 2)."""
 
 
+class OutputFolderError(AnalysisError):
+    """An output folder that is not the command's to write: it holds files the command did not write, or it is
+    one of the project's own folders (its inputs, notebooks or code)."""
+
+
 class ReportError(AnalysisError):
     """One or more runs of the report failed; the message lists each failure."""
 

@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from analysis.paths import resolve_output
+from analysis.errors import OutputFolderError
+from analysis.paths import OWNED_MARKER, PROTECTED, resolve_output
+
+#: What the marker file of an owned output folder says.
+MARKER_TEXT = (
+    "This folder is written by detainer-analysis (detainers report / detainers process), which writes only into\n"
+    "folders that are new, empty or carry this file. Anything else put here may be replaced.\n"
+)
 
 
 def _umask() -> int:
@@ -41,6 +48,54 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` as UTF-8 with ``\\n`` line endings to ``path`` in one step."""
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def check_owned(folder: Path, option: str, inputs: Iterable[Path] = ()) -> None:
+    """Refuse to write into ``folder`` unless it is new, empty, or carries the marker (:data:`OWNED_MARKER`).
+
+    ``option`` names the folder in messages (``--reports-dir``); ``inputs`` are
+    folders or files the command reads, which the output folder may neither be
+    nor hold. Nothing is written here.
+
+    Raises
+    ------
+    OutputFolderError
+        When ``folder`` is a file, one of the project's own folders
+        (:data:`analysis.paths.PROTECTED`), holds or is an input, or holds files
+        no command of the package wrote.
+    """
+    resolved = folder.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise OutputFolderError(f"{option} {folder}: not a folder")
+    for own in PROTECTED:
+        if resolved == own.resolve():
+            raise OutputFolderError(
+                f"{option} {folder}: this is the project's own folder {own.name}/, which no command writes into; "
+                "name a new or empty folder"
+            )
+    for read in inputs:
+        target = read.resolve()
+        if target == resolved or target.is_relative_to(resolved):
+            raise OutputFolderError(
+                f"{option} {folder}: holds {read}, which this command reads; name a new or empty folder"
+            )
+    if not folder.is_dir() or (folder / OWNED_MARKER).is_file():
+        return
+    present = sorted(p.name for p in folder.iterdir())
+    if present:
+        listed = ", ".join(present[:5]) + (f" and {len(present) - 5} more" if len(present) > 5 else "")
+        raise OutputFolderError(
+            f"{option} {folder}: holds files detainers did not write ({listed}); name a new or empty folder, "
+            f"or one detainers wrote (it carries the file {OWNED_MARKER})"
+        )
+
+
+def mark_owned(folder: Path) -> None:
+    """Create ``folder`` if needed and put the marker (:data:`OWNED_MARKER`) in it, unless it is there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / OWNED_MARKER
+    if not marker.is_file():
+        write_text_atomic(marker, MARKER_TEXT)
 
 
 def _plain(value: Any) -> object:

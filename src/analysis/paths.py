@@ -7,7 +7,9 @@ so they do not depend on the current working directory.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,20 @@ NOTEBOOK, READER_HTML, FULL_HTML = ".ipynb", ".html", ".full.html"
 RUN_FILE_SUFFIXES = (NOTEBOOK, READER_HTML, FULL_HTML)
 
 
+#: The file that marks a folder as written by ``detainers report`` or ``detainers process``: they write only into a
+#: folder that is new, empty, or carries it.
+OWNED_MARKER = ".detainers-output"
+#: Folders of the project that no command writes into, whatever the options say.
+PROTECTED: tuple[Path, ...] = (
+    PROJECT_ROOT,
+    DATA_DIR,
+    RAW_DIR,
+    NOTEBOOKS_DIR,
+    PROJECT_ROOT / "src",
+    PROJECT_ROOT / "tests",
+)
+
+
 #: When set, relative output folders of notebooks resolve under this folder
 #: instead of the project root. The tests set it while re-executing the
 #: committed reports, so checking them never writes into the checkout.
@@ -62,6 +78,24 @@ def resolve_output(path: str | Path) -> Path:
     """Resolve a notebook's output folder (see :data:`OUTPUT_ROOT_ENV`); else like :func:`resolve`."""
     root = os.environ.get(OUTPUT_ROOT_ENV)
     return resolve(path, Path(root)) if root else resolve(path)
+
+
+def plan_outputs(plan: Path, data_dir: Path) -> tuple[Path, Path]:
+    """The default reports and processed folders of a report from another run plan or data folder than the
+    committed ones: a folder of its own under the project's scratch folder (ignored by git; under
+    :data:`OUTPUT_ROOT_ENV` when set), named after the plan and the data, so it never touches the published
+    ``reports/`` and ``data/processed/``.
+
+    Returns
+    -------
+    tuple of Path
+        ``(reports folder, processed folder)``.
+    """
+    key = f"{plan.resolve()}\n{data_dir.resolve()}".encode("utf-8", "surrogateescape")
+    label = re.sub(r"[^a-z0-9]+", "-", f"{plan.parent.name}-{plan.stem}".lower()).strip("-")[:40] or "plan"
+    root = Path(os.environ.get(OUTPUT_ROOT_ENV) or PROJECT_ROOT) / SCRATCH_FOLDER
+    folder = root / f"report-{label}-{hashlib.sha256(key).hexdigest()[:8]}"
+    return folder / "reports", folder / "processed"
 
 
 def as_parameter(path: Path, root: Path = PROJECT_ROOT) -> str:

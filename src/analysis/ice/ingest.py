@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.data.schema import CLAIMS_COLUMNS
-from analysis.errors import AnalysisError, DataValidationError, Problem
+from analysis.errors import DataValidationError, OutputFolderError, Problem
 from analysis.files import csv_text, write_text_atomic
 from analysis.ice.aggregate import Counter, Counts, Duplicates, duplicates, source_row
 from analysis.ice.export import Export
@@ -37,10 +37,6 @@ OUTPUT_FILES = (
     paths.MONTHLY_FILE,
     paths.INGEST_MANIFEST,
 )
-
-
-class OutputFolderError(AnalysisError):
-    """The output folder holds files this command did not write."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import paths as layout
+from analysis.files import mark_owned
 from analysis.paths import ReportPaths
 from analysis.pipeline.runplan import Run
 
@@ -57,16 +58,22 @@ def make_job(run: Run, folders: ReportPaths, staging_root: Path) -> Job:
 
 
 def stage(folders: ReportPaths) -> tuple[Path, Path | None]:
-    """A new staging folder inside the reports folder, and the first folder made for it (``None``: none was made)."""
+    """A new staging folder inside the reports folder (marked as the package's), and the first folder made for it
+    (``None``: none was made)."""
     made = next((p for p in reversed([folders.reports_dir, *folders.reports_dir.parents]) if not p.exists()), None)
-    folders.reports_dir.mkdir(parents=True, exist_ok=True)
+    mark_owned(folders.reports_dir)
     return Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir)), made
 
 
+def _holds_nothing(folder: Path) -> bool:
+    return all(p.name == layout.OWNED_MARKER for p in folder.iterdir())
+
+
 def unstage(staging_root: Path, made: Path | None) -> None:
-    """Remove a staging folder, and the folders made for it when they hold nothing else."""
+    """Remove a staging folder, and the folders made for it when they hold nothing else (but the marker)."""
     shutil.rmtree(staging_root, ignore_errors=True)
     folder = staging_root.parent
-    while made is not None and folder.is_dir() and folder.is_relative_to(made) and not any(folder.iterdir()):
+    while made is not None and folder.is_dir() and folder.is_relative_to(made) and _holds_nothing(folder):
+        (folder / layout.OWNED_MARKER).unlink(missing_ok=True)
         folder.rmdir()
         folder = folder.parent

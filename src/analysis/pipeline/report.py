@@ -11,7 +11,8 @@ import json
 import time
 from collections.abc import Callable
 
-from analysis.paths import ReportPaths
+from analysis.files import check_owned
+from analysis.paths import INDEX_FILE, ReportPaths
 from analysis.pipeline.batch import execute_report
 from analysis.pipeline.build_record import plan_report
 from analysis.pipeline.cluster import check_address
@@ -43,12 +44,17 @@ def report(
     ------
     RunPlanError, ParameterError, DataValidationError
         When the plan, a run's parameters or the data are invalid (nothing is installed).
+    OutputFolderError
+        When the reports or processed folder is not the package's to write (nothing is written).
     ReportError
         When a run failed (every other run was installed), or no scheduler answered.
     """
     start = time.monotonic()
     if scheduler is not None:
         check_address(scheduler)
+    inputs = (folders.data_dir, folders.plan)
+    check_owned(folders.reports_dir, "--reports-dir", inputs)
+    check_owned(folders.processed_dir, "--processed-dir", inputs)
     work = plan_report(folders, only=only, force=force)
     if work.nothing_to_do:
         for name, how in work.unavailable.items():
@@ -59,3 +65,4 @@ def report(
         return
     outcomes = execute_report(folders, work, say, jobs, scheduler, timeout)
     say(f"report complete: {len(outcomes)} run(s) executed in {time.monotonic() - start:.1f} s")
+    say(f"  the report: {folders.reports_dir / INDEX_FILE}; the processed tables: {folders.processed_dir}")
