@@ -174,7 +174,56 @@ def test_make_lab_serves_the_notebooks_on_loopback() -> None:
             server.wait(timeout=30)
 
 
-def test_interrupt_leaves_no_half_written_file(tmp_path: Path) -> None:
+def _children() -> dict[int, list[int]]:
+    """Every process's children, by process id (from /proc)."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+            tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """The processes ``pid`` started, and theirs, now, each with its depth (1: a child of ``pid``)."""
+    tree, found, todo = _children(), {}, [(pid, 0)]
+    while todo:
+        parent, depth = todo.pop()
+        for child in tree.get(parent, []):
+            found[child] = depth + 1
+            todo.append((child, depth + 1))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads the process tree from /proc (Linux)")
+@pytest.mark.parametrize(
+    ("signum", "status", "said", "depth"),
+    [
+        (signal.SIGINT, 130, "interrupted", 1),
+        (signal.SIGTERM, 143, "terminated", 1),
+        (signal.SIGKILL, -9, "", 1),
+        (signal.SIGINT, 130, "interrupted", 3),
+        (signal.SIGKILL, -9, "", 3),
+    ],
+    ids=["ctrl-c-at-submission", "sigterm-at-submission", "kill-9-at-submission", "ctrl-c-in-a-run", "kill-9-in-a-run"],
+)
+def test_a_signal_ends_every_process_of_the_batch(
+    tmp_path: Path, signum: int, status: int, said: str, depth: int
+) -> None:
+    """The signal arrives as the first worker starts (depth 1), or once a kernel runs (depth 3: runner, worker,
+    template, kernel): every process of the batch ends, nothing half-written is left, and the next report clears
+    what a killed one left staged."""
     command = [
         str(Path(sys.executable).with_name("detainers")),
         "report",
@@ -185,16 +234,28 @@ def test_interrupt_leaves_no_half_written_file(tmp_path: Path) -> None:
         "--only",
         "02-growth-boston",
     ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    for line in process.stdout:
-        if ": executing" in line:
-            break
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 130
-    assert "interrupted" in err and "Traceback" not in err
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: dict[int, int] = {}
+    deadline = time.monotonic() + 120
+    while max(seen.values(), default=0) < depth and time.monotonic() < deadline and process.poll() is None:
+        seen |= _descendants(process.pid)
+    assert max(seen.values(), default=0) >= depth, "the report never got that far"
+    os.kill(process.pid, signum)
+    while process.poll() is None:
+        seen |= _descendants(process.pid)
+        time.sleep(0.01)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status and said in err and "Traceback" not in err
+    deadline = time.monotonic() + 10  # what: a kernel ends at once when its template does; give a loaded machine time
+    while [pid for pid in seen if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in seen if _alive(pid)] == [], "a process of the batch outlived it"
+    if signum == signal.SIGKILL:  # what: nothing could clean up; the next report does, even one that fails at once
+        invalid = tmp_path / "invalid"
+        shutil.copytree(Path(__file__).parent / "fixtures" / "valid", invalid)
+        shutil.copyfile(Path(__file__).parent / "fixtures" / "invalid" / "requests_negative.csv",
+                        invalid / "detainer_requests.csv")  # fmt: skip
+        assert report(tmp_path, "--data-dir", str(invalid), "--only", "02-growth-boston") == 1
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".staging-") or p.suffix == ".tmp"]
     assert leftovers == []
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from analysis import paths
-from analysis.errors import AnalysisError, NoRunsError, describe_os_error, printable, shown
+from analysis.errors import AnalysisError, NoRunsError, Terminated, describe_os_error, printable, shown
 from analysis.files import csv_text
 from analysis.paths import ReportPaths
 
@@ -150,9 +151,17 @@ def _report(args: argparse.Namespace) -> int:
     )
     if args.list:
         list_plan(folders, _say)
-    else:
+        return 0
+    previous = signal.signal(signal.SIGTERM, _terminated)  # what: `kill`, a CI timeout: end the batch as Ctrl-C does
+    try:
         report(folders, _say, args.only, args.force, args.jobs, args.scheduler, args.connect_timeout)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def _path_option(parser: argparse.ArgumentParser, flag: str, default: Path, what: str, metavar: str = "DIR") -> None:
@@ -281,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        _say("terminated", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class Terminated(BaseException):
+    """The process was asked to end (SIGTERM) while it ran a batch: handled as Ctrl-C is (every process of the
+    batch ended, nothing half-written), then the command exits with status 143."""
+
+
 class AnalysisError(Exception):
     """Base class of every error raised by :mod:`analysis`.
 

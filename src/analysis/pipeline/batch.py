@@ -14,12 +14,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 from analysis.paths import ReportPaths
 from analysis.pipeline.build_record import Work
-from analysis.pipeline.jobs import Job, Outcome, make_job, stage, unstage
+from analysis.pipeline.jobs import Job, Outcome, Staging, make_job, stage, unstage
 from analysis.pipeline.runplan import Run
 
 
@@ -56,16 +55,14 @@ def workers_for(jobs: int | None, runs: int) -> int:
 
 @dataclass
 class Batch:
-    """Runs submitted to an executor, each staged in its own folder of ``staging_root``.
+    """Runs submitted to an executor, each staged in its own folder of the staging folder ``staging``.
 
-    ``made`` is the first folder the batch had to create for its staging
-    folder (``None`` when the reports folder existed): the batch removes it
-    again when it holds nothing else.
+    The batch holds the reports folder's lock until it is closed; it removes
+    the folders it had to create when they hold nothing else.
     """
 
     executor: Executor
-    staging_root: Path
-    made: Path | None
+    staging: Staging
     jobs: dict[str, Job] = field(default_factory=dict)
     ended: bool = False
 
@@ -79,7 +76,7 @@ class Batch:
         if not self.ended:
             self.ended = True
             self.executor.close()
-            unstage(self.staging_root, self.made)
+            unstage(self.staging)
 
     def drop(self) -> None:
         """Cancel what has not run, wait for what runs, and remove everything the batch staged (once)."""
@@ -125,11 +122,16 @@ def start_batch(
         from analysis.pipeline.pool import LocalPool
 
         executor = LocalPool(workers_for(jobs, len(runs)))
-    staging_root, made = stage(folders)
-    batch = Batch(executor, staging_root, made)
+    try:
+        staging = stage(folders)
+    except BaseException:
+        executor.cancel()
+        executor.close()
+        raise
+    batch = Batch(executor, staging)
     try:
         for run in runs:
-            batch.jobs[run.name] = job = make_job(run, folders, staging_root)
+            batch.jobs[run.name] = job = make_job(run, folders, staging.root)
             executor.submit(job)
     except BaseException:  # what: Ctrl-C as the runs were submitted
         batch.drop()

@@ -6,15 +6,22 @@ workers before it imports the runner.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import paths as layout
+from analysis.errors import ReportError
 from analysis.files import mark_owned
 from analysis.paths import ReportPaths
 from analysis.pipeline.runplan import Run
+
+try:
+    import fcntl
+except ImportError:  # what: not a POSIX system: reports are not locked
+    fcntl = None  # type: ignore[assignment]
 
 #: The executed notebook of a failed run, in its staging folder.
 FAILED_NOTEBOOK = "failed.ipynb"
@@ -57,23 +64,73 @@ def make_job(run: Run, folders: ReportPaths, staging_root: Path) -> Job:
     )
 
 
-def stage(folders: ReportPaths) -> tuple[Path, Path | None]:
-    """A new staging folder inside the reports folder (marked as the package's), and the first folder made for it
-    (``None``: none was made)."""
+#: The prefix of staging folders inside a reports folder.
+STAGING_PREFIX = ".staging-"
+
+
+@dataclass
+class Staging:
+    """A batch's staging folder, the first folder made for it (``None``: none was made), and the lock the batch
+    holds on the reports folder while it runs (an open descriptor; ``None`` where locks do not exist)."""
+
+    root: Path
+    made: Path | None
+    lock: int | None
+
+
+def _lock(folder: Path) -> int | None:
+    """Hold an exclusive lock on ``folder`` (released when the descriptor closes, or the process ends however).
+
+    Raises
+    ------
+    ReportError
+        When another report holds it.
+    """
+    if fcntl is None:
+        return None
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise ReportError(
+            f"{folder}: another detainers report is writing into this folder; wait for it to end, "
+            "or give this one another --reports-dir"
+        ) from None
+    return descriptor
+
+
+def stage(folders: ReportPaths) -> Staging:
+    """A new staging folder inside the reports folder (marked as the package's and locked).
+
+    With the lock held, a staging folder already there was left by a report
+    that was killed outright: it is removed.
+    """
     made = next((p for p in reversed([folders.reports_dir, *folders.reports_dir.parents]) if not p.exists()), None)
     mark_owned(folders.reports_dir)
-    return Path(tempfile.mkdtemp(prefix=".staging-", dir=folders.reports_dir)), made
+    lock = _lock(folders.reports_dir)
+    try:
+        for stale in folders.reports_dir.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        return Staging(Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folders.reports_dir)), made, lock)
+    except BaseException:
+        if lock is not None:
+            os.close(lock)
+        raise
 
 
 def _holds_nothing(folder: Path) -> bool:
     return all(p.name == layout.OWNED_MARKER for p in folder.iterdir())
 
 
-def unstage(staging_root: Path, made: Path | None) -> None:
-    """Remove a staging folder, and the folders made for it when they hold nothing else (but the marker)."""
-    shutil.rmtree(staging_root, ignore_errors=True)
-    folder = staging_root.parent
+def unstage(staging: Staging) -> None:
+    """Remove a staging folder, and the folders made for it when they hold nothing else (but the marker); release
+    the lock."""
+    shutil.rmtree(staging.root, ignore_errors=True)
+    folder, made = staging.root.parent, staging.made
     while made is not None and folder.is_dir() and folder.is_relative_to(made) and _holds_nothing(folder):
         (folder / layout.OWNED_MARKER).unlink(missing_ok=True)
         folder.rmdir()
         folder = folder.parent
+    if staging.lock is not None:
+        os.close(staging.lock)

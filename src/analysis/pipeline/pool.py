@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from analysis.pipeline.jobs import Job, Outcome
+from analysis.pipeline.lifetime import die_with_parent
 
 
 @contextmanager
@@ -41,7 +42,8 @@ def helpers_shielded() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _start_worker(queue: Any) -> None:
+def _start_worker(queue: Any, runner: int) -> None:
+    die_with_parent(runner)
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # what: the worker leads a process group with its template, so both can be ended at once
     from analysis.pipeline.provisioner import start_template
@@ -73,12 +75,18 @@ class LocalPool:
         self.status = context.Queue()
         self.pending: dict[Future[Outcome], Job] = {}
         others = set(multiprocessing.active_children())
-        with helpers_shielded():
-            self.executor = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_start_worker, initargs=(self.status,)
-            )
-            for _ in range(workers):
-                self.executor.submit(_ready)  # what: each submission to a pool with no idle worker starts one
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+        try:
+            with helpers_shielded():
+                self.executor = ProcessPoolExecutor(
+                    workers, mp_context=context, initializer=_start_worker, initargs=(self.status, os.getpid())
+                )
+                for _ in range(workers):
+                    self.executor.submit(_ready)  # what: each submission to a pool with no idle worker starts one
+        except BaseException:  # what: a signal (Ctrl-C, SIGTERM) half-way: whatever started ends here
+            self.processes = [p for p in multiprocessing.active_children() if p not in others]
+            self._kill()
+            raise
         self.processes = [p for p in multiprocessing.active_children() if p not in others]
 
     def submit(self, job: Job) -> None:
@@ -103,13 +111,17 @@ class LocalPool:
         Each worker is killed with its process group (itself and its template);
         a kernel ends within a second once it sees its parent, the template, gone.
         """
-        for process in self.processes:
-            if hasattr(os, "killpg") and process.pid is not None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
-            process.kill()
+        self._kill()
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.pending.clear()
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
+
+    def _kill(self) -> None:
+        """Kill each worker with its process group (itself and its template)."""
+        for process in self.processes:
+            if hasattr(os, "killpg") and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+            process.kill()

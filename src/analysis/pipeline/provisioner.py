@@ -39,6 +39,8 @@ from typing import Any
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.provisioning import LocalProvisioner
 
+from analysis.pipeline.template import PARENT_ENV
+
 #: The provisioner's name under the ``jupyter_client.kernel_provisioners`` entry point.
 PROVISIONER = "detainers-forking-provisioner"
 #: The setting that turns forking off: kernels then start from scratch.
@@ -82,7 +84,7 @@ class Template:
     """A running template process of this process, and the requests it answers (one at a time)."""
 
     def __init__(self) -> None:
-        environment = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
+        environment = {**os.environ, "PYTHONHASHSEED": HASH_SEED, PARENT_ENV: str(os.getpid())}
         self.process = subprocess.Popen(
             [sys.executable, "-m", TEMPLATE],
             stdin=subprocess.PIPE,

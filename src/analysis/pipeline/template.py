@@ -36,6 +36,8 @@ import traceback
 from pathlib import Path
 from types import FrameType
 
+from analysis.pipeline.lifetime import die_with_parent
+
 #: What the notebooks import: imported once here, so that every kernel forked from the template has them.
 PRELOAD = (
     "ipykernel.kernelapp",
@@ -50,6 +52,9 @@ PRELOAD = (
     "analysis.measures.rates",
     "analysis.measures.selection",
 )
+
+#: The environment variable that gives the template its parent's process id (so it ends with it).
+PARENT_ENV = "DETAINERS_TEMPLATE_PARENT"
 
 #: Exit statuses of kernels that ended and were not asked for yet, by process id.
 _ended: dict[int, int] = {}
@@ -83,8 +88,9 @@ def _reseed() -> None:
         numpy.random.seed()
 
 
-def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str]) -> None:
+def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str], template: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # what: the kernel waits for its own children
+    die_with_parent(template)
     os.setsid()
     _close_inherited()
     _reseed()
@@ -102,12 +108,13 @@ def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str]) 
 
 def _fork_kernel(asked: dict[str, object]) -> int:
     """Fork a kernel for ``asked``; return its process id (in the template)."""
+    template = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     code = 0
     try:
-        _become_kernel(asked["arguments"], asked["cwd"], asked["environment"])  # type: ignore[arg-type]
+        _become_kernel(asked["arguments"], asked["cwd"], asked["environment"], template)  # type: ignore[arg-type]
     except BaseException:  # what: the provisioner sees the kernel end; the reason goes where errors go
         traceback.print_exc()
         code = 1
@@ -127,6 +134,9 @@ def _answer(request: dict[str, object]) -> dict[str, object]:
 
 def main() -> None:
     """Import what the notebooks use, then answer each request until standard input closes."""
+    parent = os.environ.pop(PARENT_ENV, None)
+    if parent is not None:
+        die_with_parent(int(parent))
     # What: answers go to a descriptor of their own; anything else that writes to standard output (an import, say)
     # goes where errors go, so no stray line is ever read as an answer.
     answers = os.dup(1)

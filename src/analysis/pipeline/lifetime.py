@@ -1,0 +1,39 @@
+"""Processes of a batch end with the process that started them, however it ends (Linux's parent-death signal).
+
+A worker, its template and each kernel forked from the template ask the kernel
+to kill them when their parent ends: a runner killed outright (``kill -9``,
+the out-of-memory killer) takes its whole batch with it, and no kernel is left
+holding memory. Where the parent-death signal does not exist (not Linux), this
+does nothing and each process ends as it notices its parent gone (a template
+when its input closes, a kernel through ipykernel's parent poller).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+
+#: prctl's option that sets the signal a process gets when its parent ends (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Be killed (SIGKILL) when the parent process ``parent`` ends; end now if it already has.
+
+    ``parent`` is the process id the caller knows as its parent: if the parent
+    ended before the signal was asked for, the process has been handed to
+    another and ends at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # what: no C library to ask (a static build): the fallbacks above remain
+        return
+    if os.getppid() != parent:
+        os._exit(1)
