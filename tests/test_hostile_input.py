@@ -210,3 +210,20 @@ def test_text_from_the_data_is_never_parsed_as_mathtext(data_dir: Path) -> None:
             assert chart.render("png").startswith(b"\x89PNG") and b"<svg" in chart.render("svg")
             texts = [t.get_text() for t in chart.figure.findobj(lambda a: hasattr(a, "get_text"))]
             assert any(name in text for text in texts), "the name is drawn as it is written"
+
+
+def test_a_line_or_cell_over_the_limit_is_a_problem_with_its_line(data_dir: Path, capsys) -> None:
+    """A 16 MiB line (read in bounded memory: only the limit's worth of it is ever held), then a cell too long."""
+    sources = data_dir / "sources.csv"
+    original = sources.read_text(encoding="utf-8").splitlines()
+    with sources.open("w", encoding="utf-8") as stream:
+        stream.write("\n".join(original[:2]) + "\n" + "x" * (16 << 20) + "\n" + "\n".join(original[2:]) + "\n")
+    status, lines = validate(data_dir, capsys)
+    assert status == 1
+    assert lines == [f"{sources}:3: -: found a line of more than 65,536 bytes: a line may hold at most 65,536 bytes"]
+    cells = original[1].split(",")
+    cells[2] = "y" * 5000
+    sources.write_text("\n".join([original[0], ",".join(cells), *original[2:]]) + "\n", encoding="utf-8")
+    status, lines = validate(data_dir, capsys)
+    assert status == 1
+    assert lines == [f"{sources}:2: title: found 5,000 characters: a cell may hold at most 4,096 characters"]

@@ -22,6 +22,26 @@ from analysis.files import unguard
 
 _BOM = "\ufeff"
 
+#: Limits of a table file: bytes in one line, characters in one cell, bytes in the whole file. Past any of them the
+#: file gets a problem naming the line (and column), read in bounded memory, never a MemoryError.
+MAX_LINE_BYTES = 65_536
+MAX_CELL_CHARACTERS = 4_096
+MAX_FILE_BYTES = 1 << 30
+
+
+def _over_long_line(path: Path) -> tuple[int, str] | None:
+    """The first line of ``path`` longer than :data:`MAX_LINE_BYTES`, with what was found; ``None`` if none is.
+
+    Each line is read with a limit, so a file that is one huge line costs no more memory than the limit.
+    """
+    with path.open("rb") as stream:
+        number = 0
+        while chunk := stream.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+                return number, f"a line of more than {MAX_LINE_BYTES:,} bytes"
+    return None
+
 
 @dataclass
 class TextTable:
@@ -100,7 +120,10 @@ def _rows(
             continue
         # What: undecodable bytes are reported in the cell they sit in.
         for column, cell in zip(header, cells, strict=True):
-            if _has_bad_bytes(cell):
+            if len(cell) > MAX_CELL_CHARACTERS:
+                rule = f"a cell may hold at most {MAX_CELL_CHARACTERS:,} characters"
+                problems.append(Problem(name, line, column, f"{len(cell):,} characters", rule))
+            elif _has_bad_bytes(cell):
                 problems.append(Problem(name, line, column, cell, "the file must be UTF-8 text"))
         rows.append([cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for cell in cells])
         lines.append(line)
@@ -136,6 +159,14 @@ def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool =
     why = unreadable(path)
     if why is not None:
         return whole_file(why, "the file must exist and be a readable regular file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return whole_file(f"{size:,} bytes", f"a table file may hold at most {MAX_FILE_BYTES:,} bytes")
+    long_line = _over_long_line(path)
+    if long_line is not None:
+        line, found = long_line
+        rule = f"a line may hold at most {MAX_LINE_BYTES:,} bytes"
+        return TextTable(path, empty, [Problem(name, line, "-", found, rule)])
     data = path.read_bytes()
     kind = not_text(data)
     if kind is not None:
