@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import time
 from pathlib import Path
 
 import nbformat
@@ -97,6 +99,19 @@ def test_a_failed_task_keeps_its_notebook_and_installs_nothing(
 def test_an_unreachable_scheduler_is_a_clear_error(plan: Path, tmp_path: Path, capsys) -> None:
     assert report(plan, tmp_path / "none", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "0.5") == 1
     assert "no Dask scheduler answered" in capsys.readouterr().err
+
+
+def test_a_server_that_accepts_and_never_answers_is_a_clear_error_in_time(plan: Path, tmp_path: Path, capsys) -> None:
+    """A port that accepts connections and says nothing (a wrong service, a hung scheduler): the connect timeout
+    bounds the whole handshake, and nothing is written."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.listen()
+        port = server.getsockname()[1]
+        start = time.monotonic()
+        status = report(plan, tmp_path / "silent", "--scheduler", f"tcp://127.0.0.1:{port}", "--connect-timeout", "1")
+        assert status == 1 and time.monotonic() - start < 30
+    assert "no Dask scheduler answered (nothing answered within 1 s)" in capsys.readouterr().err
+    assert not (tmp_path / "silent").exists()
 
 
 @pytest.mark.parametrize("address", ["foo", "tcp://", "http://127.0.0.1:1", "tcp://[::1", "tcp://127.0.0.1:99999"])

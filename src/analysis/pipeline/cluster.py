@@ -9,6 +9,7 @@ task never leaves half a run.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import tempfile
 import threading
@@ -91,6 +92,24 @@ def _prepare_worker() -> None:
     threading.Thread(target=importlib.import_module, args=("analysis.pipeline.execute",), daemon=True).start()
 
 
+async def _answers(address: str, timeout: float) -> None:
+    """Connect to ``address`` and exchange Dask's handshake, all within ``timeout`` seconds.
+
+    ``distributed.comm.connect`` bounds the connection but not the handshake:
+    a server that accepts connections and never answers would hold it (and
+    the ``Client`` built on it) for ever, so the whole exchange has a deadline.
+
+    Raises
+    ------
+    TimeoutError, OSError
+        When nothing answered in time, or the connection failed.
+    """
+    from distributed.comm import connect
+
+    comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+    await comm.close()
+
+
 #: The schemes of a Dask scheduler's address.
 SCHEMES = ("tcp", "tls", "ws", "wss")
 
@@ -129,9 +148,11 @@ class DaskCluster:
         from distributed import Client
 
         try:
+            asyncio.run(_answers(address, timeout))
             self.client = Client(address, timeout=timeout)
         except (OSError, TimeoutError) as error:
-            raise ReportError(f"--scheduler {address}: no Dask scheduler answered ({error})") from None
+            why = str(error) or f"nothing answered within {timeout:g} s"
+            raise ReportError(f"--scheduler {address}: no Dask scheduler answered ({why})") from None
         self.data_dir = data_dir
         self.workers = len(self.client.nthreads())
         self.where = f"on the Dask cluster at {address}"
