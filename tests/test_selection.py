@@ -122,3 +122,12 @@ def test_for_notification_requests_the_rate_is_the_share_answered(shipped) -> No
 def test_a_base_period_at_or_after_the_compared_one_is_refused(shipped, base: str, compare: str) -> None:
     with pytest.raises(ParameterError, match=rf"parameter base_period: '{base}' does not start before compare_period"):
         growth_in(series(shipped, BPD, BPD), base, compare)
+
+
+def test_every_bad_period_is_named_at_once(shipped) -> None:
+    """Both periods wrong (one unquoted in a notebook, one absent): one error names both, one line each."""
+    with pytest.raises(ParameterError) as caught:
+        growth_in(series(shipped, BPD, BPD), 2024, "2019")  # type: ignore[arg-type]
+    first, second = str(caught.value).splitlines()
+    assert first.startswith("parameter base_period: 2024 is not valid") and 'base_period = "2024"' in first
+    assert second.startswith("parameter compare_period: '2019' is not one of")

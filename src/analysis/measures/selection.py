@@ -106,12 +106,20 @@ def growth_in(rows: pd.DataFrame, base_period: str, compare_period: str) -> Grow
     Raises
     ------
     ParameterError
-        When a period is not in ``rows`` (naming ``base_period`` or ``compare_period``), or the base
-        period does not start before the compared one.
+        When a period is not in ``rows`` (naming ``base_period`` or ``compare_period``; both, one per line,
+        when both are wrong), or the base period does not start before the compared one.
     MetricError
         As :func:`growth_of`.
     """
-    base, compare = period_row(rows, base_period, "base_period"), period_row(rows, compare_period, "compare_period")
+    found, wrong = [], []
+    for period, name in ((base_period, "base_period"), (compare_period, "compare_period")):
+        try:
+            found.append(period_row(rows, period, name))
+        except ParameterError as error:
+            wrong.append(str(error))
+    if wrong:
+        raise ParameterError("\n".join(wrong))
+    base, compare = found
     if base["period_start"] >= compare["period_start"]:
         raise ParameterError(
             f"parameter base_period: {base_period!r} does not start before compare_period {compare_period!r}; "

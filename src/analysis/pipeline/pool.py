@@ -9,14 +9,13 @@ command line nothing.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from analysis.pipeline.jobs import Job, Outcome
@@ -122,6 +121,6 @@ class LocalPool:
         """Kill each worker with its process group (itself and its template)."""
         for process in self.processes:
             if hasattr(os, "killpg") and process.pid is not None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
+                with suppress(ProcessLookupError, PermissionError):
                     os.killpg(process.pid, signal.SIGKILL)
             process.kill()
