@@ -21,7 +21,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from analysis.files import unguard
+from analysis.files import GUARD, unguard
 
 #: Keys of a [[grid]] entry.
 GRID_KEYS = (
@@ -81,9 +81,16 @@ def read_rows(table: Path) -> tuple[list[str], list[dict[str, str]]]:
     if not table.is_file():
         raise OSError(f"{table} is not a regular file")
     with table.open(encoding="utf-8-sig", newline="") as stream:
-        reader = csv.DictReader(stream)
-        rows = [{k.strip(): unguard((v or "").strip()) for k, v in row.items() if k is not None} for row in reader]
-        return [name.strip() for name in reader.fieldnames or []], rows
+        reader = csv.reader(stream)
+        header = [name.strip() for name in next(reader, [])]
+        rows = []
+        for record in reader:
+            if not record:
+                continue  # what: a blank line, as csv.DictReader skips it
+            cells = [cell.strip() for cell in record[: len(header)]]
+            cells += [""] * (len(header) - len(cells))
+            rows.append(dict(zip(header, [unguard(c) if c[:1] == GUARD else c for c in cells], strict=True)))
+        return header, rows
 
 
 def expand(

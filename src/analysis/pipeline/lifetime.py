@@ -10,8 +10,8 @@ when its input closes, a kernel through ipykernel's parent poller).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import ctypes.util
 import os
 import signal
 import sys
@@ -27,13 +27,10 @@ def die_with_parent(parent: int) -> None:
     ended before the signal was asked for, the process has been handed to
     another and ends at once.
     """
-    if not sys.platform.startswith("linux"):
-        return
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # what: no C library to ask (a static build): the fallbacks above remain
-        return
+    if sys.platform.startswith("linux"):
+        # What: no prctl to call (a static build) leaves the fallbacks above.
+        with contextlib.suppress(OSError, AttributeError):
+            # What: the running process's own symbols, which hold the C library's prctl (no search for the library).
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)

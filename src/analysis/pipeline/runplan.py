@@ -191,39 +191,59 @@ def _notebook_path(plan: Path, where: str, notebook: object) -> Path:
     return plan.parent / notebook
 
 
+#: The landing page's name, and the name endings of files the report writes itself beside a run's pages.
+_INDEX, _OWN_SUFFIXES = Path(INDEX_FILE).stem, (Path(FULL_HTML).stem, ".failed")
+
+
 def _reserved(name: str) -> str:
     """Why ``name`` would collide with a file the report writes itself (blank when it would not)."""
     lower = name.lower()
-    if Path(INDEX_FILE).stem == lower:
+    if lower == _INDEX:
         return f"the landing page is {INDEX_FILE}"
-    for suffix in (Path(FULL_HTML).stem, ".failed"):
+    for suffix in _OWN_SUFFIXES:
         if lower.endswith(suffix):
             other = name[: -len(suffix)]
             return f"run pages end in {suffix}.html or {suffix}.ipynb (run {other!r} writes {name}.html)"
     return ""
 
 
-def _run(path: Path, where: str, entry: dict[str, Any], name: object, parameters: object, taken: set[str]) -> Run:
-    """One run of the plan, checked: a safe unique name, a notebook in the project, parameters it may set."""
+@dataclass(frozen=True)
+class _Shared:
+    """What every run of one plan entry has in common, checked once: its notebook, requirements and hint."""
+
+    notebook: Path
+    requires: tuple[Path, ...]
+    how_to_enable: str
+
+
+def _shared(path: Path, where: str, entry: dict[str, Any]) -> _Shared:
+    notebook = _notebook_path(path, where, entry.get("notebook"))
+    requires = tuple(_required_path(path, where, item) for item in _list(path, where, entry.get("requires", [])))
+    how = entry.get("how_to_enable", "")
+    if not isinstance(how, str):
+        raise _fail(path, where, "how_to_enable must be text")
+    return _Shared(notebook, requires, how)
+
+
+def _run(path: Path, where: str, shared: _Shared, name: object, parameters: object, taken: set[str]) -> Run:
+    """One run of the plan, checked: a safe unique name, parameters it may set.
+
+    ``taken`` holds the names of the runs before it, in lower case (names that differ in case only collide).
+    """
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
     collision = _reserved(name)
     if collision:
         raise _fail(path, where, f"name {name!r} is the report's own: {collision}; choose another name")
-    if name.lower() in {other.lower() for other in taken}:
+    if name.lower() in taken:
         raise _fail(path, where, f"name {name!r} is used by another run (names that differ in case only collide)")
-    notebook_path = _notebook_path(path, where, entry.get("notebook"))
     if not isinstance(parameters, dict):
         raise _fail(path, where, "parameters must be a table of name = value")
     reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
     if reserved:
         raise _fail(path, where, f"{reserved} are set by the runner, not by the plan")
-    requires = tuple(_required_path(path, where, item) for item in _list(path, where, entry.get("requires", [])))
-    how = entry.get("how_to_enable", "")
-    if not isinstance(how, str):
-        raise _fail(path, where, "how_to_enable must be text")
-    taken.add(name)
-    return Run(name, notebook_path, dict(parameters), requires=requires, how_to_enable=how)
+    taken.add(name.lower())
+    return Run(name, shared.notebook, dict(parameters), requires=shared.requires, how_to_enable=shared.how_to_enable)
 
 
 def _grid_runs(
@@ -273,8 +293,9 @@ def _grid_runs(
         say(f"{where} ({template}): " + "; ".join(said))
     if not expanded:
         raise NoRunsError(f"{path}: {where} ({template}) selects no run: " + "; ".join(said))
+    shared = _shared(path, where, entry)
     return [
-        replace(_run(path, f"{where} ({name})", entry, name, parameters, taken), grid=template)
+        replace(_run(path, f"{where} ({name})", shared, name, parameters, taken), grid=template)
         for name, parameters in expanded
     ]
 
@@ -315,7 +336,8 @@ def read_plan(path: Path, say: Callable[[str], None] | None = None) -> list[Run]
             if unknown:
                 keys = "name, notebook, parameters, requires and how_to_enable"
                 raise _fail(path, where, f"unknown keys {unknown}; a run has {keys}")
-            runs.append(_run(path, where, entry, entry.get("name"), entry.get("parameters", {}), taken))
+            shared = _shared(path, where, entry)
+            runs.append(_run(path, where, shared, entry.get("name"), entry.get("parameters", {}), taken))
     declared: dict[Path, dict[str, object]] = {}
     for run in runs:
         if run.notebook not in declared:
