@@ -225,11 +225,8 @@ def _shared(path: Path, where: str, entry: dict[str, Any]) -> _Shared:
     return _Shared(notebook, requires, how)
 
 
-def _run(path: Path, where: str, shared: _Shared, name: object, parameters: object, taken: set[str]) -> Run:
-    """One run of the plan, checked: a safe unique name, parameters it may set.
-
-    ``taken`` holds the names of the runs before it, in lower case (names that differ in case only collide).
-    """
+def _checked_name(path: Path, where: str, name: object, taken: set[str]) -> str:
+    """``name`` if it is a safe run name that no run before it has (``taken``: their names in lower case)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
     collision = _reserved(name)
@@ -237,6 +234,15 @@ def _run(path: Path, where: str, shared: _Shared, name: object, parameters: obje
         raise _fail(path, where, f"name {name!r} is the report's own: {collision}; choose another name")
     if name.lower() in taken:
         raise _fail(path, where, f"name {name!r} is used by another run (names that differ in case only collide)")
+    return name
+
+
+def _run(path: Path, where: str, shared: _Shared, name: object, parameters: object, taken: set[str]) -> Run:
+    """One run of the plan, checked: a safe unique name, parameters it may set.
+
+    ``taken`` holds the names of the runs before it, in lower case (names that differ in case only collide).
+    """
+    name = _checked_name(path, where, name, taken)
     if not isinstance(parameters, dict):
         raise _fail(path, where, "parameters must be a table of name = value")
     reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
@@ -336,6 +342,7 @@ def read_plan(path: Path, say: Callable[[str], None] | None = None) -> list[Run]
             if unknown:
                 keys = "name, notebook, parameters, requires and how_to_enable"
                 raise _fail(path, where, f"unknown keys {unknown}; a run has {keys}")
+            _checked_name(path, where, entry.get("name"), taken)  # what: a bad name is said before a bad notebook
             shared = _shared(path, where, entry)
             runs.append(_run(path, where, shared, entry.get("name"), entry.get("parameters", {}), taken))
     declared: dict[Path, dict[str, object]] = {}
