@@ -53,23 +53,49 @@ def workers_for(jobs: int | None, runs: int) -> int:
     return max(1, min(jobs or os.cpu_count() or 1, runs))
 
 
+#: Runs queued per worker beyond the one it executes: enough that no worker waits, few enough that a batch of
+#: 100,000 runs holds a handful of jobs in memory, not 100,000.
+AHEAD = 2
+
+
 @dataclass
 class Batch:
-    """Runs submitted to an executor, each staged in its own folder of the staging folder ``staging``.
+    """Runs fed to an executor as it frees up, each staged in its own folder of the staging folder ``staging``.
 
-    The batch holds the reports folder's lock until it is closed; it removes
-    the folders it had to create when they hold nothing else.
+    Only a few runs per worker are submitted at a time (:data:`AHEAD`); the
+    next is submitted as one finishes. The batch holds the reports folder's
+    lock until it is closed; it removes the folders it had to create when
+    they hold nothing else.
     """
 
     executor: Executor
     staging: Staging
+    folders: ReportPaths
+    runs: list[Run]
+    #: The submitted runs' jobs that have not finished, by run name.
     jobs: dict[str, Job] = field(default_factory=dict)
+    submitted: int = 0
     ended: bool = False
 
+    @property
+    def total(self) -> int:
+        """How many runs the batch executes."""
+        return len(self.runs)
+
+    def feed(self) -> None:
+        """Submit the next runs until each worker has :data:`AHEAD` queued beyond the one it executes."""
+        while self.submitted < len(self.runs) and len(self.jobs) < self.executor.workers * (1 + AHEAD):
+            run = self.runs[self.submitted]
+            self.jobs[run.name] = job = make_job(run, self.folders, self.staging.root)
+            self.submitted += 1
+            self.executor.submit(job)
+
     def outcomes(self, stage: Callable[[str, str], None]) -> Iterator[tuple[Job, Outcome]]:
-        """Each run's job and outcome, as it finishes (the batch's one wait loop)."""
+        """Each run's job and outcome, as it finishes (the batch's one wait loop); the next run is submitted as
+        each one ends."""
         for outcome in self.executor.completed(stage):
-            yield self.jobs[outcome.name], outcome
+            yield self.jobs.pop(outcome.name), outcome
+            self.feed()
 
     def close(self) -> None:
         """The batch is over: release the workers and remove the staging folder (once)."""
@@ -79,7 +105,7 @@ class Batch:
             unstage(self.staging)
 
     def drop(self) -> None:
-        """Cancel what has not run, wait for what runs, and remove everything the batch staged (once)."""
+        """Cancel what has not run, end what runs, and remove everything the batch staged (once)."""
         if not self.ended:
             self.executor.cancel()
         self.close()
@@ -92,7 +118,8 @@ def start_batch(
     scheduler: str | None = None,
     timeout: float | None = None,
 ) -> Batch:
-    """Start the workers and submit ``runs`` to them at once, staged in a new folder of the reports folder.
+    """Start the workers and submit the first of ``runs`` to them at once, staged in a new folder of the reports
+    folder (the others follow as runs finish).
 
     Parameters
     ----------
@@ -128,11 +155,9 @@ def start_batch(
         executor.cancel()
         executor.close()
         raise
-    batch = Batch(executor, staging)
+    batch = Batch(executor, staging, folders, runs)
     try:
-        for run in runs:
-            batch.jobs[run.name] = job = make_job(run, folders, staging.root)
-            executor.submit(job)
+        batch.feed()
     except BaseException:  # what: Ctrl-C as the runs were submitted
         batch.drop()
         raise

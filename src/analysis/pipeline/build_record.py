@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,14 +100,41 @@ def agency_inputs(paths: ReportPaths) -> dict[str, str]:
     }
 
 
+@dataclass
+class _Known:
+    """What every run of one plan shares, worked out once: the data folder and the figures folder as parameters,
+    and each notebook's digest."""
+
+    data_dir: str
+    figures: str
+    notebooks: dict[Path, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, paths: ReportPaths) -> _Known:
+        return cls(layout.as_parameter(paths.data_dir), layout.as_parameter(paths.figures("x")).rsplit("/", 1)[0])
+
+    def notebook(self, path: Path) -> str:
+        if path not in self.notebooks:
+            self.notebooks[path] = digest(path.read_bytes())
+        return self.notebooks[path]
+
+
 def run_inputs(
-    run: Run, paths: ReportPaths, shared: Mapping[str, str], agencies: Mapping[str, str] | None = None
+    run: Run,
+    paths: ReportPaths,
+    shared: Mapping[str, str],
+    agencies: Mapping[str, str] | None = None,
+    known: _Known | None = None,
 ) -> dict[str, str]:
-    """Everything one run is built from, as digests (a run about one agency: only that agency's data)."""
+    """Everything one run is built from, as digests (a run about one agency: only that agency's data).
+
+    ``known`` carries what the plan's runs share, so a plan of many runs works it out once.
+    """
+    known = known or _Known.of(paths)
     parameters = {
         **run.parameters,
-        "data_dir": layout.as_parameter(paths.data_dir),
-        "output_dir": layout.as_parameter(paths.figures(run.name)),
+        "data_dir": known.data_dir,
+        "output_dir": f"{known.figures}/{run.name}",  # what: as as_parameter gives it: run names are plain
     }
     required = "".join(
         files_digest([p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()], p.parent) for p in run.requires
@@ -117,7 +144,7 @@ def run_inputs(
     if isinstance(agency, str) and agencies and AGENCY_DATA + agency in agencies:
         inputs["data"] = agencies[AGENCY_DATA + agency]
     return {
-        "notebook": digest(run.notebook.read_bytes()),
+        "notebook": known.notebook(run.notebook),
         "parameters": digest(json.dumps(parameters, sort_keys=True, default=str).encode()),
         **({"requires": digest(required.encode())} if run.requires else {}),
         **inputs,
@@ -207,9 +234,9 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: 
     unavailable = {run.name: run.how_to_enable for run in runs if not run.available}
     runs = [run for run in runs if run.available]
     selected = [run for run in runs if only is None or run.name == only]
-    inputs, reasons = {}, {}
+    inputs, reasons, known = {}, {}, _Known.of(paths)
     for run in selected:
-        inputs[run.name] = run_inputs(run, paths, shared, agencies)
+        inputs[run.name] = run_inputs(run, paths, shared, agencies, known)
         why = "forced" if force else record.stale(run.name, inputs[run.name], paths.run_outputs(run.name))
         if why is not None:
             reasons[run.name] = why
@@ -220,8 +247,11 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: 
     return Work(list(runs), selected, reasons, inputs, aggregate, unavailable)
 
 
-def plan_report(paths: ReportPaths, only: str | None = None, force: bool = False) -> Work:
-    """Read the run plan and decide which runs must execute (see :mod:`analysis.pipeline.build_record`).
+def plan_report(
+    paths: ReportPaths, only: str | None = None, force: bool = False, say: Callable[[str], None] | None = None
+) -> Work:
+    """Read the run plan and decide which runs must execute (see :mod:`analysis.pipeline.build_record`); ``say``
+    is told what each grid's filters did, as soon as the grid is expanded.
 
     Raises
     ------
@@ -230,7 +260,7 @@ def plan_report(paths: ReportPaths, only: str | None = None, force: bool = False
     ParameterError
         When ``only`` names no run of the plan (the message lists them).
     """
-    runs = read_plan(paths.plan)
+    runs = read_plan(paths.plan, say)
     if only is not None:
         choose("--only", only, [run.name for run in runs], "runs in the plan")
         run = next(run for run in runs if run.name == only)

@@ -157,17 +157,25 @@ class DaskCluster:
         self.workers = len(self.client.nthreads())
         self.where = f"on the Dask cluster at {address}"
         self.pending: dict[Any, Job] = {}
+        self.finished: Any = None  # what: the wait loop's own as_completed, once it runs
+        self.stage: Callable[[str, str], None] = lambda name, what: None
         self.client.run(_prepare_worker)
 
     def submit(self, job: Job) -> None:
-        self.pending[self.client.submit(execute_packed, pack(job, self.data_dir), pure=False)] = job
+        future = self.client.submit(execute_packed, pack(job, self.data_dir), pure=False)
+        self.pending[future] = job
+        if self.finished is not None:  # what: submitted as an earlier run finished: waited for in the same loop
+            self.finished.add(future)
+            self.stage(job.run.name, "executing")
 
     def completed(self, stage: Callable[[str, str], None]) -> Iterator[Outcome]:
         from distributed import as_completed
 
+        self.stage = stage
         for job in self.pending.values():
             stage(job.run.name, "executing")
-        for future in as_completed(list(self.pending)):
+        self.finished = as_completed(list(self.pending))
+        for future in self.finished:
             job = self.pending.pop(future)
             try:
                 outcome, files = future.result()

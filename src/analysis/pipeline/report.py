@@ -55,7 +55,7 @@ def report(
     inputs = (folders.data_dir, folders.plan)
     check_owned(folders.reports_dir, "--reports-dir", inputs)
     check_owned(folders.processed_dir, "--processed-dir", inputs)
-    work = plan_report(folders, only=only, force=force)
+    work = plan_report(folders, only=only, force=force, say=say)
     if work.nothing_to_do:
         for name, how in work.unavailable.items():
             say(f"  {name}: skipped, it cannot execute here: {how}")

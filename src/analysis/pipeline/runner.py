@@ -134,10 +134,10 @@ def run_report(folders: ReportPaths, work: Work, batch: Batch | None, say: Say =
 
     outcomes: list[Outcome] = []
     if batch is not None:
-        say(f"executing {len(batch.jobs)} notebook run(s) {batch.executor.where}")
+        say(f"executing {batch.total} notebook run(s) {batch.executor.where}")
         by_name = {run.name: run for run in runs}
         record = BuildRecord(folders.reports_dir)
-        progress = Progress(len(batch.jobs), len(work.selected) - len(batch.jobs), say)
+        progress = Progress(batch.total, len(work.selected) - batch.total, say)
         try:
             for job, outcome in batch.outcomes(progress.stage):
                 _finish(by_name[job.run.name], outcome, job.staging, folders, work, record, progress)
