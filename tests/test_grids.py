@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from analysis.paths import NOTEBOOKS_DIR, ReportPaths
 from analysis.pipeline.build_record import BuildRecord, outputs_digests, plan_work
 from analysis.pipeline.grids import slug
 from analysis.pipeline.runplan import read_plan
+from processes import HAS_PROC, alive, descendants
 
 HEADER = (
     "agency,jurisdiction,reported_by,request_kind,period,period_start,period_end,requests,honored,declined,source_ids\n"
@@ -203,3 +208,33 @@ def test_a_plan_value_of_the_wrong_kind_is_a_plan_error_in_list_and_report(
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
     assert not (tmp_path / "r").exists(), "nothing starts"
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads the process tree from /proc (Linux)")
+def test_a_100000_run_grid_says_what_it_does_at_once_and_sigterm_leaves_nothing(tmp_path: Path) -> None:
+    """The grid's summary is the first thing the report prints (before the runs are planned one by one); SIGTERM
+    then ends the report with every process it started and nothing staged. (How soon: ``make bench``.)"""
+    rows = [row(f"Agency {n:06d}", period, 10 + n % 40) for n in range(100_000) for period in ("2024", "2025")]
+    plan = project(tmp_path, [])
+    (tmp_path / "data" / "national.csv").write_text(HEADER + "".join(rows))
+    plan.write_text(GRID.replace('"data/detainer_requests.csv"', '"data/national.csv"'))
+    folders = ["--data-dir", str(tmp_path / "data"), "--reports-dir", str(tmp_path / "r"), "--processed-dir",
+               str(tmp_path / "p")]  # fmt: skip
+    command = [str(Path(sys.executable).with_name("detainers")), "report", "--plan", str(plan), *folders]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first.startswith("grid 1 (02-growth-{agency}): 200000 rows in;") and first.rstrip().endswith(
+        "100000 runs out"
+    )
+    seen = descendants(process.pid)
+    process.send_signal(signal.SIGTERM)
+    while process.poll() is None:
+        seen |= descendants(process.pid)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143 and "terminated" in err and "Traceback" not in err
+    deadline = time.monotonic() + 10
+    while [pid for pid in seen if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in seen if alive(pid)] == [], "a process of the report outlived it"
+    assert not [p for p in tmp_path.rglob(".staging-*")], "nothing is left staged"

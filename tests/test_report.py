@@ -19,6 +19,7 @@ import pytest
 from analysis.cli import main
 from analysis.files import mark_owned
 from analysis.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from processes import alive, descendants
 
 FAILING_PLAN = """
 [[run]]
@@ -174,38 +175,6 @@ def test_make_lab_serves_the_notebooks_on_loopback() -> None:
             server.wait(timeout=30)
 
 
-def _children() -> dict[int, list[int]]:
-    """Every process's children, by process id (from /proc)."""
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-            tree.setdefault(parent, []).append(int(entry.name))
-    return tree
-
-
-def _descendants(pid: int) -> dict[int, int]:
-    """The processes ``pid`` started, and theirs, now, each with its depth (1: a child of ``pid``)."""
-    tree, found, todo = _children(), {}, [(pid, 0)]
-    while todo:
-        parent, depth = todo.pop()
-        for child in tree.get(parent, []):
-            found[child] = depth + 1
-            todo.append((child, depth + 1))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads the process tree from /proc (Linux)")
 @pytest.mark.parametrize(
     ("signum", "status", "said", "depth"),
@@ -238,18 +207,18 @@ def test_a_signal_ends_every_process_of_the_batch(
     seen: dict[int, int] = {}
     deadline = time.monotonic() + 120
     while max(seen.values(), default=0) < depth and time.monotonic() < deadline and process.poll() is None:
-        seen |= _descendants(process.pid)
+        seen |= descendants(process.pid)
     assert max(seen.values(), default=0) >= depth, "the report never got that far"
     os.kill(process.pid, signum)
     while process.poll() is None:
-        seen |= _descendants(process.pid)
+        seen |= descendants(process.pid)
         time.sleep(0.01)
     _, err = process.communicate(timeout=60)
     assert process.returncode == status and said in err and "Traceback" not in err
     deadline = time.monotonic() + 10  # what: a kernel ends at once when its template does; give a loaded machine time
-    while [pid for pid in seen if _alive(pid)] and time.monotonic() < deadline:
+    while [pid for pid in seen if alive(pid)] and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert [pid for pid in seen if _alive(pid)] == [], "a process of the batch outlived it"
+    assert [pid for pid in seen if alive(pid)] == [], "a process of the batch outlived it"
     if signum == signal.SIGKILL:  # what: nothing could clean up; the next report does, even one that fails at once
         invalid = tmp_path / "invalid"
         shutil.copytree(Path(__file__).parent / "fixtures" / "valid", invalid)

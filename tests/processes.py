@@ -1,0 +1,40 @@
+"""The processes a test started, and theirs, read from /proc (Linux): no test looks at any other process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Whether this machine has the /proc these helpers read.
+HAS_PROC = Path("/proc/self/stat").is_file()
+
+
+def children() -> dict[int, list[int]]:
+    """Every process's children, by process id (from /proc)."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+            tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def descendants(pid: int) -> dict[int, int]:
+    """The processes ``pid`` started, and theirs, now, each with its depth (1: a child of ``pid``)."""
+    tree, found, todo = children(), {}, [(pid, 0)]
+    while todo:
+        parent, depth = todo.pop()
+        for child in tree.get(parent, []):
+            found[child] = depth + 1
+            todo.append((child, depth + 1))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
