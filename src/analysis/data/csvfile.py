@@ -118,14 +118,15 @@ def _rows(
             rule = f"each row must have {len(header)} fields, one per header column"
             problems.append(Problem(name, line, "-", f"{len(cells)} fields", rule))
             continue
-        # What: undecodable bytes are reported in the cell they sit in.
-        for column, cell in zip(header, cells, strict=True):
+        # What: undecodable bytes are reported in the cell they sit in, and replaced (U+FFFD) in that cell only.
+        for position, (column, cell) in enumerate(zip(header, cells, strict=True)):
             if len(cell) > MAX_CELL_CHARACTERS:
                 rule = f"a cell may hold at most {MAX_CELL_CHARACTERS:,} characters"
                 problems.append(Problem(name, line, column, f"{len(cell):,} characters", rule))
             elif _has_bad_bytes(cell):
                 problems.append(Problem(name, line, column, cell, "the file must be UTF-8 text"))
-        rows.append([cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for cell in cells])
+                cells[position] = cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        rows.append(cells)
         lines.append(line)
     return rows, lines, problems
 

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import re
 import string
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,9 @@ def fields(template: str) -> list[str]:
     return found
 
 
-def read_rows(table: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and the rows of a grid's CSV table, as text stripped of surrounding spaces.
+def read_rows(table: Path, keep: Collection[str] | None = None) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of a grid's CSV table, as text stripped of surrounding spaces; each row holds only
+    the columns in ``keep`` (all when ``None``), so a table of millions of rows costs only what the grid uses.
 
     Raises
     ------
@@ -83,13 +85,16 @@ def read_rows(table: Path) -> tuple[list[str], list[dict[str, str]]]:
     with table.open(encoding="utf-8-sig", newline="") as stream:
         reader = csv.reader(stream)
         header = [name.strip() for name in next(reader, [])]
+        kept = [(i, name) for i, name in enumerate(header) if keep is None or name in keep]
         rows = []
         for record in reader:
             if not record:
                 continue  # what: a blank line, as csv.DictReader skips it
-            cells = [cell.strip() for cell in record[: len(header)]]
-            cells += [""] * (len(header) - len(cells))
-            rows.append(dict(zip(header, [unguard(c) if c[:1] == GUARD else c for c in cells], strict=True)))
+            row = {}
+            for i, name in kept:
+                cell = record[i].strip() if i < len(record) else ""
+                row[name] = unguard(cell) if cell[:1] == GUARD else cell
+            rows.append(row)
         return header, rows
 
 

@@ -284,12 +284,12 @@ def _grid_runs(
     if not isinstance(every, str):
         raise _fail(path, where, "every must be a column name")
     table = _required_path(path, where, entry.get("rows"))
-    try:
-        header, rows = read_rows(table)
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise _fail(path, where, f"rows {table}: cannot be read as a CSV table ({error})") from None
     named_columns = [("columns", c) for c in columns.values()] + [("where", c) for c in tables["where"]]
     named_columns += [("at_least", c) for c in tables["at_least"]] + ([("every", every)] if every else [])
+    try:
+        header, rows = read_rows(table, {column for _, column in named_columns})
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise _fail(path, where, f"rows {table}: cannot be read as a CSV table ({error})") from None
     for key, column in named_columns:
         if column not in header:
             raise _fail(path, where, f"{key}: {column!r} is not a column of {table} (its columns: {', '.join(header)})")
