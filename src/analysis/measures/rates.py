@@ -13,6 +13,7 @@ requests declined or answered use the exact Clopper-Pearson interval.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 
 from scipy.stats import binomtest
@@ -82,6 +83,25 @@ class DenialRate:
     note: str | None = None
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _exact_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
+    """Clopper-Pearson interval of ``successes`` in ``trials`` (scipy's exact ``binomtest`` interval).
+
+    Computed once per distinct argument: a table of a million counts repeats the same few thousand pairs.
+    """
+    interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="exact")
+    return float(interval.low), float(interval.high)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _conditional_test(successes: int, trials: int, p: float, confidence: float) -> tuple[float, float, float]:
+    """The exact two-sided binomial test of ``successes`` in ``trials`` against ``p``: its p-value and the
+    Clopper-Pearson interval of the proportion (computed once per distinct argument)."""
+    test = binomtest(successes, trials, p=p)
+    interval = test.proportion_ci(confidence_level=confidence, method="exact")
+    return float(test.pvalue), float(interval.low), float(interval.high)
+
+
 def _check_count(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise MetricError(f"{name} must be a whole number of 0 or more, got {value!r}")
@@ -137,12 +157,10 @@ def growth(
         notes.append("rate-ratio interval and p-value are undefined: both periods have zero requests")
     else:
         # Conditional on the total, the later count is Binomial(total, r t / (1 + r t)), t the exposure ratio.
-        test = binomtest(compare, total, p=share_of_time)
-        share = test.proportion_ci(confidence_level=confidence, method="exact")
-        p_value = float(test.pvalue)
-        low = float(share.low / (1 - share.low) * exposure)
-        if share.high < 1:
-            high = float(share.high / (1 - share.high) * exposure)
+        p_value, share_low, share_high = _conditional_test(compare, total, share_of_time, confidence)
+        low = float(share_low / (1 - share_low) * exposure)
+        if share_high < 1:
+            high = float(share_high / (1 - share_high) * exposure)
         else:
             notes.append("the rate ratio's upper bound is unbounded: the base period has zero requests")
     basis = "per day" if per_day else "counts"
@@ -184,8 +202,8 @@ def share(
         raise MetricError(f"{what} ({part}) cannot exceed requests ({requests})")
     if requests == 0:
         return None, None, None, "no requests were received, so there is no rate"
-    interval = binomtest(part, requests).proportion_ci(confidence_level=confidence, method="exact")
-    return part / requests, float(interval.low), float(interval.high), None
+    low, high = _exact_interval(part, requests, confidence)
+    return part / requests, low, high, None
 
 
 def denial_rate(requests: int, declined: int | None, confidence: float = CONFIDENCE) -> DenialRate:

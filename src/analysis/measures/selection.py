@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypeAlias
+
 import pandas as pd
 
 from analysis.errors import MetricError, ParameterError
 from analysis.measures.periods import comparable, period_days, period_kind
 from analysis.measures.rates import DenialRate, Growth, denial_rate, growth, share
 from analysis.params import check_text, choose
+
+#: One row of the requests table: a pandas row, or the same as a mapping of column to value (faster, row by row).
+Row: TypeAlias = "pd.Series | Mapping[str, Any]"
 
 #: Each kind of request in words, as the report names it wherever a count appears.
 KIND_WORDS = {
@@ -60,17 +66,17 @@ def period_row(rows: pd.DataFrame, period: str, name: str = "period") -> pd.Seri
     return rows[rows["period"] == period].iloc[0]
 
 
-def kind_of(row: pd.Series) -> str:
+def kind_of(row: Row) -> str:
     """The period kind of a requests row (see :func:`analysis.measures.periods.period_kind`)."""
     return period_kind(row["period_start"], row["period_end"])
 
 
-def days_of(row: pd.Series) -> int:
+def days_of(row: Row) -> int:
     """The length of a requests row's period, in days."""
     return period_days(row["period_start"], row["period_end"])
 
 
-def growth_of(base: pd.Series, compare: pd.Series) -> Growth:
+def growth_of(base: Row, compare: Row) -> Growth:
     """Growth in requests from one requests row to another: counts for like periods, requests per day otherwise.
 
     Raises
@@ -144,7 +150,7 @@ def _count(value: object) -> int | None:
     return None if value is None or value is pd.NA else int(str(value))
 
 
-def outcome(row: pd.Series) -> DenialRate:
+def outcome(row: Row) -> DenialRate:
     """The denial rate of one requests row (for notification requests: none; see :func:`answered`)."""
     if row["request_kind"] == "notification":
         note = "notification requests ask to be told of a release, not to hold anyone: the share answered is given"
@@ -155,7 +161,7 @@ def outcome(row: pd.Series) -> DenialRate:
     return denial_rate(requests, _count(row["declined"]))
 
 
-def answered(row: pd.Series) -> tuple[float | None, float | None, float | None, str | None]:
+def answered(row: Row) -> tuple[float | None, float | None, float | None, str | None]:
     """For a notification-request row: the share of requests the agency answered (honored), with its interval."""
     return share(_count(row["requests"]), _count(row["honored"]), "answered")
 
