@@ -125,3 +125,36 @@ def test_a_facility_name_cannot_forge_a_line_of_the_summary(tmp_path: Path, caps
     lines = said.splitlines()
     assert sum(line.strip().startswith("detainers counted") for line in lines) == 1, said
     assert "JAIL\\n  detainers counted: 9,999" in said, "shown with its line break escaped"
+
+
+def test_a_full_disk_halfway_through_leaves_the_previous_out_as_it_was(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The second ingest into the same --out runs out of space at its third file: the first ingest's folder
+    stays whole (no mix of two exports), nothing temporary is left, and the message is one line."""
+    import errno
+
+    import analysis.ice.ingest as ingest_module
+
+    first = export_with(tmp_path, "first.csv", ["2024-05-01", "2024-06-01"])
+    assert ingest(first, capsys)[0] == 0
+    out = tmp_path / "out"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "notes.txt").write_text("mine\n")  # what: kept with --force, through the failed ingest and the next
+    second = export_with(tmp_path, "second.csv", ["2024-05-01", "2024-06-01", "2024-07-01", "2024-08-01"])
+    real, calls = ingest_module.write_text_atomic, []
+
+    def fills_up(path: Path, text: str) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(path, text)
+
+    monkeypatch.setattr(ingest_module, "write_text_atomic", fills_up)
+    status, said = ingest(second, capsys, "--force")
+    assert status == 1 and "no space left" in said.lower() and "Traceback" not in said
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != "notes.txt"} == before
+    assert (out / "notes.txt").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [], "no temporary folder is left"
+    monkeypatch.setattr(ingest_module, "write_text_atomic", real)
+    assert ingest(second, capsys, "--force")[0] == 0
+    assert (out / "notes.txt").read_text() == "mine\n"
+    assert (out / "detainer_requests.csv").read_bytes() != before["detainer_requests.csv"]

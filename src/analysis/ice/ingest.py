@@ -10,6 +10,9 @@ that this command wrote before, unless forced.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +123,18 @@ def check_out_dir(out_dir: Path, force: bool) -> None:
 
 
 def write(result: Ingest, out_dir: Path) -> list[Path]:
-    """Write the data folder (see the module's description); returns the files written."""
+    """Write the data folder (see the module's description) as a whole; returns the files written.
+
+    Every file goes to a new folder beside ``out_dir`` first; only when all are
+    written does it take the place of ``out_dir`` (see :func:`_swap_in`). A
+    failure on the way (a full disk, say) removes the new folder and leaves
+    ``out_dir`` as it was, so a folder never mixes two ingests.
+
+    Raises
+    ------
+    OSError
+        When a file or the folder cannot be written (``out_dir`` unchanged).
+    """
     files = {
         paths.REQUESTS_FILE: result.counts.observations,
         paths.SOURCES_FILE: pd.DataFrame([result.source]),
@@ -132,12 +146,40 @@ def write(result: Ingest, out_dir: Path) -> list[Path]:
         files[paths.FACILITIES_FILE] = result.facilities.drop(columns=["agency", "jurisdiction"])
     if result.unmapped is not None:
         files[paths.UNMAPPED_FILE] = result.unmapped
-    for stale in sorted(set(OUTPUT_FILES) - set(files) - {paths.INGEST_MANIFEST}):
-        (out_dir / stale).unlink(missing_ok=True)  # what: a file an earlier ingest wrote, which this one does not
-    written = []
-    for name, frame in files.items():
-        write_text_atomic(out_dir / name, csv_text(frame))
-        written.append(out_dir / name)
-    manifest = {"source": result.source["title"], "files": sorted(files)}
-    write_text_atomic(out_dir / paths.INGEST_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    return [*written, out_dir / paths.INGEST_MANIFEST]
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    try:
+        for name, frame in files.items():
+            write_text_atomic(new / name, csv_text(frame))
+        manifest = {"source": result.source["title"], "files": sorted(files)}
+        write_text_atomic(new / paths.INGEST_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        _swap_in(new, out_dir)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    return [*(out_dir / name for name in files), out_dir / paths.INGEST_MANIFEST]
+
+
+def _swap_in(new: Path, out_dir: Path) -> None:
+    """Put the written folder ``new`` in the place of ``out_dir``.
+
+    Only renames happen here, which a full disk cannot stop. When ``out_dir``
+    holds files no ingest writes (kept with ``--force``), the new files are
+    renamed into it one by one and its older outputs removed; otherwise the
+    folders trade places.
+    """
+    if not out_dir.exists():
+        os.replace(new, out_dir)
+        return
+    if any(entry.name not in OUTPUT_FILES for entry in out_dir.iterdir()):
+        written = {entry.name for entry in new.iterdir()}
+        for name in sorted(written):
+            os.replace(new / name, out_dir / name)
+        for stale in sorted(set(OUTPUT_FILES) - written):
+            (out_dir / stale).unlink(missing_ok=True)  # what: a file an earlier ingest wrote, which this one does not
+        new.rmdir()
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    os.replace(out_dir, old / out_dir.name)
+    os.replace(new, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
