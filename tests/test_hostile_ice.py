@@ -158,3 +158,11 @@ def test_a_full_disk_halfway_through_leaves_the_previous_out_as_it_was(tmp_path:
     assert ingest(second, capsys, "--force")[0] == 0
     assert (out / "notes.txt").read_text() == "mine\n"
     assert (out / "detainer_requests.csv").read_bytes() != before["detainer_requests.csv"]
+
+
+@pytest.mark.parametrize("query", ["(((", ".*", "  ", "!!"])
+def test_a_search_of_no_words_is_refused_not_matched_to_everything(tmp_path: Path, capsys, query: str) -> None:
+    path = export_with(tmp_path, "export.csv", ["2024-05-01"])
+    assert main(["ice-facilities", str(path), "--search", query]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "holds no word (letters or digits) to look for" in captured.err

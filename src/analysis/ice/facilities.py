@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.errors import ParameterError, shown
 from analysis.ice.export import Export
 
 #: ICE's usual abbreviations in facility names, and what they stand for.
@@ -121,13 +122,21 @@ def search(table: pd.DataFrame, query: str) -> pd.DataFrame:
     A name scores the mean, over the query's words, of its closest word's
     similarity (rapidfuzz's ratio, 0-100): 100 when it holds every word, less
     for a misspelling. A name is kept when each word of the query comes within
-    :data:`NEAR_MISS` of one of its words.
+    :data:`NEAR_MISS` of one of its words. The query is words, never a pattern.
+
+    Raises
+    ------
+    ParameterError
+        When ``query`` holds no word (only punctuation, say).
     """
     from rapidfuzz import fuzz, process
 
     wanted = words(query)
     if not wanted:
-        return table.assign(match=100.0)
+        raise ParameterError(
+            f"--search {shown(query)!r}: holds no word (letters or digits) to look for; the search takes words of "
+            "a facility's name, not a pattern"
+        )
     scores, close = [], []
     for name in table["name"]:
         present = words(str(name))
