@@ -166,3 +166,34 @@ def test_a_search_of_no_words_is_refused_not_matched_to_everything(tmp_path: Pat
     assert main(["ice-facilities", str(path), "--search", query]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "holds no word (letters or digits) to look for" in captured.err
+
+
+def test_a_bad_date_below_blank_lines_is_named_on_the_line_an_editor_shows(tmp_path: Path, capsys) -> None:
+    """Two blank lines above the third record: its bad date is on line 6 of the file (header on line 1)."""
+    path = export_with(tmp_path, "blanks.csv", ["2024-05-01", "2024-06-01", "2024-13-45"])
+    header, first, second, third = path.read_text().splitlines()[:4]
+    path.write_text("\n".join([header, first, second, "", "", third]) + "\n")
+    status, said = ingest(path, capsys)
+    assert status == 1 and "blanks.csv:6: Detainer Prepare Date: found 2024-13-45: must be a date" in said
+
+
+def test_a_nul_byte_anywhere_is_a_problem_with_its_line(tmp_path: Path, capsys) -> None:
+    """A NUL byte past the first 64 KB (where text is told from binary) is still found, on its line."""
+    dates = [f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}" for n in range(2000)]
+    path = export_with(tmp_path, "nul.csv", dates)
+    lines = path.read_text().splitlines()
+    assert len("\n".join(lines[:1500])) > 65_536
+    lines[1500] = lines[1500].replace(",", ",\x00", 1)
+    path.write_text("\n".join(lines) + "\n")
+    status, said = ingest(path, capsys)
+    assert status == 1 and "nul.csv:1501: -: found a NUL byte: the export must be text; a NUL byte is not" in said
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_column_the_counts_read_named_twice_is_a_problem(tmp_path: Path, capsys) -> None:
+    path = export_with(tmp_path, "twice.csv", ["2024-05-01", "2024-06-01"])
+    header, *rows = path.read_text().splitlines()
+    path.write_text("\n".join([header + ",Detainer Facility", *(row + ",ELSEWHERE" for row in rows)]) + "\n")
+    status, said = ingest(path, capsys)
+    assert status == 1
+    assert "twice.csv:1: Detainer Facility: found named twice: a column the counts read may appear only once" in said

@@ -121,6 +121,9 @@ def _read_csv(path: Path) -> Raw:
         raise _fail(
             path, f"a byte that is not UTF-8 at position {error.start}", "the file must be UTF-8 text"
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:  # what: anywhere in the file, not only in the part looked at to tell text from binary
+        raise _fail(path, "a NUL byte", "the export must be text; a NUL byte is not", text.count("\n", 0, nul) + 1)
     head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SEARCH]))))
     line = next((number for number, row in enumerate(head) if looks_like_header(row)), None)
     if line is None:
@@ -128,12 +131,24 @@ def _read_csv(path: Path) -> Raw:
     header = [cell.strip() for cell in head[line]]
     layout = _layout_of(path, header, line + 1)
     wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header]
+    _check_unique(path, header, wanted, line + 1)
     frame = pd.read_csv(
         io.StringIO(text), skiprows=line, header=0, usecols=lambda c: str(c).strip() in wanted, dtype=str,
-        keep_default_na=False, na_values=["NA"], skipinitialspace=True,
+        keep_default_na=False, na_values=["NA"], skipinitialspace=True, skip_blank_lines=False,
     )  # fmt: skip
     frame.columns = [str(c).strip() for c in frame.columns]
-    return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + line + 2))
+    # What: a blank line is a row of blanks here, so each record keeps the line an editor shows it on; then it goes.
+    kept = ~frame.isna().all(axis=1).to_numpy()
+    lines = np.arange(len(frame)) + line + 2
+    return _from_frame(path, frame[kept].reset_index(drop=True), layout, Where(lines[kept]))
+
+
+def _check_unique(path: Path, header: list[str], wanted: list[str], line: int) -> None:
+    """A column the counts read may appear once only: which of two copies holds the value would be a guess."""
+    twice = sorted({column for column in wanted if header.count(column) > 1})
+    if twice:
+        rule = "a column the counts read may appear only once in the header"
+        raise DataValidationError([Problem(str(path), line, column, "named twice", rule) for column in twice])
 
 
 def _sheet_records(
@@ -152,6 +167,10 @@ def _sheet_records(
         raise _no_header(Path(f"{path}[{name}]"))
     body = body.dropna(how="all")
     body.columns = header
+    layout = find_layout(header)
+    if layout is not None:
+        wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header]
+        _check_unique(Path(f"{path}[{name}]"), header, wanted, found + 1)
     return body.loc[:, ~body.columns.duplicated()], header, found + 1
 
 
@@ -189,6 +208,7 @@ def _read_parquet(path: Path, background: Executor) -> Raw:
 
     header = pq.read_schema(path).names
     layout = _layout_of(path, header, 1)
+    _check_unique(path, header, [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header], 1)
     present = {f: c for f, c in layout.columns.items() if c in header}
     text = [present[f] for f in TEXT_FIELDS if f in present]
     flag = layout.duplicate_flag if layout.duplicate_flag in header else None
