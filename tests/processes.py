@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 #: Whether this machine has the /proc these helpers read.
@@ -38,3 +40,13 @@ def alive(pid: int) -> bool:
         return (Path("/proc") / str(pid) / "stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def still_running(pids: Iterable[int], grace: float = 10.0) -> list[int]:
+    """Those of ``pids`` still alive after up to ``grace`` seconds (a kernel ends as soon as it sees its template
+    gone; a loaded machine gets time to let it)."""
+    pids = list(pids)
+    deadline = time.monotonic() + grace
+    while [pid for pid in pids if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [pid for pid in pids if alive(pid)]

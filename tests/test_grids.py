@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from analysis.paths import NOTEBOOKS_DIR, ReportPaths
 from analysis.pipeline.build_record import BuildRecord, outputs_digests, plan_work
 from analysis.pipeline.grids import slug
 from analysis.pipeline.runplan import read_plan
-from processes import HAS_PROC, alive, descendants
+from processes import HAS_PROC, descendants, still_running
 
 HEADER = (
     "agency,jurisdiction,reported_by,request_kind,period,period_start,period_end,requests,honored,declined,source_ids\n"
@@ -233,8 +232,5 @@ def test_a_100000_run_grid_says_what_it_does_at_once_and_sigterm_leaves_nothing(
         seen |= descendants(process.pid)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143 and "terminated" in err and "Traceback" not in err
-    deadline = time.monotonic() + 10
-    while [pid for pid in seen if alive(pid)] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [pid for pid in seen if alive(pid)] == [], "a process of the report outlived it"
+    assert still_running(seen) == [], "a process of the report outlived it"
     assert not [p for p in tmp_path.rglob(".staging-*")], "nothing is left staged"

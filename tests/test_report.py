@@ -19,7 +19,7 @@ import pytest
 from analysis.cli import main
 from analysis.files import mark_owned
 from analysis.paths import NOTEBOOKS_DIR, PROJECT_ROOT
-from processes import alive, descendants
+from processes import descendants, still_running
 
 FAILING_PLAN = """
 [[run]]
@@ -215,10 +215,7 @@ def test_a_signal_ends_every_process_of_the_batch(
         time.sleep(0.01)
     _, err = process.communicate(timeout=60)
     assert process.returncode == status and said in err and "Traceback" not in err
-    deadline = time.monotonic() + 10  # what: a kernel ends at once when its template does; give a loaded machine time
-    while [pid for pid in seen if alive(pid)] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [pid for pid in seen if alive(pid)] == [], "a process of the batch outlived it"
+    assert still_running(seen) == [], "a process of the batch outlived it"
     if signum == signal.SIGKILL:  # what: nothing could clean up; the next report does, even one that fails at once
         invalid = tmp_path / "invalid"
         shutil.copytree(Path(__file__).parent / "fixtures" / "valid", invalid)

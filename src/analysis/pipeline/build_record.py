@@ -111,7 +111,7 @@ class _Known:
 
     @classmethod
     def of(cls, paths: ReportPaths) -> _Known:
-        return cls(layout.as_parameter(paths.data_dir), layout.as_parameter(paths.figures("x")).rsplit("/", 1)[0])
+        return cls(layout.as_parameter(paths.data_dir), layout.as_parameter(paths.reports_dir / layout.FIGURES_FOLDER))
 
     def notebook(self, path: Path) -> str:
         if path not in self.notebooks:
