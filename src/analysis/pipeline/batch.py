@@ -149,17 +149,25 @@ def start_batch(
         from analysis.pipeline.pool import LocalPool
 
         executor = LocalPool(workers_for(jobs, len(runs)))
+    from analysis.pipeline.pool import helpers_shielded
+
+    staging: Staging | None = None
+    batch: Batch | None = None
     try:
-        staging = stage(folders)
+        # What: Ctrl-C or SIGTERM waits while the staging folder is made and the first runs submitted, and lands
+        # when the batch exists, which is then dropped whole: no moment leaves a staging folder behind.
+        with helpers_shielded():
+            staging = stage(folders)
+            batch = Batch(executor, staging, folders, runs)
+            batch.feed()
     except BaseException:
-        executor.cancel()
-        executor.close()
-        raise
-    batch = Batch(executor, staging, folders, runs)
-    try:
-        batch.feed()
-    except BaseException:  # what: Ctrl-C as the runs were submitted
-        batch.drop()
+        if batch is not None:
+            batch.drop()
+        else:
+            executor.cancel()
+            executor.close()
+            if staging is not None:
+                unstage(staging)
         raise
     return batch
 

@@ -21,6 +21,9 @@ from typing import Any
 from analysis.pipeline.jobs import Job, Outcome
 from analysis.pipeline.lifetime import die_with_parent
 
+#: Signals held back while helper processes start (and, Ctrl-C, in the helpers for good).
+SHIELDED = {signal.SIGINT, signal.SIGTERM}
+
 
 @contextmanager
 def helpers_shielded() -> Iterator[None]:
@@ -29,19 +32,24 @@ def helpers_shielded() -> Iterator[None]:
     A blocked signal stays blocked in a child process, even while it imports,
     so workers neither die mid-write nor print tracebacks. In the main process
     the signal only waits: it is raised as soon as the helpers have started.
-    Where signals cannot be blocked (Windows), helpers start as they are.
+    SIGTERM waits too, so it never lands while a helper is half-started (the
+    helper would print a traceback as its parent left it); each worker takes
+    SIGTERM back as it starts (:func:`_start_worker`). Where signals cannot be
+    blocked (Windows), helpers start as they are.
     """
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, SHIELDED)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # what: as it was, so a shield inside a shield holds
 
 
 def _start_worker(queue: Any, runner: int) -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # what: Ctrl-C stays the runner's alone
     die_with_parent(runner)
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # what: the worker leads a process group with its template, so both can be ended at once
