@@ -214,7 +214,10 @@ def test_a_signal_ends_every_process_of_the_batch(
         seen |= descendants(process.pid)
         time.sleep(0.01)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == status and said in err and "Traceback" not in err
+    assert process.returncode == status and said in err
+    # What: a runner killed outright prints nothing; a worker it was starting that moment may print multiprocessing's
+    # own dying words (its parent's pipe ended), which no code of the package can hold back.
+    assert signum == signal.SIGKILL or "Traceback" not in err
     assert still_running(seen) == [], "a process of the batch outlived it"
     if signum == signal.SIGKILL:  # what: nothing could clean up; the next report does, even one that fails at once
         invalid = tmp_path / "invalid"
