@@ -44,8 +44,9 @@ reproduce: $(STAMP) ## Re-execute everything from scratch; fail, naming the file
 	fi; \
 	echo "every committed output in reports/ and data/processed/ reproduces"
 
-bench: $(STAMP) ## Measure the report runner and the ICE ingest: speed and memory (not part of make test)
+bench: $(STAMP) ## Measure the report runner, detainers process and the ICE ingest: speed and memory (not in make test)
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_process.py
 	$(BIN)/python benchmarks/bench_ingest.py
 
 validate: $(STAMP) ## Check data/raw against every rule

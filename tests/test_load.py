@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import sys
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import DataValidationError, load_dataset
+from analysis.data.csvfile import WHITESPACE, read_text_table
+from analysis.files import unguard
 from analysis.paths import RAW_DIR
 
 REQUESTS = "detainer_requests.csv"
@@ -262,3 +270,36 @@ def test_composed_and_decomposed_accents_are_one_key(data_dir: Path) -> None:
     claims.write_text(claims.read_text().splitlines(keepends=True)[0])
     agencies = set(load_dataset(data_dir).requests["agency"])
     assert composed in agencies and decomposed not in agencies, "one agency, written as it is composed"
+
+
+def cells_as_python_reads_them(text: str) -> list[tuple[int, list[str]]]:
+    """The rows of CSV ``text`` read cell by cell with Python's csv module: stripped, un-guarded, NFC, blank rows
+    dropped, each with the line it starts on (the reader's contract, written the slow, obvious way)."""
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    next(reader)
+    rows, previous_end = [], reader.line_num
+    for record in reader:
+        start, previous_end = previous_end + 1, reader.line_num
+        if any(cell.strip() for cell in record):
+            rows.append((start, [unicodedata.normalize("NFC", unguard(cell.strip())) for cell in record]))
+    return rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=list("ab ,\"\r\n\t\x0b\x1c\xa0\u3000\x85\u2028'=+e\u0301\u00e9"), max_size=40))
+def test_cells_are_read_as_pythons_csv_module_reads_them(tmp_path_factory: pytest.TempPathFactory, body: str) -> None:
+    """The reader's shortcuts (stripping a column at a time, skipping NFC and guards when the text has none) never
+    change a cell: spaces, tabs and Unicode spaces at cell edges, quoted line breaks, guards, accents."""
+    text = "x,y\n" + body
+    try:
+        expected = [(line, cells) for line, cells in cells_as_python_reads_them(text) if len(cells) == 2]
+    except csv.Error:
+        return
+    path = tmp_path_factory.mktemp("csv") / "table.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    table = read_text_table(path, ["x", "y"], allow_no_rows=True)
+    assert list(zip(table.frame.index, table.frame.to_numpy().tolist(), strict=True)) == expected
+
+
+def test_the_whitespace_stripped_a_column_at_a_time_is_what_str_strip_removes() -> None:
+    assert set(WHITESPACE) == {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}

@@ -7,9 +7,10 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.stats import binomtest
 
 from analysis.errors import MetricError
-from analysis.measures.rates import denial_rate, growth
+from analysis.measures.rates import clopper_pearson, denial_rate, growth
 
 counts = st.integers(min_value=0, max_value=5000)
 
@@ -91,3 +92,13 @@ def test_rate_ratio_interval_contains_the_fold(base: int, compare: int) -> None:
     result = growth(base, compare)
     assert result.rate_ratio_ci_low <= result.fold <= result.rate_ratio_ci_high
     assert 0 <= result.p_value <= 1
+
+
+def test_clopper_pearson_is_scipys_exact_interval() -> None:
+    """The beta-quantile form gives the interval scipy's binomtest finds by root-finding, edges included."""
+    pairs = [(k, n) for n in (1, 2, 3, 7, 15, 57, 198, 4522) for k in sorted({0, 1, n // 3, n // 2, n - 1, n})]
+    low, high = clopper_pearson([k for k, _ in pairs], [n for _, n in pairs])
+    for (k, n), lo, hi in zip(pairs, low, high, strict=True):
+        exact = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+        assert lo == pytest.approx(exact.low, abs=1e-10) and hi == pytest.approx(exact.high, abs=1e-10), (k, n)
+    assert (low[[k == 0 for k, _ in pairs]] == 0).all() and (high[[k == n for k, n in pairs]] == 1).all()

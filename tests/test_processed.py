@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from analysis import load_dataset
-from analysis.files import csv_text
-from analysis.measures.processed import METRICS_COLUMNS, metrics_table, write_metrics_table
+from analysis.data.schema import REQUESTS_COLUMNS
+from analysis.files import csv_text, spreadsheet_safe
+from analysis.measures.processed import DECIMALS, METRICS_COLUMNS, metrics_table, write_metrics_table
+from analysis.measures.selection import answered, growth_of, kind_of, outcome
 
 
 def test_one_row_per_figure_with_rates_and_changes() -> None:
@@ -63,3 +68,98 @@ def test_a_cell_a_spreadsheet_would_run_is_guarded_and_read_back_as_it_was(data_
     (data_dir / "detainer_requests.csv").write_text(csv_text(table))
     assert "'" + formula in set(pd.read_csv(data_dir / "detainer_requests.csv", dtype=str)["agency"])
     assert formula in set(load_dataset(data_dir).requests["agency"])
+
+
+def made_up_requests(seed: int) -> pd.DataFrame:
+    """A typed requests table (as :attr:`analysis.Dataset.requests`) of every case the metrics table meets:
+    calendar, July-June, federal fiscal and partial years, a month, gaps, blank counts, zeros, all kinds."""
+    rng = np.random.default_rng(seed)
+    spans = [
+        *((str(year), f"{year}-01-01", f"{year}-12-31") for year in range(2014, 2026)),
+        *((f"{year}-07/{year + 1}-06", f"{year}-07-01", f"{year + 1}-06-30") for year in range(2015, 2024)),
+        *((f"FY{year}", f"{year - 1}-10-01", f"{year}-09-30") for year in range(2017, 2025)),
+        ("2025 (partial)", "2025-01-01", "2025-06-30"),
+        ("2025-01/2025-06", "2025-01-01", "2025-06-30"),
+        ("2024-03/2024-03", "2024-03-01", "2024-03-31"),
+    ]
+    rows = []
+    for agency in ("A", "B", "C"):
+        for reporter in (agency, "ICE"):
+            for kind in ("detainer", "notification", "any"):
+                for period, start, end in spans:
+                    if rng.random() < 0.4:
+                        continue
+                    requests = int(rng.choice([0, 1, 2, 15, 57, 4522, int(rng.integers(0, 300))]))
+                    declined = int(rng.integers(0, requests + 1))
+                    honored = int(rng.integers(0, requests - declined + 1))
+                    blank = rng.random()
+                    cells: list[int | None] = [requests, honored, declined]
+                    if blank < 0.15:
+                        cells[0] = None
+                    elif blank < 0.3:
+                        cells[1] = None
+                    elif blank < 0.45:
+                        cells[2] = None
+                    rows.append((agency, "Somewhere", reporter, kind, period, start, end, *cells, "s"))
+    frame = pd.DataFrame(rows, columns=list(REQUESTS_COLUMNS)).sample(frac=1, random_state=seed)
+    frame = frame.astype({c: "str" for c in REQUESTS_COLUMNS if c not in ("requests", "honored", "declined")})
+    for column in ("period_start", "period_end"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame.astype({"requests": "Int64", "honored": "Int64", "declined": "Int64"}).reset_index(drop=True)
+
+
+def row_by_row(requests: pd.DataFrame) -> pd.DataFrame:
+    """The metrics table built a row at a time from the measures the notebooks use."""
+    key = ["agency", "reported_by", "request_kind"]
+    records = []
+    ordered = requests.sort_values([*key, "period_start"], kind="stable").to_dict("records")
+    for _, rows in itertools.groupby(ordered, key=lambda row: tuple(row[c] for c in key)):
+        seen: list[tuple[str, dict[str, object]]] = []
+        for row in rows:
+            kind, counted = kind_of(row), not pd.isna(row["requests"])
+            previous = next((p for k, p in reversed(seen) if k == kind), None) if counted else None
+            rate = outcome(row)
+            share = answered(row) if row["request_kind"] == "notification" else (None, None, None, None)
+            change = growth_of(previous, row) if previous is not None else None
+            records.append(
+                {
+                    "period": row["period"],
+                    "period_kind": kind,
+                    "denial_rate": rate.denial_rate,
+                    "denial_ci_low": rate.ci_low,
+                    "denial_ci_high": rate.ci_high,
+                    "denial_note": rate.note or "",
+                    "answered_rate": share[0],
+                    "answered_ci_low": share[1],
+                    "answered_ci_high": share[2],
+                    "previous_period": "" if previous is None else previous["period"],
+                    "change_from_previous": None if change is None else change.abs_change,
+                    "pct_change_from_previous": None if change is None else change.pct_change,
+                }
+            )
+            if counted:
+                seen.append((kind, row))
+    return pd.DataFrame.from_records(records).astype({"change_from_previous": "Int64"})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_table_has_the_values_of_the_measures_row_by_row(seed: int) -> None:
+    requests = made_up_requests(seed)
+    table = metrics_table(requests)
+    expected = row_by_row(requests)
+    floats = [
+        c for c in expected.columns if c.endswith(("_rate", "_low", "_high", "_previous")) and c != "previous_period"
+    ]
+    expected[floats] = expected[floats].astype("float64").round(DECIMALS)
+    expected["change_from_previous"] = expected["change_from_previous"].astype("Int64")
+    assert len(table) == len(requests)
+    pd.testing.assert_frame_equal(table[list(expected.columns)], expected, check_dtype=False)
+
+
+def test_the_table_is_written_in_the_bytes_pandas_writes(tmp_path: Path) -> None:
+    """The fast CSV writer gives pandas' bytes: text with quotes, commas and line breaks, blanks, numbers."""
+    table = metrics_table(made_up_requests(4))
+    table.loc[0, "agency"] = 'A "quoted", two-line\nname'
+    table.loc[1, "agency"] = "=1+1"
+    expected = spreadsheet_safe(table).to_csv(index=False, lineterminator="\n", float_format="%.6f")
+    assert csv_text(table, float_format="%.6f") == expected

@@ -11,7 +11,9 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,16 @@ _COUNT_DIGITS = len(str(MAX_COUNT))
 _FIRST_DAY_SUFFIX = {4: "-01-01", 7: "-01", 10: ""}
 
 
+def by_value(cells: pd.Series, function: Callable[[str], Any]) -> pd.Series:
+    """``cells.map(function)``, calling ``function`` once per distinct cell (a column of a million rows repeats
+    a few thousand values). The result is an ``object`` series on ``cells``' index."""
+    codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    results = np.empty(len(distinct), dtype=object)
+    for position, value in enumerate(distinct):
+        results[position] = function(value)
+    return pd.Series(results[codes], index=cells.index, dtype=object)
+
+
 def is_count(cells: pd.Series) -> pd.Series:
     """Whether each cell is a count written with the ASCII digits 0-9 only (no sign, no separator)."""
     return cells.str.fullmatch(COUNT.pattern).fillna(False).astype(bool)
@@ -52,10 +64,14 @@ def count_too_large(cells: pd.Series) -> pd.Series:
 
 
 def to_count(cells: pd.Series) -> pd.Series:
-    """Parse count cells to ``Int64``; blank, malformed or overlong cells become ``<NA>``."""
-    short = is_count(cells) & (cells.str.lstrip("0").str.len() <= _COUNT_DIGITS)
-    numbers = pd.to_numeric(cells.where(short), errors="coerce")
-    return numbers.astype("Int64")
+    """Parse count cells to ``Int64``; blank, malformed or overlong cells become ``<NA>``.
+
+    Each distinct cell is parsed once (a column of a million counts holds a few thousand values)."""
+    codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    values = pd.Series(distinct, dtype="str")
+    short = is_count(values) & (values.str.lstrip("0").str.len() <= _COUNT_DIGITS)
+    numbers = pd.to_numeric(values.where(short), errors="coerce").astype("Int64")
+    return pd.Series(numbers.array.take(codes), index=cells.index, dtype="Int64")
 
 
 def to_number(cells: pd.Series) -> pd.Series:

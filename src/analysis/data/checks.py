@@ -19,6 +19,7 @@ from analysis.data.cells import (
     LABEL_FORMS,
     MAX_COUNT,
     PLAUSIBLE_DATES,
+    by_value,
     count_too_large,
     label_span,
     plausible,
@@ -70,7 +71,7 @@ def plain_key() -> pa.Check:
     return cell_check(
         "must be plain text, with no control, zero-width or direction character and no space but a single U+0020 "
         "(shown escaped, e.g. \\xa0 or \\u200b)",
-        lambda c: c.map(_plain_text).astype(bool),
+        lambda c: by_value(c, _plain_text).astype(bool),
     )
 
 
@@ -130,12 +131,12 @@ def date_checks() -> list[pa.Check]:
 
 def period_label_check() -> pa.Check:
     """A period label has one of the forms of :data:`LABEL_FORMS`."""
-    return cell_check(f"must be a period label written {LABEL_FORMS}", lambda c: c.map(label_span).notna())
+    return cell_check(f"must be a period label written {LABEL_FORMS}", lambda c: by_value(c, label_span).notna())
 
 
 def _spans(rows: Rows) -> tuple[Cells, Cells, pd.DataFrame]:
     start, end = to_date(rows["period_start"]), to_date(rows["period_end"])
-    spans = [label_span(label) for label in rows["period"]]
+    spans = by_value(rows["period"], label_span)
     named = pd.DataFrame(
         {
             "start": [s.start if s else pd.NaT for s in spans],
@@ -190,9 +191,12 @@ def ids_known(known: Collection[str] | None, *, many: bool) -> list[pa.Check]:
     if known is None:
         return []
 
+    def all_known(cell: str) -> bool:
+        parts = split_ids(cell) if many else [cell]
+        return bool(parts) and all(part in known for part in parts)
+
     def passes(cells: Cells) -> Cells:
-        ids = cells.map(split_ids) if many else cells.map(lambda cell: [cell])
-        return ids.map(lambda parts: bool(parts) and all(part in known for part in parts))
+        return by_value(cells, all_known).astype(bool)
 
     rule = "must name sources listed in sources.csv" if many else "must name a source listed in sources.csv"
     return [cell_check(rule, passes, blank_ok=True)]

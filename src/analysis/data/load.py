@@ -151,7 +151,7 @@ def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
     # What: cross-references are checked only against a table that could be read.
     source_ids = None if sources.frame.empty else set(sources.frame["source_id"])
     keys = requests.frame[list(COUNT_KEY)]
-    counts = None if keys.empty else set(keys.itertuples(index=False, name=None))
+    counts = None if keys.empty else set(zip(*(keys[column].tolist() for column in COUNT_KEY), strict=True))
     problems = [*sources.problems, *requests.problems, *claims.problems]
     problems += _problems(sources, sources_schema())
     problems += _problems(requests, requests_schema(source_ids))

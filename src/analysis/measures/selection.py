@@ -150,11 +150,14 @@ def _count(value: object) -> int | None:
     return None if value is None or value is pd.NA else int(str(value))
 
 
+#: Why a notification-request row has no denial rate.
+NOTIFICATION_NOTE = "notification requests ask to be told of a release, not to hold anyone: the share answered is given"
+
+
 def outcome(row: Row) -> DenialRate:
     """The denial rate of one requests row (for notification requests: none; see :func:`answered`)."""
     if row["request_kind"] == "notification":
-        note = "notification requests ask to be told of a release, not to hold anyone: the share answered is given"
-        return DenialRate(_count(row["requests"]), _count(row["declined"]), None, None, None, note)
+        return DenialRate(_count(row["requests"]), _count(row["declined"]), None, None, None, NOTIFICATION_NOTE)
     requests = _count(row["requests"])
     if requests is None:
         return DenialRate(None, _count(row["declined"]), None, None, None, share(None, None, "declined")[3])
