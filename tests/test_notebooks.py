@@ -133,7 +133,11 @@ def test_denial_rates_on_a_made_up_agency(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
-        ({"agency": "Atlantis PD"}, r"parameter agency: 'Atlantis PD' is not one of .* valid choices: 'Boston"),
+        (
+            {"agency": "Atlantis PD", "base_period": 2024},
+            r"parameter agency: 'Atlantis PD' is not one of .* valid choices: 'Boston[^\n]*\n"
+            r'parameter base_period: 2024 is not valid; .*\(write it in quotes: base_period = "2024"\)',
+        ),
         ({"compare_period": "2019"}, r"parameter compare_period: '2019' .* valid choices: '2016', '2017', '2021'"),
         (
             {"base_period": 2024},

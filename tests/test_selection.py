@@ -8,6 +8,7 @@ import pytest
 
 from analysis import MetricError, ParameterError, load_dataset
 from analysis.measures.selection import denial_rates, growth_in, growth_of, series
+from analysis.studies import comparison, denial, growth
 
 BPD = "Boston Police Department"
 ICE = "U.S. Immigration and Customs Enforcement"
@@ -131,3 +132,36 @@ def test_every_bad_period_is_named_at_once(shipped) -> None:
     first, second = str(caught.value).splitlines()
     assert first.startswith("parameter base_period: 2024 is not valid") and 'base_period = "2024"' in first
     assert second.startswith("parameter compare_period: '2019' is not one of")
+
+
+def named(error: pytest.ExceptionInfo[ParameterError]) -> list[str]:
+    """The parameters an error names, one per line, in order."""
+    return [line.split(":")[0].removeprefix("parameter ") for line in str(error.value).splitlines()]
+
+
+def test_every_bad_parameter_of_a_growth_study_is_named_at_once(shipped) -> None:
+    """An agency, reporter and kind that are not in the data, and two bad periods: five lines, one error."""
+    dataset = load_dataset()
+    with pytest.raises(ParameterError) as caught:
+        growth.study(dataset, "Atlantis PD", "Nobody", 2024, "2099", "detention")  # type: ignore[arg-type]
+    assert named(caught) == ["agency", "reported_by", "request_kind", "base_period", "compare_period"]
+    assert "valid choices: 'any', 'detainer', 'notification'" in str(caught.value)
+    with pytest.raises(ParameterError) as caught:
+        denial.study(dataset, "Atlantis PD", 7)  # type: ignore[arg-type]
+    assert named(caught) == ["agency", "reported_by"]
+
+
+def test_every_bad_entry_of_a_comparison_is_named_at_once() -> None:
+    comparisons = [
+        {"agency": "X", "reported_by": BPD, "base_period": "2016", "compare_period": "2017"},
+        {"agency": BPD, "reported_by": BPD, "base_period": 2016, "compare_period": "2099"},
+        5,
+    ]
+    with pytest.raises(ParameterError) as caught:
+        comparison.study(load_dataset(), comparisons)
+    assert named(caught) == [
+        "comparisons[0].agency",
+        "comparisons[1].base_period",
+        "comparisons[1].compare_period",
+        "comparisons[2]",
+    ]

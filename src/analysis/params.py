@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 
 from analysis.errors import ParameterError
 
@@ -60,3 +61,29 @@ def check_names(given: Mapping[str, object], accepted: Iterable[str], notebook: 
     unknown = sorted(set(given) - set(known))
     if unknown:
         raise ParameterError(f"{notebook} has no parameter {_listing(unknown)}; valid parameters: {_listing(known)}")
+
+
+class ParameterProblems:
+    """The problems of several parameters, gathered so that one message lists them all.
+
+    Each check runs inside :meth:`checking`; a :class:`~analysis.errors.ParameterError` it raises is kept,
+    and :meth:`raise_all` raises one error whose message has a line per problem.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    @contextlib.contextmanager
+    def checking(self) -> Iterator[None]:
+        """Run the checks of the ``with`` block, keeping the :class:`~analysis.errors.ParameterError` it raises."""
+        try:
+            yield
+        except ParameterError as error:
+            self.messages.extend(str(error).splitlines())
+
+    def raise_all(self, prefix: str = "") -> None:
+        """Raise a :class:`~analysis.errors.ParameterError` listing every problem kept, if any; ``prefix`` (e.g.
+        ``comparisons[1].``) goes before each parameter's name."""
+        if self.messages:
+            lines = [line.replace("parameter ", f"parameter {prefix}", 1) for line in self.messages]
+            raise ParameterError("\n".join(lines))

@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.errors import MetricError, ParameterError
 from analysis.measures.periods import comparable, period_days, period_kind
 from analysis.measures.rates import DenialRate, Growth, denial_rate, growth, share
-from analysis.params import check_text, choose
+from analysis.params import ParameterProblems, check_text, choose
 
 #: One row of the requests table: a pandas row, or the same as a mapping of column to value (faster, row by row).
 Row: TypeAlias = "pd.Series | Mapping[str, Any]"
@@ -32,23 +32,36 @@ def series(requests: pd.DataFrame, agency: str, reported_by: str, request_kind: 
     ------
     ParameterError
         When the agency, that reporter for it, or that kind is not in the data, or the reporter
-        gives counts of two kinds and none was chosen; the message names the parameter and lists
-        the valid choices. Counts of different kinds of request are never mixed.
+        gives counts of two kinds and none was chosen; the message names each bad parameter, one
+        per line, and lists the valid choices. Counts of different kinds of request are never mixed.
     """
-    choose("agency", check_text("agency", agency), sorted(set(requests["agency"])), "agencies in the data")
-    rows = requests[requests["agency"] == agency]
+    problems = ParameterProblems()
+    agencies = sorted(set(requests["agency"]))
+    with problems.checking():
+        choose("agency", check_text("agency", agency), agencies, "agencies in the data")
+    # What: with the agency wrong, the reporter and kind are still checked, against the whole table.
+    known_agency = isinstance(agency, str) and agency in agencies
+    rows = requests[requests["agency"] == agency] if known_agency else requests
     reporters = sorted(set(rows["reported_by"]))
-    choose("reported_by", check_text("reported_by", reported_by), reporters, f"reporters of counts for {agency!r}")
-    rows = rows[rows["reported_by"] == reported_by]
+    what = f"reporters of counts for {agency!r}" if known_agency else "reporters in the data"
+    with problems.checking():
+        choose("reported_by", check_text("reported_by", reported_by), reporters, what)
+    known = known_agency and isinstance(reported_by, str) and reported_by in reporters
+    if known:
+        rows = rows[rows["reported_by"] == reported_by]
     kinds = sorted(set(rows["request_kind"]))
+    if request_kind is None and known and len(kinds) > 1:
+        problems.messages.append(
+            f"parameter request_kind: {reported_by!r} gives counts of {len(kinds)} kinds of request for "
+            f"{agency!r} ({', '.join(kinds)}); counts of different kinds are never mixed, so choose one"
+        )
+    elif request_kind is not None:
+        what = f"kinds of request counted for {agency!r}" if known_agency else "kinds of request in the data"
+        with problems.checking():
+            choose("request_kind", check_text("request_kind", request_kind), kinds, what)
+    problems.raise_all()
     if request_kind is None:
-        if len(kinds) > 1:
-            raise ParameterError(
-                f"parameter request_kind: {reported_by!r} gives counts of {len(kinds)} kinds of request for "
-                f"{agency!r} ({', '.join(kinds)}); counts of different kinds are never mixed, so choose one"
-            )
         request_kind = kinds[0]
-    choose("request_kind", check_text("request_kind", request_kind), kinds, f"kinds of request counted for {agency!r}")
     rows = rows[rows["request_kind"] == request_kind]
     return rows.sort_values("period_start", kind="stable").reset_index(drop=True)
 
@@ -117,14 +130,12 @@ def growth_in(rows: pd.DataFrame, base_period: str, compare_period: str) -> Grow
     MetricError
         As :func:`growth_of`.
     """
-    found, wrong = [], []
+    problems = ParameterProblems()
+    found = []
     for period, name in ((base_period, "base_period"), (compare_period, "compare_period")):
-        try:
+        with problems.checking():
             found.append(period_row(rows, period, name))
-        except ParameterError as error:
-            wrong.append(str(error))
-    if wrong:
-        raise ParameterError("\n".join(wrong))
+    problems.raise_all()
     base, compare = found
     if base["period_start"] >= compare["period_start"]:
         raise ParameterError(
@@ -132,6 +143,40 @@ def growth_in(rows: pd.DataFrame, base_period: str, compare_period: str) -> Grow
             "growth runs from an earlier period to a later one"
         )
     return growth_of(base, compare)
+
+
+def growth_between(
+    requests: pd.DataFrame,
+    agency: str,
+    reported_by: str,
+    request_kind: str | None,
+    base_period: str,
+    compare_period: str,
+) -> tuple[pd.DataFrame, Growth]:
+    """:func:`series` and :func:`growth_in` together: the rows and the growth between two of their periods.
+
+    Raises
+    ------
+    ParameterError
+        Naming every bad parameter at once, one per line: with the agency, reporter or kind wrong, each period
+        is still checked against the periods in the whole table.
+    MetricError
+        As :func:`growth_of`.
+    """
+    try:
+        rows = series(requests, agency, reported_by, request_kind)
+    except ParameterError as error:
+        wrong = error
+    else:
+        return rows, growth_in(rows, base_period, compare_period)
+    problems = ParameterProblems()
+    problems.messages.extend(str(wrong).splitlines())
+    periods = sorted(set(requests["period"]))
+    for period, name in ((base_period, "base_period"), (compare_period, "compare_period")):
+        with problems.checking():
+            choose(name, check_text(name, period), periods, "periods in the data")
+    problems.raise_all()
+    raise wrong  # What: not reached; raise_all raised with the series' problems at least.
 
 
 def other_reporters(

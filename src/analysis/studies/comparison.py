@@ -16,7 +16,8 @@ from analysis.errors import ParameterError
 from analysis.measures.periods import comparable
 from analysis.measures.processed import metrics_table
 from analysis.measures.rates import Growth
-from analysis.measures.selection import KIND_WORDS, growth_in, kind_of, series
+from analysis.measures.selection import KIND_WORDS, growth_between, kind_of
+from analysis.params import ParameterProblems
 from analysis.studies.base import Study
 from analysis.studies.charts import comparison_chart
 from analysis.studies.growth import GROWTH_KEYS
@@ -148,25 +149,30 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
         raise ParameterError(f"parameter comparisons: {comparisons!r} is not valid; it must be a non-empty list")
     done: list[Comparison] = []
     kinds: list[str] = []
+    problems = ParameterProblems()
     for number, entry in enumerate(comparisons):
         name = f"comparisons[{number}]"
         if not isinstance(entry, Mapping) or not set(COMPARISON_KEYS) <= set(entry) <= {
             *COMPARISON_KEYS,
             *OPTIONAL_KEYS,
         }:
-            raise ParameterError(
+            problems.messages.append(
                 f"parameter {name}: {entry!r} is not valid; it needs exactly the keys {', '.join(COMPARISON_KEYS)}"
                 f" (and may name its {', '.join(OPTIONAL_KEYS)})"
             )
-        try:
+            continue
+        # What: every entry is checked, and every bad key of each, so one message lists them all.
+        entry_problems = ParameterProblems()
+        with entry_problems.checking():
             agency, reported_by, base_period, compare_period = (cast(str, entry[key]) for key in COMPARISON_KEYS)
-            rows = series(requests, agency, reported_by, cast("str | None", entry.get("request_kind")))
-            result = growth_in(rows, base_period, compare_period)
-        except ParameterError as error:
-            raise ParameterError(str(error).replace("parameter ", f"parameter {name}.", 1)) from None
-        kinds.append(kind_of(rows[rows["period"] == base_period].iloc[0]))
-        request_kind = str(rows["request_kind"].iloc[0])
-        done.append(Comparison(agency, reported_by, base_period, compare_period, result, request_kind))
+            kind_given = cast("str | None", entry.get("request_kind"))
+            rows, result = growth_between(requests, agency, reported_by, kind_given, base_period, compare_period)
+            kinds.append(kind_of(rows[rows["period"] == base_period].iloc[0]))
+            request_kind = str(rows["request_kind"].iloc[0])
+            done.append(Comparison(agency, reported_by, base_period, compare_period, result, request_kind))
+        with problems.checking():
+            entry_problems.raise_all(prefix=f"{name}.")
+    problems.raise_all()
     if any(not comparable(kinds[0], kind) for kind in kinds):
         raise ParameterError(
             f"parameter comparisons: the compared periods are of different kinds ({', '.join(kinds)}); "

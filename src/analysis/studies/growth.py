@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from analysis.data.load import Dataset
 from analysis.measures.rates import CONFIDENCE, Growth, level
-from analysis.measures.selection import KIND_WORDS, growth_in, growth_of, other_reporters, series
+from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, other_reporters
 from analysis.studies.base import Study
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -201,13 +201,13 @@ def study(
     Raises
     ------
     ParameterError
-        When an agency, reporter, kind or period is not in the data (listing the choices).
+        When an agency, reporter, kind or period is not in the data (every bad parameter at once, one per
+        line, listing the choices).
     MetricError
         When a period gives no count of requests, or two years of different kinds are compared.
     """
     requests = dataset.requests
-    rows = series(requests, agency, reported_by, request_kind)
+    rows, result = growth_between(requests, agency, reported_by, request_kind, base_period, compare_period)
     kind = str(rows["request_kind"].iloc[0])
-    result = growth_in(rows, base_period, compare_period)
     others = _others(requests, rows, agency, reported_by, kind, [base_period, compare_period])
     return GrowthStudy(agency, reported_by, kind, base_period, compare_period, rows, others, result)
