@@ -47,6 +47,7 @@ reproduce: $(STAMP) ## Re-execute everything from scratch; fail, naming the file
 bench: $(STAMP) ## Measure the report runner, detainers process and the ICE ingest: speed and memory (not in make test)
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_process.py
+	$(BIN)/python benchmarks/bench_big_grid.py
 	$(BIN)/python benchmarks/bench_ingest.py
 
 validate: $(STAMP) ## Check data/raw against every rule

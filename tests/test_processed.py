@@ -12,7 +12,8 @@ import pytest
 from analysis import load_dataset
 from analysis.data.schema import REQUESTS_COLUMNS
 from analysis.files import csv_text, spreadsheet_safe
-from analysis.measures.processed import DECIMALS, METRICS_COLUMNS, metrics_table, write_metrics_table
+from analysis.measures import processed
+from analysis.measures.processed import DECIMALS, METRICS_COLUMNS, metrics_table, write_metrics, write_metrics_table
 from analysis.measures.selection import answered, growth_of, kind_of, outcome
 
 
@@ -163,3 +164,14 @@ def test_the_table_is_written_in_the_bytes_pandas_writes(tmp_path: Path) -> None
     table.loc[1, "agency"] = "=1+1"
     expected = spreadsheet_safe(table).to_csv(index=False, lineterminator="\n", float_format="%.6f")
     assert csv_text(table, float_format="%.6f") == expected
+
+
+def test_the_table_written_a_few_series_at_a_time_is_the_whole_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests = made_up_requests(5)
+    write_metrics_table(metrics_table(requests), tmp_path / "whole.csv")
+    monkeypatch.setattr(processed, "CHUNK_ROWS", 7)
+    assert len(list(processed._metrics_chunks(requests))) > 3, "the pieces are many"
+    write_metrics(requests, tmp_path / "pieces.csv")
+    assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()

@@ -41,16 +41,15 @@ def _validate(args: argparse.Namespace) -> int:
 def _process(args: argparse.Namespace) -> int:
     from analysis.data.load import load_dataset
     from analysis.files import check_owned, mark_owned
-    from analysis.measures.processed import metrics_table, write_metrics_table
+    from analysis.measures.processed import write_metrics
 
     folder = args.processed_dir or _output_folders(paths.RUN_PLAN, args.data_dir)[1]
     check_owned(folder, "--processed-dir", [args.data_dir])
     dataset = load_dataset(args.data_dir)
     target = folder / paths.METRICS_TABLE_FILE
-    table = metrics_table(dataset.requests)
     mark_owned(folder)
-    write_metrics_table(table, target)
-    _say(f"wrote {target} ({len(table)} rows)")
+    write_metrics(dataset.requests, target)
+    _say(f"wrote {target} ({len(dataset.requests)} rows)")
     return 0
 
 

@@ -7,9 +7,9 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from analysis.errors import OutputFolderError
 from analysis.paths import OWNED_MARKER, PROTECTED, resolve_output
@@ -27,22 +27,24 @@ def _umask() -> int:
     return mask
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` in one step.
-
-    The bytes go to a temporary file beside ``path`` that then replaces it,
-    so readers see either the old file or the whole new one.
-    """
+def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write ``path`` in one step: ``write`` fills a temporary file beside ``path`` (opened for bytes), which then
+    replaces it, so readers see either the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            write(stream)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; outputs are ordinary files
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` in one step (see :func:`write_atomic`)."""
+    write_atomic(path, lambda stream: stream.write(data))
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -167,48 +169,88 @@ def unguard(cell: str) -> str:
     return cell[1:] if cell.startswith(GUARD) and cell[1:2] and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
-def _csv_cells(values: Any, float_format: str | None, blank: str) -> list[Any] | None:
-    """A column's cells as :func:`csv_text` writes them, or ``None`` for a column of another dtype (left to
-    pandas): text as it is, whole numbers, floats by ``float_format`` (``repr`` without one); missing as ``blank``."""
+def _fast_column(values: Any, float_format: str | None) -> bool:
+    """Whether :func:`write_csv` writes this column itself: text, whole numbers, or floats with a format."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(values):
+        return float_format is not None
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_integer_dtype(values):
+        return True
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    return pd.api.types.is_object_dtype(values) and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def _csv_cells(values: Any, float_format: str | None, blank: str) -> list[Any]:
+    """A column's cells as :func:`write_csv` writes them: text as it is, whole numbers, floats by ``float_format``;
+    missing as ``blank``."""
     import numpy as np
     import pandas as pd
 
-    if pd.api.types.is_float_dtype(values) and float_format is not None:
+    if pd.api.types.is_float_dtype(values):
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan).tolist()
         return [float_format % value if value == value else blank for value in numbers]
     if pd.api.types.is_integer_dtype(values) and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
         return list(values.to_numpy().tolist())
-    if pd.api.types.is_bool_dtype(values) or not (
-        pd.api.types.is_string_dtype(values) or pd.api.types.is_integer_dtype(values)
-    ):
-        return None
-    cells = values.to_numpy(dtype=object, na_value=blank).tolist()
-    try:
-        plain = all(type(cell) in (str, int) for cell in set(cells))
-    except TypeError:  # an unhashable cell: left to pandas
-        return None
-    return list(cells) if plain else None
+    return list(values.to_numpy(dtype=object, na_value=blank).tolist())
+
+
+#: Rows written at a time by :func:`write_csv` (a million rows are never all Python objects at once).
+CSV_CHUNK_ROWS = 50_000
+
+
+def write_csv(
+    stream: IO[str], frame: Any, *, float_format: str | None = None, na_rep: str = "", header: bool = True
+) -> None:
+    """Write ``frame`` to ``stream`` as CSV, spreadsheet-safe (see :func:`spreadsheet_safe`), ``\\n`` line ends,
+    no index.
+
+    The bytes are those of pandas' ``to_csv`` with ``float_format`` (e.g. ``"%.6f"``) and ``na_rep``. A frame of
+    text, whole-number and (with ``float_format``) float columns is written by Python's ``csv`` module,
+    :data:`CSV_CHUNK_ROWS` rows at a time (pandas converts a cell at a time: a million rows take 20 s); any
+    other frame by pandas. ``header=False`` leaves out the header line (for a frame that continues another).
+    """
+    import csv
+
+    safe = spreadsheet_safe(frame)
+    fast = len(safe.columns) > 0 and safe.columns.is_unique
+    if not (fast and all(_fast_column(safe[column], float_format) for column in safe.columns)):
+        safe.to_csv(stream, index=False, lineterminator="\n", float_format=float_format, na_rep=na_rep, header=header)
+        return
+    writer = csv.writer(stream, lineterminator="\n")
+    if header:
+        writer.writerow([str(column) for column in safe.columns])
+    for start in range(0, len(safe), CSV_CHUNK_ROWS):
+        part = safe.iloc[start : start + CSV_CHUNK_ROWS]
+        writer.writerows(zip(*(_csv_cells(part[c], float_format, na_rep) for c in part.columns), strict=True))
 
 
 def csv_text(frame: Any, *, float_format: str | None = None, na_rep: str = "") -> str:
-    """``frame`` as CSV text, spreadsheet-safe (see :func:`spreadsheet_safe`), ``\\n`` line ends, no index.
-
-    The bytes are those of pandas' ``to_csv`` with ``float_format`` (e.g. ``"%.6f"``) and ``na_rep``; text,
-    whole-number and formatted float columns are written by Python's ``csv`` module a row at a time (pandas
-    converts a cell at a time: a million rows take 20 s), any other column by pandas.
-    """
-    import csv
+    """``frame`` as CSV text (see :func:`write_csv`)."""
     import io
 
-    safe = spreadsheet_safe(frame)
-    columns = [_csv_cells(safe[column], float_format, na_rep) for column in safe.columns]
-    if any(cells is None for cells in columns) or not columns or not safe.columns.is_unique:
-        return str(safe.to_csv(index=False, lineterminator="\n", float_format=float_format, na_rep=na_rep))
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([str(column) for column in safe.columns])
-    writer.writerows(zip(*columns, strict=True))
+    write_csv(text, frame, float_format=float_format, na_rep=na_rep)
     return text.getvalue()
+
+
+def write_csv_atomic(path: Path, frames: Iterable[Any], *, float_format: str | None = None) -> None:
+    """Write ``frames`` (one or more pandas DataFrames with the same columns, one after the other) to ``path`` as
+    one CSV (see :func:`write_csv`; the header once) in one step, as UTF-8, streamed: neither the text nor the
+    frames need be all in memory at once."""
+    import io
+
+    def fill(stream: IO[bytes]) -> None:
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        for number, frame in enumerate(frames):
+            write_csv(text, frame, float_format=float_format, header=number == 0)
+        text.flush()
+        text.detach()  # What: the file is closed by write_atomic, not by the wrapper.
+
+    write_atomic(path, fill)
 
 
 def digest(data: bytes) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import gc
-import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -30,6 +30,8 @@ _BOM = "\ufeff"
 MAX_LINE_BYTES = 65_536
 MAX_CELL_CHARACTERS = 4_096
 MAX_FILE_BYTES = 1 << 30
+#: Rows turned into columns at a time while a file is read.
+CHUNK_ROWS = 10_000
 
 
 def _over_long_line(path: Path) -> tuple[int, str] | None:
@@ -103,9 +105,20 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]], bool]:
-    """The header and the non-blank rows of CSV ``text``, each row with the line it starts on, and whether the
-    cells are still to be stripped of whitespace (a column at a time, by :func:`read_text_table`).
+#: One line of text with its end (``\r\n``, ``\r`` or ``\n``), or the last line without one.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``io.StringIO(text, newline="")`` gives them, one at a time (a StringIO holds a
+    copy of the text at four bytes a character)."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
+def _records(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]], bool]:
+    """The header and the non-blank rows of CSV ``text`` (read as they are iterated), each row with the line it
+    starts on, and whether the cells are still to be stripped of whitespace (a column at a time, by
+    :func:`read_text_table`).
 
     Cells are stripped, un-guarded (:func:`analysis.files.unguard`) and in NFC. When the text holds no guard
     and is NFC as a whole (as nearly every file is), the last two steps are no-ops and stripping is left to
@@ -114,25 +127,27 @@ def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]], bool]:
     Raises
     ------
     csv.Error
-        When the text is not valid CSV.
+        When the text is not valid CSV (the header at once, a row when it is reached).
     """
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    reader = csv.reader(_lines(text), skipinitialspace=True)
     header = [cell.strip() for cell in next(reader)]
-    records: list[tuple[int, list[str]]] = []
     # What: composed and decomposed accents (e and U+0301, or U+00E9) are one text, as a reader sees them. Text
     # that is NFC as a whole is NFC in every cell (a comma, quote or line end composes with nothing).
     each = GUARD in text or not unicodedata.is_normalized("NFC", text)
     spaced = _EDGE_SPACE.search(text) is not None
-    previous_end = reader.line_num
-    for record in reader:
-        start, previous_end = previous_end + 1, reader.line_num
-        if each:
-            cells = [cell.strip() for cell in record]
-            if any(cells):
-                records.append((start, [unicodedata.normalize("NFC", unguard(cell)) for cell in cells]))
-        elif any(record) and (not spaced or "".join(record).strip()):
-            records.append((start, record))
-    return header, records, spaced and not each
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        previous_end = reader.line_num
+        for record in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if each:
+                cells = [cell.strip() for cell in record]
+                if any(cells):
+                    yield start, [unicodedata.normalize("NFC", unguard(cell)) for cell in cells]
+            elif any(record) and (not spaced or "".join(record).strip()):
+                yield start, record
+
+    return header, rows(), spaced and not each
 
 
 def _header_problems(name: str, header: list[str], columns: Sequence[str]) -> list[Problem]:
@@ -182,6 +197,15 @@ def _rows(
     return rows, lines, problems
 
 
+def _frame(header: list[str], rows: list[list[str]], lines: list[int], unstripped: bool) -> pd.DataFrame:
+    """``rows`` as a frame of text columns named by ``header``, indexed by ``lines``; stripped if ``unstripped``."""
+    columns_of_rows = zip(*rows, strict=True) if rows else ([] for _ in header)
+    cells = {column: pd.Series(values, dtype="str") for column, values in zip(header, columns_of_rows, strict=True)}
+    if unstripped:
+        cells = {column: values.str.strip(WHITESPACE) for column, values in cells.items()}
+    return pd.DataFrame(cells, columns=header).set_axis(pd.Index(lines, name="line"))
+
+
 def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool = False) -> TextTable:
     """Read ``path`` as a CSV table that must have exactly ``columns``.
 
@@ -229,22 +253,28 @@ def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool =
         text = text[len(_BOM) :]
     if not text.strip():
         return whole_file("an empty file", "the file needs a header line and at least one data row")
+    bad_bytes = _has_bad_bytes(text)
+    pieces: list[pd.DataFrame] = []
+    problems: list[Problem] = []
+    row_problems: list[Problem] = []
+    found_rows = 0
     try:
         with _no_cycle_collection():
             header, records, unstripped = _records(text)
+            problems = _header_problems(name, header, columns)
+            # What: rows become columns a chunk at a time, so a file's rows are never all Python lists at once.
+            while chunk := list(itertools.islice(records, CHUNK_ROWS)):
+                found_rows += len(chunk)
+                if not problems:
+                    rows, lines, trouble = _rows(name, header, chunk, bad_bytes)
+                    row_problems += trouble
+                    pieces.append(_frame(header, rows, lines, unstripped))
     except csv.Error as exc:
         return whole_file("malformed CSV", f"the file must be valid CSV ({exc})")
 
-    problems = _header_problems(name, header, columns)
-    if not records and not problems and not allow_no_rows:
+    if not found_rows and not problems and not allow_no_rows:
         problems.append(Problem(name, 1, "-", "a header only", "the file needs at least one data row"))
     if problems:
         return TextTable(path, empty, problems)
-    with _no_cycle_collection():
-        rows, lines, problems = _rows(name, header, records, _has_bad_bytes(text))
-    columns_of_rows = zip(*rows, strict=True) if rows else ([] for _ in header)
-    cells = {column: pd.Series(values, dtype="str") for column, values in zip(header, columns_of_rows, strict=True)}
-    if unstripped:
-        cells = {column: values.str.strip(WHITESPACE) for column, values in cells.items()}
-    frame = pd.DataFrame(cells, columns=header).set_axis(pd.Index(lines, name="line"))
-    return TextTable(path, frame[list(columns)], problems)
+    frame = pd.concat(pieces) if len(pieces) > 1 else pieces[0] if pieces else _frame(header, [], [], False)
+    return TextTable(path, frame[list(columns)], row_problems)

@@ -151,7 +151,9 @@ def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
     # What: cross-references are checked only against a table that could be read.
     source_ids = None if sources.frame.empty else set(sources.frame["source_id"])
     keys = requests.frame[list(COUNT_KEY)]
-    counts = None if keys.empty else set(zip(*(keys[column].tolist() for column in COUNT_KEY), strict=True))
+    # What: the counts a claim could refer to (those of the agencies the claims name), not a million keys.
+    claimed = keys[keys["agency"].isin(set(claims.frame["agency"]))] if not claims.frame.empty else keys.iloc[:0]
+    counts = None if keys.empty else set(zip(*(claimed[column].tolist() for column in COUNT_KEY), strict=True))
     problems = [*sources.problems, *requests.problems, *claims.problems]
     problems += _problems(sources, sources_schema())
     problems += _problems(requests, requests_schema(source_ids))

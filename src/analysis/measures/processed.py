@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.data.schema import REQUESTS_COLUMNS
-from analysis.files import csv_text, write_text_atomic
+from analysis.files import write_csv_atomic
 from analysis.measures.periods import period_kind
 from analysis.measures.rates import NO_COUNT_NOTE, NO_REQUESTS_NOTE, clopper_pearson, not_reported_note
 from analysis.measures.selection import NOTIFICATION_NOTE
@@ -30,6 +31,9 @@ METRICS_COLUMNS = (
     "pct_change_from_previous",
     "source_ids",
 )
+
+#: The columns that name one series: an agency's counts of one kind of request, as one reporter gave them.
+SERIES_KEY = ("agency", "reported_by", "request_kind")
 
 #: Decimal places kept for rates and percentages in the written table.
 DECIMALS = 6
@@ -85,7 +89,7 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
         Columns :data:`METRICS_COLUMNS`, sorted by agency, reporter, kind of request and period start:
         counts (``Int64``), rates and their interval bounds (fractions), percent change (percent).
     """
-    key = ["agency", "reported_by", "request_kind"]
+    key = list(SERIES_KEY)
     rows = requests.sort_values([*key, "period_start"], kind="stable").reset_index(drop=True)
     kinds = _period_kinds(rows)
     counted = rows["requests"].notna().to_numpy()
@@ -96,7 +100,7 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
     earlier = np.full(len(rows), -1)
     earlier[candidates["position"].to_numpy()] = before.fillna(-1).to_numpy(dtype=np.int64)
     has_previous = earlier >= 0
-    previous_period = np.where(has_previous, rows["period"].to_numpy(dtype=object)[earlier], "")
+    previous_period = rows["period"].take(earlier).set_axis(rows.index).where(has_previous, "")
     base = rows["requests"].take(earlier).set_axis(rows.index).where(has_previous)
     change = rows["requests"] - base
     # What: 100 * change / base as growth() computes it (exact integers, one rounding); undefined from a base of 0.
@@ -140,6 +144,32 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_metrics_table(table: pd.DataFrame, path: Path) -> None:
-    """Write ``table`` as CSV, the same bytes for the same table on any machine."""
-    text = csv_text(table, float_format=f"%.{DECIMALS}f")
-    write_text_atomic(path, text)
+    """Write ``table`` (from :func:`metrics_table`) as CSV, the same bytes for the same table on any machine."""
+    write_csv_atomic(path, [table], float_format=f"%.{DECIMALS}f")
+
+
+#: Rows of the requests table computed and written at a time by :func:`write_metrics` (whole series only).
+CHUNK_ROWS = 50_000
+
+
+def _metrics_chunks(requests: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """:func:`metrics_table` of ``requests``, in pieces of about :data:`CHUNK_ROWS` rows that together are the
+    whole table in order (each piece holds whole series, so each row's previous period is in its piece)."""
+    ordered = requests.sort_values([*SERIES_KEY, "period_start"], kind="stable").reset_index(drop=True)
+    codes = ordered.groupby(list(SERIES_KEY), sort=False).ngroup().to_numpy()
+    firsts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([0])
+    start = 0
+    while True:
+        after = int(np.searchsorted(firsts, start + CHUNK_ROWS))
+        end = int(firsts[after]) if after < len(firsts) else len(ordered)
+        yield metrics_table(ordered.iloc[start:end])
+        if end >= len(ordered):
+            return
+        start = end
+
+
+def write_metrics(requests: pd.DataFrame, path: Path) -> None:
+    """Write the metrics table of ``requests`` (:func:`metrics_table`) to ``path`` as CSV, a few series at a time,
+    so a table of millions of rows is never all in memory at once; the bytes are those of
+    :func:`write_metrics_table` on the whole table."""
+    write_csv_atomic(path, _metrics_chunks(requests), float_format=f"%.{DECIMALS}f")

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import beta, binomtest
+from scipy.special import betaincinv
 
 from analysis.errors import MetricError
 
@@ -103,7 +103,8 @@ def clopper_pearson(
     """Clopper-Pearson intervals of ``successes`` in ``trials``, element by element (fractions).
 
     The exact interval of Clopper and Pearson (Biometrika 26, 1934, 404-413), written as beta quantiles
-    (e.g. Brown, Cai and DasGupta, Statistical Science 16, 2001, 101-133): the lower bound is the
+    (e.g. Brown, Cai and DasGupta, Statistical Science 16, 2001, 101-133; the inverse of the regularized
+    incomplete beta function, scipy's ``betaincinv``, gives the quantiles): the lower bound is the
     ``(1 - confidence) / 2`` quantile of Beta(k, n - k + 1), 0 when k = 0; the upper bound is the
     ``(1 + confidence) / 2`` quantile of Beta(k + 1, n - k), 1 when k = n. It is the interval scipy's
     ``binomtest(k, n).proportion_ci(method="exact")`` finds by root-finding, to within 1e-11, and a
@@ -127,8 +128,8 @@ def clopper_pearson(
     alpha = 1 - confidence
     # What: the beta quantile is NaN at k = 0 (lower) and k = n (upper), where the bound is 0 or 1 by definition.
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(k > 0, beta.ppf(alpha / 2, k, n - k + 1), 0.0)
-        high = np.where(k < n, beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+        low = np.where(k > 0, betaincinv(k, n - k + 1, alpha / 2), 0.0)
+        high = np.where(k < n, betaincinv(k + 1, n - k, 1 - alpha / 2), 1.0)
     return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
@@ -142,6 +143,10 @@ def _exact_interval(successes: int, trials: int, confidence: float) -> tuple[flo
 def _conditional_test(successes: int, trials: int, p: float, confidence: float) -> tuple[float, float, float]:
     """The exact two-sided binomial test of ``successes`` in ``trials`` against ``p`` (scipy's ``binomtest``): its
     p-value and the Clopper-Pearson interval of the proportion (computed once per distinct argument)."""
+    # What: imported here, not with the module: scipy.stats costs a process 60 MB, and a report's runner, which
+    # computes only shares, never needs it.
+    from scipy.stats import binomtest
+
     low, high = _exact_interval(successes, trials, confidence)
     return float(binomtest(successes, trials, p=p).pvalue), low, high
 

@@ -87,13 +87,17 @@ def read_rows(table: Path, keep: Collection[str] | None = None) -> tuple[list[st
         header = [name.strip() for name in next(reader, [])]
         kept = [(i, name) for i, name in enumerate(header) if keep is None or name in keep]
         rows = []
+        # What: each distinct cell is kept once (periods, counts, an agency that is also its own reporter), so a
+        # table of 200,000 rows costs the runner tens of megabytes, not hundreds.
+        same: dict[str, str] = {}
         for record in reader:
             if not record:
                 continue  # what: a blank line, as csv.DictReader skips it
             row = {}
             for i, name in kept:
                 cell = record[i].strip() if i < len(record) else ""
-                row[name] = unguard(cell) if cell[:1] == GUARD else cell
+                cell = unguard(cell) if cell[:1] == GUARD else cell
+                row[name] = same.setdefault(cell, cell)
             rows.append(row)
         return header, rows
 

@@ -18,7 +18,7 @@ from analysis import paths as layout
 from analysis.data.load import Dataset, load_dataset
 from analysis.errors import ReportError
 from analysis.files import mark_owned, write_json, write_text_atomic
-from analysis.measures.processed import metrics_table, write_metrics_table
+from analysis.measures.processed import write_metrics
 from analysis.paths import ReportPaths
 from analysis.pipeline.batch import Batch
 from analysis.pipeline.build_record import (
@@ -130,7 +130,7 @@ def run_report(folders: ReportPaths, work: Work, batch: Batch | None, say: Say =
         reason = work.reasons.get(run.name)
         say(f"  {run.name}: " + (f"re-running ({reason})" if reason else "skipped (unchanged since its last run)"))
     mark_owned(folders.processed_dir)
-    write_metrics_table(metrics_table(dataset.requests), folders.processed_dir / layout.METRICS_TABLE_FILE)
+    write_metrics(dataset.requests, folders.processed_dir / layout.METRICS_TABLE_FILE)
 
     outcomes: list[Outcome] = []
     if batch is not None:

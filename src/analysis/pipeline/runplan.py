@@ -24,7 +24,7 @@ RUNNER_PARAMETERS = ("data_dir", "output_dir")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Run:
     """One execution of a notebook.
 
