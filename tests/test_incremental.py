@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from analysis.files import files_digest
 from analysis.paths import NOTEBOOKS_DIR, ReportPaths
-from analysis.pipeline import build_record
+from analysis.pipeline import build_record, runner
 from analysis.pipeline.build_record import AGGREGATE, BuildRecord, aggregate_inputs, outputs_digests, plan_work
-from analysis.pipeline.runplan import read_plan
+from analysis.pipeline.runplan import Run, read_plan
 
 PLAN = """
 [[run]]
@@ -155,3 +156,34 @@ def test_swapped_headers_and_reordered_columns_re_run_every_run_that_reads_the_t
     csv.writer(reordered, lineterminator="\n").writerows([[row[1], row[0], *row[2:]] for row in rows])
     requests.write_text(reordered.getvalue())
     assert decide(built).reasons == {"growth": "a data file changed", "denial": "a data file changed"}
+
+
+def test_the_runs_digest_taken_a_file_at_a_time_is_that_of_every_file_sorted(tmp_path: Path) -> None:
+    """The aggregate's record digests the runs' files in the order of their paths without listing them all: run
+    names around "figures" and with characters that sort before "/", pages missing, folders missing."""
+    folders = ReportPaths(reports_dir=tmp_path / "r", plan=NOTEBOOKS_DIR / "runs.toml")
+    names = ["02-growth-a", "02-growth-a-b", "02-growth-a.b", "a", "fig", "figures-x", "zeta", "Zed"]
+    runs = [Run(name, NOTEBOOKS_DIR / "02-growth.ipynb", {}) for name in names]
+    for number, name in enumerate(names):
+        if number % 3 != 2:
+            folders.figures(name).mkdir(parents=True)
+            for file in ("run.json", "chart.png", "a-b.svg"):
+                (folders.figures(name) / file).write_text(name + file)
+        for suffix in (".html", ".ipynb")[: number % 2 * 2]:
+            folders.page(name, suffix).write_text(name + suffix)
+    every_file = [path for run in runs for path in folders.run_outputs(run.name)]
+    assert aggregate_inputs(folders, runs, {})["runs"] == files_digest(every_file, folders.reports_dir)
+
+
+def test_a_big_batch_says_a_line_per_reason_not_per_run() -> None:
+    runs = [Run(f"run-{n}", NOTEBOOKS_DIR / "02-growth.ipynb", {}) for n in range(runner.LISTED_DECISIONS + 10)]
+    reasons = {run.name: "no record of a successful run here" for run in runs[5:]}
+    said: list[str] = []
+    runner._say_decisions(build_record.Work(runs, runs, reasons, {}, None), said.append)
+    assert said == [
+        f"  {len(runs) - 5} runs: re-running (no record of a successful run here)",
+        "  5 runs: skipped (unchanged since their last run)",
+    ]
+    said.clear()
+    runner._say_decisions(build_record.Work(runs[:3], runs[:3], {}, {}, None), said.append)
+    assert said == [f"  run-{n}: skipped (unchanged since its last run)" for n in range(3)]

@@ -42,6 +42,20 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         raise
 
 
+def write_text_streamed(path: Path, write: Callable[[IO[str]], object]) -> None:
+    """Write ``path`` in one step (see :func:`write_atomic`) as UTF-8 text that ``write`` writes a piece at a time
+    into the stream it is given (``\\n`` line ends as written), so the text is never all in memory at once."""
+    import io
+
+    def fill(stream: IO[bytes]) -> None:
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        write(text)
+        text.flush()
+        text.detach()  # What: the file is closed by write_atomic, not by the wrapper.
+
+    write_atomic(path, fill)
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` in one step (see :func:`write_atomic`)."""
     write_atomic(path, lambda stream: stream.write(data))
@@ -123,6 +137,22 @@ def _plain(value: Any) -> object:
 def to_json(value: object) -> str:
     """``value`` as JSON text with sorted keys, ``null`` for missing numbers and a final newline."""
     return json.dumps(_plain(value), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json_members(path: Path, members: Iterable[tuple[str, object]]) -> None:
+    """Write the JSON object of ``members`` (key and value pairs, in sorted key order) to ``path`` in one step, a
+    member at a time: the bytes :func:`write_json` writes for the whole mapping, which is never in memory."""
+
+    def write(text: IO[str]) -> None:
+        opening = "{\n  "
+        for key, value in members:
+            body = json.dumps(_plain(value), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+            # What: a member's lines sit one level deeper; JSON strings hold no raw line break.
+            text.write(opening + json.dumps(key, ensure_ascii=False) + ": " + body.replace("\n", "\n  "))
+            opening = ",\n  "
+        text.write("{}\n" if opening == "{\n  " else "\n}\n")
+
+    write_text_streamed(path, write)
 
 
 def write_json(path: Path, value: object) -> None:
@@ -241,16 +271,12 @@ def write_csv_atomic(path: Path, frames: Iterable[Any], *, float_format: str | N
     """Write ``frames`` (one or more pandas DataFrames with the same columns, one after the other) to ``path`` as
     one CSV (see :func:`write_csv`; the header once) in one step, as UTF-8, streamed: neither the text nor the
     frames need be all in memory at once."""
-    import io
 
-    def fill(stream: IO[bytes]) -> None:
-        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    def write(text: IO[str]) -> None:
         for number, frame in enumerate(frames):
             write_csv(text, frame, float_format=float_format, header=number == 0)
-        text.flush()
-        text.detach()  # What: the file is closed by write_atomic, not by the wrapper.
 
-    write_atomic(path, fill)
+    write_text_streamed(path, write)
 
 
 def digest(data: bytes) -> str:
@@ -269,9 +295,16 @@ def file_digest(path: Path) -> str:
 
 def files_digest(paths: Iterable[Path], root: Path) -> str:
     """One SHA-256 of several files' names (relative to ``root``) and contents; a missing file counts too."""
+    return named_files_digest((path.relative_to(root).as_posix() for path in sorted(paths)), root)
+
+
+def named_files_digest(names: Iterable[str], root: Path) -> str:
+    """:func:`files_digest` of the files ``names`` (relative to ``root``, ``/``-separated), taken in the order
+    given: the same digest when they come in the order of their paths, one at a time (no list of them is kept)."""
     hasher = hashlib.sha256()
-    for path in sorted(paths):
-        hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
+    for name in names:
+        path = root / name
+        hasher.update(name.encode() + b"\0")
         hasher.update(path.read_bytes() if path.is_file() else b"<missing>")
         hasher.update(b"\0")
     return hasher.hexdigest()

@@ -15,14 +15,14 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import analysis
 from analysis import paths as layout
 from analysis.errors import ParameterError
-from analysis.files import digest, files_digest, write_text_atomic
+from analysis.files import digest, files_digest, named_files_digest, write_text_atomic
 from analysis.params import choose
 from analysis.paths import ReportPaths
 from analysis.pipeline.runplan import Run, read_plan
@@ -217,13 +217,29 @@ class Work:
         return not self.reasons and self.aggregate_reason is None
 
 
+def _run_output_names(paths: ReportPaths, runs: Sequence[Run]) -> Iterator[str]:
+    """The names (relative to the reports folder) of every file the runs write (:meth:`ReportPaths.run_outputs`),
+    in the order of their paths, one at a time: a plan of 100,000 runs never lists its 700,000 files at once.
+
+    Paths order by their parts: the pages (one part) that sort before the figures folder, then the figures
+    folder's files by run and file name, then the other pages.
+    """
+    pages = sorted(paths.page(run.name, suffix).name for run in runs for suffix in layout.RUN_FILE_SUFFIXES)
+    folder = layout.FIGURES_FOLDER
+    yield from (page for page in pages if page < folder)
+    for name in sorted(run.name for run in runs):
+        figures = paths.figures(name)
+        if figures.is_dir():
+            yield from (f"{folder}/{name}/{p.name}" for p in sorted(figures.iterdir()) if p.is_file())
+    yield from (page for page in pages if page > folder)
+
+
 def aggregate_inputs(paths: ReportPaths, runs: Sequence[Run], shared: Mapping[str, str]) -> dict[str, str]:
     """Everything the merged metrics, the processed table and the index page are built from."""
-    outputs = [p for run in runs for p in paths.run_outputs(run.name)]
     return {
         **shared,
         "plan": digest(paths.plan.read_bytes()),
-        "runs": files_digest(outputs, paths.reports_dir),
+        "runs": named_files_digest(_run_output_names(paths, runs), paths.reports_dir),
     }
 
 

@@ -12,15 +12,16 @@ nothing from the data becomes markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from analysis.data.load import Dataset
+from analysis.files import write_text_streamed
 from analysis.paths import FULL_HTML, NOTEBOOK, READER_HTML, ReportPaths
 from analysis.pipeline.pages import content_security_policy
 from analysis.pipeline.runplan import Run
@@ -73,6 +74,42 @@ def _environment() -> Environment:
     )
 
 
+class _Entries:
+    """The runs' entries for the template, made as it iterates over them (a plan of 100,000 runs never has all of
+    its entries, or their descriptions, in memory at once); ``len`` is the number of runs."""
+
+    def __init__(
+        self, runs: Sequence[Run], describe: Callable[[Run], Mapping[str, Any] | None], folders: ReportPaths | None
+    ) -> None:
+        self.runs, self.describe, self.folders = runs, describe, folders
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __iter__(self) -> Iterator[RunEntry]:
+        return (_entry(run, self.describe(run), self.folders) for run in self.runs)
+
+
+def _pieces(dataset: Dataset, entries: _Entries, claims: Sequence[Mapping[str, str]]) -> Iterator[str]:
+    """The landing page's HTML, a piece at a time."""
+    script = (TEMPLATES / "runs-table.js").read_text(encoding="utf-8")
+    return (
+        _environment()
+        .get_template("landing.html.j2")
+        .generate(
+            content_security_policy=content_security_policy([script]),
+            script=Markup(script),
+            extent=dataset.extent(),
+            agencies=sorted(set(dataset.requests["agency"])),
+            runs=entries,
+            claims=claims,
+            sources=dataset.sources.to_dict("records"),
+            # What: the package's own style rules, not data: placed in the style sheet as they are.
+            css={"table": Markup(TABLE_CSS), "cell": Markup(CELL_CSS), "header": Markup(HEADER_CSS)},
+        )
+    )
+
+
 def build_index(
     dataset: Dataset,
     runs: Sequence[Run],
@@ -95,23 +132,28 @@ def build_index(
         Where the report is written: a run links only to the pages that exist there, and one whose last
         execution failed (its ``.failed.ipynb`` is there) is marked so. ``None``: every page is linked.
     """
-    entries = [_entry(run, descriptions.get(run.name), folders) for run in runs]
     claims: list[dict[str, str]] = next(
         (d["tables"][CLAIMS_TABLE] for d in descriptions.values() if CLAIMS_TABLE in d.get("tables", {})), []
     )
-    script = (TEMPLATES / "runs-table.js").read_text(encoding="utf-8")
-    return (
-        _environment()
-        .get_template("landing.html.j2")
-        .render(
-            content_security_policy=content_security_policy([script]),
-            script=Markup(script),
-            extent=dataset.extent(),
-            agencies=sorted(set(dataset.requests["agency"])),
-            runs=entries,
-            claims=claims,
-            sources=dataset.sources.to_dict("records"),
-            # What: the package's own style rules, not data: placed in the style sheet as they are.
-            css={"table": Markup(TABLE_CSS), "cell": Markup(CELL_CSS), "header": Markup(HEADER_CSS)},
-        )
-    )
+    entries = _Entries(runs, lambda run: descriptions.get(run.name), folders)
+    return "".join(_pieces(dataset, entries, claims))
+
+
+def write_index(
+    path: Path,
+    dataset: Dataset,
+    runs: Sequence[Run],
+    describe: Callable[[Run], Mapping[str, Any] | None],
+    claims: Sequence[Mapping[str, str]],
+    folders: ReportPaths,
+) -> None:
+    """Write the landing page to ``path`` in one step, streamed: the page :func:`build_index` gives, with each
+    run's description read by ``describe`` as its row is written (``None``: the run has none) and ``claims``
+    the claims table."""
+    entries = _Entries(runs, describe, folders)
+
+    def write(text: IO[str]) -> None:
+        for piece in _pieces(dataset, entries, claims):
+            text.write(piece)
+
+    write_text_streamed(path, write)

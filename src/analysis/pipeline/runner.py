@@ -8,16 +8,17 @@ at a time with an atomic rename. A failed run keeps its executed notebook as
 
 from __future__ import annotations
 
+import collections
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from analysis import paths as layout
 from analysis.data.load import Dataset, load_dataset
 from analysis.errors import ReportError
-from analysis.files import mark_owned, write_json, write_text_atomic
+from analysis.files import mark_owned, write_json_members
 from analysis.measures.processed import write_metrics
 from analysis.paths import ReportPaths
 from analysis.pipeline.batch import Batch
@@ -30,7 +31,7 @@ from analysis.pipeline.build_record import (
     shared_inputs,
 )
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome
-from analysis.pipeline.landing import build_index
+from analysis.pipeline.landing import CLAIMS_TABLE, write_index
 from analysis.pipeline.progress import Progress
 from analysis.pipeline.runplan import Run
 
@@ -64,35 +65,71 @@ def _finish(
     progress.finished(run.name, outcome.ok, outcome.seconds)
 
 
-def descriptions(runs: Sequence[Run], folders: ReportPaths) -> dict[str, dict[str, Any]]:
-    """The description each run wrote (:data:`analysis.paths.RUN_DESCRIPTION`) by run name; runs without one left out.
+def description(run: Run, folders: ReportPaths) -> dict[str, Any] | None:
+    """The description ``run`` wrote (:data:`analysis.paths.RUN_DESCRIPTION`), or ``None`` if it has none.
 
     A failed run keeps the description of its last successful execution, if any.
     """
+    path = folders.figures(run.name) / layout.RUN_DESCRIPTION
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def descriptions(runs: Sequence[Run], folders: ReportPaths) -> dict[str, dict[str, Any]]:
+    """The description each run wrote, by run name (see :func:`description`); runs without one left out."""
     found = {}
     for run in runs:
-        path = folders.figures(run.name) / layout.RUN_DESCRIPTION
-        if path.is_file():
-            found[run.name] = json.loads(path.read_text(encoding="utf-8"))
+        said = description(run, folders)
+        if said is not None:
+            found[run.name] = said
     return found
 
 
-def merge_metrics(runs: Sequence[Run], said: Mapping[str, Mapping[str, Any]]) -> dict[str, object]:
-    """Every run's numbers, keyed by run name, with the notebook and parameters they came from."""
-    return {
-        run.name: {"notebook": run.notebook.name, "parameters": run.parameters, "results": said[run.name]["numbers"]}
-        for run in runs
-        if run.name in said
-    }
+def aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
+    """Write what is built from all runs together: the merged metrics and the landing page; record them.
 
+    Every run's numbers, keyed by run name, with the notebook and parameters they came from, go to
+    :data:`analysis.paths.METRICS_JSON_FILE`. Both files are streamed, each description read as it is
+    needed, so the runner's memory does not grow with the number of runs.
+    """
+    claims: list[tuple[int, Any]] = []  # What: the claims table of the first run in plan order that has one.
+    position = {run.name: number for number, run in enumerate(runs)}
 
-def _aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
-    """Write what is built from all runs together: the merged metrics and the landing page; record them."""
-    said = descriptions(runs, folders)
-    write_json(folders.processed_dir / layout.METRICS_JSON_FILE, merge_metrics(runs, said))
-    write_text_atomic(folders.reports_dir / layout.INDEX_FILE, build_index(dataset, runs, said, folders))
+    def members() -> Iterator[tuple[str, object]]:
+        for run in sorted(runs, key=lambda run: run.name):
+            said = description(run, folders)
+            if said is None:
+                continue
+            table = said.get("tables", {}).get(CLAIMS_TABLE)
+            if table is not None and (not claims or position[run.name] < claims[0][0]):
+                claims[:] = [(position[run.name], table)]
+            yield run.name, {"notebook": run.notebook.name, "parameters": run.parameters, "results": said["numbers"]}
+
+    write_json_members(folders.processed_dir / layout.METRICS_JSON_FILE, members())
+    index = folders.reports_dir / layout.INDEX_FILE
+    write_index(index, dataset, runs, lambda run: description(run, folders), claims[0][1] if claims else [], folders)
     built_from = aggregate_inputs(folders, runs, shared_inputs(folders))
     BuildRecord(folders.reports_dir).write(AGGREGATE, built_from, outputs_digests(folders.aggregate_outputs()))
+
+
+#: Past this many runs, the decisions are said as a count per reason, not a line per run.
+LISTED_DECISIONS = 50
+
+
+def _say_decisions(work: Work, say: Say) -> None:
+    """Say what each selected run does and why: a line per run, or for a big batch a line per reason."""
+    if len(work.selected) <= LISTED_DECISIONS:
+        for run in work.selected:
+            reason = work.reasons.get(run.name)
+            say(f"  {run.name}: " + (f"re-running ({reason})" if reason else "skipped (unchanged since its last run)"))
+        return
+    counted = collections.Counter(
+        f"re-running ({work.reasons[run.name]})"
+        if run.name in work.reasons
+        else "skipped (unchanged since their last run)"
+        for run in work.selected
+    )
+    for decision, runs in sorted(counted.items()):
+        say(f"  {runs} runs: {decision}")
 
 
 def run_report(folders: ReportPaths, work: Work, batch: Batch | None, say: Say = print) -> list[Outcome]:
@@ -126,9 +163,7 @@ def run_report(folders: ReportPaths, work: Work, batch: Batch | None, say: Say =
     dataset = load_dataset(folders.data_dir)
     for name, how in work.unavailable.items():
         say(f"  {name}: skipped, it cannot execute here: {how}")
-    for run in work.selected:
-        reason = work.reasons.get(run.name)
-        say(f"  {run.name}: " + (f"re-running ({reason})" if reason else "skipped (unchanged since its last run)"))
+    _say_decisions(work, say)
     mark_owned(folders.processed_dir)
     write_metrics(dataset.requests, folders.processed_dir / layout.METRICS_TABLE_FILE)
 
@@ -145,7 +180,7 @@ def run_report(folders: ReportPaths, work: Work, batch: Batch | None, say: Say =
         finally:
             progress.close()
     folders.reports_dir.mkdir(parents=True, exist_ok=True)
-    _aggregate(runs, dataset, folders)
+    aggregate(runs, dataset, folders)
 
     failures = [o.message for o in outcomes if not o.ok]
     if failures:
