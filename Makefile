@@ -20,6 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --requirement requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
+	$(BIN)/python -m analysis.pipeline.kernelspec
 	touch $@
 
 install: $(STAMP) ## Create the virtual environment (.venv) from the lock file
@@ -61,11 +62,12 @@ test: $(STAMP) ## Run the linters and type checker, the whole test suite, and nb
 
 # One pytest session: the tests, and nbval re-executing the committed reports (their figures go to a scratch
 # folder), on $(TEST_JOBS) processes, a file's tests (a notebook's cells) in one; every failure is listed at the end.
-# Every kernel of the session, nbval's included, runs with the hash seed of the report's kernels.
+# Every kernel of the session, nbval's included, runs with the hash seed of the report's kernels; nbval's run on
+# the project's kernel spec (installed with the environment), so they are forked from a template too.
 suite: $(STAMP)
 	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch PYTHONHASHSEED=0 $(BIN)/python -m pytest \
 	  -n $(TEST_JOBS) --dist loadfile tests reports \
-	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg; \
+	  --nbval --nbval-kernel-name detainers --nbval-sanitize-with tests/nbval_sanitize.cfg; \
 	  status=$$?; rm -rf $$scratch; exit $$status
 
 fuzz: $(STAMP) ## Fuzz every entry point with many more generated inputs than make test does (minutes)

@@ -15,10 +15,12 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
 from jupyter_core.utils import run_sync
 
 from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
-from analysis.pipeline import provisioner
+from analysis.pipeline import kernelspec, provisioner
 from analysis.pipeline.engine import ENGINE, kernel_manager
 from analysis.pipeline.normalize import normalize
 
@@ -218,3 +220,18 @@ def test_templates_end_with_their_pool(tmp_path: Path) -> None:
     while any(alive(p) for p in below) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [p for p in below if alive(p)], "no worker, template or kernel outlives its pool"
+
+
+def test_the_installed_kernel_spec_gives_any_jupyter_client_a_forked_kernel() -> None:
+    """The spec ``make install`` puts in the environment (nbval in ``make test`` runs on it): a plain
+    jupyter_client KernelManager, with the default spec manager, starts a kernel forked from the template."""
+    installed = KernelSpecManager().get_kernel_spec(kernelspec.KERNEL_NAME)
+    assert installed.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"]
+    assert installed.metadata["kernel_provisioner"]["provisioner_name"] == provisioner.PROVISIONER
+    manager = KernelManager(kernel_name=kernelspec.KERNEL_NAME)
+    manager.start_kernel(cwd=str(NOTEBOOKS_DIR))
+    try:
+        assert isinstance(manager.provisioner, provisioner.ForkingProvisioner)
+        assert parent_of(manager.provisioner.pid) == provisioner.template().pid, "forked from the template"
+    finally:
+        manager.shutdown_kernel(now=True)
