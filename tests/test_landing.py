@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from pathlib import Path
 
 from analysis import load_dataset
@@ -47,3 +50,17 @@ def test_index_is_rebuilt_from_the_runs_on_disk() -> None:
     runs = [run for run in read_plan(RUN_PLAN) if run.available]
     page = build_index(load_dataset(), runs, descriptions(runs, ReportPaths()))
     assert page == (REPORTS_DIR / "index.html").read_text(), "run `make report` and commit"
+
+
+def test_every_run_page_is_titled_by_what_it_shows_and_links_back_to_the_index() -> None:
+    """A browser tab shows the run's own title (from its description), not its slug; every page leads home."""
+    # What: the committed report's runs (the ICE-records run executes only where an export was ingested).
+    runs = [run for run in read_plan(RUN_PLAN) if (REPORTS_DIR / f"{run.name}.html").is_file()]
+    assert len(runs) >= 17
+    for run in runs:
+        said = json.loads((REPORTS_DIR / "figures" / run.name / "run.json").read_text(encoding="utf-8"))
+        for suffix in (".html", ".full.html"):
+            page = (REPORTS_DIR / f"{run.name}{suffix}").read_text(encoding="utf-8")
+            title = re.search(r"<title>(.*?)</title>", page, re.S)
+            assert title and html.unescape(title.group(1)) == said["title"] != run.name, (run.name, suffix)
+            assert '<a href="index.html">' in page, f"{run.name}{suffix} has no link back to the index"

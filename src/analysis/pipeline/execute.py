@@ -7,6 +7,7 @@ files into place, and only after it succeeded.
 from __future__ import annotations
 
 import functools
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from papermill.exceptions import PapermillExecutionError
 
 from analysis.files import write_text_atomic
-from analysis.paths import FULL_HTML, READER_HTML
+from analysis.paths import FULL_HTML, READER_HTML, RUN_DESCRIPTION
 from analysis.pipeline.engine import ENGINE
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
 from analysis.pipeline.normalize import normalize
@@ -94,6 +95,16 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
     return pages
 
 
+def _page_title(figures: Path, run: str) -> str:
+    """The browser tab's title of a run's pages: the title the run gave itself in its description, else its name."""
+    described = figures / RUN_DESCRIPTION
+    try:
+        title = json.loads(described.read_text(encoding="utf-8")).get("title") if described.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        title = None
+    return title if isinstance(title, str) and title.strip() else run
+
+
 _status: Any = None
 
 
@@ -129,6 +140,6 @@ def execute(job: Job) -> Outcome:
     staged = job.staging / "notebook.ipynb"
     notebook = normalize(nbformat.read(staged, as_version=4), recorded)
     write_text_atomic(staged, nbformat.writes(notebook) + "\n")
-    for suffix, html in render_html(notebook, job.run.name).items():
+    for suffix, html in render_html(notebook, _page_title(figures, job.run.name)).items():
         write_text_atomic(job.staging / f"notebook{suffix}", html)
     return Outcome(job.run.name, True, time.monotonic() - start)
