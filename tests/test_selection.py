@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from analysis import MetricError, ParameterError, load_dataset
+from analysis.measures.rates import growth
 from analysis.measures.selection import denial_rates, growth_in, growth_of, series
-from analysis.studies import comparison, denial, growth
+from analysis.studies import comparison, denial
+from analysis.studies import growth as growth_study
+from analysis.studies.text import chance_text
 
 BPD = "Boston Police Department"
 ICE = "U.S. Immigration and Customs Enforcement"
@@ -143,7 +147,7 @@ def test_every_bad_parameter_of_a_growth_study_is_named_at_once(shipped) -> None
     """An agency, reporter and kind that are not in the data, and two bad periods: five lines, one error."""
     dataset = load_dataset()
     with pytest.raises(ParameterError) as caught:
-        growth.study(dataset, "Atlantis PD", "Nobody", 2024, "2099", "detention")  # type: ignore[arg-type]
+        growth_study.study(dataset, "Atlantis PD", "Nobody", 2024, "2099", "detention")  # type: ignore[arg-type]
     assert named(caught) == ["agency", "reported_by", "request_kind", "base_period", "compare_period"]
     assert "valid choices: 'any', 'detainer', 'notification'" in str(caught.value)
     with pytest.raises(ParameterError) as caught:
@@ -165,3 +169,20 @@ def test_every_bad_entry_of_a_comparison_is_named_at_once() -> None:
         "comparisons[1].compare_period",
         "comparisons[2]",
     ]
+
+
+@pytest.mark.parametrize(
+    ("base", "compare", "reading"),
+    [
+        (40, 52, r"in about 1 in [3-5] samples: this change is within what chance gives\."),
+        (15, 57, r"in fewer than 1 in 1,000 samples: chance alone does not explain this change\."),
+        (50, 50, r"in half of all samples or more: this change is within what chance gives\."),
+    ],
+)
+def test_the_test_is_read_in_plain_words(base: int, compare: int, reading: str) -> None:
+    """What the exact test means for the result, said for a reader: +30% is within chance, 15 to 57 is not."""
+    result = growth(base, compare)
+    assert result.p_value is not None
+    said = chance_text(result.p_value)
+    assert said.startswith("If the rate had stayed the same, counts at least this far apart would turn up by chance")
+    assert re.search(reading, said), (result.p_value, said)

@@ -15,7 +15,7 @@ from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, o
 from analysis.studies.base import Study
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import change_text, count, interval_text, p_text, ratio, signed_pct
+from analysis.studies.text import chance_text, change_text, count, interval_text, p_text, ratio, signed_pct
 
 #: Keys of the growth notebook's JSON output, in the order they are documented.
 GROWTH_KEYS = (
@@ -74,10 +74,12 @@ class GrowthStudy(Study):
         )
 
     def uncertainty(self) -> str:
-        """The rate-ratio interval and p-value in one sentence."""
+        """The rate-ratio interval and p-value in one sentence, and what the test means in plain words."""
+        reading = chance_text(self.result.p_value)
         return (
             f"Treating requests as independent events and comparing the {self.compare_period} rate with the "
             f"{self.base_period} rate: {interval_text(self.result, self.confidence)}."
+            + (f" {reading}" if reading else "")
         )
 
     def others_text(self) -> str:

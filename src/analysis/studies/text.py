@@ -68,6 +68,24 @@ def p_text(p_value: float | None) -> str:
     return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
 
 
+def chance_text(p_value: float | None) -> str:
+    """What an exact test's two-sided p-value means, in plain words (blank when it is not defined).
+
+    For example ``0.251``: ``If the rate had stayed the same, counts at least this far apart would turn up by
+    chance in about 1 in 4 samples: this change is within what chance gives.``
+    """
+    if p_value is None:
+        return ""
+    start = "If the rate had stayed the same, counts at least this far apart would turn up by chance"
+    if p_value < 0.001:
+        return f"{start} in fewer than 1 in 1,000 samples: chance alone does not explain this change."
+    if p_value < 0.05:
+        return f"{start} in about 1 in {round(1 / p_value):,} samples: chance alone is unlikely to explain it."
+    if p_value < 0.5:
+        return f"{start} in about 1 in {round(1 / p_value):,} samples: this change is within what chance gives."
+    return f"{start} in half of all samples or more: this change is within what chance gives."
+
+
 def change_text(result: Growth) -> str:
     """``+42 requests, +280%, 3.8 times as many`` (or the wording of a fall, an undefined change, or a change
     per day between periods of unequal length)."""
