@@ -18,7 +18,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def test_validate_prints_a_summary(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
-    assert "valid" in out and "5 counts for 1 agency from 2 reporters" in out
+    assert "valid" in out and "5 counts for 1 agency by 2 counting parties" in out
 
 
 def test_validate_reports_problems_without_traceback(swap_in, capsys: pytest.CaptureFixture[str]) -> None:

@@ -55,13 +55,14 @@ class Dataset:
     data_dir: Path
 
     def extent(self) -> str:
-        """What the dataset holds, in one sentence: counts, agencies, reporters, dates and sources."""
+        """What the dataset holds, in one sentence: counts, agencies, counting parties (reporters), dates and
+        sources."""
         requests = self.requests
         first, last = requests["period_start"].min().date(), requests["period_end"].max().date()
         agencies, reporters = requests["agency"].nunique(), requests["reported_by"].nunique()
         return (
             f"{len(requests)} counts for {agencies} {'agency' if agencies == 1 else 'agencies'} "
-            f"from {reporters} {'reporter' if reporters == 1 else 'reporters'}, covering {first} to {last}, "
+            f"by {reporters} counting {'party' if reporters == 1 else 'parties'}, covering {first} to {last}, "
             f"drawn from {len(self.sources)} {'source' if len(self.sources) == 1 else 'sources'}"
         )
 

@@ -45,7 +45,7 @@ class ClaimsStudy(Study):
     def headline(self) -> str:
         counts = {verdict: sum(r.check.verdict == verdict for r in self.results) for verdict in VERDICTS}
         listed = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
-        return f"Of {len(self.results)} published claims checked against their own reporters' counts: {listed}."
+        return f"Of {len(self.results)} published claims checked against the counts they rest on: {listed}."
 
     def changed_verdicts(self) -> str:
         """Which verdicts another reporter's count would change, in sentences."""
@@ -57,7 +57,7 @@ class ClaimsStudy(Study):
             for alt in r.alternatives
             if alt.check.verdict != r.check.verdict
         ]
-        return " ".join(sentences) or "No other reporter's count changes any verdict."
+        return " ".join(sentences) or "No count by another party changes any verdict."
 
     def table(self) -> pd.DataFrame:
         """One row per claim: who said it, what it says, what the data give, the verdict, other reporters."""
@@ -82,7 +82,7 @@ class ClaimsStudy(Study):
             "claim": Column("what it says"),
             "data": Column("what the data give"),
             "verdict": Column("verdict"),
-            "other_reporters": Column("with another reporter's count", lambda v: str(v).replace(" | ", "; ")),
+            "other_reporters": Column("with another party's count", lambda v: str(v).replace(" | ", "; ")),
         }
         return {"claims": reader_table("claims", self.table(), columns)}
 

@@ -78,7 +78,11 @@ class ComparisonStudy(Study):
                 for c in sorted(self.comparisons, key=lambda c: REQUEST_KINDS.index(c.request_kind))
             ]
         )
-        who = {"request_kind": Column("kind of request"), "agency": Column("agency"), "reported_by": Column("reporter")}
+        who = {
+            "request_kind": Column("kind of request"),
+            "agency": Column("agency"),
+            "reported_by": Column("counted by"),
+        }
         change_columns = who | {
             "periods": Column("periods compared"),
             "base_requests": Column("earlier (requests)", count),

@@ -85,7 +85,7 @@ class GrowthStudy(Study):
     def others_text(self) -> str:
         """How the result changes with another reporter's count for a compared period."""
         if self.others.empty:
-            return "No other reporter gives a count for either compared period."
+            return "No other party gives a count for either compared period."
         return " ".join(
             f"Using {row.reported_by}'s count of {row.requests:,} for {row.period} instead of "
             f"{row.replaces:,} turns the change into {row.change}."
@@ -126,7 +126,7 @@ class GrowthStudy(Study):
         values = pd.DataFrame({"measure": [m for m, _ in measures], "value": [v for _, v in measures]})
         others = {
             "period": Column("period"),
-            "reported_by": Column("reporter"),
+            "reported_by": Column("counted by"),
             "requests": Column(f"their count ({word})", count),
             "replaces": Column(f"in place of ({word})", count),
             "pct_change": Column("percent change with their count", signed_pct),

@@ -95,25 +95,28 @@ class OverviewStudy(Study):
         """Where reporters disagree, in sentences built from the data."""
         table = disagreements(self.dataset.requests)
         if table.empty:
-            return "No two reporters give a count for the same agency and period."
+            return "No two parties give a count for the same agency and period."
         sentences = []
         for (agency, _, period), rows in table.groupby(["agency", "request_kind", "period"], sort=False):
             listed = " and ".join(f"{r['reported_by']} counted {_what(r)}" for _, r in rows.iterrows())
             sentences.append(f"For the {agency} in {period}, {listed}.")
-        return " ".join(sentences) + " Each count is kept with its reporter; no series mixes them."
+        return (
+            " ".join(sentences)
+            + " Each count is kept with who counted it; no series mixes counts by different parties."
+        )
 
     def tables(self) -> dict[str, ReaderTable]:
         requests, sources = self.dataset.requests, self.dataset.sources
         grid = coverage(requests).reset_index()
         grid_columns = {
             "agency": Column("agency"),
-            "reported_by": Column("reporter"),
+            "reported_by": Column("counted by"),
             "request_kind": Column("kind of request"),
         }
         grid_columns |= {str(period): Column(f"{period} (requests)") for period in grid.columns[3:]}
         source_columns = {
             "agency": Column("agency"),
-            "reported_by": Column("reporter"),
+            "reported_by": Column("counted by"),
             "request_kind": Column("kind of request"),
             "period": Column("period"),
             "requests": Column("requests", count),
@@ -128,7 +131,7 @@ class OverviewStudy(Study):
             "agency": Column("agency"),
             "request_kind": Column("kind of request"),
             "period": Column("period"),
-            "reported_by": Column("reporter"),
+            "reported_by": Column("counted by"),
             "requests": Column("requests", count),
             "declined": Column("declined", count),
         }
@@ -139,7 +142,7 @@ class OverviewStudy(Study):
         }
 
     def draw(self) -> dict[str, Figure]:
-        chart = coverage_chart(self.dataset.requests, title="Sourced counts by agency, reporter and period")
+        chart = coverage_chart(self.dataset.requests, title="Sourced counts by agency, who counted, and period")
         return {"01-data-overview-coverage": chart}
 
     def to_json(self) -> dict[str, object]:
