@@ -64,3 +64,19 @@ def test_every_run_page_is_titled_by_what_it_shows_and_links_back_to_the_index()
             title = re.search(r"<title>(.*?)</title>", page, re.S)
             assert title and html.unescape(title.group(1)) == said["title"] != run.name, (run.name, suffix)
             assert '<a href="index.html">' in page, f"{run.name}{suffix} has no link back to the index"
+
+
+def test_every_chart_says_what_it_shows_in_its_alt_text() -> None:
+    """No chart image on a reader page carries nbconvert's placeholder; the growth chart's alt text holds its
+    counts, the denial chart's its rates and intervals."""
+    pages = [path for path in REPORTS_DIR.glob("*.html") if path.name != "index.html"]
+    images = 0
+    for path in pages:
+        for alt in re.findall(r'<img[^>]*?alt="([^"]*)"', path.read_text(encoding="utf-8")):
+            images += 1
+            assert alt and "No description has been provided" not in alt, path.name
+    assert images >= 30 and "No description has been provided" not in "".join(p.read_text() for p in pages)
+    growth = html.unescape((REPORTS_DIR / "02-growth-boston.html").read_text(encoding="utf-8"))
+    assert "2016: 15; 2017: 68; 2021: 2; 2022: 12; 2023: 19; 2024: 15; 2025: 57." in growth
+    denial = html.unescape((REPORTS_DIR / "03-denial-rates-boston.html").read_text(encoding="utf-8"))
+    assert "2016: 100.0% (78.2% to 100.0%)" in denial

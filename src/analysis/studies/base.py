@@ -41,12 +41,18 @@ class Study(ABC):
         """The study's charts, keyed by file stem: drawn once (by :meth:`draw`) and rendered once, then the same."""
         drawn = self.__dict__.get("_drawn")
         if drawn is None:
-            charts = {stem: Chart(figure, stem) for stem, figure in self.draw().items()}
+            texts = self.chart_texts()
+            charts = {stem: Chart(figure, stem, texts.get(stem, "")) for stem, figure in self.draw().items()}
             drawn = self.__dict__["_drawn"] = charts  # what: frozen studies still keep what they drew
         return drawn
 
     def draw(self) -> dict[str, Figure]:
         """Draw the study's figures (none unless a study has some)."""
+        return {}
+
+    def chart_texts(self) -> dict[str, str]:
+        """What each chart shows and its key values, in words, keyed by file stem: the alt text of its image, for
+        a reader who cannot see it (a chart left out is described by its title)."""
         return {}
 
     @abstractmethod

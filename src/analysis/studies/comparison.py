@@ -119,6 +119,18 @@ class ComparisonStudy(Study):
         title = "Detainer requests per period, compared periods highlighted"
         return {"05-comparison-requests": comparison_chart(self.periods, self.marked, title=title)}
 
+    def chart_texts(self) -> dict[str, str]:
+        panels = []
+        for (agency, reported_by), rows in self.periods.groupby(["agency", "reported_by"], sort=False):
+            counts = ", ".join(f"{row['period']} {count(row['requests']) or 'no count'}" for _, row in rows.iterrows())
+            base, compare = self.marked[(str(agency), str(reported_by))]
+            panels.append(f"{agency} (counted by {reported_by}; {base} and {compare} highlighted): {counts}")
+        return {
+            "05-comparison-requests": "Bar charts of requests per period, one panel per agency: "
+            + "; ".join(panels)
+            + "."
+        }
+
     def to_json(self) -> list[dict[str, object]]:
         """One record per comparison: who, which kind and periods, and the growth values."""
         return [

@@ -155,6 +155,21 @@ class DenialStudy(Study):
         chart = denial_chart(self.rates, title=title, confidence=self.confidence, what=self.what)
         return {"03-denial-rates": chart}
 
+    def chart_texts(self) -> dict[str, str]:
+        values = []
+        for row in self.rates.to_dict("records"):
+            if pd.isna(row["rate"]):
+                values.append(f"{row['period']}: no rate ({row['note']})")
+            else:
+                interval = f"{share(row['ci_low'])} to {share(row['ci_high'])}"
+                values.append(f"{row['period']}: {share(row['rate'])} ({interval})")
+        return {
+            "03-denial-rates": (
+                f"Chart of the share of {self.requests_word} {self.what} by the {self.agency} per period, with exact "
+                f"{level(self.confidence)} intervals: " + "; ".join(values) + "."
+            )
+        }
+
     def to_json(self) -> list[dict[str, object]]:
         """One record per period (keys :data:`DENIAL_KEYS`; ``None`` where undefined): the share as
         ``denial_rate`` (declined) or ``answered_rate`` (notification requests), the other ``None``."""

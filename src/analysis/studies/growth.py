@@ -144,6 +144,18 @@ class GrowthStudy(Study):
         chart = requests_chart(self.series, marked=marked, title=title, counted=self.requests_word)
         return {"02-growth-requests": chart}
 
+    def chart_texts(self) -> dict[str, str]:
+        counts = "; ".join(
+            f"{row['period']}: {count(row['requests']) or 'no count of requests'}" for _, row in self.series.iterrows()
+        )
+        return {
+            "02-growth-requests": (
+                f"Bar chart of {self.requests_word} to the {self.agency} per period, as counted by "
+                f"{'the agency itself' if self.reported_by == self.agency else self.reported_by}, "
+                f"{self.base_period} and {self.compare_period} highlighted: {counts}."
+            )
+        }
+
     def to_json(self) -> dict[str, object]:
         """The computed values (keys :data:`GROWTH_KEYS`; ``None`` where undefined)."""
         values = self.result.to_dict()

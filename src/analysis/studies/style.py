@@ -43,6 +43,13 @@ def chart_style() -> Iterator[None]:
             yield
 
 
+def _titled(figure: Figure) -> str:
+    """A chart described by its title (the figure's, else its panels'), for a chart no study described."""
+    titles = [figure.get_suptitle(), *(axes.get_title() for axes in figure.axes)]
+    shown = [title for title in titles if title]
+    return "Chart: " + "; ".join(shown) if shown else "Chart"
+
+
 class Chart:
     """A drawn figure, rendered once as PNG and once as SVG, shown in a notebook as the PNG it saves.
 
@@ -51,8 +58,10 @@ class Chart:
     three times, and the notebook shows exactly the bytes saved beside it.
     """
 
-    def __init__(self, figure: Figure, name: str) -> None:
+    def __init__(self, figure: Figure, name: str, alt: str = "") -> None:
         self.figure, self.name = figure, name
+        #: What the chart shows, in words (its image's alt text): given by the study, else the chart's title.
+        self.alt = alt or _titled(figure)
         self._rendered: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
@@ -71,7 +80,7 @@ class Chart:
     def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
         png = self.render("png")
         width, height = struct.unpack(">II", png[16:24])  # what: the size in the PNG's header chunk
-        return png, {"width": round(width * 100 / DPI), "height": round(height * 100 / DPI)}
+        return png, {"width": round(width * 100 / DPI), "height": round(height * 100 / DPI), "alt": self.alt}
 
     def save(self, output_dir: str | Path, stem: str) -> list[Path]:
         """Save the chart as ``stem.png`` and ``stem.svg`` in ``output_dir``.
