@@ -7,11 +7,15 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from analysis import load_dataset
 from analysis.paths import REPORTS_DIR, RUN_PLAN, ReportPaths
 from analysis.pipeline.landing import build_index
 from analysis.pipeline.runner import descriptions
 from analysis.pipeline.runplan import read_plan
+from analysis.studies.tables import Column, reader_table
+from analysis.studies.text import count, share
 
 HOSTILE = "<script>alert('x')</script> Police"
 
@@ -80,3 +84,19 @@ def test_every_chart_says_what_it_shows_in_its_alt_text() -> None:
     assert "2016: 15; 2017: 68; 2021: 2; 2022: 12; 2023: 19; 2024: 15; 2025: 57." in growth
     denial = html.unescape((REPORTS_DIR / "03-denial-rates-boston.html").read_text(encoding="utf-8"))
     assert "2016: 100.0% (78.2% to 100.0%)" in denial
+
+
+def test_numbers_are_right_aligned_in_every_reader_table() -> None:
+    """Columns of counts, shares, ratios and changes line up on the right, headers too; text stays left."""
+    data = pd.DataFrame({"period": ["2024", "2025"], "requests": [15, 4522], "rate": [1.0, 0.9996]})
+    table = reader_table(
+        "t", data, {"period": Column("period"), "requests": Column("requests", count), "rate": Column("share", share)}
+    )
+    assert table.numeric == ("requests", "share")
+    css = table.styler().to_html()
+    for column in (1, 2):
+        assert re.search(rf"#T_t\s+td\.col{column} {{\s*text-align: right;\s*font-variant-numeric: tabular-nums", css)
+        assert re.search(rf"#T_t\s+th\.col{column} {{\s*text-align: right", css)
+    assert "td.col0 {" not in css, "the period is text, not a quantity"
+    page = (REPORTS_DIR / "03-denial-rates-boston.html").read_text(encoding="utf-8")
+    assert "font-variant-numeric: tabular-nums" in page, "the committed pages carry the rule"

@@ -88,9 +88,11 @@ class ComparisonStudy(Study):
             "base_requests": Column("earlier (requests)", count),
             "compare_requests": Column("later (requests)", count),
             "pct_change": Column("percent change", signed_pct),
-            "fold": Column("fold", lambda v: ratio(v, 1)),
+            "fold": Column("fold", lambda v: ratio(v, 1), numeric=True),
             "rate_ratio_ci_low": Column("rate ratio, low", ratio),
-            "rate_ratio_ci_high": Column("rate ratio, high", lambda v: "unbounded" if v is None else ratio(v)),
+            "rate_ratio_ci_high": Column(
+                "rate ratio, high", lambda v: "unbounded" if v is None else ratio(v), numeric=True
+            ),
             "p_value": Column("test of no change", p_text),
         }
         yearly = who | {
@@ -98,7 +100,9 @@ class ComparisonStudy(Study):
             "requests": Column("requests", count),
             "previous_period": Column("previous comparable period"),
             "change_from_previous": Column("change (requests)", count),
-            "pct_change_from_previous": Column("change (percent)", lambda v: "" if pd.isna(v) else signed_pct(v)),
+            "pct_change_from_previous": Column(
+                "change (percent)", lambda v: "" if pd.isna(v) else signed_pct(v), numeric=True
+            ),
         }
         rates = who | {
             "period": Column("period"),

@@ -130,7 +130,7 @@ class GrowthStudy(Study):
             "requests": Column(f"their count ({word})", count),
             "replaces": Column(f"in place of ({word})", count),
             "pct_change": Column("percent change with their count", signed_pct),
-            "fold": Column("fold with their count", lambda v: ratio(v, 1)),
+            "fold": Column("fold with their count", lambda v: ratio(v, 1), numeric=True),
         }
         return {
             "values": reader_table("growth-values", values, {"measure": Column("measure"), "value": Column("value")}),

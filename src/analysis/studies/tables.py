@@ -1,4 +1,5 @@
-"""Tables for readers, styled once: text left-aligned and never cut, no index, numbers as the prose writes them."""
+"""Tables for readers, styled once: text left-aligned, numbers right-aligned, never cut, no index, numbers as the prose
+writes them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from analysis.table_css import CELL_CSS, HEADER_CSS, TABLE_CSS
+from analysis.studies.text import count, p_text, ratio, share, signed_pct
+from analysis.table_css import CELL_CSS, HEADER_CSS, NUMBER_CSS, TABLE_CSS
+
+#: The formatters of numbers: a column written by one of them is right-aligned.
+NUMBER_FORMATTERS = (count, share, ratio, signed_pct, p_text)
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,12 @@ class Column:
 
     header: str
     show: Callable[[Any], str] = str
+    #: Whether the column holds numbers (right-aligned); ``None``: when ``show`` is a formatter of numbers.
+    numeric: bool | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.show in NUMBER_FORMATTERS if self.numeric is None else self.numeric
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,8 @@ class ReaderTable:
 
     name: str
     frame: pd.DataFrame
+    #: The headers of the columns that hold numbers (right-aligned, digits of equal width).
+    numeric: tuple[str, ...] = ()
 
     def styler(self) -> Styler:
         """The table as a pandas Styler: index hidden, every cell and header escaped for HTML."""
@@ -41,6 +54,10 @@ class ReaderTable:
                 {"selector": "td", "props": CELL_CSS},
             ]
         )
+        # What: a column of numbers, its header too, by the column classes pandas gives its cells (col0, col1...).
+        numbers = [f"td.col{i}, th.col{i}" for i, header in enumerate(self.frame.columns) if header in self.numeric]
+        if numbers:
+            styler = styler.set_table_styles([{"selector": ", ".join(numbers), "props": NUMBER_CSS}], overwrite=False)
         return styler
 
     def _repr_html_(self) -> str:
@@ -71,4 +88,5 @@ def reader_table(name: str, data: pd.DataFrame, columns: Mapping[str, Column]) -
         Which columns to show, in order, and how.
     """
     shown = {spec.header: [spec.show(value) for value in data[column].tolist()] for column, spec in columns.items()}
-    return ReaderTable(name, pd.DataFrame(shown, columns=[spec.header for spec in columns.values()], dtype="str"))
+    frame = pd.DataFrame(shown, columns=[spec.header for spec in columns.values()], dtype="str")
+    return ReaderTable(name, frame, tuple(spec.header for spec in columns.values() if spec.is_numeric))
