@@ -13,7 +13,7 @@ from analysis import load_dataset
 from analysis.paths import REPORTS_DIR, RUN_PLAN, ReportPaths
 from analysis.pipeline.landing import build_index
 from analysis.pipeline.runner import descriptions
-from analysis.pipeline.runplan import read_plan
+from analysis.pipeline.runplan import Run, read_plan
 from analysis.studies.tables import Column, reader_table
 from analysis.studies.text import count, share
 
@@ -100,3 +100,16 @@ def test_numbers_are_right_aligned_in_every_reader_table() -> None:
     assert "td.col0 {" not in css, "the period is text, not a quantity"
     page = (REPORTS_DIR / "03-denial-rates-boston.html").read_text(encoding="utf-8")
     assert "font-variant-numeric: tabular-nums" in page, "the committed pages carry the rule"
+
+
+def test_empty_sections_are_left_out_and_notebooks_are_downloads() -> None:
+    """A plan of grids only, with no claims run, shows no empty 'Headline numbers' or claims heading."""
+    committed = (REPORTS_DIR / "index.html").read_text(encoding="utf-8")
+    assert 'id="headline"' in committed and 'id="claims"' in committed
+    assert committed.count('.ipynb" download>notebook (.ipynb)</a>') == 17, "a notebook is downloaded, not shown"
+    run = Run(
+        "02-growth-x-0123456789abcdef", RUN_PLAN.parent / "02-growth.ipynb", {"agency": "X"}, grid="02-growth-{x}"
+    )
+    page = build_index(load_dataset(), [run], {run.name: {"title": "Growth: X", "headline": "X went up."}})
+    assert 'id="headline"' not in page and 'id="claims"' not in page and "Headline numbers" not in page
+    assert "X went up." in page, "the run itself is still listed"

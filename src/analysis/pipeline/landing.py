@@ -54,7 +54,12 @@ def _entry(run: Run, description: Mapping[str, Any] | None, folders: ReportPaths
     title, headline = run.name, ""
     if description is not None:
         title, headline = str(description.get("title", title)), str(description.get("headline", ""))
-    pages = {"report": run.name + READER_HTML, "with code": run.name + FULL_HTML, "notebook": run.name + NOTEBOOK}
+    # What: the notebook is a download (a browser would show its JSON), and says so.
+    pages = {
+        "report": run.name + READER_HTML,
+        "with code": run.name + FULL_HTML,
+        "notebook (.ipynb)": run.name + NOTEBOOK,
+    }
     status = ""
     if folders is not None:
         pages = {label: href for label, href in pages.items() if (folders.reports_dir / href).is_file()}
