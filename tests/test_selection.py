@@ -12,7 +12,7 @@ from analysis.measures.rates import growth
 from analysis.measures.selection import denial_rates, growth_in, growth_of, series
 from analysis.studies import comparison, denial
 from analysis.studies import growth as growth_study
-from analysis.studies.text import chance_text
+from analysis.studies.text import chance_text, change_text, fold_text, signed_count, signed_pct
 
 BPD = "Boston Police Department"
 ICE = "U.S. Immigration and Customs Enforcement"
@@ -186,3 +186,11 @@ def test_the_test_is_read_in_plain_words(base: int, compare: int, reading: str) 
     said = chance_text(result.p_value)
     assert said.startswith("If the rate had stayed the same, counts at least this far apart would turn up by chance")
     assert re.search(reading, said), (result.p_value, said)
+
+
+def test_numbers_read_the_same_everywhere() -> None:
+    """Thousands separators in percents, a sign on every change, and a fall never written as 0.0 times."""
+    assert signed_pct(1808.3) == "+1,808%" and signed_pct(-71.2) == "−71%"
+    assert signed_count(53) == "+53" and signed_count(-66) == "−66" and signed_count(0) == "0"
+    assert fold_text(3.8) == "3.8" and fold_text(0.04) == "0.04" and fold_text(0.2857) == "0.29"
+    assert "0.04 times as many" in change_text(growth(100, 4))

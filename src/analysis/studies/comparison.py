@@ -22,7 +22,7 @@ from analysis.studies.base import Study
 from analysis.studies.charts import comparison_chart
 from analysis.studies.growth import GROWTH_KEYS
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import change_text, count, p_text, ratio, share, signed_pct
+from analysis.studies.text import change_text, count, fold_text, p_text, ratio, share, signed_count, signed_pct
 
 COMPARISON_KEYS = ("agency", "reported_by", "base_period", "compare_period")
 #: A comparison may also name its kind of request (it must, where its reporter counts two kinds).
@@ -88,7 +88,7 @@ class ComparisonStudy(Study):
             "base_requests": Column("earlier (requests)", count),
             "compare_requests": Column("later (requests)", count),
             "pct_change": Column("percent change", signed_pct),
-            "fold": Column("fold", lambda v: ratio(v, 1), numeric=True),
+            "fold": Column("fold", fold_text),
             "rate_ratio_ci_low": Column("rate ratio, low", ratio),
             "rate_ratio_ci_high": Column(
                 "rate ratio, high", lambda v: "unbounded" if v is None else ratio(v), numeric=True
@@ -99,7 +99,7 @@ class ComparisonStudy(Study):
             "period": Column("period"),
             "requests": Column("requests", count),
             "previous_period": Column("previous comparable period"),
-            "change_from_previous": Column("change (requests)", count),
+            "change_from_previous": Column("change (requests)", signed_count),
             "pct_change_from_previous": Column(
                 "change (percent)", lambda v: "" if pd.isna(v) else signed_pct(v), numeric=True
             ),

@@ -15,7 +15,7 @@ from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, o
 from analysis.studies.base import Study
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import chance_text, change_text, count, interval_text, p_text, ratio, signed_pct
+from analysis.studies.text import chance_text, change_text, count, fold_text, interval_text, p_text, ratio, signed_pct
 
 #: Keys of the growth notebook's JSON output, in the order they are documented.
 GROWTH_KEYS = (
@@ -130,7 +130,7 @@ class GrowthStudy(Study):
             "requests": Column(f"their count ({word})", count),
             "replaces": Column(f"in place of ({word})", count),
             "pct_change": Column("percent change with their count", signed_pct),
-            "fold": Column("fold with their count", lambda v: ratio(v, 1), numeric=True),
+            "fold": Column("fold with their count", fold_text),
         }
         return {
             "values": reader_table("growth-values", values, {"measure": Column("measure"), "value": Column("value")}),

@@ -10,11 +10,11 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from analysis.studies.text import count, p_text, ratio, share, signed_pct
+from analysis.studies.text import count, fold_text, p_text, ratio, share, signed_count, signed_pct
 from analysis.table_css import CELL_CSS, HEADER_CSS, NUMBER_CSS, TABLE_CSS
 
 #: The formatters of numbers: a column written by one of them is right-aligned.
-NUMBER_FORMATTERS = (count, share, ratio, signed_pct, p_text)
+NUMBER_FORMATTERS = (count, share, ratio, signed_pct, signed_count, fold_text, p_text)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,25 @@ def signed_pct(value: Any) -> str:
     if value is None or _missing(value):
         return "undefined"
     number = float(value)
-    return f"{'+' if number >= 0 else '−'}{abs(number):.0f}%"
+    return f"{'+' if number >= 0 else '−'}{abs(number):,.0f}%"
+
+
+def signed_count(value: Any) -> str:
+    """A change in a count as the prose writes it (``+53``, a fall with a true minus sign, ``0``); blank where
+    missing."""
+    if value is None or _missing(value):
+        return ""
+    number = int(value)
+    return f"{'+' if number > 0 else '−' if number < 0 else ''}{abs(number):,}"
+
+
+def fold_text(value: Any) -> str:
+    """A fold change as the prose writes it: one decimal from 1 up (``3.8``), two significant digits below
+    (``0.29``, ``0.04``: a fall of 96% is never ``0.0``); ``undefined`` where missing."""
+    if value is None or _missing(value):
+        return "undefined"
+    number = float(value)
+    return f"{number:.1f}" if number >= 1 else f"{number:.2g}"
 
 
 def ratio(value: Any, decimals: int = 2) -> str:
@@ -97,10 +115,10 @@ def change_text(result: Growth) -> str:
         parts.append("percent change undefined (no requests in the base period)")
     elif result.per_day:
         parts.append(f"{signed_pct(result.pct_change)} per day")
-        parts.append(f"{result.fold:.1f} times as many a day")
+        parts.append(f"{fold_text(result.fold)} times as many a day")
     else:
         parts.append(signed_pct(result.pct_change))
-        parts.append(f"{result.fold:.1f} times as many")
+        parts.append(f"{fold_text(result.fold)} times as many")
     if result.per_day:
         parts.append(
             f"compared per day because the periods differ in length ({result.base_days} days against "
