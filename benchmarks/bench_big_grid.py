@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import subprocess
@@ -31,6 +30,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench_report import peak_rss_mb
 
 ROOT = Path(__file__).parents[1]
 AGENCIES = 100_000
@@ -107,25 +108,12 @@ def lay_out_finished_runs(plan: Path, reports: Path) -> None:
             folders.page(run.name, suffix).write_text(f"{run.name}{suffix}\n", encoding="utf-8")
 
 
-def watch_peak(pid: int, stop: threading.Event, seen: list[float]) -> None:
-    """Poll the process's high-water mark of resident memory (VmHWM, MB) until it ends."""
-    status = Path(f"/proc/{pid}/status")
-    while not stop.is_set():
-        try:
-            match = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
-        except OSError:
-            return
-        if match:
-            seen.append(int(match.group(1)) / 1024)
-        time.sleep(0.05)
-
-
 def measure(command: list[str], stop_after: float | None) -> tuple[float, float, str]:
     """Run ``command``; return the seconds to its first line, the runner's peak memory (MB) and that line."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     stop, seen = threading.Event(), [0.0]
-    watcher = threading.Thread(target=watch_peak, args=(process.pid, stop, seen), daemon=True)
+    watcher = threading.Thread(target=peak_rss_mb, args=(process.pid, stop, seen), daemon=True)
     watcher.start()
     assert process.stdout is not None
     first = process.stdout.readline()

@@ -89,8 +89,17 @@ def metrics_table(requests: pd.DataFrame) -> pd.DataFrame:
         Columns :data:`METRICS_COLUMNS`, sorted by agency, reporter, kind of request and period start:
         counts (``Int64``), rates and their interval bounds (fractions), percent change (percent).
     """
+    return _metrics_of_ordered(_ordered(requests))
+
+
+def _ordered(requests: pd.DataFrame) -> pd.DataFrame:
+    """The requests table in the metrics table's order: by series (:data:`SERIES_KEY`), then period start."""
+    return requests.sort_values([*SERIES_KEY, "period_start"], kind="stable").reset_index(drop=True)
+
+
+def _metrics_of_ordered(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`metrics_table` of rows already in its order (:func:`_ordered`), whole series only."""
     key = list(SERIES_KEY)
-    rows = requests.sort_values([*key, "period_start"], kind="stable").reset_index(drop=True)
     kinds = _period_kinds(rows)
     counted = rows["requests"].notna().to_numpy()
     # What: the previous comparable count is the one before in the same agency, reporter, kind and period kind.
@@ -155,14 +164,14 @@ CHUNK_ROWS = 50_000
 def _metrics_chunks(requests: pd.DataFrame) -> Iterator[pd.DataFrame]:
     """:func:`metrics_table` of ``requests``, in pieces of about :data:`CHUNK_ROWS` rows that together are the
     whole table in order (each piece holds whole series, so each row's previous period is in its piece)."""
-    ordered = requests.sort_values([*SERIES_KEY, "period_start"], kind="stable").reset_index(drop=True)
+    ordered = _ordered(requests)
     codes = ordered.groupby(list(SERIES_KEY), sort=False).ngroup().to_numpy()
     firsts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([0])
     start = 0
     while True:
         after = int(np.searchsorted(firsts, start + CHUNK_ROWS))
         end = int(firsts[after]) if after < len(firsts) else len(ordered)
-        yield metrics_table(ordered.iloc[start:end])
+        yield _metrics_of_ordered(ordered.iloc[start:end].reset_index(drop=True))
         if end >= len(ordered):
             return
         start = end
