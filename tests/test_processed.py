@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import load_dataset
 from analysis.data.schema import REQUESTS_COLUMNS
-from analysis.files import csv_text, spreadsheet_safe
+from analysis.files import csv_text, spreadsheet_safe, to_json, write_json_members
 from analysis.measures import processed
 from analysis.measures.processed import DECIMALS, METRICS_COLUMNS, metrics_table, write_metrics, write_metrics_table
 from analysis.measures.selection import answered, growth_of, kind_of, outcome
@@ -175,3 +178,23 @@ def test_the_table_written_a_few_series_at_a_time_is_the_whole_table(
     assert len(list(processed._metrics_chunks(requests))) > 3, "the pieces are many"
     write_metrics(requests, tmp_path / "pieces.csv")
     assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=6),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+            max_leaves=8,
+        ),
+        max_size=4,
+    )
+)
+def test_json_written_a_member_at_a_time_is_the_whole_mappings(mapping: dict[str, object]) -> None:
+    """metrics.json is streamed; its bytes are those of the whole mapping written at once."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "members.json"
+        write_json_members(path, sorted(mapping.items()))
+        assert path.read_text(encoding="utf-8") == to_json(mapping)

@@ -134,9 +134,13 @@ def _plain(value: Any) -> object:
     return value
 
 
+#: How the package writes JSON: sorted keys, two-space indents, text as it is, no NaN.
+_JSON_OPTIONS: dict[str, Any] = {"indent": 2, "sort_keys": True, "ensure_ascii": False, "allow_nan": False}
+
+
 def to_json(value: object) -> str:
     """``value`` as JSON text with sorted keys, ``null`` for missing numbers and a final newline."""
-    return json.dumps(_plain(value), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(_plain(value), **_JSON_OPTIONS) + "\n"
 
 
 def write_json_members(path: Path, members: Iterable[tuple[str, object]]) -> None:
@@ -146,7 +150,7 @@ def write_json_members(path: Path, members: Iterable[tuple[str, object]]) -> Non
     def write(text: IO[str]) -> None:
         opening = "{\n  "
         for key, value in members:
-            body = json.dumps(_plain(value), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+            body = json.dumps(_plain(value), **_JSON_OPTIONS)
             # What: a member's lines sit one level deeper; JSON strings hold no raw line break.
             text.write(opening + json.dumps(key, ensure_ascii=False) + ": " + body.replace("\n", "\n  "))
             opening = ",\n  "
