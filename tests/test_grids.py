@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -230,6 +231,7 @@ def test_a_100000_run_grid_says_what_it_does_at_once_and_sigterm_leaves_nothing(
     process.send_signal(signal.SIGTERM)
     while process.poll() is None:
         seen |= descendants(process.pid)
+        time.sleep(0.01)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143 and "terminated" in err and "Traceback" not in err
     assert still_running(seen) == [], "a process of the report outlived it"

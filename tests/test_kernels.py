@@ -133,6 +133,16 @@ def test_a_fallback_to_starting_from_scratch_is_logged_once_with_its_reason(
     assert run("print(1 + 1)").strip() == "2"
 
 
+def test_the_interpreter_is_recognised_however_its_path_is_spelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started as ``../.venv/bin/python`` from ``notebooks/``, the interpreter is still the kernel spec's."""
+    monkeypatch.delenv(provisioner.FORK_SETTING, raising=False)
+    spelled = str(Path(sys.executable).parent / ".." / "bin" / Path(sys.executable).name)
+    monkeypatch.setattr(sys, "executable", spelled)
+    assert provisioner.why_not_fork([os.path.abspath(spelled), "-m", "ipykernel_launcher", "-f", "x"]) is None
+    other = provisioner.why_not_fork(["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "x"])
+    assert other is not None and "the kernel spec starts '/usr/bin/python3 -m ipykernel_launcher'" in other
+
+
 def test_forking_can_be_turned_off(kernel, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
     monkeypatch.setattr(provisioner, "_logged", set())
     with caplog.at_level(logging.WARNING, logger=provisioner.__name__):

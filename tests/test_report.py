@@ -208,6 +208,7 @@ def test_a_signal_ends_every_process_of_the_batch(
     deadline = time.monotonic() + 120
     while max(seen.values(), default=0) < depth and time.monotonic() < deadline and process.poll() is None:
         seen |= descendants(process.pid)
+        time.sleep(0.01)  # what: not a busy loop, which would take a core from the report it watches
     assert max(seen.values(), default=0) >= depth, "the report never got that far"
     os.kill(process.pid, signum)
     while process.poll() is None:

@@ -71,7 +71,9 @@ def why_not_fork(command: list[str]) -> str | None:
         return f"forking is turned off ({FORK_SETTING}={os.environ[FORK_SETTING]})"
     if not (hasattr(os, "fork") and hasattr(os, "pidfd_open")):
         return "this system has no os.fork and process file descriptors (Linux has both)"
-    if command[:3] != [sys.executable, "-m", "ipykernel_launcher"]:
+    # What: the same interpreter however its path is spelled (``notebooks/../.venv/bin/python`` is the venv's).
+    same = command[:1] and os.path.abspath(command[0]) == os.path.abspath(sys.executable)
+    if not same or command[1:3] != ["-m", "ipykernel_launcher"]:
         return f"the kernel spec starts {' '.join(command[:3])!r}, not {sys.executable} -m ipykernel_launcher"
     return None
 
