@@ -155,3 +155,66 @@ def thousand_run_index(folder: Path) -> Path:
     page = build_index(load_dataset(data), runs, described)
     (folder / "index.html").write_text(page, encoding="utf-8")
     return folder / "index.html"
+
+
+#: What nbconvert writes as an image's alt text when nothing described it.
+PLACEHOLDER_ALT = "No description has been provided for this image"
+
+READER_PAGE_FACTS = """() => {
+    const text = (e) => e ? e.textContent.trim() : "";
+    const headings = [...document.querySelectorAll("h2")];
+    const inShort = headings.find((h) => text(h).replace("¶", "").trim() === "In short");
+    let summary = "";
+    if (inShort) {
+        const after = [...document.querySelectorAll("p")].find(
+            (p) => inShort.compareDocumentPosition(p) & Node.DOCUMENT_POSITION_FOLLOWING);
+        summary = text(after);
+    }
+    const h1 = document.querySelector("h1");
+    const intro = h1 ? text(h1.closest(".jp-Cell") || h1.parentElement) : "";
+    return {
+        title: document.title,
+        summary: summary,
+        intro: intro,
+        sourceLinks: [...document.querySelectorAll("footer .sources a[href]")].map((a) => a.href),
+        changed: document.querySelector("#data-changed time[datetime]")?.getAttribute("datetime") || "",
+        cite: text(document.querySelector("footer .cite")),
+        citeHeading: !!document.querySelector("#cite"),
+        backLinks: [...document.querySelectorAll("a[href='index.html']")].length,
+        downloads: [...document.querySelectorAll("footer .downloads a[href]")].map((a) => a.href),
+        alts: [...document.querySelectorAll("img")].map((i) => i.getAttribute("alt") || ""),
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_every_reader_page_stands_on_its_own(browser, width: int) -> None:
+    """Each run's page for readers, as a phone or a laptop shows it: a real title, a summary, an intro about no
+    other agency, its sources linked, when its data last changed, how to cite, a way back, downloads that resolve,
+    described charts, and no sideways scrolling of the page."""
+    from analysis import load_dataset
+    from analysis.paths import RAW_DIR
+
+    agencies = set(load_dataset(RAW_DIR).requests["agency"])
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    readers = sorted(p for p in REPORTS_DIR.glob("*.html") if p.name != "index.html" and ".full." not in p.name)
+    assert len(readers) == len(list(REPORTS_DIR.glob("*.ipynb")))
+    for path in readers:
+        page.goto(path.as_uri(), wait_until="load")
+        facts = page.evaluate(READER_PAGE_FACTS)
+        name = path.stem
+        assert facts["title"] != name and " " in facts["title"], f"{name}: the tab title is a slug"
+        assert len(facts["summary"]) > 60, f"{name}: no summary paragraph under 'In short'"
+        others = [agency for agency in agencies if agency in facts["intro"] and agency not in facts["title"]]
+        assert others == [], f"{name}: the intro names another agency"
+        assert any(link.startswith(("https://", "http://")) for link in facts["sourceLinks"]), f"{name}: no source"
+        assert facts["changed"][:4].isdigit(), f"{name}: no date of the data's last change"
+        assert facts["citeHeading"] and "detainer-analysis" in facts["cite"], f"{name}: no way to cite"
+        assert facts["backLinks"] >= 1, f"{name}: no link back to the index"
+        assert facts["downloads"] and all(local_path(link).is_file() for link in facts["downloads"]), name
+        assert {local_path(link).suffix for link in facts["downloads"]} >= {".json"}, name
+        assert all(alt and alt != PLACEHOLDER_ALT for alt in facts["alts"]), f"{name}: a chart is not described"
+        assert facts["scrollWidth"] <= facts["innerWidth"], f"{name}: the page scrolls sideways at {width} px"
+    page.close()

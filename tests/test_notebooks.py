@@ -96,7 +96,7 @@ def test_growth_on_a_made_up_agency(tmp_path: Path) -> None:
     assert (result["base_requests"], result["compare_requests"], result["abs_change"]) == (10, 25, 15)
     assert (result["pct_change"], result["fold"]) == (150.0, 2.5)
     assert result["rate_ratio_ci_low"] < 2.5 < result["rate_ratio_ci_high"]
-    assert {p.suffix for p in output.iterdir()} == {".json", ".png", ".svg"}
+    assert {p.suffix for p in output.iterdir()} == {".csv", ".json", ".png", ".svg"}
 
 
 def test_denial_rates_on_a_made_up_agency(tmp_path: Path) -> None:
@@ -243,4 +243,4 @@ def test_a_notebook_opened_by_hand_writes_nowhere_that_is_published(tmp_path: Pa
     assert numbers(folder)["compare_requests"] == 1526
     said = nbformat.read(tmp_path / "by-hand.ipynb", as_version=4).cells[-1].outputs[0].data["text/markdown"]
     said = said.replace("\\", "")  # what: the sentence as Markdown escapes it
-    assert "Opened by hand, this notebook wrote its 3 files to scratch/growth-in-detainer-requests-new-york" in said
+    assert "Opened by hand, this notebook wrote its 5 files to scratch/growth-in-detainer-requests-new-york" in said

@@ -7,7 +7,6 @@ files into place, and only after it succeeded.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from papermill.exceptions import PapermillExecutionError
 
 from analysis.files import write_text_atomic
-from analysis.paths import FULL_HTML, READER_HTML, RUN_DESCRIPTION
+from analysis.paths import FULL_HTML, READER_HTML
+from analysis.pipeline.about import about, described
 from analysis.pipeline.engine import ENGINE
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
 from analysis.pipeline.normalize import normalize
@@ -57,8 +57,9 @@ def _execute(job: Job, parameters: dict[str, object]) -> None:
 
 #: nbconvert templates of the package (the offline variant of JupyterLab's look).
 TEMPLATES = Path(__file__).parent / "templates"
-#: Cells tagged so are for reviewers (how the data are loaded and checked): the page for readers leaves them out.
-REVIEWERS_ONLY = "preparation"
+#: Cells tagged so are for reviewers (how the data are loaded and checked, where the files go): the page for
+#: readers leaves them out.
+REVIEWERS_ONLY = frozenset({"preparation", "output"})
 
 
 @functools.cache
@@ -75,12 +76,13 @@ def _exporter(hidden: bool) -> HTMLExporter:
         exclude_output_prompt=hidden,
     )
     if hidden:
-        exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={REVIEWERS_ONLY}), enabled=True)
+        exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(REVIEWERS_ONLY)), enabled=True)
     return exporter
 
 
-def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
-    """Render ``notebook`` as self-contained HTML that needs no network, with and without its code.
+def render_html(notebook: nbformat.NotebookNode, title: str, about: dict[str, Any] | None = None) -> dict[str, str]:
+    """Render ``notebook`` as self-contained HTML that needs no network, with and without its code, under the
+    browser title ``title``, ending with what ``about`` says of the numbers (see :func:`analysis.pipeline.about.about`).
 
     Returns
     -------
@@ -90,18 +92,14 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> dict[str, str]:
     """
     pages = {}
     for suffix, hidden in ((READER_HTML, True), (FULL_HTML, False)):
-        resources = {"metadata": {"name": title}, "content_security_policy": CONTENT_SECURITY_POLICY}
+        resources = {"metadata": {"name": title}, "content_security_policy": CONTENT_SECURITY_POLICY, "about": about}
         pages[suffix], _ = _exporter(hidden).from_notebook_node(notebook, resources)
     return pages
 
 
 def _page_title(figures: Path, run: str) -> str:
     """The browser tab's title of a run's pages: the title the run gave itself in its description, else its name."""
-    described = figures / RUN_DESCRIPTION
-    try:
-        title = json.loads(described.read_text(encoding="utf-8")).get("title") if described.is_file() else None
-    except (OSError, ValueError, AttributeError):
-        title = None
+    title = described(figures).get("title")
     return title if isinstance(title, str) and title.strip() else run
 
 
@@ -140,6 +138,7 @@ def execute(job: Job) -> Outcome:
     staged = job.staging / "notebook.ipynb"
     notebook = normalize(nbformat.read(staged, as_version=4), recorded)
     write_text_atomic(staged, nbformat.writes(notebook) + "\n")
-    for suffix, html in render_html(notebook, _page_title(figures, job.run.name)).items():
+    pages = render_html(notebook, _page_title(figures, job.run.name), about(figures, job.run.name))
+    for suffix, html in pages.items():
         write_text_atomic(job.staging / f"notebook{suffix}", html)
     return Outcome(job.run.name, True, time.monotonic() - start)

@@ -6,22 +6,56 @@ import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 
+import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.files import write_result
-from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER
+from analysis.data.cells import split_ids
+from analysis.files import write_csv_atomic, write_result
+from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER, resolve_output
 from analysis.studies.style import Chart
 from analysis.studies.tables import ReaderTable
+from analysis.studies.text import date_words
+
+#: The columns of a cited source that a page shows (the names of ``sources.csv``).
+SOURCE_COLUMNS = ["source_id", "publisher", "title", "author", "published", "url"]
+
+
+def no_sources() -> pd.DataFrame:
+    """A table of cited sources with no rows (columns :data:`SOURCE_COLUMNS`)."""
+    return pd.DataFrame({column: pd.Series(dtype=str) for column in SOURCE_COLUMNS})
+
+
+def cited_sources(sources: pd.DataFrame, *tables: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``sources`` (the dataset's sources table) that ``tables`` cite, in their ``source_ids``
+    (``;``-separated) or ``source_id`` column: columns :data:`SOURCE_COLUMNS`, newest first, then by id."""
+    cited: set[str] = set()
+    for table in tables:
+        if "source_ids" in table.columns:
+            cited.update(source for cell in table["source_ids"].dropna() for source in split_ids(str(cell)))
+        if "source_id" in table.columns:
+            cited.update(str(source) for source in table["source_id"].dropna())
+    picked = sources.loc[sources["source_id"].isin(sorted(cited)), SOURCE_COLUMNS]
+    picked = picked.sort_values("source_id", kind="stable").sort_values("published", ascending=False, kind="stable")
+    return picked.reset_index(drop=True)
+
+
+def table_file(name: str) -> str:
+    """The file a reader table of a run is saved in: ``table-NAME.csv``."""
+    return f"table-{name}.csv"
 
 
 class Study(ABC):
     """One notebook's question answered from the data.
 
     Subclasses implement the abstract members (and :meth:`draw`, :meth:`tables`
-    when they have figures or tables); :meth:`save` writes the :meth:`charts`
-    drawn and the run's :meth:`description`, which is all the report's landing page
-    and ``metrics.json`` know of a run.
+    when they have figures or tables) and hold the sources their numbers come from
+    as ``cited`` (see :func:`cited_sources`); :meth:`save` writes the :meth:`charts`
+    drawn, the tables as CSV and the run's :meth:`description`, which is all the
+    report's pages and ``metrics.json`` know of a run.
     """
+
+    #: The sources behind the numbers the study shows (columns :data:`SOURCE_COLUMNS`, newest first).
+    cited: pd.DataFrame
 
     @property
     @abstractmethod
@@ -32,6 +66,11 @@ class Study(ABC):
     @abstractmethod
     def headline(self) -> str:
         """The answer in one or two plain sentences built from the computed values."""
+
+    def summary(self) -> str:
+        """The answer in one plain paragraph, what its uncertainty means included: the page's opening paragraph
+        (the :attr:`headline` unless a study says more)."""
+        return self.headline
 
     def tables(self) -> dict[str, ReaderTable]:
         """The study's tables for readers, by name (none unless a study has some)."""
@@ -60,13 +99,23 @@ class Study(ABC):
         """The study's numbers, JSON-ready (``None`` where undefined)."""
 
     def description(self) -> dict[str, object]:
-        """What the run says of itself: ``title``, ``headline``, ``numbers`` (:meth:`to_json`), and ``tables``
-        (each reader table as a list of rows, each a mapping of column header to the text shown)."""
+        """What the run says of itself: ``title``, ``headline``, ``summary``, ``numbers`` (:meth:`to_json`),
+        ``tables`` (each reader table as a list of rows, each a mapping of column header to the text shown),
+        ``sources`` (the cited sources, each a mapping of :data:`SOURCE_COLUMNS` to text, newest first) and
+        ``data_changed`` (the newest of their publication dates, as given and in words; ``None`` without one).
+
+        The data's last change is a date of the input, never of the build, so a rebuild writes the same bytes.
+        """
+        sources = [{column: str(row[column]) for column in SOURCE_COLUMNS} for _, row in self.cited.iterrows()]
+        dates = sorted(source["published"] for source in sources if source["published"])
         return {
             "title": self.title,
             "headline": self.headline,
+            "summary": self.summary(),
             "numbers": self.to_json(),
             "tables": {name: table.rows for name, table in self.tables().items()},
+            "sources": sources,
+            "data_changed": {"date": dates[-1], "words": date_words(dates[-1])} if dates else None,
         }
 
     def scratch_folder(self) -> str:
@@ -83,7 +132,8 @@ class Study(ABC):
         if output_dir is not None:
             written = self.save(output_dir)
             return (
-                f"The {len(written)} files of this run (charts as PNG and SVG, and run.json) are written to output_dir."
+                f"The {len(written)} files of this run (charts as PNG and SVG, tables as CSV, and run.json) are "
+                "written to output_dir."
             )
         folder = self.scratch_folder()
         written = self.save(folder)
@@ -93,10 +143,15 @@ class Study(ABC):
         )
 
     def save(self, output_dir: str | Path) -> list[Path]:
-        """Write every chart (PNG and SVG) and the :meth:`description` (as :data:`analysis.paths.RUN_DESCRIPTION`)
-        into ``output_dir``."""
+        """Write every chart (PNG and SVG), every reader table as it is shown (CSV, spreadsheet-safe, named by
+        :func:`table_file`) and the :meth:`description` (as :data:`analysis.paths.RUN_DESCRIPTION`) into
+        ``output_dir``."""
         written: list[Path] = []
         for stem, chart in self.charts().items():
             written += chart.save(output_dir, stem)
+        for name, table in self.tables().items():
+            path = resolve_output(output_dir) / table_file(name)
+            write_csv_atomic(path, [table.frame])
+            written.append(path)
         written.append(write_result(output_dir, RUN_DESCRIPTION, self.description()))
         return written

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from analysis.data.load import Dataset
 from analysis.errors import shown
 from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, Alternative, ClaimResult, check_claims
-from analysis.studies.base import Study
+from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.tables import Column, ReaderTable, reader_table
 
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_CHECKABLE)
@@ -40,6 +40,7 @@ class ClaimsStudy(Study):
 
     results: tuple[ClaimResult, ...]
     sources: pd.DataFrame
+    cited: pd.DataFrame = field(default_factory=no_sources, compare=False, repr=False)
 
     @property
     def headline(self) -> str:
@@ -128,4 +129,8 @@ class ClaimsStudy(Study):
 
 def study(dataset: Dataset) -> ClaimsStudy:
     """Judge every claim of ``dataset``, in the order of its claims table."""
-    return ClaimsStudy(tuple(check_claims(dataset.requests, dataset.claims)), dataset.sources)
+    requests, claims = dataset.requests, dataset.claims
+    # What: who made each claim, and the counts of the agencies the claims are about.
+    counts = requests[requests["agency"].isin(list(claims["agency"]))]
+    cited = cited_sources(dataset.sources, claims, counts)
+    return ClaimsStudy(tuple(check_claims(requests, claims)), dataset.sources, cited=cited)

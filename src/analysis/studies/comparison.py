@@ -4,7 +4,7 @@ kind of request counted."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import pandas as pd
@@ -18,7 +18,7 @@ from analysis.measures.processed import metrics_table
 from analysis.measures.rates import Growth
 from analysis.measures.selection import KIND_WORDS, growth_between, kind_of
 from analysis.params import ParameterProblems
-from analysis.studies.base import Study
+from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import comparison_chart
 from analysis.studies.growth import GROWTH_KEYS
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -47,6 +47,7 @@ class ComparisonStudy(Study):
 
     comparisons: tuple[Comparison, ...]
     periods: pd.DataFrame
+    cited: pd.DataFrame = field(default_factory=no_sources, compare=False, repr=False)
 
     title = "Agencies side by side"
 
@@ -208,4 +209,5 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
             & (table["request_kind"] == c.request_kind)
         )
     keep &= table["period_kind"] == kinds[0]
-    return ComparisonStudy(tuple(done), table[keep].reset_index(drop=True))
+    periods = table[keep].reset_index(drop=True)
+    return ComparisonStudy(tuple(done), periods, cited=cited_sources(dataset.sources, periods))

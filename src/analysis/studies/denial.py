@@ -3,7 +3,7 @@ it answered), with exact intervals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -12,7 +12,7 @@ from analysis.data.load import Dataset
 from analysis.data.schema import ICE_RECORDS
 from analysis.measures.rates import CONFIDENCE, level
 from analysis.measures.selection import KIND_WORDS, denial_rates
-from analysis.studies.base import Study
+from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import denial_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import count, share
@@ -57,6 +57,7 @@ class DenialStudy(Study):
     request_kind: str
     rates: pd.DataFrame
     confidence: float = CONFIDENCE
+    cited: pd.DataFrame = field(default_factory=no_sources, compare=False, repr=False)
 
     @property
     def answered(self) -> bool:
@@ -193,4 +194,9 @@ def study(dataset: Dataset, agency: str, reported_by: str, request_kind: str | N
         When the agency, reporter or kind is not in the data (listing the choices), or a kind must be chosen.
     """
     rates = denial_rates(dataset.requests, agency, reported_by, request_kind)
-    return DenialStudy(agency, reported_by, str(rates["request_kind"].iloc[0]), rates)
+    kind = str(rates["request_kind"].iloc[0])
+    requests = dataset.requests
+    rows = requests[
+        (requests["agency"] == agency) & (requests["reported_by"] == reported_by) & (requests["request_kind"] == kind)
+    ]
+    return DenialStudy(agency, reported_by, kind, rates, cited=cited_sources(dataset.sources, rows))

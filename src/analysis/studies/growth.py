@@ -3,7 +3,7 @@ them (requests per day when the periods differ in length)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import pandas as pd
@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from analysis.data.load import Dataset
 from analysis.measures.rates import CONFIDENCE, Growth, level
 from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, other_reporters
-from analysis.studies.base import Study
+from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import chance_text, change_text, count, fold_text, interval_text, p_text, ratio, signed_pct
@@ -51,6 +51,7 @@ class GrowthStudy(Study):
     others: pd.DataFrame
     result: Growth
     confidence: float = CONFIDENCE
+    cited: pd.DataFrame = field(default_factory=no_sources, compare=False, repr=False)
 
     @property
     def requests_word(self) -> str:
@@ -72,6 +73,22 @@ class GrowthStudy(Study):
             f"{r.compare_requests:,} {self.requests_word} in {self.compare_period}, {direction} "
             f"{r.base_requests:,} in {self.base_period}: {change_text(r)}; {interval_text(r, self.confidence)}."
         )
+
+    def summary(self) -> str:
+        """The headline, then what its interval and test mean for this result, in plain words."""
+        r, text = self.result, self.headline
+        if r.rate_ratio_ci_low is not None:
+            bounds = (
+                f"at least {r.rate_ratio_ci_low:.2f}"
+                if r.rate_ratio_ci_high is None
+                else f"between {r.rate_ratio_ci_low:.2f} and {r.rate_ratio_ci_high:.2f}"
+            )
+            text += (
+                f" Allowing for chance, the {self.compare_period} rate is {bounds} times the {self.base_period} "
+                f"rate (exact {level(self.confidence)} interval)."
+            )
+        reading = chance_text(r.p_value)
+        return f"{text} {reading}" if reading else text
 
     def uncertainty(self) -> str:
         """The rate-ratio interval and p-value in one sentence, and what the test means in plain words."""
@@ -224,4 +241,12 @@ def study(
     rows, result = growth_between(requests, agency, reported_by, request_kind, base_period, compare_period)
     kind = str(rows["request_kind"].iloc[0])
     others = _others(requests, rows, agency, reported_by, kind, [base_period, compare_period])
-    return GrowthStudy(agency, reported_by, kind, base_period, compare_period, rows, others, result)
+    # What: the sources of the series and of the other parties' counts for the two compared periods.
+    theirs = requests[
+        (requests["agency"] == agency)
+        & (requests["request_kind"] == kind)
+        & requests["period"].isin([base_period, compare_period])
+        & requests["reported_by"].isin(list(others["reported_by"]))
+    ]
+    cited = cited_sources(dataset.sources, rows, theirs)
+    return GrowthStudy(agency, reported_by, kind, base_period, compare_period, rows, others, result, cited=cited)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -11,7 +11,7 @@ from analysis.data.ingested import load_ingested
 from analysis.data.load import Dataset
 from analysis.data.schema import ICE_RECORDS, ICE_STATEMENT
 from analysis.params import check_text, choose
-from analysis.studies.base import Study
+from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.ice_charts import lift_reasons_chart, monthly_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import count
@@ -36,6 +36,7 @@ class IceRecordsStudy(Study):
     side_by_side: pd.DataFrame
     lift_reasons: pd.DataFrame
     monthly: pd.DataFrame
+    cited: pd.DataFrame = field(default_factory=no_sources, compare=False, repr=False)
 
     @property
     def headline(self) -> str:
@@ -128,4 +129,8 @@ def study(dataset: Dataset, agency: str, records_dir: str) -> IceRecordsStudy:
     table["note"] = ["ICE's records cover part of this period only" if p else "" for p in table["partial"]]
     reasons = records.lift_reasons[records.lift_reasons["agency"] == agency].drop(columns="agency")
     monthly = records.monthly[records.monthly["agency"] == agency].drop(columns="agency")
-    return IceRecordsStudy(agency, table, reasons.reset_index(drop=True), monthly.reset_index(drop=True))
+    own = dataset.requests[dataset.requests["agency"] == agency]
+    cited = pd.concat([cited_sources(dataset.sources, own), cited_sources(records.dataset.sources, ours)])
+    cited = cited.drop_duplicates("source_id").sort_values("published", ascending=False, kind="stable")
+    reasons, monthly, cited = (frame.reset_index(drop=True) for frame in (reasons, monthly, cited))
+    return IceRecordsStudy(agency, table, reasons, monthly, cited=cited)

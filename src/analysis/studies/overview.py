@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from analysis.data.cells import split_ids
 from analysis.data.load import Dataset
 from analysis.measures.selection import KIND_WORDS
-from analysis.studies.base import Study
+from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import coverage_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import count
@@ -86,6 +86,7 @@ class OverviewStudy(Study):
     title = "What the dataset covers"
 
     dataset: Dataset
+    cited: pd.DataFrame = field(default_factory=no_sources, compare=False, repr=False)
 
     @property
     def headline(self) -> str:
@@ -170,4 +171,4 @@ class OverviewStudy(Study):
 
 def study(dataset: Dataset) -> OverviewStudy:
     """The overview of ``dataset``."""
-    return OverviewStudy(dataset)
+    return OverviewStudy(dataset, cited=cited_sources(dataset.sources, dataset.requests))

@@ -11,7 +11,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from analysis.studies.text import count, fold_text, p_text, ratio, share, signed_count, signed_pct
-from analysis.table_css import CELL_CSS, HEADER_CSS, NUMBER_CSS, TABLE_CSS
+from analysis.table_css import CELL_CSS, HEADER_CSS, NUMBER_CSS, SCROLL_CSS, TABLE_CSS
 
 #: The formatters of numbers: a column written by one of them is right-aligned.
 NUMBER_FORMATTERS = (count, share, ratio, signed_pct, signed_count, fold_text, p_text)
@@ -61,7 +61,8 @@ class ReaderTable:
         return styler
 
     def _repr_html_(self) -> str:
-        return self.styler().to_html()
+        # What: a table wider than the screen (a phone's) scrolls inside its own box, not the whole page.
+        return f'<div class="table-scroll" style="{SCROLL_CSS}">{self.styler().to_html()}</div>'
 
     def __repr__(self) -> str:
         if self.frame.empty:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import string
 from html import escape
 from typing import Any
@@ -139,3 +140,17 @@ def interval_text(result: Growth, confidence: float) -> str:
         f"rate ratio {result.rate_ratio_ci_low:.2f} to {high} (exact {level(confidence)} interval), "
         f"{p_text(result.p_value)}"
     )
+
+
+def date_words(date: str) -> str:
+    """A date of the sources table in words, at the precision it was given: ``2026-01-27`` as ``27 January 2026``,
+    ``2023-05`` as ``May 2023``, ``2022`` as ``2022`` (anything else as it is)."""
+    parts = date.split("-")
+    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
+        return date
+    if len(parts) >= 2 and not 1 <= int(parts[1]) <= 12:
+        return date
+    month = calendar.month_name[int(parts[1])] if len(parts) >= 2 else ""
+    if len(parts) == 3:
+        return f"{int(parts[2])} {month} {parts[0]}"
+    return f"{month} {parts[0]}" if month else parts[0]

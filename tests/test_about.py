@@ -1,0 +1,82 @@
+"""What a run's page says of its numbers: the sources cited, the data's last change, how to cite, the downloads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import load_dataset
+from analysis.paths import RAW_DIR
+from analysis.pipeline.about import about, citation, downloads
+from analysis.studies import denial, growth
+from analysis.studies.base import SOURCE_COLUMNS, cited_sources
+from analysis.studies.text import date_words
+
+
+def test_dates_are_written_in_words_at_the_precision_given() -> None:
+    assert date_words("2026-01-27") == "27 January 2026"
+    assert date_words("2023-05") == "May 2023"
+    assert date_words("2022") == "2022"
+    assert date_words("2023-13") == "2023-13" and date_words("soon") == "soon"
+
+
+def test_a_study_cites_the_sources_of_its_counts_and_of_the_other_parties_it_shows() -> None:
+    dataset = load_dataset(RAW_DIR)
+    study = growth.study(dataset, "Boston Police Department", "Boston Police Department", "2024", "2025")
+    cited = set(study.cited["source_id"])
+    series_ids = {i for cell in study.series["source_ids"] for i in cell.split(";")}
+    assert series_ids <= cited, "every count of the series"
+    assert "herald-2025-01-07-ice" in cited, "ICE's count for 2024, which the page sets beside the department's"
+    described = study.description()
+    assert described["data_changed"] == {"date": "2026-01-27", "words": "27 January 2026"}
+    dates = [source["published"] for source in described["sources"]]  # type: ignore[union-attr]
+    assert dates == sorted(dates, reverse=True), "newest first"
+    boston = dataset.requests[dataset.requests["agency"] == "Boston Police Department"]
+    assert cited <= {i for cell in boston["source_ids"] for i in cell.split(";")}, "no other agency's source"
+    nypd = denial.study(dataset, "New York City Police Department", "New York City Police Department")
+    assert not set(nypd.cited["source_id"]) & cited
+
+
+def test_only_cited_sources_are_picked_by_either_column() -> None:
+    sources = pd.DataFrame([{c: f"{c}-{n}" for c in SOURCE_COLUMNS} for n in range(3)])
+    sources["source_id"] = ["a", "b", "c"]
+    picked = cited_sources(sources, pd.DataFrame({"source_ids": ["a; c"]}), pd.DataFrame({"source_id": ["b"]}))
+    assert sorted(picked["source_id"]) == ["a", "b", "c"]
+    assert list(cited_sources(sources, pd.DataFrame({"source_ids": ["c"]}))["source_id"]) == ["c"]
+
+
+def test_the_citation_is_built_from_the_citation_file(tmp_path: Path) -> None:
+    cff = tmp_path / "CITATION.cff"
+    cff.write_text(
+        "cff-version: 1.2.0\ntitle: A title\nversion: 2.0\nlicense: MIT\n"
+        "authors:\n  - given-names: Ada\n    family-names: Lovelace\n  - name: The team\n"
+    )
+    assert citation(cff) == "Ada Lovelace, The team. A title. Version 2.0. Licence: MIT."
+    assert citation(tmp_path / "missing.cff") == ""
+    assert "detainer-analysis" in citation()
+
+
+def test_only_web_addresses_become_links_and_downloads_are_relative_to_the_page(tmp_path: Path) -> None:
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    (figures / "run.json").write_text(
+        json.dumps(
+            {
+                "sources": [
+                    {"title": "t", "publisher": "p", "author": "", "published": "2020", "url": "javascript:alert(1)"},
+                    {"title": "u", "publisher": "p", "author": "", "published": "2021", "url": "https://example.org/x"},
+                ],
+                "data_changed": {"date": "2021", "words": "2021"},
+            }
+        )
+    )
+    (figures / "table-a b.csv").write_text("x\n")
+    said = about(figures, "run #1")
+    assert [source["url"] for source in said["sources"]] == ["", "https://example.org/x"]
+    assert said["data_changed"] == {"date": "2021", "words": "2021"}
+    assert downloads(figures, "run #1") == [
+        {"label": "run.json (numbers, JSON)", "href": "figures/run%20%231/run.json"},
+        {"label": "table-a b.csv (table, CSV)", "href": "figures/run%20%231/table-a%20b.csv"},
+    ]
