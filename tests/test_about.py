@@ -80,3 +80,63 @@ def test_only_web_addresses_become_links_and_downloads_are_relative_to_the_page(
         {"label": "run.json (numbers, JSON)", "href": "figures/run%20%231/run.json"},
         {"label": "table-a b.csv (table, CSV)", "href": "figures/run%20%231/table-a%20b.csv"},
     ]
+
+
+def claim_reviews(page: Path) -> list[dict[str, object]]:
+    """The JSON-LD blocks of ``page``, each parsed."""
+    from html.parser import HTMLParser
+
+    class Blocks(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside, self.found = False, []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.inside = tag == "script" and ("type", "application/ld+json") in attrs
+
+        def handle_endtag(self, tag: str) -> None:
+            self.inside = False
+
+        def handle_data(self, data: str) -> None:
+            if self.inside:
+                self.found.append(json.loads(data))
+
+    blocks = Blocks()
+    blocks.feed(page.read_text(encoding="utf-8"))
+    return [item for block in blocks.found for item in block]
+
+
+def test_the_claims_page_carries_each_verdict_as_a_schema_org_claim_review() -> None:
+    """Read as a JSON-LD processor reads it (pyld, with schema.org's vocabulary given locally: nothing is
+    fetched), every claim of the data is a ClaimReview of the page, its anchor on the page, its rating on a
+    stated scale."""
+    from pyld import jsonld
+
+    from analysis.paths import REPORTS_DIR
+    from analysis.studies.claims import RATINGS
+
+    def local_schema_org(url: str, options: object = None) -> dict[str, object]:
+        assert url.rstrip("/") in ("https://schema.org", "http://schema.org"), f"would fetch {url}"
+        return {"contextUrl": None, "documentUrl": url, "document": {"@context": {"@vocab": "https://schema.org/"}}}
+
+    page = REPORTS_DIR / "04-claims.html"
+    reviews = claim_reviews(page)
+    expanded = jsonld.expand(reviews, {"documentLoader": local_schema_org, "base": page.as_uri()})
+    schema = "https://schema.org/"
+    claims = load_dataset(RAW_DIR).claims
+    assert len(expanded) == len(claims) and all(r["@type"] == [f"{schema}ClaimReview"] for r in expanded)
+    html = page.read_text(encoding="utf-8")
+    for review, (_, claim) in zip(expanded, claims.iterrows(), strict=True):
+        assert review[f"{schema}claimReviewed"][0]["@value"] == claim["claim"]
+        assert review["@id"] == f"{page.as_uri()}#claim-{claim['claim_id']}"
+        assert f'id="claim-{claim["claim_id"]}"' in html, "the review's anchor is on the page"
+        item = review[f"{schema}itemReviewed"][0]
+        assert item["@type"] == [f"{schema}Claim"] and item[f"{schema}author"]
+        rating = review[f"{schema}reviewRating"][0]
+        verdict = rating[f"{schema}alternateName"][0]["@value"]
+        assert rating[f"{schema}bestRating"][0]["@value"] == 5 and rating[f"{schema}worstRating"][0]["@value"] == 1
+        if verdict in RATINGS:
+            assert rating[f"{schema}ratingValue"][0]["@value"] == RATINGS[verdict]
+        else:
+            assert f"{schema}ratingValue" not in rating and rating[f"{schema}ratingExplanation"]
+    assert "rated 5" in html.split("For machines")[-1], "the scale is explained on the page"

@@ -200,6 +200,13 @@ def test_hostile_text_shows_as_text(reports: tuple[Path, Path]) -> None:
         if name == "index.html":  # what: the landing page's one script is its own, the same with any data
             assert html.count(f"<script>{own_script}</script>") == 1
             html = html.replace(f"<script>{own_script}</script>", "")
+        if name.startswith("claims."):  # what: the claims' reviews for machines, data that is never run
+            start = html.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+            end = html.index("</script>", start)
+            data = html[start:end]
+            assert "<" not in data and ">" not in data and "&" not in data, "the data cannot end the block"
+            assert json.loads(data)[0]["claimReviewed"] == HOSTILE["CLAIM"], "the claim, as it was written"
+            html = html[: start - len('<script type="application/ld+json">')] + html[end + len("</script>") :]
         assert (
             "<script" not in html
             and "evil.example'>" not in html

@@ -67,10 +67,21 @@ def downloads(figures: Path, run: str) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
+def json_ld(objects: object) -> str:
+    """``objects`` as the text of a ``<script type="application/ld+json">`` block: JSON in which ``<``, ``>`` and
+    ``&`` are written as ``\\u`` escapes, so no text from the data can end the block or open a tag ("" when
+    ``objects`` is not a non-empty list)."""
+    if not isinstance(objects, list) or not objects:
+        return ""
+    text = json.dumps(objects, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def about(figures: Path, run: str) -> dict[str, Any]:
     """What the footer of a run's pages shows (see the ``offline`` template): ``sources`` (each ``title``,
     ``publisher``, ``author``, ``published`` and ``url``, an http(s) address or blank), ``data_changed``
-    (``date`` and ``words``, or ``None``), ``cite`` (see :func:`citation`) and ``downloads``."""
+    (``date`` and ``words``, or ``None``), ``cite`` (see :func:`citation`), ``downloads`` and ``json_ld`` (the
+    run's structured data as the text of a JSON-LD block, see :func:`json_ld`; "" without any)."""
     description = described(figures)
     sources = [
         {key: str(source.get(key, "")) for key in ("title", "publisher", "author", "published")}
@@ -84,4 +95,5 @@ def about(figures: Path, run: str) -> dict[str, Any]:
         "data_changed": changed if isinstance(changed, dict) else None,
         "cite": citation(),
         "downloads": downloads(figures, run),
+        "json_ld": json_ld(description.get("structured_data")),
     }

@@ -94,6 +94,11 @@ class Study(ABC):
         a reader who cannot see it (a chart left out is described by its title)."""
         return {}
 
+    def structured_data(self) -> list[dict[str, object]]:
+        """What the study's page carries for machines, as schema.org JSON-LD objects (none unless a study has
+        some; the claims study's verdicts are ``ClaimReview``)."""
+        return []
+
     @abstractmethod
     def to_json(self) -> object:
         """The study's numbers, JSON-ready (``None`` where undefined)."""
@@ -102,13 +107,14 @@ class Study(ABC):
         """What the run says of itself: ``title``, ``headline``, ``summary``, ``numbers`` (:meth:`to_json`),
         ``tables`` (each reader table as a list of rows, each a mapping of column header to the text shown),
         ``sources`` (the cited sources, each a mapping of :data:`SOURCE_COLUMNS` to text, newest first) and
-        ``data_changed`` (the newest of their publication dates, as given and in words; ``None`` without one).
+        ``data_changed`` (the newest of their publication dates, as given and in words; ``None`` without one),
+        and ``structured_data`` (:meth:`structured_data`) when the study has some.
 
         The data's last change is a date of the input, never of the build, so a rebuild writes the same bytes.
         """
         sources = [{column: str(row[column]) for column in SOURCE_COLUMNS} for _, row in self.cited.iterrows()]
         dates = sorted(source["published"] for source in sources if source["published"])
-        return {
+        described: dict[str, object] = {
             "title": self.title,
             "headline": self.headline,
             "summary": self.summary(),
@@ -117,6 +123,10 @@ class Study(ABC):
             "sources": sources,
             "data_changed": {"date": dates[-1], "words": date_words(dates[-1])} if dates else None,
         }
+        structured = self.structured_data()
+        if structured:
+            described["structured_data"] = structured
+        return described
 
     def scratch_folder(self) -> str:
         """Where the study writes when no ``output_dir`` is given: a folder of :data:`analysis.paths.SCRATCH_FOLDER`

@@ -10,9 +10,16 @@ from analysis.data.load import Dataset
 from analysis.errors import shown
 from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, Alternative, ClaimResult, check_claims
 from analysis.studies.base import Study, cited_sources, no_sources
-from analysis.studies.tables import Column, ReaderTable, reader_table
+from analysis.studies.tables import Column, ReaderTable, anchor, reader_table
 
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_CHECKABLE)
+#: The rating of each verdict in the machine-readable reviews (schema.org ``Rating``, 1 to 5, as fact-checkers
+#: rate a claim false to true); a claim that cannot be checked is not rated.
+RATINGS = {SUPPORTED: 5, CONTRADICTED: 1}
+#: Who reviews the claims, as the reviews name it.
+REVIEWER = "detainer-analysis"
+#: The start of each claim's anchor on the page (``#claim-`` and the claim id).
+CLAIM_ANCHOR = "claim-"
 
 
 def counted(alt: Alternative) -> str:
@@ -85,7 +92,54 @@ class ClaimsStudy(Study):
             "verdict": Column("verdict"),
             "other_reporters": Column("with another party's count", lambda v: str(v).replace(" | ", "; ")),
         }
-        return {"claims": reader_table("claims", self.table(), columns)}
+        return {"claims": reader_table("claims", self.table(), columns, anchors=("claim_id", CLAIM_ANCHOR))}
+
+    def structured_data(self) -> list[dict[str, object]]:
+        """Each verdict as schema.org ``ClaimReview`` (JSON-LD), for fact-check aggregators: the claim, who made
+        it, when and where (its source), and the verdict as a rating on :data:`RATINGS`' scale, with its reason.
+        Each review's ``@id`` is the claim's anchor on the page."""
+        by_id = self.sources.set_index("source_id")
+        reviews: list[dict[str, object]] = []
+        for r in self.results:
+            source = by_id.loc[r.claim["source_id"]]
+            makers: list[dict[str, object]] = [{"@type": "Organization", "name": str(source["publisher"])}]
+            if str(source["author"]).strip():
+                makers.insert(0, {"@type": "Person", "name": str(source["author"])})
+            appearance: dict[str, object] = {"@type": "CreativeWork", "headline": str(source["title"])}
+            if str(source["url"]).startswith(("https://", "http://")):
+                appearance["url"] = str(source["url"])
+            claim: dict[str, object] = {"@type": "Claim", "author": makers, "appearance": appearance}
+            if str(source["published"]).strip():
+                claim["datePublished"] = str(source["published"])
+            rating: dict[str, object] = {
+                "@type": "Rating",
+                "alternateName": r.check.verdict,
+                "ratingExplanation": r.check.reason,
+                "bestRating": max(RATINGS.values()),
+                "worstRating": min(RATINGS.values()),
+            }
+            if r.check.verdict in RATINGS:
+                rating["ratingValue"] = RATINGS[r.check.verdict]
+            reviews.append(
+                {
+                    "@context": "https://schema.org",
+                    "@type": "ClaimReview",
+                    "@id": f"#{anchor(CLAIM_ANCHOR, str(r.claim['claim_id']))}",
+                    "claimReviewed": str(r.claim["claim"]),
+                    "author": {"@type": "Organization", "name": REVIEWER},
+                    "itemReviewed": claim,
+                    "reviewRating": rating,
+                }
+            )
+        return reviews
+
+    def rating_scale(self) -> str:
+        """How the verdicts are rated in the page's machine-readable reviews, in one sentence."""
+        return (
+            f"Each verdict is also published in the page as a schema.org ClaimReview, for fact-check aggregators: "
+            f"{SUPPORTED} is rated {RATINGS[SUPPORTED]} and {CONTRADICTED} {RATINGS[CONTRADICTED]} on a scale of "
+            f"{min(RATINGS.values())} to {max(RATINGS.values())}; {NOT_CHECKABLE} carries no rating, only its reason."
+        )
 
     def to_json(self) -> dict[str, object]:
         """Verdict and computed value of every claim, keyed by claim id."""

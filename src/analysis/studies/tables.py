@@ -3,6 +3,8 @@ writes them."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +45,9 @@ class ReaderTable:
     frame: pd.DataFrame
     #: The headers of the columns that hold numbers (right-aligned, digits of equal width).
     numeric: tuple[str, ...] = ()
+    #: ``(header, prefix)``: each cell of that column carries the anchor ``prefix`` + the cell's text as a slug
+    #: (see :func:`anchor`), so a link to a row stays the same however the rows are ordered or rebuilt.
+    anchors: tuple[str, str] | None = None
 
     def styler(self) -> Styler:
         """The table as a pandas Styler: index hidden, every cell and header escaped for HTML."""
@@ -58,6 +63,14 @@ class ReaderTable:
         numbers = [f"td.col{i}, th.col{i}" for i, header in enumerate(self.frame.columns) if header in self.numeric]
         if numbers:
             styler = styler.set_table_styles([{"selector": ", ".join(numbers), "props": NUMBER_CSS}], overwrite=False)
+        if self.anchors is not None:
+            header, prefix = self.anchors
+            # What: pandas escapes each cell before the formatter sees it; the anchor is made from the text itself.
+            styler = styler.format(
+                lambda shown: f'<span id="{anchor(prefix, html.unescape(shown))}">{shown}</span>',
+                subset=[header],
+                escape="html",
+            )
         return styler
 
     def _repr_html_(self) -> str:
@@ -76,7 +89,16 @@ class ReaderTable:
         return [dict(zip(self.frame.columns, row, strict=True)) for row in self.frame.itertuples(index=False)]
 
 
-def reader_table(name: str, data: pd.DataFrame, columns: Mapping[str, Column]) -> ReaderTable:
+def anchor(prefix: str, text: str) -> str:
+    """A stable HTML id for ``text``: ``prefix`` and the text in lower case, every run of other characters than
+    ASCII letters and digits written ``-`` (``claim-`` and ``BPD 2025 all declined`` give
+    ``claim-bpd-2025-all-declined``)."""
+    return prefix + (re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "row")
+
+
+def reader_table(
+    name: str, data: pd.DataFrame, columns: Mapping[str, Column], anchors: tuple[str, str] | None = None
+) -> ReaderTable:
     """Write ``data``'s ``columns`` as text for readers, under their headers.
 
     Parameters
@@ -87,7 +109,12 @@ def reader_table(name: str, data: pd.DataFrame, columns: Mapping[str, Column]) -
         The values; its index is dropped.
     columns
         Which columns to show, in order, and how.
+    anchors
+        ``(column, prefix)``: each cell of that column (a key of ``columns``) carries a stable anchor (see
+        :attr:`ReaderTable.anchors`).
     """
     shown = {spec.header: [spec.show(value) for value in data[column].tolist()] for column, spec in columns.items()}
     frame = pd.DataFrame(shown, columns=[spec.header for spec in columns.values()], dtype="str")
-    return ReaderTable(name, frame, tuple(spec.header for spec in columns.values() if spec.is_numeric))
+    numeric = tuple(spec.header for spec in columns.values() if spec.is_numeric)
+    anchored = (columns[anchors[0]].header, anchors[1]) if anchors is not None else None
+    return ReaderTable(name, frame, numeric, anchored)
