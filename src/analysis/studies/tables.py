@@ -67,7 +67,7 @@ class ReaderTable:
             header, prefix = self.anchors
             # What: pandas escapes each cell before the formatter sees it; the anchor is made from the text itself.
             styler = styler.format(
-                lambda shown: f'<span id="{anchor(prefix, html.unescape(shown))}">{shown}</span>',
+                lambda shown: f'<span id="{anchor(prefix, html.unescape(str(shown)))}">{shown}</span>',
                 subset=[header],
                 escape="html",
             )
