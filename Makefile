@@ -34,6 +34,8 @@ ifneq ($(ICE_EXPORT),)
 	$(BIN)/detainers ingest-ice $(ICE_EXPORT) --agencies data/ice/agencies.csv --out data/ice/ingested
 endif
 	$(BIN)/detainers report
+	@# What moved since the last commit (nothing when nothing did): the report's own bytes never depend on git.
+	@$(BIN)/detainers changes --quiet
 
 # ONLY=RUN re-executes one run of the plan instead of all of them.
 ONLY ?=

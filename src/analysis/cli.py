@@ -7,6 +7,7 @@ to do answers at once.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import signal
 import sys
@@ -159,6 +160,33 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _value(value: object) -> str:
+    """A published value as the changes list shows it."""
+    return "none" if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
+def _changes(args: argparse.Namespace) -> int:
+    from analysis.errors import ChangesError
+    from analysis.pipeline.changes import changed_inputs, changed_numbers
+
+    try:
+        changes = changed_numbers(args.processed_dir, args.revision)
+        inputs = changed_inputs(args.data_dir, args.revision)
+    except ChangesError:
+        if args.quiet:  # what: `make report` outside a git clone: there is no history to compare with
+            return 0
+        raise
+    if not changes:
+        if not args.quiet:
+            _say(f"no published number changed since {args.revision}")
+        return 0
+    changed = ", ".join(inputs) if inputs else "none"
+    _say(f"{len(changes)} published number(s) changed since {args.revision}; input files changed: {changed}")
+    for change in changes:
+        _say(f"  {change.number_id}: {_value(change.old)} -> {_value(change.new)}")
+    return 0
+
+
 def _terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
@@ -266,6 +294,18 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--force", action="store_true", help="execute every run, even those that are up to date")
     report.add_argument("--jobs", type=_positive, metavar="N", help="runs executed at once (default: number of CPUs)")
     report.set_defaults(run=_report)
+
+    changes = commands.add_parser(
+        "changes",
+        parents=[data_dir],
+        help="list every published number that differs from a git revision's, with the input files that changed",
+    )
+    changes.add_argument("revision", nargs="?", default="HEAD", help="the git revision to compare with (default: HEAD)")
+    _path_option(changes, "--processed-dir", paths.PROCESSED_DIR, "folder of the processed tables compared")
+    changes.add_argument(
+        "--quiet", action="store_true", help="say nothing when no number changed or there is no git history"
+    )
+    changes.set_defaults(run=_changes)
     return parser
 
 

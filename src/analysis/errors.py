@@ -134,3 +134,7 @@ def describe_os_error(error: OSError) -> str:
     what = error.strerror or str(error)
     hint = _OS_HINTS.get(name, "check the path, the free space and the permissions")
     return f"{where}: {what.lower()}; {hint}"
+
+
+class ChangesError(AnalysisError):
+    """The published numbers of a git revision could not be read (no git, not a repository, no such revision)."""

@@ -1,0 +1,107 @@
+"""``detainers changes``: the published numbers that moved since a git revision, by stable id, with the inputs
+that changed; tried on a copy of the project that is its own git repository."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from analysis.cli import main
+from analysis.paths import PROJECT_ROOT
+from conftest import PROJECT_PARTS, in_copy
+
+PLAN = """
+[[run]]
+name = "growth-boston"
+notebook = "02-growth.ipynb"
+parameters = { agency = "Boston Police Department", reported_by = "Boston Police Department", \
+base_period = "2024", compare_period = "2025" }
+
+[[run]]
+name = "denial-boston"
+notebook = "03-denial-rates.ipynb"
+parameters = { agency = "Boston Police Department", reported_by = "Boston Police Department" }
+
+[[run]]
+name = "growth-nypd"
+notebook = "02-growth.ipynb"
+parameters = { agency = "New York City Police Department", reported_by = "New York City Police Department", \
+base_period = "2016", compare_period = "2017" }
+"""
+
+BOSTON_2025 = 'Boston Police Department,"Boston, MA",Boston Police Department,detainer,2025,2025-01-01,2025-12-31,'
+METRICS_ROW = "detainer_metrics/Boston Police Department/Boston Police Department/detainer/2025"
+#: What one more request to Boston in 2025 moves, and nothing else: the growth to 2025, the 2025 rate, its row.
+EXPECTED = {
+    *(f"growth-boston.{key}" for key in ("compare_requests", "abs_change", "pct_change", "fold", "p_value")),
+    "growth-boston.rate_ratio_ci_low",
+    "growth-boston.rate_ratio_ci_high",
+    *(f"denial-boston.detainer/2025.{key}" for key in ("requests", "denial_rate", "ci_low", "ci_high")),
+    *(
+        f"{METRICS_ROW}.{key}"
+        for key in ("requests", "denial_rate", "denial_ci_low", "denial_ci_high", "change_from_previous")
+    ),
+    f"{METRICS_ROW}.pct_change_from_previous",
+}
+
+
+def git(folder: Path, *argv: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *argv],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project with a plan of three runs, its report built and committed."""
+    copy = tmp_path / "project"
+    for part in PROJECT_PARTS:
+        source, target = PROJECT_ROOT / part, copy / part
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (copy / "notebooks" / "runs.toml").write_text(PLAN)
+    in_copy(copy, "report", "--jobs", "1")
+    git(copy, "init", "--quiet")
+    git(copy, "add", "--all")
+    git(copy, "commit", "--quiet", "-m", "the report as published")
+    return copy
+
+
+def test_one_changed_count_lists_exactly_the_numbers_that_depend_on_it(project: Path) -> None:
+    assert in_copy(project, "changes").stdout == "no published number changed since HEAD\n"
+    table = project / "data" / "raw" / "detainer_requests.csv"
+    text = table.read_text()
+    assert text.count(BOSTON_2025 + "57,") == 1
+    table.write_text(text.replace(BOSTON_2025 + "57,", BOSTON_2025 + "58,"))
+    in_copy(project, "report", "--jobs", "1")
+    said = in_copy(project, "changes").stdout.splitlines()
+    assert said[0] == (
+        f"{len(EXPECTED)} published number(s) changed since HEAD; input files changed: data/raw/detainer_requests.csv"
+    )
+    listed = {line.strip().split(": ")[0]: line.split(": ", 1)[1] for line in said[1:]}
+    assert set(listed) == EXPECTED
+    assert listed["growth-boston.compare_requests"] == "57 -> 58"
+    assert listed[f"{METRICS_ROW}.requests"] == "57 -> 58"
+    assert listed["denial-boston.detainer/2025.denial_rate"].startswith("1.0 -> 0.98")
+
+
+def test_a_revision_that_does_not_exist_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    folders = ["--processed-dir", str(tmp_path), "--data-dir", str(tmp_path)]
+    assert main(["changes", *folders]) == 1
+    assert f"error: {tmp_path} is not in a git repository" in capsys.readouterr().err
+    assert main(["changes", "--quiet", *folders]) == 0 and capsys.readouterr().out == "", "make report says nothing"
+    git(tmp_path, "init", "--quiet")
+    git(tmp_path, "commit", "--quiet", "--allow-empty", "-m", "empty")
+    assert main(["changes", "no-such-tag", *folders]) == 1
+    assert "error: 'no-such-tag' is not a revision of the repository" in capsys.readouterr().err
+    assert main(["changes", *folders]) == 0
+    assert capsys.readouterr().out == "no published number changed since HEAD\n"
