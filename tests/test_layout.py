@@ -12,8 +12,17 @@ import pytest
 import analysis
 
 PACKAGE = Path(analysis.__file__).parent
-#: The modules every layer may use: the disk layout, the exceptions, file writing, parameter checks, the tables' look.
-BASE = {"analysis", "analysis.paths", "analysis.errors", "analysis.files", "analysis.params", "analysis.table_css"}
+#: The modules every layer may use: the disk layout, the exceptions, file writing, parameter checks, the tables' look,
+#: the way numbers are written.
+BASE = {
+    "analysis",
+    "analysis.paths",
+    "analysis.errors",
+    "analysis.files",
+    "analysis.params",
+    "analysis.table_css",
+    "analysis.numbers",
+}
 #: Layer -> the layers its modules may import from (besides themselves and the base).
 ALLOWED = {
     "base": set(),

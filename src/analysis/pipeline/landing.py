@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from analysis.data.load import Dataset
 from analysis.files import write_text_streamed
+from analysis.numbers import count, missing, rate_text, signed_count, signed_pct
 from analysis.paths import FULL_HTML, NOTEBOOK, READER_HTML, ReportPaths
 from analysis.pipeline.pages import content_security_policy
 from analysis.pipeline.runplan import Run
@@ -46,6 +47,83 @@ class RunEntry:
     from_grid: bool
     #: What the page says of the run's last execution: blank, or that it failed (its last good pages, if any, kept).
     status: str = ""
+    #: The run's numbers for the runs table, each ``(text shown, value sorted by)`` (blank for a run without them):
+    #: requests in the earlier and the later period, their change and percent change, the latest denial rate.
+    figures: tuple[tuple[str, str], ...] = ()
+
+
+#: The runs table's columns of numbers, in order.
+NUMBER_COLUMNS = ("requests, earlier period", "requests, later period", "change", "percent change", "denial rate")
+
+
+def _sortable(value: Any) -> str:
+    return "" if missing(value) else f"{float(value):.6g}"
+
+
+def _figures(run: Run, numbers: Any) -> tuple[tuple[str, str], ...]:
+    """The runs table's numbers of a run (see :data:`NUMBER_COLUMNS`) from the numbers it described: a growth
+    run's counts and change, a denial run's rate for its latest period with one."""
+    blank = ("", "")
+    cells = [blank] * len(NUMBER_COLUMNS)
+    if isinstance(numbers, Mapping) and "compare_requests" in numbers:
+        base, compare = run.parameters.get("base_period", ""), run.parameters.get("compare_period", "")
+        earlier, later = numbers.get("base_requests"), numbers.get("compare_requests")
+        cells[0] = (f"{count(earlier)} in {base}" if not missing(earlier) else "", _sortable(earlier))
+        cells[1] = (f"{count(later)} in {compare}" if not missing(later) else "", _sortable(later))
+        cells[2] = (signed_count(numbers.get("abs_change")), _sortable(numbers.get("abs_change")))
+        pct = numbers.get("pct_change")
+        cells[3] = (signed_pct(pct) if not missing(pct) else "", _sortable(pct))
+    elif isinstance(numbers, list):
+        rated = [r for r in numbers if isinstance(r, Mapping) and not missing(r.get("denial_rate"))]
+        if rated:
+            last = rated[-1]
+            cells[4] = (f"{rate_text(last['denial_rate'])} in {last.get('period', '')}", _sortable(last["denial_rate"]))
+    return tuple(cells)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the landing page's chart: a growth run's change, drawn on a log scale of the fold."""
+
+    label: str
+    value: str
+    href: str
+    x: float
+    width: float
+    rising: bool
+
+
+#: The chart's width, in SVG units, and the room kept at the end of the longest bar for its value.
+CHART_WIDTH, VALUE_ROOM = 600.0, 80.0
+
+
+def growth_bars(entries: Sequence[tuple[Run, RunEntry, Any]]) -> list[Bar]:
+    """The bars of the landing page's headline chart: each growth run of the plan's own ``[[run]]`` entries with
+    a defined fold, its change from 1 (no change) on a log scale, so a tripling and a fall to a third are as long."""
+    import math
+
+    folds = [
+        (run, entry, numbers)
+        for run, entry, numbers in entries
+        if isinstance(numbers, Mapping) and not missing(numbers.get("fold")) and float(numbers["fold"]) > 0
+    ]
+    if not folds:
+        return []
+    logs = [math.log10(float(numbers["fold"])) for _, _, numbers in folds]
+    low, high = min(0.0, *logs), max(0.0, *logs)
+    # What: room for the value beside the longest bar on each side that has bars.
+    left = VALUE_ROOM if low < 0 else 0.0
+    right = VALUE_ROOM if high > 0 or low == 0 else 0.0
+    scale = (CHART_WIDTH - left - right) / ((high - low) or 1.0)
+    zero = left - low * scale
+    bars = []
+    for (run, entry, numbers), log in zip(folds, logs, strict=True):
+        periods = f"{run.parameters.get('base_period', '')} to {run.parameters.get('compare_period', '')}"
+        label = f"{entry.agency}, {periods}" if entry.agency else entry.title
+        x = zero + min(0.0, log) * scale
+        href = entry.pages.get("report", "")
+        bars.append(Bar(label, signed_pct(numbers.get("pct_change")), href, x, max(abs(log) * scale, 1.0), log >= 0))
+    return bars
 
 
 def _entry(run: Run, description: Mapping[str, Any] | None, folders: ReportPaths | None) -> RunEntry:
@@ -68,7 +146,8 @@ def _entry(run: Run, description: Mapping[str, Any] | None, folders: ReportPaths
     parameters = ", ".join(f"{k} = {v}" for k, v in run.parameters.items()) or "defaults"
     agency = str(run.parameters.get("agency", ""))
     entry = RunEntry(run.name, title, headline, agency, run.notebook.name, parameters, pages, bool(run.grid))
-    return replace(entry, status=status)
+    numbers = description.get("numbers") if description is not None else None
+    return replace(entry, status=status, figures=_figures(run, numbers))
 
 
 def _environment() -> Environment:
@@ -94,6 +173,16 @@ class _Entries:
     def __iter__(self) -> Iterator[RunEntry]:
         return (_entry(run, self.describe(run), self.folders) for run in self.runs)
 
+    def own(self) -> list[tuple[Run, RunEntry, Any]]:
+        """The plan's own ``[[run]]`` entries (not its grids'), each with its entry and the numbers it described."""
+        found = []
+        for run in self.runs:
+            if not run.grid:
+                description = self.describe(run)
+                numbers = description.get("numbers") if description is not None else None
+                found.append((run, _entry(run, description, self.folders), numbers))
+        return found
+
 
 def _pieces(dataset: Dataset, entries: _Entries, claims: Sequence[Mapping[str, str]]) -> Iterator[str]:
     """The landing page's HTML, a piece at a time."""
@@ -104,9 +193,10 @@ def _pieces(dataset: Dataset, entries: _Entries, claims: Sequence[Mapping[str, s
         .generate(
             content_security_policy=content_security_policy([script]),
             script=Markup(script),
-            extent=dataset.extent(),
-            agencies=sorted(set(dataset.requests["agency"])),
             runs=entries,
+            bars=growth_bars(entries.own()),
+            chart_width=CHART_WIDTH,
+            number_columns=NUMBER_COLUMNS,
             claims=claims,
             sources=dataset.sources.to_dict("records"),
             # What: the package's own style rules, not data: placed in the style sheet as they are.
@@ -126,7 +216,7 @@ def build_index(
     Parameters
     ----------
     dataset
-        The validated dataset the runs were executed on (its extent, agencies and sources).
+        The validated dataset the runs were executed on (its sources).
     runs
         The runs of the plan.
     descriptions

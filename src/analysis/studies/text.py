@@ -5,12 +5,27 @@ from __future__ import annotations
 import calendar
 import string
 from html import escape
-from typing import Any
 
-import pandas as pd
 from IPython.display import Markdown
 
 from analysis.measures.rates import Growth, level
+from analysis.numbers import count, fold_text, ratio, share, signed_count, signed_pct
+
+__all__ = [
+    "chance_text",
+    "change_text",
+    "count",
+    "date_words",
+    "escape_markdown",
+    "fold_text",
+    "interval_text",
+    "p_text",
+    "ratio",
+    "say",
+    "share",
+    "signed_count",
+    "signed_pct",
+]
 
 #: ASCII punctuation that Markdown may read as syntax; each is written with a backslash before it.
 #: (``&``, ``<``, ``>``, ``"`` and ``'`` become HTML character references instead.)
@@ -33,51 +48,6 @@ def escape_markdown(text: str) -> str:
 def say(text: str) -> Markdown:
     """A sentence built from data, for a notebook to show as Markdown (escaped by :func:`escape_markdown`)."""
     return Markdown(escape_markdown(text))
-
-
-def count(value: Any) -> str:
-    """A count with thousands separators; blank where missing."""
-    return "" if value is None or _missing(value) else f"{int(value):,}"
-
-
-def share(value: Any, decimals: int = 1) -> str:
-    """A fraction as a percentage (``0.937`` as ``93.7%``); blank where missing."""
-    return "" if value is None or _missing(value) else f"{float(value):.{decimals}%}"
-
-
-def signed_pct(value: Any) -> str:
-    """A percent change as the prose writes it (``+280%``; a fall with a minus sign); ``undefined`` if missing."""
-    if value is None or _missing(value):
-        return "undefined"
-    number = float(value)
-    return f"{'+' if number >= 0 else '−'}{abs(number):,.0f}%"
-
-
-def signed_count(value: Any) -> str:
-    """A change in a count as the prose writes it (``+53``, a fall with a true minus sign, ``0``); blank where
-    missing."""
-    if value is None or _missing(value):
-        return ""
-    number = int(value)
-    return f"{'+' if number > 0 else '−' if number < 0 else ''}{abs(number):,}"
-
-
-def fold_text(value: Any) -> str:
-    """A fold change as the prose writes it: one decimal from 1 up (``3.8``), two significant digits below
-    (``0.29``, ``0.04``: a fall of 96% is never ``0.0``); ``undefined`` where missing."""
-    if value is None or _missing(value):
-        return "undefined"
-    number = float(value)
-    return f"{number:.1f}" if number >= 1 else f"{number:.2g}"
-
-
-def ratio(value: Any, decimals: int = 2) -> str:
-    """A fold change or rate ratio (``3.80``); ``undefined`` where missing."""
-    return "undefined" if value is None or _missing(value) else f"{float(value):.{decimals}f}"
-
-
-def _missing(value: Any) -> bool:
-    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def p_text(p_value: float | None) -> str:

@@ -23,9 +23,14 @@
       Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute("aria-sort"); });
       cell.setAttribute("aria-sort", ascending ? "ascending" : "descending");
       rows.sort(function (a, b) {
-        var x = a.cells[column].getAttribute("data-sort") || a.cells[column].textContent;
-        var y = b.cells[column].getAttribute("data-sort") || b.cells[column].textContent;
-        var order = x.localeCompare(y, undefined, { numeric: true });
+        var x = a.cells[column], y = b.cells[column];
+        if (x.hasAttribute("data-sort") || y.hasAttribute("data-sort")) {
+          // A column of numbers: sorted by value, a run without one last whichever the direction.
+          var p = x.getAttribute("data-sort"), q = y.getAttribute("data-sort");
+          if (!p || !q) { return (p ? 0 : 1) - (q ? 0 : 1); }
+          return ascending ? Number(p) - Number(q) : Number(q) - Number(p);
+        }
+        var order = x.textContent.localeCompare(y.textContent, undefined, { numeric: true });
         return ascending ? order : -order;
       });
       rows.forEach(function (row) { body.appendChild(row); });
