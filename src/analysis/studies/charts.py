@@ -6,7 +6,6 @@ managed by pyplot, so a notebook shows it once, where the cell returns it.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
@@ -25,6 +24,12 @@ def _calendar_years(series: pd.DataFrame) -> list[str]:
         years = [int(p) for p in periods]
         return [str(y) for y in range(min(years), max(years) + 1)]
     return periods
+
+
+def _crowded(ax: Axes, axis: list[str]) -> None:
+    """Turn the period labels upright when there are too many to sit side by side."""
+    if len(axis) > 8:
+        ax.tick_params(axis="x", labelrotation=90)
 
 
 def _label_bars(ax: Axes, axis: list[str], counts: pd.Series, top: int) -> None:
@@ -117,7 +122,8 @@ def denial_chart(
     what
         What the share counts: ``declined`` or ``answered``.
     """
-    periods = [str(p) for p in rates["period"]]
+    given = [str(p) for p in rates["period"]]
+    periods = _calendar_years(rates.assign(period=given))  # what: every year from first to last, gaps kept
     known = rates[rates["rate"].notna()].assign(period=lambda d: d["period"].astype(str))
     with chart_style():
         fig = Figure(figsize=(8, 4.5), layout="constrained")
@@ -142,16 +148,22 @@ def denial_chart(
             ax=ax,
         )
         for position, period in enumerate(periods):
-            if period not in set(known["period"]):
+            if period not in given:
+                ax.annotate(
+                    "no count", (position, 0.05), ha="center", va="bottom", rotation=90, fontsize=8, color=MUTED
+                )
+            elif period not in set(known["period"]):
                 ax.annotate(
                     "outcome\nnot reported", (position, 0.05), ha="center", va="bottom", fontsize=8, color=MUTED
                 )
         ax.set_xticks(range(len(periods)), periods)
+        _crowded(ax, periods)
         ax.set_xlim(-0.5, len(periods) - 0.5)
         ax.set_ylim(0, 1.05)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set(xlabel="period", ylabel=f"requests {what}", title=title)
-        ax.legend(loc="lower right")
+        # What: below the axes, where no mark or note of a period can sit under it.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     return fig
 
 
@@ -221,32 +233,35 @@ def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[
             ],
         }
     )
+    panels = list(dict.fromkeys(data["panel"]))
     with chart_style():
-        grid = sns.catplot(
-            data=data,
-            kind="bar",
-            x="period",
-            y="requests",
-            hue="role",
-            col="panel",
-            hue_order=[COMPARED, OTHER],
-            palette=PALETTE,
-            sharex=False,
-            sharey=False,
-            dodge=False,
-            height=4,
-            aspect=1.15,
-        )
-        grid.set_titles("{col_name}")
-        grid.set_axis_labels("period", "requests received (kind under each title)")
-        for ax in grid.axes.flat:
+        fig = Figure(figsize=(4.6 * len(panels), 4.8), layout="constrained")
+        for number, (ax, panel) in enumerate(zip(fig.subplots(1, len(panels), squeeze=False)[0], panels, strict=True)):
+            rows = data[data["panel"] == panel]
+            axis = _calendar_years(rows)  # what: every year from first to last; a year with no count stays visible
+            counts = rows.set_index("period")["requests"]
+            sns.barplot(
+                data=rows,
+                x="period",
+                y="requests",
+                hue="role",
+                order=axis,
+                hue_order=[COMPARED, OTHER],
+                palette=PALETTE,
+                dodge=False,
+                legend=number == 0,
+                ax=ax,
+            )
+            top = max(int(rows["requests"].max()), 1)
+            _label_bars(ax, axis, counts, top)
+            _crowded(ax, axis)
+            ax.set_ylim(0, top * 1.15)
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-            for bar in ax.containers:
-                ax.bar_label(bar, fmt="{:,.0f}", fontsize=9, padding=2)
-        if grid.legend is not None:
-            grid.legend.set_title("")
-        grid.figure.suptitle(title)
-        grid.figure.subplots_adjust(top=0.82)
-    # What: hand the figure over un-managed, so the notebook shows it once, where the cell returns it.
-    plt.close(grid.figure)
-    return grid.figure
+            ax.set(
+                title=panel, xlabel="period", ylabel="requests received (kind under each title)" if number == 0 else ""
+            )
+            legend = ax.get_legend()
+            if legend is not None:
+                legend.set_title("")
+        fig.suptitle(title)
+    return fig

@@ -17,6 +17,7 @@ from analysis.measures.periods import comparable
 from analysis.measures.processed import metrics_table
 from analysis.measures.rates import Growth
 from analysis.measures.selection import KIND_WORDS, growth_between, kind_of
+from analysis.numbers import missing
 from analysis.params import ParameterProblems
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import comparison_chart
@@ -99,7 +100,7 @@ class ComparisonStudy(Study):
         yearly = who | {
             "period": Column("period"),
             "requests": Column("requests", count),
-            "previous_period": Column("previous comparable period"),
+            "previous_shown": Column("previous period with a count"),
             "change_from_previous": Column("change (requests)", signed_count),
             "pct_change_from_previous": Column(
                 "change (percent)", lambda v: "" if pd.isna(v) else signed_pct(v), numeric=True
@@ -116,9 +117,19 @@ class ComparisonStudy(Study):
         }
         return {
             "changes": reader_table("comparison-changes", changes, change_columns),
-            "year_over_year": reader_table("comparison-yearly", self.periods, yearly),
+            "year_over_year": reader_table("comparison-yearly", self.with_previous(), yearly),
             "denial_rates": reader_table("comparison-rates", self.periods, rates),
         }
+
+    def with_previous(self) -> pd.DataFrame:
+        """The periods, with each one's previous period of the same kind written for readers: the years between
+        them that have no count are named (``2017 (2018 to 2020: no count)``), so a change across a gap never
+        reads as a change from the year before."""
+        shown = [
+            previous_text(str(period), previous)
+            for period, previous in zip(self.periods["period"], self.periods["previous_period"], strict=True)
+        ]
+        return self.periods.assign(previous_shown=shown)
 
     def draw(self) -> dict[str, Figure]:
         title = "Detainer requests per period, compared periods highlighted"
@@ -145,6 +156,19 @@ class ComparisonStudy(Study):
             }
             for c in self.comparisons
         ]
+
+
+def previous_text(period: str, previous: object) -> str:
+    """``previous`` as the period before ``period`` in the yearly table: blank when there is none; for calendar
+    years more than one apart, with the years between that have no count (``2017 (2018 to 2020: no count)``)."""
+    if missing(previous) or not str(previous):
+        return ""
+    before = str(previous)
+    if period.isdigit() and before.isdigit() and int(period) - int(before) > 1:
+        first, last = int(before) + 1, int(period) - 1
+        skipped = str(first) if first == last else f"{first} to {last}"
+        return f"{before} ({skipped}: no count)"
+    return before
 
 
 def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> ComparisonStudy:

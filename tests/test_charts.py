@@ -1,0 +1,41 @@
+"""Charts with a time axis keep the years that have no count in their place, and the tables say when a change
+spans such years."""
+
+from __future__ import annotations
+
+from analysis import load_dataset
+from analysis.paths import RAW_DIR
+from analysis.studies import comparison, denial
+from analysis.studies.comparison import previous_text
+
+BOSTON = "Boston Police Department"
+YEARS = [str(year) for year in range(2016, 2026)]
+
+
+def ticks_and_notes(axes) -> tuple[list[str], list[str]]:
+    return [t.get_text() for t in axes.get_xticklabels()], [t.get_text() for t in axes.texts]
+
+
+def test_the_denial_chart_keeps_the_years_without_a_count() -> None:
+    study = denial.study(load_dataset(RAW_DIR), BOSTON, BOSTON)
+    (axes,) = study.charts()["03-denial-rates"].figure.axes
+    ticks, notes = ticks_and_notes(axes)
+    assert ticks == YEARS, "2018 to 2020 stay on the axis, between 2017 and 2021"
+    assert notes.count("no count") == 3 and notes.count("outcome\nnot reported") == 2
+
+
+def test_the_comparison_chart_and_table_keep_the_years_without_a_count() -> None:
+    pair = {"agency": BOSTON, "reported_by": BOSTON, "base_period": "2024", "compare_period": "2025"}
+    study = comparison.study(load_dataset(RAW_DIR), [pair])
+    (axes,) = study.charts()["05-comparison-requests"].figure.axes
+    ticks, notes = ticks_and_notes(axes)
+    assert ticks == YEARS and notes.count("no count") == 3
+    rows = {row["period"]: row["previous period with a count"] for row in study.tables()["year_over_year"].rows}
+    assert rows["2021"] == "2017 (2018 to 2020: no count)" and rows["2022"] == "2021" and rows["2016"] == ""
+
+
+def test_a_gap_of_years_is_named() -> None:
+    assert previous_text("2021", "2017") == "2017 (2018 to 2020: no count)"
+    assert previous_text("2019", "2017") == "2017 (2018: no count)"
+    assert previous_text("2018", "2017") == "2017"
+    assert previous_text("FY2019", "FY2017") == "FY2017" and previous_text("2018", None) == ""
