@@ -140,3 +140,24 @@ def test_the_claims_page_carries_each_verdict_as_a_schema_org_claim_review() -> 
         else:
             assert f"{schema}ratingValue" not in rating and rating[f"{schema}ratingExplanation"]
     assert "rated 5" in html.split("For machines")[-1], "the scale is explained on the page"
+
+
+def test_periods_and_spans_are_written_in_words() -> None:
+    from datetime import date
+
+    from analysis.numbers import period_words, rate_text, span_words
+
+    assert period_words("2018-07/2019-06") == "July 2018 to June 2019"
+    assert period_words("2018-04/2018-04") == "April 2018"
+    assert period_words("2017-01-28/2017-02-03") == "28 January 2017 to 3 February 2017"
+    assert period_words("FY2019 (partial)") == "fiscal year 2019 (partial)"
+    assert period_words("2024") == "2024" and period_words("2018-13/2019-01") == "2018-13/2019-01"
+    assert span_words(date(2016, 1, 1), date(2025, 12, 31)) == "2016 to 2025"
+    assert span_words(date(2007, 10, 1), date(2025, 12, 31)) == "October 2007 to December 2025"
+    assert span_words(date(2017, 1, 28), date(2017, 2, 3)) == "28 January 2017 to 3 February 2017"
+    assert (rate_text(1.0), rate_text(4520 / 4522), rate_text(0.5), rate_text(0.00001)) == (
+        "100%",
+        "99.96%",
+        "50.0%",
+        "0.001%",
+    )

@@ -27,7 +27,7 @@ def test_committed_index_shows_headlines_claims_figures_and_sources() -> None:
     assert "figures/" not in page, "figures are on the runs' own pages"
     assert "02-growth-boston.html" in page and "02-growth-boston.full.html" in page
     assert "https://www.wbur.org/news/2025/01/10/boston-police-immigration-detainers" in page
-    assert "2007-10-01 to 2025-12-31" in page
+    assert "covering October 2007 to December 2025" in page, "the span of the data in words"
     for agency in ("Hennepin County Sheriff&#39;s Office", "Denver Sheriff Department", "Sonoma County"):
         assert agency in page, "the runs table names the agency of every run"
     assert page.count("<script") == 1 and "Content-Security-Policy" in page, "one script of its own, by its hash"

@@ -6,6 +6,9 @@ Every function takes a value that may be missing (``None``, NaN, pandas' ``NA``)
 
 from __future__ import annotations
 
+import calendar
+import re
+from datetime import date
 from typing import Any
 
 
@@ -74,3 +77,56 @@ def fold_text(value: Any) -> str:
 def ratio(value: Any, decimals: int = 2) -> str:
     """A fold change or rate ratio (``3.80``); ``undefined`` where missing."""
     return "undefined" if missing(value) else f"{float(value):.{decimals}f}"
+
+
+def date_words(text: str) -> str:
+    """A date as given in the data, in words at its own precision: ``2026-01-27`` as ``27 January 2026``,
+    ``2023-05`` as ``May 2023``, ``2022`` as ``2022`` (anything else as it is)."""
+    parts = text.split("-")
+    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
+        return text
+    if len(parts) >= 2 and not 1 <= int(parts[1]) <= 12:
+        return text
+    month = calendar.month_name[int(parts[1])] if len(parts) >= 2 else ""
+    if len(parts) == 3:
+        return f"{int(parts[2])} {month} {parts[0]}"
+    return f"{month} {parts[0]}" if month else parts[0]
+
+
+def span_words(first: date, last: date) -> str:
+    """The days from ``first`` to ``last`` (inclusive) in words, as coarse as they allow: whole years as
+    ``2016 to 2025``, whole months as ``October 2007 to December 2025``, else days (``28 January 2017 to
+    3 February 2017``); one year or month alone as itself."""
+    month_start = first.day == 1
+    month_end = last.day == calendar.monthrange(last.year, last.month)[1]
+    if month_start and month_end and first.month == 1 and last.month == 12:
+        return str(first.year) if first.year == last.year else f"{first.year} to {last.year}"
+    if month_start and month_end:
+        start = f"{calendar.month_name[first.month]} {first.year}"
+        end = f"{calendar.month_name[last.month]} {last.year}"
+        return start if start == end else f"{start} to {end}"
+    return f"{date_words(first.isoformat())} to {date_words(last.isoformat())}"
+
+
+#: A period label of the data: a run of whole months (``2018-07/2019-06``), a run of days, a fiscal year.
+_MONTHS = re.compile(r"(\d{4})-(\d{2})/(\d{4})-(\d{2})")
+_DAYS = re.compile(r"(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})")
+_FISCAL = re.compile(r"FY(\d{4})")
+
+
+def period_words(label: str) -> str:
+    """A period label of the data in words: ``2018-07/2019-06`` as ``July 2018 to June 2019``,
+    ``2017-01-28/2017-02-03`` as ``28 January 2017 to 3 February 2017``, ``FY2019`` as ``fiscal year 2019``, a
+    calendar year as itself; `` (partial)`` kept. Anything else is returned as it is."""
+    base, partial = (label[: -len(" (partial)")], " (partial)") if label.endswith(" (partial)") else (label, "")
+    if months := _MONTHS.fullmatch(base):
+        a, b, c, d = (int(group) for group in months.groups())
+        if 1 <= b <= 12 and 1 <= d <= 12:
+            first = f"{calendar.month_name[b]} {a}"
+            last = f"{calendar.month_name[d]} {c}"
+            return (first if first == last else f"{first} to {last}") + partial
+    if days := _DAYS.fullmatch(base):
+        return f"{date_words(days.group(1))} to {date_words(days.group(2))}{partial}"
+    if fiscal := _FISCAL.fullmatch(base):
+        return f"fiscal year {fiscal.group(1)}{partial}"
+    return label

@@ -23,6 +23,7 @@ from analysis.data.schema import (
     sources_schema,
 )
 from analysis.errors import DataValidationError, Problem
+from analysis.numbers import span_words
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,11 @@ class Dataset:
         """What the dataset holds, in one sentence: counts, agencies, counting parties (reporters), dates and
         sources."""
         requests = self.requests
-        first, last = requests["period_start"].min().date(), requests["period_end"].max().date()
+        span = span_words(requests["period_start"].min().date(), requests["period_end"].max().date())
         agencies, reporters = requests["agency"].nunique(), requests["reported_by"].nunique()
         return (
             f"{len(requests)} counts for {agencies} {'agency' if agencies == 1 else 'agencies'} "
-            f"by {reporters} counting {'party' if reporters == 1 else 'parties'}, covering {first} to {last}, "
+            f"by {reporters} counting {'party' if reporters == 1 else 'parties'}, covering {span}, "
             f"drawn from {len(self.sources)} {'source' if len(self.sources) == 1 else 'sources'}"
         )
 

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from analysis.data.load import Dataset
 from analysis.files import write_text_streamed
-from analysis.numbers import count, missing, rate_text, signed_count, signed_pct
+from analysis.numbers import count, missing, period_words, rate_text, signed_count, signed_pct
 from analysis.paths import FULL_HTML, NOTEBOOK, READER_HTML, ReportPaths
 from analysis.pipeline.pages import content_security_policy
 from analysis.pipeline.runplan import Run
@@ -68,8 +68,11 @@ def _figures(run: Run, numbers: Any) -> tuple[tuple[str, str], ...]:
     if isinstance(numbers, Mapping) and "compare_requests" in numbers:
         base, compare = run.parameters.get("base_period", ""), run.parameters.get("compare_period", "")
         earlier, later = numbers.get("base_requests"), numbers.get("compare_requests")
-        cells[0] = (f"{count(earlier)} in {base}" if not missing(earlier) else "", _sortable(earlier))
-        cells[1] = (f"{count(later)} in {compare}" if not missing(later) else "", _sortable(later))
+        cells[0] = (
+            f"{count(earlier)} in {period_words(str(base))}" if not missing(earlier) else "",
+            _sortable(earlier),
+        )
+        cells[1] = (f"{count(later)} in {period_words(str(compare))}" if not missing(later) else "", _sortable(later))
         cells[2] = (signed_count(numbers.get("abs_change")), _sortable(numbers.get("abs_change")))
         pct = numbers.get("pct_change")
         cells[3] = (signed_pct(pct) if not missing(pct) else "", _sortable(pct))
@@ -77,7 +80,8 @@ def _figures(run: Run, numbers: Any) -> tuple[tuple[str, str], ...]:
         rated = [r for r in numbers if isinstance(r, Mapping) and not missing(r.get("denial_rate"))]
         if rated:
             last = rated[-1]
-            cells[4] = (f"{rate_text(last['denial_rate'])} in {last.get('period', '')}", _sortable(last["denial_rate"]))
+            shown = f"{rate_text(last['denial_rate'])} in {period_words(str(last.get('period', '')))}"
+            cells[4] = (shown, _sortable(last["denial_rate"]))
     return tuple(cells)
 
 
@@ -118,7 +122,8 @@ def growth_bars(entries: Sequence[tuple[Run, RunEntry, Any]]) -> list[Bar]:
     zero = left - low * scale
     bars = []
     for (run, entry, numbers), log in zip(folds, logs, strict=True):
-        periods = f"{run.parameters.get('base_period', '')} to {run.parameters.get('compare_period', '')}"
+        base, compare = (period_words(str(run.parameters.get(key, ""))) for key in ("base_period", "compare_period"))
+        periods = f"{base} to {compare}" if base.isdigit() and compare.isdigit() else f"{base}, against {compare}"
         label = f"{entry.agency}, {periods}" if entry.agency else entry.title
         x = zero + min(0.0, log) * scale
         href = entry.pages.get("report", "")

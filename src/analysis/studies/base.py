@@ -11,10 +11,10 @@ from matplotlib.figure import Figure
 
 from analysis.data.cells import split_ids
 from analysis.files import write_csv_atomic, write_result
+from analysis.numbers import date_words
 from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER, resolve_output
 from analysis.studies.style import Chart
 from analysis.studies.tables import ReaderTable
-from analysis.studies.text import date_words
 
 #: The columns of a cited source that a page shows (the names of ``sources.csv``).
 SOURCE_COLUMNS = ["source_id", "publisher", "title", "author", "published", "url"]

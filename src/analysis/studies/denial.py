@@ -15,7 +15,7 @@ from analysis.measures.selection import KIND_WORDS, denial_rates
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import denial_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import count, share
+from analysis.studies.text import count, period_words, share
 
 #: Keys of each record in the denial notebook's JSON output.
 DENIAL_KEYS = (
@@ -93,7 +93,7 @@ class DenialStudy(Study):
         decimals = 0 if rate in (0.0, 1.0) or 0.01 <= rate <= 0.99 else 1
         return (
             f"The {self.agency} {self.what} {share(rate, decimals)} of {count(last['requests'])} "
-            f"{self.requests_word} in {last['period']} (exact {level(self.confidence)} interval "
+            f"{self.requests_word} in {period_words(str(last['period']))} (exact {level(self.confidence)} interval "
             f"{share(last['ci_low'])} to {share(last['ci_high'])})."
         )
 

@@ -15,7 +15,17 @@ from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, o
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import chance_text, change_text, count, fold_text, interval_text, p_text, ratio, signed_pct
+from analysis.studies.text import (
+    chance_text,
+    change_text,
+    count,
+    fold_text,
+    interval_text,
+    p_text,
+    period_words,
+    ratio,
+    signed_pct,
+)
 
 #: Keys of the growth notebook's JSON output, in the order they are documented.
 GROWTH_KEYS = (
@@ -61,7 +71,25 @@ class GrowthStudy(Study):
     @property
     def title(self) -> str:
         counted = "" if self.reported_by == self.agency else f", as counted by {self.reported_by}"
-        return f"Growth in {self.requests_word}: {self.agency}, {self.base_period} to {self.compare_period}{counted}"
+        return f"Growth in {self.requests_word}: {self.agency}, {self.periods_text}{counted}"
+
+    @property
+    def base_words(self) -> str:
+        """The earlier period in words (``July 2018 to June 2019``; a calendar year as itself)."""
+        return period_words(self.base_period)
+
+    @property
+    def compare_words(self) -> str:
+        """The later period in words."""
+        return period_words(self.compare_period)
+
+    @property
+    def periods_text(self) -> str:
+        """The two periods compared: ``2024 to 2025``, or in words ``January 2018 to March 2018, against April
+        2018 to June 2018`` when they are not calendar years."""
+        if self.base_period.isdigit() and self.compare_period.isdigit():
+            return f"{self.base_period} to {self.compare_period}"
+        return f"{self.base_words}, against {self.compare_words}"
 
     @property
     def headline(self) -> str:
@@ -70,8 +98,8 @@ class GrowthStudy(Study):
         direction = "up from" if change > 0 else "down from" if change < 0 else "the same as"
         return (
             f"By {counted_by(self.agency, self.reported_by)}, the {self.agency} received "
-            f"{r.compare_requests:,} {self.requests_word} in {self.compare_period}, {direction} "
-            f"{r.base_requests:,} in {self.base_period}: {change_text(r)}; {interval_text(r, self.confidence)}."
+            f"{r.compare_requests:,} {self.requests_word} in {self.compare_words}, {direction} "
+            f"{r.base_requests:,} in {self.base_words}: {change_text(r)}; {interval_text(r, self.confidence)}."
         )
 
     def summary(self) -> str:
@@ -84,7 +112,7 @@ class GrowthStudy(Study):
                 else f"between {r.rate_ratio_ci_low:.2f} and {r.rate_ratio_ci_high:.2f}"
             )
             text += (
-                f" Allowing for chance, the {self.compare_period} rate is {bounds} times the {self.base_period} "
+                f" Allowing for chance, the {self.compare_words} rate is {bounds} times the {self.base_words} "
                 f"rate (exact {level(self.confidence)} interval)."
             )
         reading = chance_text(r.p_value)
@@ -94,8 +122,8 @@ class GrowthStudy(Study):
         """The rate-ratio interval and p-value in one sentence, and what the test means in plain words."""
         reading = chance_text(self.result.p_value)
         return (
-            f"Treating requests as independent events and comparing the {self.compare_period} rate with the "
-            f"{self.base_period} rate: {interval_text(self.result, self.confidence)}."
+            f"Treating requests as independent events and comparing the {self.compare_words} rate with the "
+            f"{self.base_words} rate: {interval_text(self.result, self.confidence)}."
             + (f" {reading}" if reading else "")
         )
 
@@ -113,13 +141,13 @@ class GrowthStudy(Study):
         r, pct, word = self.result, level(self.confidence), self.requests_word
         per_day = " per day" if r.per_day else ""
         measures = [
-            (f"{word} in {self.base_period}", count(r.base_requests)),
-            (f"{word} in {self.compare_period}", count(r.compare_requests)),
+            (f"{word} in {self.base_words}", count(r.base_requests)),
+            (f"{word} in {self.compare_words}", count(r.compare_requests)),
         ]
         if r.per_day:
             measures += [
-                (f"days in {self.base_period}", count(r.base_days)),
-                (f"days in {self.compare_period}", count(r.compare_days)),
+                (f"days in {self.base_words}", count(r.base_days)),
+                (f"days in {self.compare_words}", count(r.compare_days)),
             ]
         else:
             measures.append((f"absolute change ({word})", f"{r.abs_change:+,}".replace("-", "−")))

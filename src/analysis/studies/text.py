@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
 import string
 from html import escape
 
 from IPython.display import Markdown
 
 from analysis.measures.rates import Growth, level
-from analysis.numbers import count, fold_text, ratio, share, signed_count, signed_pct
+from analysis.numbers import count, date_words, fold_text, period_words, ratio, share, signed_count, signed_pct
 
 __all__ = [
     "chance_text",
@@ -20,6 +19,7 @@ __all__ = [
     "fold_text",
     "interval_text",
     "p_text",
+    "period_words",
     "ratio",
     "say",
     "share",
@@ -110,17 +110,3 @@ def interval_text(result: Growth, confidence: float) -> str:
         f"rate ratio {result.rate_ratio_ci_low:.2f} to {high} (exact {level(confidence)} interval), "
         f"{p_text(result.p_value)}"
     )
-
-
-def date_words(date: str) -> str:
-    """A date of the sources table in words, at the precision it was given: ``2026-01-27`` as ``27 January 2026``,
-    ``2023-05`` as ``May 2023``, ``2022`` as ``2022`` (anything else as it is)."""
-    parts = date.split("-")
-    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
-        return date
-    if len(parts) >= 2 and not 1 <= int(parts[1]) <= 12:
-        return date
-    month = calendar.month_name[int(parts[1])] if len(parts) >= 2 else ""
-    if len(parts) == 3:
-        return f"{int(parts[2])} {month} {parts[0]}"
-    return f"{month} {parts[0]}" if month else parts[0]
