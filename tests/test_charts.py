@@ -3,6 +3,8 @@ spans such years."""
 
 from __future__ import annotations
 
+from matplotlib.text import Text
+
 from analysis import load_dataset
 from analysis.paths import RAW_DIR
 from analysis.studies import comparison, denial
@@ -39,3 +41,25 @@ def test_a_gap_of_years_is_named() -> None:
     assert previous_text("2019", "2017") == "2017 (2018: no count)"
     assert previous_text("2018", "2017") == "2017"
     assert previous_text("FY2019", "FY2017") == "FY2017" and previous_text("2018", None) == ""
+
+
+def test_every_chart_names_its_sources_under_it_as_text(data_dir) -> None:
+    """The line under a chart names the publishers of its counts, drawn as written: a publisher named like a
+    formula stays text."""
+    from analysis.studies import growth
+
+    study = denial.study(load_dataset(RAW_DIR), BOSTON, BOSTON)
+    figure = study.charts()["03-denial-rates"].figure
+    assert figure.get_supxlabel().startswith("Sources: ") and "Chart: detainer-analysis." in figure.get_supxlabel()
+    sources = data_dir / "sources.csv"
+    sources.write_text(sources.read_text().replace("The Example Gazette", "$\\\\frac{a}{b}$ Gazette"))
+    dataset = load_dataset(data_dir)
+    agency = str(dataset.requests["agency"].iloc[0])
+    periods = sorted(dataset.requests.loc[dataset.requests["agency"] == agency, "period"])
+    study = growth.study(dataset, agency, agency, periods[0], periods[1])
+    (chart,) = study.charts().values()
+    label = chart.figure.get_supxlabel()
+    assert "$\\\\frac{a}{b}$ Gazette" in label, label
+    (text,) = [t for t in chart.figure.findobj(Text) if t.get_text() == label]
+    assert text.get_parse_math() is False
+    chart.render("png")  # what: drawn without a mathtext error

@@ -13,7 +13,7 @@ from analysis.data.cells import split_ids
 from analysis.files import write_csv_atomic, write_result
 from analysis.numbers import date_words
 from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER, resolve_output
-from analysis.studies.style import Chart
+from analysis.studies.style import MUTED, Chart, chart_style
 from analysis.studies.tables import ReaderTable
 
 #: The columns of a cited source that a page shows (the names of ``sources.csv``).
@@ -80,14 +80,29 @@ class Study(ABC):
         """The study's charts, keyed by file stem: drawn once (by :meth:`draw`) and rendered once, then the same."""
         drawn = self.__dict__.get("_drawn")
         if drawn is None:
-            texts = self.chart_texts()
-            charts = {stem: Chart(figure, stem, texts.get(stem, "")) for stem, figure in self.draw().items()}
+            texts, source = self.chart_texts(), self.source_line()
+            charts = {}
+            for stem, figure in self.draw().items():
+                if source:
+                    with chart_style():  # what: the chart's own font; a name from the data is never a formula
+                        figure.supxlabel(source, x=0.01, ha="left", fontsize=8, color=MUTED, parse_math=False)
+                charts[stem] = Chart(figure, stem, texts.get(stem, ""))
             drawn = self.__dict__["_drawn"] = charts  # what: frozen studies still keep what they drew
         return drawn
 
     def draw(self) -> dict[str, Figure]:
         """Draw the study's figures (none unless a study has some)."""
         return {}
+
+    def source_line(self) -> str:
+        """The line under each chart: who published the counts it shows (up to three publishers, newest source
+        first; the page lists them all) and who drew it. Blank when the study cites no source."""
+        publishers = list(dict.fromkeys(str(p) for p in self.cited["publisher"] if str(p).strip()))
+        if not publishers:
+            return ""
+        shown = "; ".join(publishers[:3])
+        more = f" and {len(publishers) - 3} more, listed on the page" if len(publishers) > 3 else ""
+        return f"{'Source' if len(publishers) == 1 else 'Sources'}: {shown}{more}. Chart: detainer-analysis."
 
     def chart_texts(self) -> dict[str, str]:
         """What each chart shows and its key values, in words, keyed by file stem: the alt text of its image, for
