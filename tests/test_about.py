@@ -161,3 +161,33 @@ def test_periods_and_spans_are_written_in_words() -> None:
         "50.0%",
         "0.001%",
     )
+
+
+def test_the_corrections_ledger_is_checked_like_the_other_tables(data_dir: Path) -> None:
+    from analysis.data.load import load_corrections
+    from analysis.errors import DataValidationError
+
+    assert load_dataset(data_dir).corrections.empty, "a data folder without a ledger has no corrections"
+    ledger = data_dir / "corrections.csv"
+    ledger.write_text(
+        "date,number_id,old_value,new_value,reason,source_id\n"
+        "2025-02-30,growth.pct_change,150,150,,nope\n"
+        "2025-03-01,growth.pct_change,150,160,A count was mistyped,fixture-news-2023\n"
+    )
+    try:
+        load_dataset(data_dir)
+    except DataValidationError as error:
+        said = str(error)
+    else:
+        raise AssertionError("a bad ledger was accepted")
+    for rule in (
+        "corrections.csv:2: date: found 2025-02-30: must be a real date written YYYY-MM-DD",
+        "corrections.csv:2: old_value, new_value: found old_value=150; new_value=150: a correction must change",
+        "corrections.csv:2: reason: found (blank): must not be blank",
+        "corrections.csv:2: source_id: found nope: must name a source listed in sources.csv",
+    ):
+        assert rule in said, rule
+    ledger.write_text(ledger.read_text().splitlines()[0] + "\n" + ledger.read_text().splitlines()[2] + "\n")
+    assert len(load_dataset(data_dir).corrections) == 1
+    (fix,) = load_corrections(data_dir).to_dict("records")
+    assert fix["publisher"] == "The Example Gazette" and fix["new_value"] == "160"

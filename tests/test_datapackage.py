@@ -29,7 +29,7 @@ def test_frictionless_validates_every_table_against_the_descriptor() -> None:
     result = subprocess.run([FRICTIONLESS, "validate", DESCRIPTOR.name], cwd=PROJECT_ROOT, capture_output=True)
     assert result.returncode == 0, result.stdout.decode()
     report = validate(str(DESCRIPTOR))
-    assert report.valid and len(report.tasks) == len(descriptor()["resources"]) == 4
+    assert report.valid and len(report.tasks) == len(descriptor()["resources"]) == 5
 
 
 def test_a_value_outside_the_schema_is_found_invalid(tmp_path: Path) -> None:

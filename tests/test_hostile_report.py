@@ -72,6 +72,11 @@ def write_dataset(folder: Path, names: dict[str, str]) -> None:
             "expected_to_hold,source_id",
             claims,
         ),
+        # What: a correction of the growth run's change, its reason from the data.
+        "corrections.csv": (
+            "date,number_id,old_value,new_value,reason,source_id",
+            [["2023-06-01", "growth.pct_change", "140", "150", names["TITLE"], "src-two"]],
+        ),
     }
     for name, (header, body) in tables.items():
         with (folder / name).open("w", newline="", encoding="utf-8") as stream:
@@ -220,3 +225,12 @@ def test_every_page_carries_the_content_security_policy(reports: tuple[Path, Pat
     for name in pages(hostile):
         expected = content_security_policy([script]) if name == "index.html" else CONTENT_SECURITY_POLICY
         assert parse(hostile / name).csp == [expected], name
+
+
+def test_a_correction_shows_on_its_runs_pages_and_on_the_index(reports: tuple[Path, Path]) -> None:
+    _, hostile = reports
+    for name in ("growth.html", "growth.full.html", "index.html"):
+        shown = " ".join(parse(hostile / name).text)
+        assert "growth.pct_change" in shown and "was 140, is 150" in shown, name
+        assert HOSTILE["TITLE"] in shown, f"{name}: the reason shown as text"
+    assert "growth.pct_change" not in " ".join(parse(hostile / "denial.html").text), "only on its own run's pages"

@@ -30,6 +30,8 @@ REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 REQUESTS_FILE = "detainer_requests.csv"
 SOURCES_FILE = "sources.csv"
 CLAIMS_FILE = "claims.csv"
+#: The ledger of published corrections (optional: a data folder without it has none).
+CORRECTIONS_FILE = "corrections.csv"
 
 #: Inside a folder written by ``detainers ingest-ice``, besides the three tables above: the facilities no
 #: mapping row matched (or, --by facility, every facility), the tables of the ICE-records notebook, a manifest.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -15,10 +15,12 @@ from analysis.data.checks import row_check_columns
 from analysis.data.csvfile import TextTable, read_text_table
 from analysis.data.schema import (
     CLAIMS_COLUMNS,
+    CORRECTIONS_COLUMNS,
     COUNT_KEY,
     REQUESTS_COLUMNS,
     SOURCES_COLUMNS,
     claims_schema,
+    corrections_schema,
     requests_schema,
     sources_schema,
 )
@@ -46,6 +48,10 @@ class Dataset:
         One row per published claim; ``claimed_value`` and ``tolerance``
         (float, ``NaN`` when blank), ``precision`` (``Int64``),
         ``expected_to_hold`` (bool), the rest str.
+    corrections
+        One row per published correction (none when the folder has no
+        ``corrections.csv``): ``date``, ``number_id``, ``old_value``,
+        ``new_value``, ``reason``, ``source_id`` (str).
     data_dir
         Where the tables were read from.
     """
@@ -54,6 +60,7 @@ class Dataset:
     sources: pd.DataFrame
     claims: pd.DataFrame
     data_dir: Path
+    corrections: pd.DataFrame = field(default_factory=lambda: _corrections_frame(None))
 
     def extent(self) -> str:
         """What the dataset holds, in one sentence: counts, agencies, counting parties (reporters), dates and
@@ -149,6 +156,7 @@ def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
     sources = read_text_table(folder / paths.SOURCES_FILE, SOURCES_COLUMNS)
     requests = read_text_table(folder / paths.REQUESTS_FILE, REQUESTS_COLUMNS)
     claims = read_text_table(folder / paths.CLAIMS_FILE, CLAIMS_COLUMNS, allow_no_rows=True)
+    corrections = _corrections_table(folder)
 
     # What: cross-references are checked only against a table that could be read.
     source_ids = None if sources.frame.empty else set(sources.frame["source_id"])
@@ -157,6 +165,8 @@ def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
     claimed = keys[keys["agency"].isin(set(claims.frame["agency"]))] if not claims.frame.empty else keys.iloc[:0]
     counts = None if keys.empty else set(zip(*(claimed[column].tolist() for column in COUNT_KEY), strict=True))
     problems = [*sources.problems, *requests.problems, *claims.problems]
+    if corrections is not None:
+        problems += [*corrections.problems, *_problems(corrections, corrections_schema(source_ids))]
     problems += _problems(sources, sources_schema())
     problems += _problems(requests, requests_schema(source_ids))
     problems += _problems(claims, claims_schema(source_ids, counts))
@@ -168,4 +178,46 @@ def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
         sources=sources.frame.reset_index(drop=True),
         claims=_typed_claims(claims.frame),
         data_dir=folder,
+        corrections=_corrections_frame(corrections),
     )
+
+
+def _corrections_table(folder: Path) -> TextTable | None:
+    """``corrections.csv`` of ``folder`` as text (``None`` when the folder has none)."""
+    path = folder / paths.CORRECTIONS_FILE
+    if not path.exists():
+        return None
+    return read_text_table(path, CORRECTIONS_COLUMNS, allow_no_rows=True)
+
+
+def _corrections_frame(table: TextTable | None) -> pd.DataFrame:
+    if table is None or table.frame.empty:
+        return pd.DataFrame(columns=list(CORRECTIONS_COLUMNS), dtype="str")
+    return table.frame.reset_index(drop=True)
+
+
+def load_corrections(data_dir: str | Path) -> pd.DataFrame:
+    """The corrections ledger of ``data_dir``, checked against its rules and its sources, joined to the source of
+    each correction: :data:`CORRECTIONS_COLUMNS` and ``publisher``, ``title``, ``url`` (str); no rows when the
+    folder has no ledger. Reads only the ledger and ``sources.csv`` (a run's page lists its corrections without
+    reading the whole dataset again).
+
+    Raises
+    ------
+    DataValidationError
+        As :func:`load_dataset` does, for a problem in either file.
+    """
+    folder = paths.resolve(data_dir)
+    table = _corrections_table(folder)
+    columns = [*CORRECTIONS_COLUMNS, "publisher", "title", "url"]
+    if table is None:
+        return pd.DataFrame(columns=columns, dtype="str")
+    sources = read_text_table(folder / paths.SOURCES_FILE, SOURCES_COLUMNS)
+    source_ids = None if sources.frame.empty else set(sources.frame["source_id"])
+    problems = [*sources.problems, *table.problems, *_problems(table, corrections_schema(source_ids))]
+    if problems:
+        raise DataValidationError(problems)
+    found = _corrections_frame(table).merge(
+        sources.frame[["source_id", "publisher", "title", "url"]], on="source_id", how="left"
+    )
+    return found[columns].fillna("").reset_index(drop=True)

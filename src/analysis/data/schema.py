@@ -59,6 +59,9 @@ CLAIMS_COLUMNS = (
 )
 
 #: The reporter of counts taken from ICE's record-level releases.
+#: The ledger of corrections: when a published number was corrected, which (its stable id, see
+#: ``detainers changes``), from what to what, why, and where the correction was published.
+CORRECTIONS_COLUMNS = ("date", "number_id", "old_value", "new_value", "reason", "source_id")
 ICE_RECORDS = "ICE detainer records"
 #: The reporter of what ICE said in public (statements, press answers) in the raw tables.
 ICE_STATEMENT = "U.S. Immigration and Customs Enforcement"
@@ -158,6 +161,26 @@ def sources_schema() -> pa.DataFrameSchema:
             "kind": pa.Column(None, cell_check(f"must be one of {kinds}", lambda c: c.isin(SOURCE_KINDS))),
             "access": pa.Column(None, cell_check(f"must be one of {access}", lambda c: c.isin(SOURCE_ACCESS))),
         },
+        strict=True,
+    )
+
+
+def corrections_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
+    """Schema of ``corrections.csv``, given the source ids (``None``: sources.csv could not be read)."""
+
+    def changes_the_value(rows: Rows) -> Cells:
+        return rows["old_value"].ne(rows["new_value"])
+
+    return pa.DataFrameSchema(
+        {
+            "date": pa.Column(None, date_checks()),
+            "number_id": pa.Column(None, [not_blank(), plain_key()]),
+            "old_value": pa.Column(None, not_blank()),
+            "new_value": pa.Column(None, not_blank()),
+            "reason": pa.Column(None, not_blank()),
+            "source_id": pa.Column(None, [not_blank(), *ids_known(source_ids, many=False)]),
+        },
+        checks=[row_check("a correction must change the value", ("old_value", "new_value"), changes_the_value)],
         strict=True,
     )
 

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import yaml
 
+from analysis.numbers import date_words
 from analysis.paths import CITATION_FILE, FIGURES_FOLDER, RUN_DESCRIPTION
 
 #: What each kind of file a run writes is, for its download link.
@@ -77,11 +78,24 @@ def json_ld(objects: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def about(figures: Path, run: str) -> dict[str, Any]:
+def corrections_of(corrections: Any, run: str) -> list[dict[str, str]]:
+    """The corrections (rows of :func:`analysis.data.load.load_corrections`) of the numbers of ``run``: those whose
+    ``number_id`` starts with the run's name and a dot, oldest first, each with its date in words and its source's
+    address when that is an http(s) one."""
+    picked = corrections[corrections["number_id"].str.startswith(f"{run}.")]
+    return [
+        {key: str(row[key]) for key in ("date", "number_id", "old_value", "new_value", "reason", "publisher", "title")}
+        | {"date_words": date_words(str(row["date"])), "url": _web_address(row["url"])}
+        for _, row in picked.sort_values(["date", "number_id"], kind="stable").iterrows()
+    ]
+
+
+def about(figures: Path, run: str, corrections: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """What the footer of a run's pages shows (see the ``offline`` template): ``sources`` (each ``title``,
     ``publisher``, ``author``, ``published`` and ``url``, an http(s) address or blank), ``data_changed``
     (``date`` and ``words``, or ``None``), ``cite`` (see :func:`citation`), ``downloads`` and ``json_ld`` (the
-    run's structured data as the text of a JSON-LD block, see :func:`json_ld`; "" without any)."""
+    run's structured data as the text of a JSON-LD block, see :func:`json_ld`; "" without any) and ``corrections``
+    (see :func:`corrections_of`)."""
     description = described(figures)
     sources = [
         {key: str(source.get(key, "")) for key in ("title", "publisher", "author", "published")}
@@ -96,4 +110,5 @@ def about(figures: Path, run: str) -> dict[str, Any]:
         "cite": citation(),
         "downloads": downloads(figures, run),
         "json_ld": json_ld(description.get("structured_data")),
+        "corrections": corrections or [],
     }

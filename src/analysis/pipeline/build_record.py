@@ -49,7 +49,8 @@ LOCK_FILE: Path = layout.PROJECT_ROOT / "requirements.lock"
 
 def shared_inputs(paths: ReportPaths) -> dict[str, str]:
     """Inputs every run depends on: the data files, the package's source, the locked dependencies."""
-    data = [paths.data_dir / name for name in (layout.REQUESTS_FILE, layout.SOURCES_FILE, layout.CLAIMS_FILE)]
+    names = (layout.REQUESTS_FILE, layout.SOURCES_FILE, layout.CLAIMS_FILE, layout.CORRECTIONS_FILE)
+    data = [paths.data_dir / name for name in names]
     package = PACKAGE_DIR
     source = [p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     lock = LOCK_FILE
@@ -66,7 +67,8 @@ AGENCY_DATA = "data of "
 
 
 def agency_inputs(paths: ReportPaths) -> dict[str, str]:
-    """A digest of each agency's rows of the requests table, with the table's header and the sources and claims tables.
+    """A digest of each agency's rows of the requests table, with the table's header and the sources, claims and
+    corrections tables.
 
     A run about one agency depends on these only, so adding or changing another
     agency's counts does not execute it again. The header is part of every
@@ -74,7 +76,10 @@ def agency_inputs(paths: ReportPaths) -> dict[str, str]:
     row means, so every run executes again. Read with the standard library.
     """
     folder = paths.data_dir
-    others = files_digest([folder / layout.SOURCES_FILE, folder / layout.CLAIMS_FILE], folder)
+    # What: every run's page lists the corrections of its numbers, so the ledger is every run's input too.
+    others = files_digest(
+        [folder / name for name in (layout.SOURCES_FILE, layout.CLAIMS_FILE, layout.CORRECTIONS_FILE)], folder
+    )
     requests = folder / layout.REQUESTS_FILE
     if not requests.is_file():
         return {}

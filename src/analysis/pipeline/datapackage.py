@@ -22,6 +22,7 @@ from analysis.data.checks import SLUG
 from analysis.data.schema import (
     CLAIM_METRICS,
     CLAIMS_COLUMNS,
+    CORRECTIONS_COLUMNS,
     COUNT_KEY,
     REQUEST_KINDS,
     REQUESTS_COLUMNS,
@@ -131,6 +132,21 @@ def _claims_fields() -> list[dict[str, Any]]:
     return [fields[name] for name in CLAIMS_COLUMNS]
 
 
+def _corrections_fields() -> list[dict[str, Any]]:
+    fields = {
+        "date": _date("date", "when the correction was published"),
+        "number_id": _text(
+            "number_id", "the corrected number's stable id, as `detainers changes` lists it", required=True
+        ),
+        "old_value": _text("old_value", "the value published before", required=True),
+        "new_value": _text("new_value", "the value after the correction", required=True),
+        "reason": _text("reason", "why it was corrected, in a sentence", required=True),
+        "source_id": _text("source_id", "where the correction was published: an id of sources.csv", required=True),
+    }
+    fields["date"]["constraints"] = {"required": True}
+    return [fields[name] for name in CORRECTIONS_COLUMNS]
+
+
 _METRICS_WORDS = {
     "period_kind": "calendar year, N-month period starting MONTH, or N-day period",
     "denial_rate": "share of requests declined (a fraction; blank where undefined)",
@@ -201,6 +217,13 @@ def descriptor() -> dict[str, Any]:
                 raw / paths.CLAIMS_FILE,
                 "Published claims about the counts, checked by the package",
                 _claims_fields(),
+                foreignKeys=[{"fields": "source_id", "reference": {"resource": "sources", "fields": "source_id"}}],
+            ),
+            _table(
+                "corrections",
+                raw / paths.CORRECTIONS_FILE,
+                "Corrections published to the report's numbers, each with its reason and source",
+                _corrections_fields(),
                 foreignKeys=[{"fields": "source_id", "reference": {"resource": "sources", "fields": "source_id"}}],
             ),
             _table(

@@ -17,9 +17,10 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from papermill.exceptions import PapermillExecutionError
 
+from analysis.data.load import load_corrections
 from analysis.files import write_text_atomic
 from analysis.paths import FULL_HTML, READER_HTML
-from analysis.pipeline.about import about, described
+from analysis.pipeline.about import about, corrections_of, described
 from analysis.pipeline.engine import ENGINE
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
 from analysis.pipeline.normalize import normalize
@@ -138,7 +139,8 @@ def execute(job: Job) -> Outcome:
     staged = job.staging / "notebook.ipynb"
     notebook = normalize(nbformat.read(staged, as_version=4), recorded)
     write_text_atomic(staged, nbformat.writes(notebook) + "\n")
-    pages = render_html(notebook, _page_title(figures, job.run.name), about(figures, job.run.name))
+    corrections = corrections_of(load_corrections(job.read_data_from or job.data_dir), job.run.name)
+    pages = render_html(notebook, _page_title(figures, job.run.name), about(figures, job.run.name, corrections))
     for suffix, html in pages.items():
         write_text_atomic(job.staging / f"notebook{suffix}", html)
     return Outcome(job.run.name, True, time.monotonic() - start)

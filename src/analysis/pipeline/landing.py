@@ -204,6 +204,7 @@ def _pieces(dataset: Dataset, entries: _Entries, claims: Sequence[Mapping[str, s
             number_columns=NUMBER_COLUMNS,
             claims=claims,
             sources=dataset.sources.to_dict("records"),
+            corrections=dataset.corrections.sort_values(["date", "number_id"], kind="stable").to_dict("records"),
             # What: the package's own style rules, not data: placed in the style sheet as they are.
             css={"table": Markup(TABLE_CSS), "cell": Markup(CELL_CSS), "header": Markup(HEADER_CSS)},
         )
