@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report reproduce bench validate test suite fuzz lab lint format lock clean screenshot
+.PHONY: help install report reproduce bench validate test suite fuzz lab lint format lock clean screenshot screenshots
 
 # Extra flags for `make lab` (e.g. LAB_FLAGS="--port=9999"); root (as in containers) must say so.
 LAB_FLAGS ?=
@@ -77,6 +77,9 @@ fuzz: $(STAMP) ## Fuzz every entry point with many more generated inputs than ma
 
 screenshot: $(STAMP) ## Save the landing page as Chromium shows it to docs/landing-page.png (the README's picture)
 	$(BIN)/python docs/screenshot.py
+
+screenshots: $(STAMP) ## Photograph the index, a growth page and the claims page at 1,400 and 390 px into reports/screenshots/
+	$(BIN)/detainers report --screenshots
 
 lab: $(STAMP) ## Start JupyterLab on the project's kernel (loopback only)
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS)

@@ -244,3 +244,26 @@ def test_every_reader_page_stands_on_its_own(browser, width: int) -> None:
         assert all(alt and alt != PLACEHOLDER_ALT for alt in facts["alts"]), f"{name}: a chart is not described"
         assert facts["scrollWidth"] <= facts["innerWidth"], f"{name}: the page scrolls sideways at {width} px"
     page.close()
+
+
+def test_screenshots_at_both_widths_are_committed_and_can_be_taken_again(tmp_path: Path) -> None:
+    """`detainers report --screenshots` photographs the index, a growth page and the claims page at 1,400 and
+    390 px; the committed ones are there, and taking them again (into a copy of the report) gives each width."""
+    import struct
+    from concurrent.futures import ThreadPoolExecutor
+
+    from analysis.paths import RUN_PLAN, SCREENSHOTS_FOLDER, ReportPaths
+    from analysis.pipeline.runplan import read_plan
+    from analysis.pipeline.screenshots import WIDTHS, take
+
+    names = {f"{page}-{width}.png" for page in ("index", "growth", "claims") for width in WIDTHS}
+    assert {p.name for p in (REPORTS_DIR / SCREENSHOTS_FOLDER).glob("*.png")} == names
+    copy = tmp_path / "reports"
+    shutil.copytree(REPORTS_DIR, copy, ignore=shutil.ignore_patterns(SCREENSHOTS_FOLDER))
+    # What: in a thread of its own, as this module's browser holds the Playwright of this one.
+    with ThreadPoolExecutor(1) as thread:
+        written = thread.submit(take, ReportPaths(reports_dir=copy), read_plan(RUN_PLAN)).result()
+    assert {p.name for p in written} == names and all(p.parent == copy / SCREENSHOTS_FOLDER for p in written)
+    for path in written:
+        width = struct.unpack(">I", path.read_bytes()[16:20])[0]
+        assert width == int(path.stem.rsplit("-", 1)[1]), path.name

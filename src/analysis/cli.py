@@ -157,6 +157,12 @@ def _report(args: argparse.Namespace) -> int:
         report(folders, _say, args.only, args.force, args.jobs, args.scheduler, args.connect_timeout)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if args.screenshots:
+        from analysis.pipeline.runplan import read_plan
+        from analysis.pipeline.screenshots import take
+
+        for path in take(folders, read_plan(folders.plan)):
+            _say(f"  wrote {path}")
     return 0
 
 
@@ -292,6 +298,12 @@ def _parser() -> argparse.ArgumentParser:
         "--list", action="store_true", help="print the plan's runs, grids expanded, and execute nothing"
     )
     report.add_argument("--force", action="store_true", help="execute every run, even those that are up to date")
+    report.add_argument(
+        "--screenshots",
+        action="store_true",
+        help="then photograph the index, a growth page and the claims page at 1,400 and 390 px into "
+        "REPORTS/screenshots/ (needs Chromium; make screenshots)",
+    )
     report.add_argument("--jobs", type=_positive, metavar="N", help="runs executed at once (default: number of CPUs)")
     report.set_defaults(run=_report)
 

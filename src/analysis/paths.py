@@ -51,6 +51,8 @@ SCRATCH_FOLDER = "scratch"
 RUN_DESCRIPTION = "run.json"
 #: Inside a reports directory: the figures folder, the landing page, the build record.
 FIGURES_FOLDER = "figures"
+#: The folder of the report's screenshots (written by ``detainers report --screenshots`` only, never by a plain report).
+SCREENSHOTS_FOLDER = "screenshots"
 INDEX_FILE = "index.html"
 CACHE_FOLDER = ".cache"
 #: File suffixes of a run's pages: the executed notebook, the page for readers (no code), the full page.
