@@ -234,3 +234,8 @@ def test_a_correction_shows_on_its_runs_pages_and_on_the_index(reports: tuple[Pa
         assert "growth.pct_change" in shown and "was 140, is 150" in shown, name
         assert HOSTILE["TITLE"] in shown, f"{name}: the reason shown as text"
     assert "growth.pct_change" not in " ".join(parse(hostile / "denial.html").text), "only on its own run's pages"
+    page = (hostile / "growth.html").read_text(encoding="utf-8")
+    assert '<time datetime="2023-06-01">1 June 2023</time>, the date of the newest source or correction' in page, (
+        "the correction is the newest change to the page's data"
+    )
+    assert 'id="growth-values-percent-change"' in page, "the number's anchor says what it is"

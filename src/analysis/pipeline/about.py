@@ -93,9 +93,9 @@ def corrections_of(corrections: Any, run: str) -> list[dict[str, str]]:
 def about(figures: Path, run: str, corrections: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """What the footer of a run's pages shows (see the ``offline`` template): ``sources`` (each ``title``,
     ``publisher``, ``author``, ``published`` and ``url``, an http(s) address or blank), ``data_changed``
-    (``date`` and ``words``, or ``None``), ``cite`` (see :func:`citation`), ``downloads`` and ``json_ld`` (the
-    run's structured data as the text of a JSON-LD block, see :func:`json_ld`; "" without any) and ``corrections``
-    (see :func:`corrections_of`)."""
+    (``date`` and ``words``: the newest of the sources' dates and the corrections' dates; or ``None``),
+    ``cite`` (see :func:`citation`), ``downloads``, ``json_ld`` (the run's structured data as the text of a
+    JSON-LD block, see :func:`json_ld`; "" without any) and ``corrections`` (see :func:`corrections_of`)."""
     description = described(figures)
     sources = [
         {key: str(source.get(key, "")) for key in ("title", "publisher", "author", "published")}
@@ -104,9 +104,14 @@ def about(figures: Path, run: str, corrections: list[dict[str, str]] | None = No
         if isinstance(source, dict)
     ]
     changed = description.get("data_changed")
+    changed = changed if isinstance(changed, dict) else None
+    # What: a correction of one of the page's numbers is a change to its data too.
+    latest = max((fix for fix in corrections or []), key=lambda fix: fix["date"], default=None)
+    if latest is not None and (changed is None or str(latest["date"]) > str(changed.get("date", ""))):
+        changed = {"date": latest["date"], "words": latest["date_words"]}
     return {
         "sources": sources,
-        "data_changed": changed if isinstance(changed, dict) else None,
+        "data_changed": changed,
         "cite": citation(),
         "downloads": downloads(figures, run),
         "json_ld": json_ld(description.get("structured_data")),

@@ -178,7 +178,12 @@ class GrowthStudy(Study):
             "fold": Column("fold with their count", fold_text),
         }
         return {
-            "values": reader_table("growth-values", values, {"measure": Column("measure"), "value": Column("value")}),
+            "values": reader_table(
+                "growth-values",
+                values,
+                {"measure": Column("measure"), "value": Column("value")},
+                anchors=("measure", "growth-values-"),  # what: each number's link says what it is
+            ),
             "others": reader_table("growth-others", self.others, others),
         }
 
