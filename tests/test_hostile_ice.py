@@ -197,3 +197,28 @@ def test_a_column_the_counts_read_named_twice_is_a_problem(tmp_path: Path, capsy
     status, said = ingest(path, capsys)
     assert status == 1
     assert "twice.csv:1: Detainer Facility: found named twice: a column the counts read may appear only once" in said
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "found"),
+    [
+        ("empty.xlsx", b"", "found an empty file (0 bytes)"),
+        ("empty.dta", b"", "found an empty file (0 bytes)"),
+        (
+            "renamed.xlsx",
+            b"Detainer Prepare Date,Detainer Facility\n2024-01-01,X\n",
+            "the file must be a readable xlsx",
+        ),
+        ("garbage.dta", b"garbage, not a Stata file", "the file must be a readable dta file"),
+    ],
+    ids=["empty-workbook", "empty-stata", "csv-renamed-xlsx", "garbage-stata"],
+)
+def test_a_file_that_is_not_what_its_name_says_is_a_problem_not_a_traceback(
+    tmp_path: Path, capsys, name: str, content: bytes, found: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    status, said = ingest(path, capsys)
+    assert status == 1 and f"{name}:0: -: " in said and found in said
+    assert main(["ice-facilities", str(path), "--search", "county"]) == 1
+    assert found in capsys.readouterr().err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -249,6 +250,27 @@ def _read_parquet(path: Path, background: Executor) -> Raw:
     return Raw(path, layout, dates, coded, keys, flagged, where, missing, checksum.result())
 
 
+def _library_errors() -> tuple[type[Exception], ...]:
+    """What the workbook and Stata readers raise for a file that is not what its name says (a CSV renamed
+    ``.xlsx``, a truncated ``.dta``): told to the user as a problem with the file, never as a traceback."""
+    from python_calamine import CalamineError
+
+    return (CalamineError, struct.error, EOFError, UnicodeDecodeError)
+
+
+#: Every error a reader raises for a file it cannot read.
+_READ_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    OSError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ImportError,
+    csv.Error,
+    *_library_errors(),
+)
+
+
 def read_raw(path: Path) -> Raw:
     """Read ``path`` by its extension, find its header and layout; raise with one problem when it cannot.
 
@@ -263,6 +285,8 @@ def read_raw(path: Path) -> Raw:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise _fail(path, suffix or "no extension", f"the export must be one of {', '.join(FORMATS)}")
+    if path.stat().st_size == 0:
+        raise _fail(path, "an empty file (0 bytes)", "the export must hold a header and at least one record")
     readers = {".csv": _read_csv, ".dta": _read_stata}
     try:
         if suffix == ".parquet":
@@ -271,6 +295,7 @@ def read_raw(path: Path) -> Raw:
         return replace(readers.get(suffix, _read_workbook)(path), digest=file_digest(path))
     except DataValidationError:
         raise
-    except (ValueError, OSError, KeyError, IndexError, TypeError, ImportError, csv.Error) as error:
+    except _READ_ERRORS as error:
         detail = " ".join(str(error).split())[:200] or type(error).__name__
-        raise _fail(path, type(error).__name__, f"the file must be a readable {suffix[1:]} file ({detail})") from None
+        found = "a malformed file" if isinstance(error, struct.error) else type(error).__name__
+        raise _fail(path, found, f"the file must be a readable {suffix[1:]} file ({detail})") from None
