@@ -222,3 +222,35 @@ def test_a_file_that_is_not_what_its_name_says_is_a_problem_not_a_traceback(
     assert status == 1 and f"{name}:0: -: " in said and found in said
     assert main(["ice-facilities", str(path), "--search", "county"]) == 1
     assert found in capsys.readouterr().err
+
+
+def parquet_with_facility(tmp_path: Path, name: str, values: object) -> Path:
+    """An export as parquet whose facility column holds ``values`` (a pyarrow array) instead of text."""
+    import pyarrow.parquet as pq
+
+    path = export_with(tmp_path, "export.parquet", ["2024-01-02", "2024-02-03"])
+    table = pq.read_table(path)
+    index = table.schema.get_field_index("Detainer Facility")
+    target = tmp_path / name
+    pq.write_table(table.set_column(index, "Detainer Facility", values), target)
+    return target
+
+
+@pytest.mark.parametrize("kind", ["struct", "list"])
+def test_a_nested_parquet_column_is_a_problem_named_by_its_column(tmp_path: Path, capsys, kind: str) -> None:
+    import pyarrow as pa
+
+    values = pa.array([{"a": "x"}] * 2) if kind == "struct" else pa.array([["x", "y"]] * 2)
+    status, said = ingest(parquet_with_facility(tmp_path, f"{kind}.parquet", values), capsys)
+    assert status == 1 and f"{kind}.parquet:1: Detainer Facility: found a column of {kind}<" in said
+    assert "must hold text" in said
+
+
+def test_a_binary_parquet_column_is_read_as_its_text(tmp_path: Path, capsys) -> None:
+    import pyarrow as pa
+
+    path = parquet_with_facility(tmp_path, "binary.parquet", pa.array([b"Main Jail", b"Main Jail"]))
+    assert list(read_export(path).text["facility"].values) == ["Main Jail"], "the text, never b'...'"
+    broken = parquet_with_facility(tmp_path, "broken.parquet", pa.array([b"\xff\xfe", b"ok"]))
+    status, said = ingest(broken, capsys)
+    assert status == 1 and "broken.parquet:0: -: found" in said

@@ -215,6 +215,11 @@ def _read_parquet(path: Path, background: Executor) -> Raw:
     flag = layout.duplicate_flag if layout.duplicate_flag in header else None
     person = [present["person_id"]] if "person_id" in present else []
     columns = [present["prepare_date"], *text, *person, *([flag] if flag else [])]
+    schema = pq.read_schema(path)
+    for name in text:
+        kind = schema.field(name).type
+        if pa.types.is_nested(kind):
+            raise _fail(path, f"a column of {kind}", "the column must hold text, one value a cell", 1, name)
     table = pq.read_table(path, columns=columns, read_dictionary=text)
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
@@ -230,6 +235,9 @@ def _read_parquet(path: Path, background: Executor) -> Raw:
             coded[name] = Coded.blank(table.num_rows)
         else:
             column = table.column(present[name]).combine_chunks()
+            if pa.types.is_dictionary(column.type) and not pa.types.is_string(column.type.value_type):
+                # What: bytes (a binary column) are text as UTF-8 (else a problem), never their repr (b'B').
+                column = column.dictionary_decode()
             if not pa.types.is_dictionary(column.type):
                 column = pc.dictionary_encode(column.cast(pa.string()))
             indices = column.indices.fill_null(-1) if column.null_count else column.indices
