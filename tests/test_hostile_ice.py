@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
+from analysis.errors import DataValidationError
 from analysis.ice.export import read_export
 from ice_export import make_export, write_export
 
@@ -254,3 +255,26 @@ def test_a_binary_parquet_column_is_read_as_its_text(tmp_path: Path, capsys) -> 
     broken = parquet_with_facility(tmp_path, "broken.parquet", pa.array([b"\xff\xfe", b"ok"]))
     status, said = ingest(broken, capsys)
     assert status == 1 and "broken.parquet:0: -: found" in said
+
+
+def test_a_mapping_pattern_is_matched_in_linear_time_and_one_re2_cannot_read_is_named(tmp_path: Path, capfd) -> None:
+    """``^(a+)+$`` against a long name would take Python's engine minutes; RE2 answers at once. A backreference,
+    which RE2 does not have, is a problem of the mapping file, said once, not a log line."""
+    import time
+
+    from analysis.ice.mapping import compile_pattern, read_mapping
+
+    start = time.monotonic()
+    assert compile_pattern("^(a+)+$").search("a" * 5000 + "!") is None
+    assert time.monotonic() - start < 1
+    assert compile_pattern("county jail").search("SOMEWHERE COUNTY JAIL") is not None, "case is ignored"
+    mapping = tmp_path / "agencies.csv"
+    mapping.write_text("facility_code,facility_pattern,agency,jurisdiction\n,(jail) \\1,A,X\n")
+    try:
+        read_mapping(mapping)
+    except DataValidationError as error:
+        said = str(error)
+    else:
+        raise AssertionError("a pattern RE2 cannot read was accepted")
+    assert "agencies.csv:2: facility_pattern: found (jail) \\1: must be a valid RE2 regular expression" in said
+    assert capfd.readouterr().err == "", "nothing logged besides the problem"

@@ -247,7 +247,7 @@ def test_a_bad_mapping_is_named_in_full(tmp_path: Path) -> None:
         read_mapping(mapping)
     message = str(caught.value)
     assert "give exactly one of facility_code and facility_pattern" in message
-    assert "must be a valid regular expression" in message and ":4: agency: found (blank)" in message
+    assert "must be a valid RE2 regular expression (missing )" in message and ":4: agency: found (blank)" in message
 
 
 def test_growth_denial_and_ice_records_notebooks_run_on_ingested_data(tmp_path: Path) -> None:
