@@ -278,3 +278,25 @@ def test_a_mapping_pattern_is_matched_in_linear_time_and_one_re2_cannot_read_is_
         raise AssertionError("a pattern RE2 cannot read was accepted")
     assert "agencies.csv:2: facility_pattern: found (jail) \\1: must be a valid RE2 regular expression" in said
     assert capfd.readouterr().err == "", "nothing logged besides the problem"
+
+
+@pytest.mark.parametrize(
+    ("name", "separator"),
+    [("tabs.csv", "\t"), ("commas.txt", ","), ("tabs.tsv", "\t"), ("semicolons.csv", ";"), ("pipes.txt", "|")],
+)
+def test_a_text_export_is_read_whatever_its_separator_and_extension(tmp_path: Path, name: str, separator: str) -> None:
+    """As analysts pass them on (a tab-separated .csv, a comma-separated .txt): the same records as the original."""
+    import csv
+    import io
+
+    original = export_with(tmp_path, "original.csv", ["2024-01-02", "2024-02-03", "2024-03-04"])
+    rows = list(csv.reader(io.StringIO(original.read_text(encoding="utf-8-sig"))))
+    text = io.StringIO()
+    csv.writer(text, delimiter=separator, lineterminator="\n").writerows(rows)
+    (tmp_path / name).write_text(text.getvalue(), encoding="utf-8")
+    expected, found = read_export(original), read_export(tmp_path / name)
+    assert list(found.dates) == list(expected.dates)
+    for field in ("facility", "facility_code", "state"):
+        assert list(found.text[field].decode(found.text[field].codes)) == list(
+            expected.text[field].decode(expected.text[field].codes)
+        ), field

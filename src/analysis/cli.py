@@ -22,7 +22,10 @@ from analysis.paths import ReportPaths
 
 #: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
 YEAR_BASES = ("calendar", "fiscal")
-EXPORT_HELP = "the export: .csv, .parquet, .xlsx or .dta, in any published layout (relative to this folder)"
+EXPORT_HELP = (
+    "the export: .csv, .tsv or .txt (comma, tab, semicolon or pipe separated), .parquet, .xlsx or .dta, in any "
+    "published layout (relative to this folder)"
+)
 
 
 def _say(text: str, file: TextIO | None = None) -> None:

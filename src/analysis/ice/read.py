@@ -27,7 +27,10 @@ from analysis.ice.layouts import FIELDS, Layout, closest_layout, find_layout, lo
 
 #: Rows searched for the header, below any title block.
 HEADER_SEARCH = 50
-FORMATS = (".csv", ".parquet", ".xlsx", ".xlsm", ".dta")
+FORMATS = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".xlsm", ".dta")
+#: The separators a text export may use, whatever its extension says (analysts pass on tab-separated ``.csv``
+#: and comma-separated ``.txt`` files): the one whose header row has the most columns is taken.
+DELIMITERS = (",", "\t", ";", "|")
 #: Text fields the ingest codes (the prepare date is parsed, person identifiers keyed, the duplicate flag read as
 #: true/false).
 TEXT_FIELDS = tuple(f for f in FIELDS if f not in ("prepare_date", "person_id"))
@@ -125,23 +128,35 @@ def _read_csv(path: Path) -> Raw:
     nul = text.find("\x00")
     if nul >= 0:  # what: anywhere in the file, not only in the part looked at to tell text from binary
         raise _fail(path, "a NUL byte", "the export must be text; a NUL byte is not", text.count("\n", 0, nul) + 1)
-    head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SEARCH]))))
-    line = next((number for number, row in enumerate(head) if looks_like_header(row)), None)
-    if line is None:
+    found = _sniff_header(text.splitlines()[:HEADER_SEARCH])
+    if found is None:
         raise _no_header(path)
-    header = [cell.strip() for cell in head[line]]
+    delimiter, line, row = found
+    header = [cell.strip() for cell in row]
     layout = _layout_of(path, header, line + 1)
     wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header]
     _check_unique(path, header, wanted, line + 1)
     frame = pd.read_csv(
-        io.StringIO(text), skiprows=line, header=0, usecols=lambda c: str(c).strip() in wanted, dtype=str,
-        keep_default_na=False, na_values=["NA"], skipinitialspace=True, skip_blank_lines=False,
+        io.StringIO(text), sep=delimiter, skiprows=line, header=0, usecols=lambda c: str(c).strip() in wanted,
+        dtype=str, keep_default_na=False, na_values=["NA"], skipinitialspace=True, skip_blank_lines=False,
     )  # fmt: skip
     frame.columns = [str(c).strip() for c in frame.columns]
     # What: a blank line is a row of blanks here, so each record keeps the line an editor shows it on; then it goes.
     kept = ~frame.isna().all(axis=1).to_numpy()
     lines = np.arange(len(frame)) + line + 2
     return _from_frame(path, frame[kept].reset_index(drop=True), layout, Where(lines[kept]))
+
+
+def _sniff_header(lines: list[str]) -> tuple[str, int, list[str]] | None:
+    """The separator of a text export, the index of its header line among ``lines`` and the header's cells: of
+    :data:`DELIMITERS`, the one under which a line reads as a header with the most columns (``None``: none)."""
+    best: tuple[str, int, list[str]] | None = None
+    for delimiter in DELIMITERS:
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+        line = next((number for number, row in enumerate(rows) if looks_like_header(row)), None)
+        if line is not None and (best is None or len(rows[line]) > len(best[2])):
+            best = (delimiter, line, rows[line])
+    return best
 
 
 def _check_unique(path: Path, header: list[str], wanted: list[str], line: int) -> None:
@@ -295,7 +310,7 @@ def read_raw(path: Path) -> Raw:
         raise _fail(path, suffix or "no extension", f"the export must be one of {', '.join(FORMATS)}")
     if path.stat().st_size == 0:
         raise _fail(path, "an empty file (0 bytes)", "the export must hold a header and at least one record")
-    readers = {".csv": _read_csv, ".dta": _read_stata}
+    readers = {".csv": _read_csv, ".tsv": _read_csv, ".txt": _read_csv, ".dta": _read_stata}
     try:
         if suffix == ".parquet":
             with ThreadPoolExecutor(max_workers=2) as background:
