@@ -300,3 +300,19 @@ def test_a_text_export_is_read_whatever_its_separator_and_extension(tmp_path: Pa
         assert list(found.text[field].decode(found.text[field].codes)) == list(
             expected.text[field].decode(expected.text[field].codes)
         ), field
+
+
+def test_no_header_says_what_the_file_names_and_what_each_layout_needs(tmp_path: Path, capsys) -> None:
+    """NPR's cleaned release names its columns its own way: the problem shows the file's names beside the names
+    every known layout needs, so a user sees what to rename."""
+    from analysis.ice.layouts import LAYOUTS
+
+    path = tmp_path / "cleaned.csv"
+    path.write_text(
+        "date,lift_reason,det_facility,city,state,detainer_type\n2007-10-02 00:00:00,,X JAIL,BOSTON,MA,Detainer\n"
+    )
+    status, said = ingest(path, capsys)
+    assert status == 1
+    assert "found no header row (the first row names: date; lift_reason; det_facility; city; state;" in said
+    for layout in LAYOUTS:
+        assert f"{layout.name} ({layout.description}): {layout.columns['prepare_date']}," in said

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import struct
+from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from analysis.data.source import not_text, unreadable
 from analysis.errors import DataValidationError, Problem
 from analysis.files import file_digest
 from analysis.ice.codes import Coded, People, person_keys
-from analysis.ice.layouts import FIELDS, Layout, closest_layout, find_layout, looks_like_header
+from analysis.ice.layouts import FIELDS, LAYOUTS, REQUIRED, Layout, closest_layout, find_layout, looks_like_header
 
 #: Rows searched for the header, below any title block.
 HEADER_SEARCH = 50
@@ -86,14 +87,26 @@ def _layout_of(path: Path, header: list[str], line: int) -> Layout:
     return layout
 
 
-def _no_header(path: Path) -> DataValidationError:
+def _no_header(path: Path, first: Sequence[object] = ()) -> DataValidationError:
+    """No header found: say what the file's first row names, and the names each known layout needs."""
+    cells = [str(cell).strip() for cell in first if cell is not None and cell == cell and str(cell).strip()]
+    shown = "; ".join(cells[:8]) + ("; ..." if len(cells) > 8 else "")
+    needs = "; ".join(
+        f"{layout.name} ({layout.description}): {', '.join(layout.columns[field] for field in REQUIRED)}"
+        for layout in LAYOUTS
+    )
     return _fail(
         path,
-        "no header row",
+        f"no header row (the first row names: {shown})" if shown else "no header row",
         f"the file must have a header row, within its first {HEADER_SEARCH} rows, naming the prepare date, the "
-        "facility and the state as ICE or the Deportation Data Project name them (e.g. Detainer Prepare Date, "
-        "Detainer Facility, Facility State)",
+        f"facility and the state as one of the known layouts names them: {needs}",
     )
+
+
+def _first_row(lines: list[str]) -> list[str]:
+    """The first non-blank line's cells, split by the separator that gives the most."""
+    line = next((line for line in lines if line.strip()), "")
+    return max((next(csv.reader([line], delimiter=d), []) for d in DELIMITERS), key=len, default=[])
 
 
 def _coded(frame: pd.DataFrame, column: str | None) -> Coded:
@@ -128,9 +141,10 @@ def _read_csv(path: Path) -> Raw:
     nul = text.find("\x00")
     if nul >= 0:  # what: anywhere in the file, not only in the part looked at to tell text from binary
         raise _fail(path, "a NUL byte", "the export must be text; a NUL byte is not", text.count("\n", 0, nul) + 1)
-    found = _sniff_header(text.splitlines()[:HEADER_SEARCH])
+    top = text.splitlines()[:HEADER_SEARCH]
+    found = _sniff_header(top)
     if found is None:
-        raise _no_header(path)
+        raise _no_header(path, _first_row(top))
     delimiter, line, row = found
     header = [cell.strip() for cell in row]
     layout = _layout_of(path, header, line + 1)
@@ -180,7 +194,10 @@ def _sheet_records(
         body = cells  # a sheet that continues the previous one without repeating the header
         found = -1
     else:
-        raise _no_header(Path(f"{path}[{name}]"))
+        first = next(
+            (list(row) for row in top.itertuples(index=False) if any(c == c and c is not None for c in row)), []
+        )
+        raise _no_header(Path(f"{path}[{name}]"), first)
     body = body.dropna(how="all")
     body.columns = header
     layout = find_layout(header)
