@@ -316,3 +316,14 @@ def test_no_header_says_what_the_file_names_and_what_each_layout_needs(tmp_path:
     assert "found no header row (the first row names: date; lift_reason; det_facility; city; state;" in said
     for layout in LAYOUTS:
         assert f"{layout.name} ({layout.description}): {layout.columns['prepare_date']}," in said
+
+
+@pytest.mark.parametrize("mark", ["\u2028", "\x0c", "\x85", "\u2029", "\x1c"])
+def test_a_title_line_with_a_line_separator_of_unicode_leaves_the_header_in_place(tmp_path: Path, mark: str) -> None:
+    """ICE's title block, one line of which holds U+2028, a form feed or NEL (str.splitlines ends lines there,
+    csv does not): every record is still read, on its own line."""
+    original = export_with(tmp_path, "original.csv", [f"2024-01-{day:02d}" for day in range(1, 7)])
+    titled = tmp_path / "titled.csv"
+    titled.write_text(f"Detainers report{mark}generated 2026\n" + original.read_text(encoding="utf-8-sig"))
+    export = read_export(titled)
+    assert len(export) == 6 and list(export.dates) == list(read_export(original).dates)

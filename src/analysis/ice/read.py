@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import struct
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -103,6 +104,9 @@ def _no_header(path: Path, first: Sequence[object] = ()) -> DataValidationError:
     )
 
 
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+
+
 def _first_row(lines: list[str]) -> list[str]:
     """The first non-blank line's cells, split by the separator that gives the most."""
     line = next((line for line in lines if line.strip()), "")
@@ -141,7 +145,9 @@ def _read_csv(path: Path) -> Raw:
     nul = text.find("\x00")
     if nul >= 0:  # what: anywhere in the file, not only in the part looked at to tell text from binary
         raise _fail(path, "a NUL byte", "the export must be text; a NUL byte is not", text.count("\n", 0, nul) + 1)
-    top = text.splitlines()[:HEADER_SEARCH]
+    # What: lines end where csv and pandas end them (\n, \r\n, \r), not at U+2028, a form feed or NEL, which
+    # str.splitlines also takes for line ends: a title line holding one would put the header on the wrong line.
+    top = _LINE_ENDS.split(text, maxsplit=HEADER_SEARCH)[:HEADER_SEARCH]
     found = _sniff_header(top)
     if found is None:
         raise _no_header(path, _first_row(top))
