@@ -303,17 +303,15 @@ def test_a_text_export_is_read_whatever_its_separator_and_extension(tmp_path: Pa
 
 
 def test_no_header_says_what_the_file_names_and_what_each_layout_needs(tmp_path: Path, capsys) -> None:
-    """NPR's cleaned release names its columns its own way: the problem shows the file's names beside the names
-    every known layout needs, so a user sees what to rename."""
+    """A file whose columns are named its own way: the problem shows the file's names beside the names every
+    known layout needs, so a user sees what to rename."""
     from analysis.ice.layouts import LAYOUTS
 
     path = tmp_path / "cleaned.csv"
-    path.write_text(
-        "date,lift_reason,det_facility,city,state,detainer_type\n2007-10-02 00:00:00,,X JAIL,BOSTON,MA,Detainer\n"
-    )
+    path.write_text("prepared_on,jail,town,st,kind\n2007-10-02,X JAIL,BOSTON,MA,Detainer\n")
     status, said = ingest(path, capsys)
     assert status == 1
-    assert "found no header row (the first row names: date; lift_reason; det_facility; city; state;" in said
+    assert "found no header row (the first row names: prepared_on; jail; town; st; kind)" in said
     for layout in LAYOUTS:
         assert f"{layout.name} ({layout.description}): {layout.columns['prepare_date']}," in said
 
@@ -327,3 +325,32 @@ def test_a_title_line_with_a_line_separator_of_unicode_leaves_the_header_in_plac
     titled.write_text(f"Detainers report{mark}generated 2026\n" + original.read_text(encoding="utf-8-sig"))
     export = read_export(titled)
     assert len(export) == 6 and list(export.dates) == list(read_export(original).dates)
+
+
+def test_nprs_cleaned_release_is_read_as_the_release_it_came_from(tmp_path: Path, capsys) -> None:
+    """NPR's cleaned copy of the FY2008-FY2015 release names its columns date, lift_reason, det_facility, city,
+    state, detainer_type and writes dates as 2007-10-02 00:00:00: the same records as the release it cleaned."""
+    from ice_export import make_records
+
+    release = make_records(40, seed=11, layout="npr")
+    original = write_export(release, tmp_path / "npr.csv", layout="npr", title_block=False)
+    day = pd.to_datetime(release["Prepare Date"], format="%m/%d/%y")
+    cleaned = pd.DataFrame(
+        {
+            "date": day.dt.strftime("%Y-%m-%d 00:00:00"),
+            "lift_reason": release["Detainer Lift Reason"],
+            "det_facility": release["Detainer Detention Facility"],
+            "city": release["City"],
+            "state": release["State"],
+            "detainer_type": release["Detainer Type"],
+        }
+    )
+    path = tmp_path / "cleaned.csv"
+    cleaned.to_csv(path, index=False)
+    found, expected = read_export(path), read_export(original)
+    assert found.layout.name == "npr-cleaned"
+    assert [str(d)[:10] for d in found.dates] == [str(d)[:10] for d in expected.dates]
+    for field in ("facility", "state", "lift_reason"):
+        assert list(found.text[field].decode(found.text[field].codes)) == list(
+            expected.text[field].decode(expected.text[field].codes)
+        ), field

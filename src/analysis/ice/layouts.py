@@ -100,6 +100,18 @@ LAYOUTS = (
         },
     ),
     Layout(
+        "npr-cleaned",
+        "NPR's cleaned copy of the FY2008-FY2015 release (its 2016 reporting)",
+        {
+            "prepare_date": "date",
+            "facility": "det_facility",
+            "city": "city",
+            "state": "state",
+            "lift_reason": "lift_reason",
+            "detainer_type": "detainer_type",
+        },
+    ),
+    Layout(
         "npr-2008-2015",
         "ICE's FY2008-FY2015 release (obtained by NPR)",
         {
