@@ -102,6 +102,18 @@ def in_copy(
     return done
 
 
+def copy_project(copy: Path) -> Path:
+    """Copy into ``copy`` what the project needs to rebuild its report (:data:`PROJECT_PARTS`); returns it."""
+    for part in PROJECT_PARTS:
+        source, target = PROJECT_ROOT / part, copy / part
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return copy
+
+
 @pytest.fixture(scope="session")
 def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project whose whole report was executed again from scratch, once per test session, under a
@@ -110,14 +122,7 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Only ``test_reproduce.py`` uses it: xdist runs a file's tests in one process (``--dist loadfile``), so the
     session builds it once.
     """
-    copy = tmp_path_factory.mktemp("project")
-    for part in PROJECT_PARTS:
-        source, target = PROJECT_ROOT / part, copy / part
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    copy = copy_project(tmp_path_factory.mktemp("project"))
     # What: as a reader's machine might be set: a personal matplotlibrc (text as SVG text, transparent figures, big
     # fonts, another colour cycle), another locale and time zone; none of it may change a byte.
     config = copy / "mplconfig"

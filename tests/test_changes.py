@@ -3,15 +3,13 @@ that changed; tried on a copy of the project that is its own git repository."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from analysis.cli import main
-from analysis.paths import PROJECT_ROOT
-from conftest import PROJECT_PARTS, in_copy
+from conftest import copy_project, in_copy
 
 PLAN = """
 [[run]]
@@ -60,14 +58,7 @@ def git(folder: Path, *argv: str) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the project with a plan of three runs, its report built and committed."""
-    copy = tmp_path / "project"
-    for part in PROJECT_PARTS:
-        source, target = PROJECT_ROOT / part, copy / part
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    copy = copy_project(tmp_path / "project")
     (copy / "notebooks" / "runs.toml").write_text(PLAN)
     in_copy(copy, "report", "--jobs", "1")
     git(copy, "init", "--quiet")

@@ -52,6 +52,26 @@ def _label_bars(ax: Axes, axis: list[str], counts: pd.Series, top: int) -> None:
             )
 
 
+def _period_bars(ax: Axes, data: pd.DataFrame, axis: list[str], counts: pd.Series, legend: bool) -> int:
+    """Bars of requests per period on ``axis`` (a period without a count keeps its place, labelled), coloured by
+    ``role`` (compared or other); returns the tallest count (at least 1)."""
+    sns.barplot(
+        data=data,
+        x="period",
+        y="requests",
+        hue="role",
+        order=axis,
+        hue_order=[COMPARED, OTHER],
+        palette=PALETTE,
+        dodge=False,
+        legend=legend,
+        ax=ax,
+    )
+    top = max(int(data["requests"].max()), 1) if len(data) else 1
+    _label_bars(ax, axis, counts, top)
+    return top
+
+
 def requests_chart(
     series: pd.DataFrame, marked: tuple[str, ...] = (), title: str = "", counted: str = "detainer requests"
 ) -> Figure:
@@ -80,19 +100,7 @@ def requests_chart(
     with chart_style():
         fig = Figure(figsize=(8, 4.5), layout="constrained")
         ax = fig.add_subplot()
-        sns.barplot(
-            data=data,
-            x="period",
-            y="requests",
-            hue="role",
-            order=axis,
-            hue_order=[COMPARED, OTHER],
-            palette=PALETTE,
-            dodge=False,
-            ax=ax,
-        )
-        top = max(data["requests"]) if len(data) else 1
-        _label_bars(ax, axis, counts, top)
+        top = _period_bars(ax, data, axis, counts, legend=True)
         ax.set(xlabel="period", ylabel=f"{counted} received", title=title)
         ax.set_ylim(0, top * 1.12)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
@@ -239,21 +247,7 @@ def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[
         for number, (ax, panel) in enumerate(zip(fig.subplots(1, len(panels), squeeze=False)[0], panels, strict=True)):
             rows = data[data["panel"] == panel]
             axis = _calendar_years(rows)  # what: every year from first to last; a year with no count stays visible
-            counts = rows.set_index("period")["requests"]
-            sns.barplot(
-                data=rows,
-                x="period",
-                y="requests",
-                hue="role",
-                order=axis,
-                hue_order=[COMPARED, OTHER],
-                palette=PALETTE,
-                dodge=False,
-                legend=number == 0,
-                ax=ax,
-            )
-            top = max(int(rows["requests"].max()), 1)
-            _label_bars(ax, axis, counts, top)
+            top = _period_bars(ax, rows, axis, rows.set_index("period")["requests"], legend=number == 0)
             _crowded(ax, axis)
             ax.set_ylim(0, top * 1.15)
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
