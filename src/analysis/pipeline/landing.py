@@ -1,9 +1,10 @@
 """The report's landing page, ``reports/index.html``, rendered from a Jinja template.
 
 A single static page that opens from the file system with no server and no
-network: the headline of each run of the plan's own [[run]] entries, the
-claims check, every run in one table that a reader can filter and sort (a
-small inline script, allowed by its hash), and the sources. What it shows of
+network: a chart of the change of each growth run of the plan's own [[run]]
+entries (inline SVG), the headline of each of those runs, the claims check,
+every run in one table of numbers that a reader can filter and sort (a small
+inline script, allowed by its hash), the corrections and the sources. What it shows of
 a run comes from the description the run wrote (:data:`analysis.paths.RUN_DESCRIPTION`):
 the page never executes a study. Figures stay on the runs' own pages, so the
 page stays small for a thousand runs. The template escapes every string, so
@@ -12,6 +13,7 @@ nothing from the data becomes markup.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -104,7 +106,6 @@ CHART_WIDTH, VALUE_ROOM = 600.0, 80.0
 def growth_bars(entries: Sequence[tuple[Run, RunEntry, Any]]) -> list[Bar]:
     """The bars of the landing page's headline chart: each growth run of the plan's own ``[[run]]`` entries with
     a defined fold, its change from 1 (no change) on a log scale, so a tripling and a fall to a third are as long."""
-    import math
 
     folds = [
         (run, entry, numbers)
