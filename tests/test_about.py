@@ -191,3 +191,21 @@ def test_the_corrections_ledger_is_checked_like_the_other_tables(data_dir: Path)
     assert len(load_dataset(data_dir).corrections) == 1
     (fix,) = load_corrections(data_dir).to_dict("records")
     assert fix["publisher"] == "The Example Gazette" and fix["new_value"] == "160"
+
+
+def test_the_citation_reads_values_as_written_and_survives_no_authors(tmp_path: Path) -> None:
+    cff = tmp_path / "CITATION.cff"
+    cff.write_text("cff-version: 1.2.0\ntitle: T\nversion: 1.10\nauthors:\n")
+    assert citation(cff) == "T. Version 1.10."
+
+
+def test_folds_and_changes_are_never_written_as_no_change_when_they_are_not() -> None:
+    from analysis.numbers import fold_text, signed_pct
+
+    assert (fold_text(0.996), fold_text(0.04), fold_text(4e-05), fold_text(1.0)) == (
+        "0.996",
+        "0.04",
+        "under 0.001",
+        "1.0",
+    )
+    assert (signed_pct(-0.4), signed_pct(280), signed_pct(-71.2)) == ("0%", "+280%", "−71%")

@@ -3,6 +3,7 @@ that changed; tried on a copy of the project that is its own git repository."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -96,3 +97,33 @@ def test_a_revision_that_does_not_exist_is_a_clear_error(tmp_path: Path, capsys)
     assert "error: 'no-such-tag' is not a revision of the repository" in capsys.readouterr().err
     assert main(["changes", *folders]) == 0
     assert capsys.readouterr().out == "no published number changed since HEAD\n"
+
+
+def test_items_named_alike_keep_apart_and_absent_is_not_undefined() -> None:
+    from analysis.pipeline.changes import metrics_numbers
+
+    def item(base: str, compare: str, fold: float | None) -> dict[str, object]:
+        return {"agency": "A", "reported_by": "A", "base_period": base, "compare_period": compare, "fold": fold}
+
+    before = {"05-comparison": {"results": [item("2016", "2017", 4.5), item("2016", "2017", 3.8)]}}
+    numbers = metrics_numbers(json.dumps(before))
+    assert numbers == {"05-comparison.A/A/2016/2017.fold": 4.5, "05-comparison.A/A/2016/2017#2.fold": 3.8}
+    two = {"05-comparison": {"results": [item("2016", "2017", 4.5), item("2024", "2025", None)]}}
+    assert set(metrics_numbers(json.dumps(two))) == {
+        "05-comparison.A/A/2016/2017.fold",
+        "05-comparison.A/A/2024/2025.fold",
+    }
+
+
+def test_a_processed_file_that_cannot_be_read_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    git(tmp_path, "init", "--quiet")
+    git(tmp_path, "commit", "--quiet", "--allow-empty", "-m", "empty")
+    (tmp_path / "metrics.json").write_text("<<<<<<< HEAD\n{}\n")
+    (tmp_path / "detainer_metrics.csv").write_text("agency,reported_by\nX\n")
+    folders = ["--processed-dir", str(tmp_path), "--data-dir", str(tmp_path)]
+    assert main(["changes", *folders]) == 1
+    assert "error: metrics.json in the working tree cannot be read as the report writes it" in capsys.readouterr().err
+    (tmp_path / "metrics.json").write_text('{"r": {"results": {"n": 1}}}')
+    assert main(["changes", *folders]) == 0
+    said = capsys.readouterr().out
+    assert "  r.n: (not published) -> 1" in said and "none -> none" not in said

@@ -171,6 +171,10 @@ def _report(args: argparse.Namespace) -> int:
 
 def _value(value: object) -> str:
     """A published value as the changes list shows it."""
+    from analysis.pipeline.changes import ABSENT
+
+    if value is ABSENT:
+        return "(not published)"
     return "none" if value is None else value if isinstance(value, str) else json.dumps(value)
 
 

@@ -53,7 +53,9 @@ def signed_pct(value: Any) -> str:
     if missing(value):
         return "undefined"
     number = float(value)
-    return f"{'+' if number >= 0 else '−'}{abs(number):,.0f}%"
+    if round(abs(number)) == 0:
+        return "0%"  # what: a change that rounds to nothing has no sign
+    return f"{'+' if number > 0 else '−'}{abs(number):,.0f}%"
 
 
 def signed_count(value: Any) -> str:
@@ -71,7 +73,13 @@ def fold_text(value: Any) -> str:
     if missing(value):
         return "undefined"
     number = float(value)
-    return f"{number:.1f}" if number >= 1 else f"{number:.2g}"
+    if number >= 1:
+        return f"{number:.1f}"
+    if 0 < number < 0.001:
+        return "under 0.001"
+    text = f"{number:.2g}"
+    # What: a fall just under 1 (0.996) is never written "1", nor a tiny fold in scientific notation.
+    return text if "e" not in text and float(text) < 1 else f"{number:.3f}"
 
 
 def ratio(value: Any, decimals: int = 2) -> str:

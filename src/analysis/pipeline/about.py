@@ -35,14 +35,15 @@ def citation(path: Path = CITATION_FILE) -> str:
     """How to cite the report, in one line built from ``CITATION.cff``: authors, title, version, licence and
     where the code is (empty when the file is missing)."""
     try:
-        cff = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # What: every value as the text written (a version 1.10 stays 1.10, not the number 1.1).
+        cff = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     except (OSError, yaml.YAMLError):
         return ""
     if not isinstance(cff, dict):
         return ""
     authors = ", ".join(
         str(author.get("name") or " ".join(str(author.get(k, "")) for k in ("given-names", "family-names")).strip())
-        for author in cff.get("authors", [])
+        for author in cff.get("authors") or []
         if isinstance(author, dict)
     )
     parts = [authors, str(cff.get("title", "")), f"Version {cff['version']}" if cff.get("version") else ""]

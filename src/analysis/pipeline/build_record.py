@@ -48,17 +48,20 @@ LOCK_FILE: Path = layout.PROJECT_ROOT / "requirements.lock"
 
 
 def shared_inputs(paths: ReportPaths) -> dict[str, str]:
-    """Inputs every run depends on: the data files, the package's source, the locked dependencies."""
+    """Inputs every run depends on: the data files, the package's source, the locked dependencies, the citation."""
     names = (layout.REQUESTS_FILE, layout.SOURCES_FILE, layout.CLAIMS_FILE, layout.CORRECTIONS_FILE)
     data = [paths.data_dir / name for name in names]
     package = PACKAGE_DIR
     source = [p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     lock = LOCK_FILE
     versions = (lock.read_bytes() if lock.is_file() else b"") + sys.version.encode()
+    # What: every run's page says how to cite the report, from CITATION.cff.
+    citation = layout.CITATION_FILE.read_bytes() if layout.CITATION_FILE.is_file() else b""
     return {
         "data": files_digest(data, paths.data_dir),
         "package": files_digest(source, package),
         "dependencies": digest(versions),
+        "citation": digest(citation),
     }
 
 

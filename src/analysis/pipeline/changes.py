@@ -19,7 +19,7 @@ import io
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from analysis.errors import ChangesError
 from analysis.paths import METRICS_JSON_FILE, METRICS_TABLE_FILE
 
 #: The fields that name an item of a list of results (and are not themselves published numbers).
-ID_FIELDS = ("request_kind", "agency", "reported_by", "period")
+ID_FIELDS = ("request_kind", "agency", "reported_by", "period", "base_period", "compare_period")
 #: Text results that are published verdicts, not prose: compared like numbers.
 VERDICT_KEYS = ("verdict", "basis")
 #: The columns of the processed table that identify a row, and those that are its published numbers.
@@ -48,9 +48,21 @@ TABLE_NUMBERS = (
 )
 
 
+class _Absent:
+    """A number one side does not publish at all (unlike ``None``: published, and undefined)."""
+
+    def __repr__(self) -> str:
+        return "absent"
+
+
+#: What :class:`Change` holds on the side where the number does not exist.
+ABSENT = _Absent()
+
+
 @dataclass(frozen=True)
 class Change:
-    """One published number that differs: its stable id, and its value before and now (``None``: absent)."""
+    """One published number that differs: its stable id, and its value before and now (``None``: published as
+    undefined; :data:`ABSENT`: not published on that side)."""
 
     number_id: str
     old: object
@@ -62,9 +74,13 @@ def _leaves(prefix: str, value: Any) -> Iterator[tuple[str, object]]:
         for key, item in value.items():
             yield from _leaves(f"{prefix}.{key}", item)
     elif isinstance(value, list):
+        seen: dict[str, int] = {}
         for number, item in enumerate(value):
             named = [str(item[field]) for field in ID_FIELDS if isinstance(item, dict) and item.get(field) is not None]
             label = "/".join(named) if named else str(number)
+            # What: two items named alike keep apart (the second ``#2``), never one hiding the other.
+            seen[label] = seen.get(label, 0) + 1
+            label = label if seen[label] == 1 else f"{label}#{seen[label]}"
             rest = {k: v for k, v in item.items() if k not in ID_FIELDS} if isinstance(item, dict) else item
             yield from _leaves(f"{prefix}.{label}", rest)
     elif value is None or isinstance(value, (int, float)) or prefix.rsplit(".", 1)[-1] in VERDICT_KEYS:
@@ -76,6 +92,8 @@ def metrics_numbers(text: str) -> dict[str, object]:
     if not text:
         return {}
     merged = json.loads(text)
+    if not isinstance(merged, dict):
+        raise ValueError("not a JSON object of runs")
     return {
         number_id: value
         for run, entry in merged.items()
@@ -88,7 +106,7 @@ def table_numbers(text: str) -> dict[str, object]:
     """The published numbers of a ``detainer_metrics.csv`` text, by stable id (empty for no text)."""
     numbers: dict[str, object] = {}
     for row in csv.DictReader(io.StringIO(text)):
-        key = "/".join(row.get(column, "") for column in TABLE_KEY)
+        key = "/".join(row.get(column) or "" for column in TABLE_KEY)
         for column in TABLE_NUMBERS:
             if column in row:
                 numbers[f"detainer_metrics/{key}.{column}"] = row[column] or None
@@ -119,6 +137,15 @@ def _current(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
+def _numbers(read: Callable[[str], str], where: str) -> dict[str, object]:
+    """The published numbers of the two processed files, each read by ``read`` (its name given)."""
+    try:
+        numbers = metrics_numbers(read(METRICS_JSON_FILE))
+    except ValueError as error:
+        raise ChangesError(f"{METRICS_JSON_FILE} {where} cannot be read as the report writes it ({error})") from None
+    return numbers | table_numbers(read(METRICS_TABLE_FILE))
+
+
 def changed_numbers(processed_dir: Path, revision: str = "HEAD") -> list[Change]:
     """Every published number of ``processed_dir`` whose value at ``revision`` differs from the working tree's,
     in id order (one absent on either side counts as changed).
@@ -126,7 +153,8 @@ def changed_numbers(processed_dir: Path, revision: str = "HEAD") -> list[Change]
     Raises
     ------
     ChangesError
-        When git cannot be run, ``processed_dir`` is not in a git repository, or ``revision`` does not exist.
+        When git cannot be run, ``processed_dir`` is not in a git repository, ``revision`` does not exist, or
+        ``metrics.json`` on either side is not JSON.
     """
     try:
         _git(processed_dir, "rev-parse", "--show-toplevel")
@@ -138,14 +166,12 @@ def changed_numbers(processed_dir: Path, revision: str = "HEAD") -> list[Change]
         _git(processed_dir, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
     except ChangesError:
         raise ChangesError(f"{revision!r} is not a revision of the repository (a commit, branch or tag)") from None
-    old = metrics_numbers(_committed(processed_dir, revision, METRICS_JSON_FILE))
-    old |= table_numbers(_committed(processed_dir, revision, METRICS_TABLE_FILE))
-    new = metrics_numbers(_current(processed_dir / METRICS_JSON_FILE))
-    new |= table_numbers(_current(processed_dir / METRICS_TABLE_FILE))
+    old = _numbers(lambda name: _committed(processed_dir, revision, name), f"at {revision}")
+    new = _numbers(lambda name: _current(processed_dir / name), "in the working tree")
     return [
-        Change(number_id, old.get(number_id), new.get(number_id))
+        Change(number_id, old.get(number_id, ABSENT), new.get(number_id, ABSENT))
         for number_id in sorted(old.keys() | new.keys())
-        if number_id not in old or number_id not in new or old[number_id] != new[number_id]
+        if old.get(number_id, ABSENT) != new.get(number_id, ABSENT)
     ]
 
 
