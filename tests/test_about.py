@@ -209,3 +209,27 @@ def test_folds_and_changes_are_never_written_as_no_change_when_they_are_not() ->
         "1.0",
     )
     assert (signed_pct(-0.4), signed_pct(280), signed_pct(-71.2)) == ("0%", "+280%", "−71%")
+
+
+def test_every_table_cell_has_an_id_named_by_what_it_is_unique_on_its_page() -> None:
+    """No cell keeps pandas' positional id (T_NAME_rowR_colC); each id is unique on its page, and a row's ids do
+    not depend on where the row sits."""
+    import re
+
+    from analysis.paths import REPORTS_DIR
+    from analysis.studies.tables import Column, reader_table
+
+    for page in sorted(REPORTS_DIR.glob("*.html")):
+        if page.name == "index.html":
+            continue
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r'id="T_[^"]*_row\d+_col\d+"', text), f"{page.name}: a positional cell id"
+        ids = re.findall(r'<td id="([^"]+)"', text)
+        assert len(ids) == len(set(ids)), f"{page.name}: a cell id twice"
+    growth = (REPORTS_DIR / "02-growth-boston.html").read_text(encoding="utf-8")
+    assert 'id="growth-values--percent-change--value"' in growth
+    frame = pd.DataFrame({"period": ["2016", "2017"], "requests": [15, 68]})
+    columns = {"period": Column("period"), "requests": Column("requests", lambda v: f"{v:,}", numeric=True)}
+    forward = reader_table("t", frame, columns).cell_ids()
+    backward = reader_table("t", frame.iloc[::-1], columns).cell_ids()
+    assert forward == backward[::-1] and forward[0] == ["t--2016--period", "t--2016--requests"]

@@ -92,7 +92,11 @@ class ClaimsStudy(Study):
             "verdict": Column("verdict"),
             "other_reporters": Column("with another party's count", lambda v: str(v).replace(" | ", "; ")),
         }
-        return {"claims": reader_table("claims", self.table(), columns, anchors=("claim_id", CLAIM_ANCHOR))}
+        return {
+            "claims": reader_table(
+                "claims", self.table(), columns, anchors=("claim_id", CLAIM_ANCHOR), key=("claim_id",)
+            )
+        }
 
     def structured_data(self) -> list[dict[str, object]]:
         """Each verdict as schema.org ``ClaimReview`` (JSON-LD), for fact-check aggregators: the claim, who made

@@ -181,7 +181,7 @@ class GrowthStudy(Study):
             "values": reader_table(
                 "growth-values",
                 values,
-                {"measure": Column("measure"), "value": Column("value")},
+                {"measure": Column("measure"), "value": Column("value", numeric=True)},
                 anchors=("measure", "growth-values-"),  # what: each number's link says what it is
             ),
             "others": reader_table("growth-others", self.others, others),

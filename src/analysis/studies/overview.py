@@ -137,8 +137,15 @@ class OverviewStudy(Study):
             "declined": Column("declined", count),
         }
         return {
-            "coverage": reader_table("overview-coverage", grid, grid_columns),
-            "sources": reader_table("overview-sources", sources_by_count(requests, sources), source_columns),
+            "coverage": reader_table(
+                "overview-coverage", grid, grid_columns, key=("agency", "reported_by", "request_kind")
+            ),
+            "sources": reader_table(
+                "overview-sources",
+                sources_by_count(requests, sources),
+                source_columns,
+                key=("agency", "reported_by", "request_kind", "period", "source_id"),
+            ),
             "disagreements": reader_table("overview-disagreements", disagreements(requests), disagree_columns),
         }
 

@@ -48,6 +48,30 @@ class ReaderTable:
     #: ``(header, prefix)``: each cell of that column carries the anchor ``prefix`` + the cell's text as a slug
     #: (see :func:`anchor`), so a link to a row stays the same however the rows are ordered or rebuilt.
     anchors: tuple[str, str] | None = None
+    #: The headers of the columns whose text says which row is which (see :meth:`cell_ids`); none given: the
+    #: columns before the first column of numbers (the first column, when no column holds numbers).
+    key: tuple[str, ...] = ()
+
+    def cell_ids(self) -> list[list[str]]:
+        """A stable HTML id for every cell, made from what the cell is, never from where it sits:
+        ``NAME--ROW--COLUMN``, the row named by the text of its :attr:`key` columns and the column by its header
+        (as slugs, see :func:`anchor`; a row named like an earlier one numbered ``-2``, ``-3``...)."""
+        columns = list(self.frame.columns)
+        first_number = next((i for i, c in enumerate(columns) if c in self.numeric), len(columns))
+        if self.key:
+            key = list(self.key)
+        elif first_number < len(columns):
+            key = columns[: max(first_number, 1)]
+        else:
+            key = columns[:1]
+        seen: dict[str, int] = {}
+        ids = []
+        for row in self.frame[key].itertuples(index=False):
+            name = anchor("", " ".join(str(cell) for cell in row))[:80].strip("-") or "row"
+            seen[name] = seen.get(name, 0) + 1
+            name = name if seen[name] == 1 else f"{name}-{seen[name]}"
+            ids.append([f"{self.name}--{name}--{anchor('', str(column))}" for column in columns])
+        return ids
 
     def styler(self) -> Styler:
         """The table as a pandas Styler: index hidden, every cell and header escaped for HTML."""
@@ -74,8 +98,14 @@ class ReaderTable:
         return styler
 
     def _repr_html_(self) -> str:
+        # What: each cell's id is pandas' own (T_NAME_rowR_colC, by position) until it is replaced by the stable id
+        # of what the cell is, so a link to a number survives new rows and rebuilds.
+        html_text = self.styler().to_html()
+        for row, ids in enumerate(self.cell_ids()):
+            for column, stable in enumerate(ids):
+                html_text = html_text.replace(f'id="T_{self.name}_row{row}_col{column}"', f'id="{stable}"', 1)
         # What: a table wider than the screen (a phone's) scrolls inside its own box, not the whole page.
-        return f'<div class="table-scroll" style="{SCROLL_CSS}">{self.styler().to_html()}</div>'
+        return f'<div class="table-scroll" style="{SCROLL_CSS}">{html_text}</div>'
 
     def __repr__(self) -> str:
         if self.frame.empty:
@@ -97,7 +127,11 @@ def anchor(prefix: str, text: str) -> str:
 
 
 def reader_table(
-    name: str, data: pd.DataFrame, columns: Mapping[str, Column], anchors: tuple[str, str] | None = None
+    name: str,
+    data: pd.DataFrame,
+    columns: Mapping[str, Column],
+    anchors: tuple[str, str] | None = None,
+    key: tuple[str, ...] = (),
 ) -> ReaderTable:
     """Write ``data``'s ``columns`` as text for readers, under their headers.
 
@@ -112,9 +146,11 @@ def reader_table(
     anchors
         ``(column, prefix)``: each cell of that column (a key of ``columns``) carries a stable anchor (see
         :attr:`ReaderTable.anchors`).
+    key
+        The columns (keys of ``columns``) whose text names a row (see :attr:`ReaderTable.key`).
     """
     shown = {spec.header: [spec.show(value) for value in data[column].tolist()] for column, spec in columns.items()}
     frame = pd.DataFrame(shown, columns=[spec.header for spec in columns.values()], dtype="str")
     numeric = tuple(spec.header for spec in columns.values() if spec.is_numeric)
     anchored = (columns[anchors[0]].header, anchors[1]) if anchors is not None else None
-    return ReaderTable(name, frame, numeric, anchored)
+    return ReaderTable(name, frame, numeric, anchored, tuple(columns[column].header for column in key))
