@@ -354,3 +354,25 @@ def test_nprs_cleaned_release_is_read_as_the_release_it_came_from(tmp_path: Path
         assert list(found.text[field].decode(found.text[field].codes)) == list(
             expected.text[field].decode(expected.text[field].codes)
         ), field
+
+
+@pytest.mark.parametrize("far", ["ZZ1048576", "AZ1048576"])
+def test_a_small_workbook_with_a_far_cell_is_refused_before_it_is_read(tmp_path: Path, capsys, far: str) -> None:
+    """A 5 KB workbook with one stray cell at ZZ1048576 would make the reader set aside room for 736 million cells;
+    it is refused from its declared range, naming it, before a cell is read."""
+    import time
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Detainer Prepare Date", "Detainer Facility", "Facility State"])
+    sheet.append(["2024-01-02", "MAIN JAIL", "MA"])
+    sheet[far] = "stray"
+    path = tmp_path / "far.xlsx"
+    book.save(path)
+    start = time.monotonic()
+    status, said = ingest(path, capsys)
+    assert time.monotonic() - start < 2
+    assert status == 1 and f"whose range reaches {far}: 1,048,576 rows by" in said
+    assert "a sheet may span at most 1,000,000 cells plus 4 per byte of its XML" in said

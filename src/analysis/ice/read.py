@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import struct
+import zipfile
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -213,7 +214,69 @@ def _sheet_records(
     return body.loc[:, ~body.columns.duplicated()], header, found + 1
 
 
+#: calamine sets aside room for every cell of a sheet's range, so a tiny workbook with one far cell (ZZ1048576)
+#: would take gigabytes. A sheet may span at most this many cells plus :data:`CELLS_PER_BYTE` for each byte of
+#: its XML (a real sheet stores its non-blank cells, some 15 bytes or more each).
+BASE_CELLS, CELLS_PER_BYTE = 1_000_000, 4
+#: The most a workbook may expand to once uncompressed.
+MAX_UNCOMPRESSED = 4 * 1024**3
+#: A sheet's XML up to this size is read through for its farthest cell when it declares no range.
+SCAN_LIMIT = 64 * 1024**2
+_DIMENSION = re.compile(rb'<dimension ref="(?:[A-Z]+[0-9]+:)?([A-Z]+)([0-9]+)"')
+_CELL_REF = re.compile(rb'<c r="([A-Z]+)([0-9]+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _check_expansion(path: Path) -> None:
+    """Refuse a workbook that would expand hugely once read (see :data:`BASE_CELLS`, :data:`MAX_UNCOMPRESSED`),
+    from its zip directory and each sheet's declared range (or farthest cell), before any cell is read."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # what: not a zip: the reader says what is wrong with it
+    with archive:
+        members = archive.infolist()
+        total = sum(member.file_size for member in members)
+        if total > MAX_UNCOMPRESSED:
+            rule = f"a workbook may expand to at most {MAX_UNCOMPRESSED:,} bytes"
+            raise _fail(path, f"{total:,} bytes once uncompressed", rule)
+        for member in members:
+            if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+                continue
+            with archive.open(member) as stream:
+                found = _DIMENSION.search(stream.read(65536))
+            if found is not None:
+                letters, digits = found.groups()
+            elif member.file_size <= SCAN_LIMIT:
+                refs = _CELL_REF.findall(archive.read(member))
+                if not refs:
+                    continue
+                letters = max((r[0] for r in refs), key=lambda c: (len(c), c))
+                digits = str(max(int(r[1]) for r in refs)).encode()
+            else:
+                continue
+            columns, rows = _column_number(letters), int(digits)
+            allowed = BASE_CELLS + CELLS_PER_BYTE * member.file_size
+            if columns * rows > allowed:
+                found_text = (
+                    f"a sheet ({member.filename}) whose range reaches {letters.decode()}{rows}: {rows:,} rows by "
+                    f"{columns:,} columns, {columns * rows:,} cells in {member.file_size:,} bytes of XML"
+                )
+                rule = (
+                    f"a sheet may span at most {BASE_CELLS:,} cells plus {CELLS_PER_BYTE} per byte of its XML "
+                    f"(here {allowed:,}); delete the stray cells far from the records"
+                )
+                raise _fail(path, found_text, rule)
+
+
 def _read_workbook(path: Path) -> Raw:
+    _check_expansion(path)
     sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine", dtype=object)
     frames, rows, codes, names = [], [], [], []
     header: list[str] | None = None
