@@ -148,7 +148,8 @@ def _read_csv(path: Path) -> Raw:
         raise _fail(path, "a NUL byte", "the export must be text; a NUL byte is not", text.count("\n", 0, nul) + 1)
     # What: lines end where csv and pandas end them (\n, \r\n, \r), not at U+2028, a form feed or NEL, which
     # str.splitlines also takes for line ends: a title line holding one would put the header on the wrong line.
-    top = _LINE_ENDS.split(text, maxsplit=HEADER_SEARCH)[:HEADER_SEARCH]
+    cut = next((m.start() for n, m in enumerate(_LINE_ENDS.finditer(text), 1) if n == HEADER_SEARCH), len(text))
+    top = _LINE_ENDS.split(text[:cut])  # what: the first lines only, never a copy of the whole file
     found = _sniff_header(top)
     if found is None:
         raise _no_header(path, _first_row(top))
