@@ -128,8 +128,8 @@ def test_the_claims_page_carries_each_verdict_as_a_schema_org_claim_review() -> 
     html = page.read_text(encoding="utf-8")
     for review, (_, claim) in zip(expanded, claims.iterrows(), strict=True):
         assert review[f"{schema}claimReviewed"][0]["@value"] == claim["claim"]
-        assert review["@id"] == f"{page.as_uri()}#claim-{claim['claim_id']}"
-        assert f'id="claim-{claim["claim_id"]}"' in html, "the review's anchor is on the page"
+        assert review["@id"] == f"{page.as_uri()}#claims--{claim['claim_id']}--claim"
+        assert f'id="claims--{claim["claim_id"]}--claim"' in html, "the review's anchor is on the page"
         item = review[f"{schema}itemReviewed"][0]
         assert item["@type"] == [f"{schema}Claim"] and item[f"{schema}author"]
         rating = review[f"{schema}reviewRating"][0]

@@ -238,4 +238,4 @@ def test_a_correction_shows_on_its_runs_pages_and_on_the_index(reports: tuple[Pa
     assert '<time datetime="2023-06-01">1 June 2023</time>, the date of the newest source or correction' in page, (
         "the correction is the newest change to the page's data"
     )
-    assert 'id="growth-values-percent-change"' in page, "the number's anchor says what it is"
+    assert 'id="growth-values--percent-change--value"' in page, "the number's anchor says what it is"

@@ -10,7 +10,7 @@ from analysis.data.load import Dataset
 from analysis.errors import shown
 from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, Alternative, ClaimResult, check_claims
 from analysis.studies.base import Study, cited_sources, no_sources
-from analysis.studies.tables import Column, ReaderTable, anchor, reader_table
+from analysis.studies.tables import Column, ReaderTable, cell_id, reader_table, row_name
 
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_CHECKABLE)
 #: The rating of each verdict in the machine-readable reviews (schema.org ``Rating``, 1 to 5, as fact-checkers
@@ -18,8 +18,10 @@ VERDICTS = (SUPPORTED, CONTRADICTED, NOT_CHECKABLE)
 RATINGS = {SUPPORTED: 5, CONTRADICTED: 1}
 #: Who reviews the claims, as the reviews name it.
 REVIEWER = "detainer-analysis"
-#: The start of each claim's anchor on the page (``#claim-`` and the claim id).
-CLAIM_ANCHOR = "claim-"
+#: The claims table's name on the page: each review's ``@id`` is its claim's cell there (see ``cell_id``).
+CLAIMS_TABLE = "claims"
+#: The header of the claims table's column of claim ids.
+CLAIM_HEADER = "claim"
 
 
 def counted(alt: Alternative) -> str:
@@ -85,23 +87,19 @@ class ClaimsStudy(Study):
 
     def tables(self) -> dict[str, ReaderTable]:
         columns = {
-            "claim_id": Column("claim"),
+            "claim_id": Column(CLAIM_HEADER),
             "source": Column("published by"),
             "claim": Column("what it says"),
             "data": Column("what the data give"),
             "verdict": Column("verdict"),
             "other_reporters": Column("with another party's count", lambda v: str(v).replace(" | ", "; ")),
         }
-        return {
-            "claims": reader_table(
-                "claims", self.table(), columns, anchors=("claim_id", CLAIM_ANCHOR), key=("claim_id",)
-            )
-        }
+        return {"claims": reader_table(CLAIMS_TABLE, self.table(), columns, key=("claim_id",))}
 
     def structured_data(self) -> list[dict[str, object]]:
         """Each verdict as schema.org ``ClaimReview`` (JSON-LD), for fact-check aggregators: the claim, who made
         it, when and where (its source), and the verdict as a rating on :data:`RATINGS`' scale, with its reason.
-        Each review's ``@id`` is the claim's anchor on the page."""
+        Each review's ``@id`` is the claim's cell in the page's claims table (``#claims--ID--claim``)."""
         by_id = self.sources.set_index("source_id")
         reviews: list[dict[str, object]] = []
         for r in self.results:
@@ -128,7 +126,7 @@ class ClaimsStudy(Study):
                 {
                     "@context": "https://schema.org",
                     "@type": "ClaimReview",
-                    "@id": f"#{anchor(CLAIM_ANCHOR, str(r.claim['claim_id']))}",
+                    "@id": f"#{cell_id(CLAIMS_TABLE, row_name(str(r.claim['claim_id'])), CLAIM_HEADER)}",
                     "claimReviewed": str(r.claim["claim"]),
                     "author": {"@type": "Organization", "name": REVIEWER},
                     "itemReviewed": claim,

@@ -149,7 +149,7 @@ class DenialStudy(Study):
             "ci_high": Column(f"{pct} interval, high", share),
             "note": Column("why there is no rate"),
         }
-        return {"rates": reader_table("denial-rates", self.rates, columns, anchors=("period", "denial-rates-"))}
+        return {"rates": reader_table("denial-rates", self.rates, columns)}
 
     def draw(self) -> dict[str, Figure]:
         title = f"Share of {self.requests_word} {self.what} by the {self.agency}"

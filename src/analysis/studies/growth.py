@@ -182,7 +182,6 @@ class GrowthStudy(Study):
                 "growth-values",
                 values,
                 {"measure": Column("measure"), "value": Column("value", numeric=True)},
-                anchors=("measure", "growth-values-"),  # what: each number's link says what it is
             ),
             "others": reader_table("growth-others", self.others, others),
         }

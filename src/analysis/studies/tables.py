@@ -3,7 +3,6 @@ writes them."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,9 +44,6 @@ class ReaderTable:
     frame: pd.DataFrame
     #: The headers of the columns that hold numbers (right-aligned, digits of equal width).
     numeric: tuple[str, ...] = ()
-    #: ``(header, prefix)``: each cell of that column carries the anchor ``prefix`` + the cell's text as a slug
-    #: (see :func:`anchor`), so a link to a row stays the same however the rows are ordered or rebuilt.
-    anchors: tuple[str, str] | None = None
     #: The headers of the columns whose text says which row is which (see :meth:`cell_ids`); none given: the
     #: columns before the first column of numbers (the first column, when no column holds numbers).
     key: tuple[str, ...] = ()
@@ -67,10 +63,10 @@ class ReaderTable:
         seen: dict[str, int] = {}
         ids = []
         for row in self.frame[key].itertuples(index=False):
-            name = anchor("", " ".join(str(cell) for cell in row))[:80].strip("-") or "row"
+            name = row_name(" ".join(str(cell) for cell in row))
             seen[name] = seen.get(name, 0) + 1
             name = name if seen[name] == 1 else f"{name}-{seen[name]}"
-            ids.append([f"{self.name}--{name}--{anchor('', str(column))}" for column in columns])
+            ids.append([cell_id(self.name, name, str(column)) for column in columns])
         return ids
 
     def styler(self) -> Styler:
@@ -87,14 +83,6 @@ class ReaderTable:
         numbers = [f"td.col{i}, th.col{i}" for i, header in enumerate(self.frame.columns) if header in self.numeric]
         if numbers:
             styler = styler.set_table_styles([{"selector": ", ".join(numbers), "props": NUMBER_CSS}], overwrite=False)
-        if self.anchors is not None:
-            header, prefix = self.anchors
-            # What: pandas escapes each cell before the formatter sees it; the anchor is made from the text itself.
-            styler = styler.format(
-                lambda shown: f'<span id="{anchor(prefix, html.unescape(str(shown)))}">{shown}</span>',
-                subset=[header],
-                escape="html",
-            )
         return styler
 
     def _repr_html_(self) -> str:
@@ -119,18 +107,27 @@ class ReaderTable:
         return [dict(zip(self.frame.columns, row, strict=True)) for row in self.frame.itertuples(index=False)]
 
 
-def anchor(prefix: str, text: str) -> str:
-    """A stable HTML id for ``text``: ``prefix`` and the text in lower case, every run of other characters than
-    ASCII letters and digits written ``-`` (``claim-`` and ``BPD 2025 all declined`` give
-    ``claim-bpd-2025-all-declined``)."""
-    return prefix + (re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "row")
+def slug(text: str) -> str:
+    """``text`` in lower case, every run of other characters than ASCII letters and digits written ``-``
+    (``BPD 2025 all declined`` gives ``bpd-2025-all-declined``)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def row_name(text: str) -> str:
+    """A row's name in its cells' ids: the slug of its identifying text, at most 80 characters (``row`` when
+    nothing is left)."""
+    return slug(text)[:80].strip("-") or "row"
+
+
+def cell_id(table: str, row: str, column: str) -> str:
+    """The HTML id of a cell: ``TABLE--ROW--COLUMN`` (``row`` a :func:`row_name`, ``column`` the header)."""
+    return f"{table}--{row}--{slug(column) or 'column'}"
 
 
 def reader_table(
     name: str,
     data: pd.DataFrame,
     columns: Mapping[str, Column],
-    anchors: tuple[str, str] | None = None,
     key: tuple[str, ...] = (),
 ) -> ReaderTable:
     """Write ``data``'s ``columns`` as text for readers, under their headers.
@@ -143,14 +140,10 @@ def reader_table(
         The values; its index is dropped.
     columns
         Which columns to show, in order, and how.
-    anchors
-        ``(column, prefix)``: each cell of that column (a key of ``columns``) carries a stable anchor (see
-        :attr:`ReaderTable.anchors`).
     key
         The columns (keys of ``columns``) whose text names a row (see :attr:`ReaderTable.key`).
     """
     shown = {spec.header: [spec.show(value) for value in data[column].tolist()] for column, spec in columns.items()}
     frame = pd.DataFrame(shown, columns=[spec.header for spec in columns.values()], dtype="str")
     numeric = tuple(spec.header for spec in columns.values() if spec.is_numeric)
-    anchored = (columns[anchors[0]].header, anchors[1]) if anchors is not None else None
-    return ReaderTable(name, frame, numeric, anchored, tuple(columns[column].header for column in key))
+    return ReaderTable(name, frame, numeric, tuple(columns[column].header for column in key))
