@@ -282,13 +282,14 @@ def make_export(rows: int, seed: int = 0, generation: int = 2, duplicate_share: 
 
 def write_export(
     frame: pd.DataFrame, path: str | Path, layout: str | None = None, *,
-    title_block: bool = True, sheets: int = 1, r_style: bool = False,
+    title_block: bool = True, sheets: int = 1, r_style: bool = False, labelled: tuple[str, ...] = (),
 ) -> Path:  # fmt: skip
-    """Write ``frame`` as .csv, .parquet, .xlsx (ice-*: six title rows, header on row 7) or .dta (ddp only)."""
+    """Write ``frame`` as .csv, .parquet, .feather/.arrow, .xlsx (ice-*: six title rows, header on row 7), or .dta
+    or .sav (ddp only; the ``labelled`` columns stored as numbers whose value labels are the text)."""
     path, names = Path(path), list(frame.columns)
     layout = layout or next((k for k in ("ddp", "npr", "ice-2026", "ice-2025") if set(names) <= set(LAYOUTS[k])), "")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".parquet":  # What: a repeated name gets ".1", as pandas reads it from csv or xlsx.
+    if path.suffix in (".parquet", ".feather", ".arrow"):  # What: a repeated name gets ".1", as pandas reads it.
         unique = [f"{c}.{names[:i].count(c)}" if c in names[:i] else c for i, c in enumerate(names)]
         out = frame.set_axis(unique, axis=1)
         for name, column in out.select_dtypes("datetime").items():
@@ -296,18 +297,33 @@ def write_export(
                 out[name] = column.dt.date  # What: date32, as DDP writes a date-time column without times.
         if layout.startswith("ice") and not pd.api.types.is_datetime64_any_dtype(out[names[0]]):
             out[names[0]] = pd.to_datetime(out[names[0]], format="mixed")
-        out.to_parquet(path, index=False, compression="zstd" if layout == "ddp" else "snappy")
+        if path.suffix == ".parquet":
+            out.to_parquet(path, index=False, compression="zstd" if layout == "ddp" else "snappy")
+        else:  # What: Feather version 2 (Arrow's IPC file), as R's arrow::write_feather writes it.
+            out.to_feather(path)
     elif path.suffix == ".xlsx":
         _write_xlsx(frame, path, title_block and layout.startswith("ice"), sheets)
-    elif path.suffix == ".dta":
+    elif path.suffix in (".dta", ".sav"):
         if layout != "ddp":
             raise ValueError(f"{layout or 'this'} layout has no valid Stata names; write the ddp layout")
         out = frame.set_axis([c[:32] for c in names], axis=1)  # What: python dates, bools and text as Stata takes them.
         dates = {c: "td" for c in out.columns if out[c].dtype == object}
-        out = out.astype({c: "Int8" for c in out.select_dtypes("boolean").columns} | dict.fromkeys(dates, "M8[s]"))
+        unit = "M8[s]" if path.suffix == ".dta" else "M8[ns]"  # What: pyreadstat writes other units as 1970.
+        out = out.astype({c: "Int8" for c in out.select_dtypes("boolean").columns} | dict.fromkeys(dates, unit))
         text = list(out.select_dtypes("str").columns)
         out[text] = out[text].fillna("").astype(object)
-        out.to_stata(path, write_index=False, version=118, convert_dates=dates)
+        labels = {}
+        for column in labelled:  # What: each distinct text a number from 1, its text the number's value label.
+            codes, uniques = pd.factorize(out[column], sort=True)
+            out[column], labels[column] = codes + 1, {n + 1: str(u) for n, u in enumerate(uniques)}
+        if path.suffix == ".dta":
+            out.to_stata(path, write_index=False, version=118, convert_dates=dates, value_labels=labels)
+        else:
+            import pyreadstat
+
+            bools = list(out.select_dtypes("Int8").columns)
+            out[bools] = out[bools].astype("float64")  # What: SPSS numbers are doubles; a missing flag is blank.
+            pyreadstat.write_sav(out, str(path), variable_value_labels=labels)
     elif r_style:  # What: as R's write.csv: quoted text and row names, NA unquoted, TRUE/FALSE.
         out = frame.set_axis(np.arange(1, len(frame) + 1).astype(str), axis=0)
         whole = [c for c, v in out.select_dtypes("float").items() if (v.dropna() % 1 == 0).all()]

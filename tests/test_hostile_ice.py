@@ -376,3 +376,29 @@ def test_a_small_workbook_with_a_far_cell_is_refused_before_it_is_read(tmp_path:
     assert time.monotonic() - start < 2
     assert status == 1 and f"whose range reaches {far}: 1,048,576 rows by" in said
     assert "a sheet may span at most 1,000,000 cells plus 4 per byte of its XML" in said
+
+
+def test_a_windows_byte_is_named_by_its_line_not_its_offset(tmp_path: Path, capsys) -> None:
+    """A facility name saved as Windows text (cp1252's 0x96 dash) in the fourth record: the problem names line 5."""
+    path = export_with(tmp_path, "windows.csv", ["2024-05-01"] * 5)
+    lines = path.read_text().splitlines()
+    lines[4] = lines[4].replace("FICTIONAL", "FICTIONAL \u2013", 1)
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    status, said = ingest(path, capsys)
+    assert status == 1
+    assert "windows.csv:5: -: found the byte 0x96, not UTF-8, at byte" in said
+    assert "the file must be UTF-8 text" in said
+
+
+def test_quoted_line_breaks_above_and_among_records_keep_each_problem_on_its_editor_line(
+    tmp_path: Path, capsys
+) -> None:
+    """A title cell over two lines above the header, and a facility name over three lines in the first record: the
+    bad date of the third record sits on line 8 of the file, and is named there."""
+    path = export_with(tmp_path, "broken.csv", ["2024-05-01", "2024-06-01", "2024-13-45"])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, "Detainer Facility"] = "FICTIONAL\nCITY\nPOLICE"
+    path.write_text('"ERO Detainers\nfictional test data"\n' + frame.to_csv(index=False, lineterminator="\n"))
+    assert path.read_text().splitlines()[7].startswith("2024-13-45,")  # what: line 8 as an editor counts
+    status, said = ingest(path, capsys)
+    assert status == 1 and "broken.csv:8: Detainer Prepare Date: found 2024-13-45: must be a date" in said

@@ -33,6 +33,10 @@ CASES = [
     ("ddp", ".parquet", {}),
     ("ddp", ".csv", {"r_style": True}),
     ("ddp", ".dta", {}),
+    ("ddp", ".dta", {"labelled": ("detention_facility", "facility_state")}),
+    ("ddp", ".sav", {"labelled": ("detention_facility",)}),
+    ("ddp", ".feather", {}),
+    ("ddp", ".arrow", {}),
     ("ddp", ".xlsx", {}),
     ("npr", ".csv", {}),
     ("npr", ".xlsx", {}),
@@ -50,7 +54,11 @@ def problems(path: Path) -> list[str]:
     return str(caught.value).splitlines()[1:]
 
 
-@pytest.mark.parametrize(("layout", "suffix", "options"), CASES, ids=[f"{c[0]}{c[1]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("layout", "suffix", "options"),
+    CASES,
+    ids=[f"{c[0]}{c[1]}{'-labelled' * bool(c[2].get('labelled'))}" for c in CASES],
+)
 def test_every_layout_and_format_is_read_and_ingested(tmp_path: Path, capsys, layout, suffix, options) -> None:
     path = write(tmp_path, layout, suffix, **options)
     export = read_export(path)

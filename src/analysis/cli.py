@@ -243,7 +243,7 @@ def _parser() -> argparse.ArgumentParser:
         "ingest-ice", help="count an ICE detainer-records export per agency (or facility) and period"
     )
     ingest.add_argument(
-        "file", type=paths.from_working_dir, help="the export: .csv, .parquet, .xlsx or .dta, in any published layout"
+        "file", type=paths.from_working_dir, help="the export: .csv/.tsv/.txt, .parquet, .feather/.arrow, .xlsx, .dta or .sav, in any known layout"
     )
     ingest.add_argument(
         "--agencies",
@@ -268,7 +268,7 @@ def _parser() -> argparse.ArgumentParser:
         "ice-facilities", help="list an export's facilities with detainers and declines per period; find an agency's"
     )
     listing.add_argument(
-        "file", type=paths.from_working_dir, help="the export: .csv, .parquet, .xlsx or .dta, in any published layout"
+        "file", type=paths.from_working_dir, help="the export: .csv/.tsv/.txt, .parquet, .feather/.arrow, .xlsx, .dta or .sav, in any known layout"
     )
     listing.add_argument("--state", metavar="ST", help="only facilities in this state (USPS code or full name)")
     listing.add_argument("--search", metavar="WORDS", help="facilities whose names hold these words, then near misses")

@@ -1,8 +1,10 @@
 """Reading an export file of any supported format into the columns the ingest uses, wherever its header is.
 
-CSV (as ICE, the Deportation Data Project or R's ``write.csv`` write it),
-parquet, xlsx (every sheet, the header found below any title block, read with
-calamine) and Stata ``.dta``. Text columns come back dictionary-coded
+Text (``.csv``, ``.tsv``, ``.txt``, as ICE, the Deportation Data Project or
+R's ``write.csv`` write it, its separator sniffed), parquet, Feather
+(``.feather``, ``.arrow``), xlsx (every sheet, the header found below any title
+block, read with calamine), Stata ``.dta`` and SPSS ``.sav`` (value labels
+applied). Text columns come back dictionary-coded
 (:class:`~analysis.ice.codes.Coded`), so a million records cost little more
 than reading them.
 """
@@ -14,10 +16,11 @@ import io
 import re
 import struct
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +31,14 @@ from analysis.files import file_digest
 from analysis.ice.codes import Coded, People, person_keys
 from analysis.ice.layouts import FIELDS, LAYOUTS, REQUIRED, Layout, closest_layout, find_layout, looks_like_header
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 #: Rows searched for the header, below any title block.
 HEADER_SEARCH = 50
-FORMATS = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".xlsm", ".dta")
+#: Formats read with pyarrow: parquet, and Feather (Arrow's IPC file, as R's ``arrow::write_feather`` writes it).
+COLUMNAR = (".parquet", ".feather", ".arrow")
+FORMATS = (".csv", ".tsv", ".txt", *COLUMNAR, ".xlsx", ".xlsm", ".dta", ".sav")
 #: The separators a text export may use, whatever its extension says (analysts pass on tab-separated ``.csv``
 #: and comma-separated ``.txt`` files): the one whose header row has the most columns is taken.
 DELIMITERS = (",", "\t", ";", "|")
@@ -136,13 +144,15 @@ def _read_csv(path: Path) -> Raw:
     data = path.read_bytes()
     kind = not_text(data)
     if kind is not None:
-        raise _fail(path, kind, "the export must be UTF-8 text (CSV), parquet, xlsx or Stata .dta")
+        raise _fail(path, kind, "the export must be UTF-8 text (CSV), parquet, Feather, xlsx, Stata .dta or SPSS .sav")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise _fail(
-            path, f"a byte that is not UTF-8 at position {error.start}", "the file must be UTF-8 text"
-        ) from None
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        byte = f"the byte {data[error.start]:#04x}, not UTF-8, at byte {column:,} of the line"
+        rule = "the file must be UTF-8 text (saved from Excel as 'CSV UTF-8', not as Windows text)"
+        raise _fail(path, byte, rule, line) from None
     nul = text.find("\x00")
     if nul >= 0:  # what: anywhere in the file, not only in the part looked at to tell text from binary
         raise _fail(path, "a NUL byte", "the export must be text; a NUL byte is not", text.count("\n", 0, nul) + 1)
@@ -153,25 +163,58 @@ def _read_csv(path: Path) -> Raw:
     found = _sniff_header(top)
     if found is None:
         raise _no_header(path, _first_row(top))
-    delimiter, line, row = found
+    delimiter, row_number, row = found
+    header_line = int(_row_lines("\n".join(top), delimiter, row_number + 1)[row_number])
     header = [cell.strip() for cell in row]
-    layout = _layout_of(path, header, line + 1)
+    layout = _layout_of(path, header, header_line)
     wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header]
-    _check_unique(path, header, wanted, line + 1)
+    _check_unique(path, header, wanted, header_line)
     frame = pd.read_csv(
-        io.StringIO(text), sep=delimiter, skiprows=line, header=0, usecols=lambda c: str(c).strip() in wanted,
+        io.StringIO(text), sep=delimiter, skiprows=row_number, header=0, usecols=lambda c: str(c).strip() in wanted,
         dtype=str, keep_default_na=False, na_values=["NA"], skipinitialspace=True, skip_blank_lines=False,
     )  # fmt: skip
     frame.columns = [str(c).strip() for c in frame.columns]
     # What: a blank line is a row of blanks here, so each record keeps the line an editor shows it on; then it goes.
     kept = ~frame.isna().all(axis=1).to_numpy()
-    lines = np.arange(len(frame)) + line + 2
-    return _from_frame(path, frame[kept].reset_index(drop=True), layout, Where(lines[kept]))
+    return _from_frame(
+        path,
+        frame[kept].reset_index(drop=True),
+        layout,
+        Where(_record_lines(text, frame, row_number, delimiter, header_line)[kept]),
+    )
+
+
+def _row_lines(text: str, delimiter: str, rows: int | None = None) -> np.ndarray:
+    """The physical line (counting from 1, as an editor shows it) on which each of the first ``rows`` rows of CSV
+    ``text`` starts: a quoted cell spanning lines moves every row below it down."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    starts, end = [], 0
+    for _ in reader:
+        starts.append(end + 1)
+        end = reader.line_num
+        if rows is not None and len(starts) >= rows:
+            break
+    return np.array(starts, dtype=np.int64)
+
+
+def _record_lines(text: str, frame: pd.DataFrame, header_row: int, delimiter: str, header_line: int) -> np.ndarray:
+    """The physical line of each row of ``frame`` (read from ``text`` below its header, blank lines as rows).
+
+    When the file has as many line ends below the header as rows, each row is one line; only a file whose cells
+    hold line breaks is walked through row by row.
+    """
+    below = len(frame)
+    ends = text.count("\n") or text.count("\r")
+    last_end = text.endswith(("\n", "\r"))
+    if ends - (header_line - 1) - (1 if last_end else 0) == below:
+        return np.arange(below) + header_line + 1
+    return _row_lines(text, delimiter)[header_row + 1 : header_row + 1 + below]
 
 
 def _sniff_header(lines: list[str]) -> tuple[str, int, list[str]] | None:
-    """The separator of a text export, the index of its header line among ``lines`` and the header's cells: of
-    :data:`DELIMITERS`, the one under which a line reads as a header with the most columns (``None``: none)."""
+    """The separator of a text export, the index of its header row among the CSV rows of ``lines`` and the
+    header's cells: of :data:`DELIMITERS`, the one under which a row reads as a header with the most columns
+    (``None``: none)."""
     best: tuple[str, int, list[str]] | None = None
     for delimiter in DELIMITERS:
         rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
@@ -298,18 +341,79 @@ def _read_workbook(path: Path) -> Raw:
     return _from_frame(path, frame, layout, Where(np.concatenate(rows), np.concatenate(codes), all_names))
 
 
+def _labelled(frame: pd.DataFrame, labels: Mapping[str, Mapping[Any, str]], columns: Sequence[str]) -> pd.DataFrame:
+    """``columns`` of ``frame`` with their value labels applied (Stata and SPSS store a facility as a number and
+    its name as the number's label): a labelled value becomes its label, any other value its own text."""
+    for column in columns:
+        table = labels.get(column)
+        if not table:
+            continue
+        values = frame[column]
+        codes, uniques = pd.factorize(values)
+        named = [table.get(value, _as_text(value)) for value in uniques]
+        frame[column] = pd.Series(np.array([*named, None], dtype=object)[codes], index=frame.index)
+    return frame
+
+
+def _as_text(value: object) -> str:
+    """A number without its label as the file shows it: ``2``, not ``2.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _read_stata(path: Path) -> Raw:
+    """A Stata ``.dta`` export, its value labels applied (read with pyreadstat, which says which column uses which
+    label set)."""
+    import pyreadstat
+
     frame = pd.read_stata(path, convert_categoricals=False)
     layout = _layout_of(path, [str(c) for c in frame.columns], 1)
+    _, meta = pyreadstat.read_dta(str(path), metadataonly=True)
+    frame = _labelled(frame, meta.variable_value_labels, [c for f, c in layout.columns.items() if f != "prepare_date"])
     return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
 
 
-def _read_parquet(path: Path, background: Executor) -> Raw:
+def _read_spss(path: Path) -> Raw:
+    """An SPSS ``.sav`` export (as the Deportation Data Project also publishes), its value labels applied."""
+    import pyreadstat
+
+    _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
+    layout = _layout_of(path, [str(c) for c in meta.column_names], 1)
+    wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in meta.column_names]
+    frame, _ = pyreadstat.read_sav(str(path), usecols=wanted, apply_value_formats=False)
+    frame = _labelled(frame, meta.variable_value_labels, [c for f, c in layout.columns.items() if f != "prepare_date"])
+    return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
+
+
+def _arrow_schema(path: Path) -> pa.Schema:
+    """The columns of a parquet or Feather (Arrow IPC) file, read from its footer without a row."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    header = pq.read_schema(path).names
+    if path.suffix.lower() == ".parquet":
+        return pq.read_schema(path)
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).schema
+
+
+def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
+    """``columns`` of a parquet or Feather file (parquet's ``text`` columns read dictionary-coded)."""
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+
+    if path.suffix.lower() == ".parquet":
+        return pq.read_table(path, columns=columns, read_dictionary=text)
+    return feather.read_table(path, columns=columns, memory_map=True)
+
+
+def _read_columnar(path: Path, background: Executor) -> Raw:
+    """A parquet or Feather (``.feather``, ``.arrow``: Arrow's IPC file) export."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = _arrow_schema(path)
+    header = schema.names
     layout = _layout_of(path, header, 1)
     _check_unique(path, header, [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header], 1)
     present = {f: c for f, c in layout.columns.items() if c in header}
@@ -317,12 +421,11 @@ def _read_parquet(path: Path, background: Executor) -> Raw:
     flag = layout.duplicate_flag if layout.duplicate_flag in header else None
     person = [present["person_id"]] if "person_id" in present else []
     columns = [present["prepare_date"], *text, *person, *([flag] if flag else [])]
-    schema = pq.read_schema(path)
     for name in text:
         kind = schema.field(name).type
         if pa.types.is_nested(kind):
             raise _fail(path, f"a column of {kind}", "the column must hold text, one value a cell", 1, name)
-    table = pq.read_table(path, columns=columns, read_dictionary=text)
+    table = _arrow_table(path, columns, text)
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
     # What: the checksum and the identifiers' keys (the largest single step) are worked out mostly without the GIL,
@@ -360,25 +463,17 @@ def _read_parquet(path: Path, background: Executor) -> Raw:
     return Raw(path, layout, dates, coded, keys, flagged, where, missing, checksum.result())
 
 
-def _library_errors() -> tuple[type[Exception], ...]:
-    """What the workbook and Stata readers raise for a file that is not what its name says (a CSV renamed
-    ``.xlsx``, a truncated ``.dta``): told to the user as a problem with the file, never as a traceback."""
+def _read_errors() -> tuple[type[Exception], ...]:
+    """Every error a reader raises for a file it cannot read (a CSV renamed ``.xlsx``, a truncated ``.dta``, a
+    ``.sav`` that is none): told to the user as a problem with the file, never as a traceback. Looked up only when
+    a reader fails, so no reader's library is imported for nothing."""
+    from pyreadstat import PyreadstatError, ReadstatError
     from python_calamine import CalamineError
 
-    return (CalamineError, struct.error, EOFError, UnicodeDecodeError)
-
-
-#: Every error a reader raises for a file it cannot read.
-_READ_ERRORS: tuple[type[Exception], ...] = (
-    ValueError,
-    OSError,
-    KeyError,
-    IndexError,
-    TypeError,
-    ImportError,
-    csv.Error,
-    *_library_errors(),
-)
+    return (
+        ValueError, OSError, KeyError, IndexError, TypeError, ImportError, csv.Error,
+        CalamineError, ReadstatError, PyreadstatError, struct.error, EOFError, UnicodeDecodeError,
+    )  # fmt: skip
 
 
 def read_raw(path: Path) -> Raw:
@@ -397,15 +492,16 @@ def read_raw(path: Path) -> Raw:
         raise _fail(path, suffix or "no extension", f"the export must be one of {', '.join(FORMATS)}")
     if path.stat().st_size == 0:
         raise _fail(path, "an empty file (0 bytes)", "the export must hold a header and at least one record")
-    readers = {".csv": _read_csv, ".tsv": _read_csv, ".txt": _read_csv, ".dta": _read_stata}
+    readers = {".csv": _read_csv, ".tsv": _read_csv, ".txt": _read_csv, ".dta": _read_stata, ".sav": _read_spss}
     try:
-        if suffix == ".parquet":
+        if suffix in COLUMNAR:
             with ThreadPoolExecutor(max_workers=2) as background:
-                return _read_parquet(path, background)
+                return _read_columnar(path, background)
         return replace(readers.get(suffix, _read_workbook)(path), digest=file_digest(path))
     except DataValidationError:
         raise
-    except _READ_ERRORS as error:
+    except _read_errors() as error:
         detail = " ".join(str(error).split())[:200] or type(error).__name__
-        found = "a malformed file" if isinstance(error, struct.error) else type(error).__name__
+        malformed = isinstance(error, struct.error | EOFError) or type(error).__name__.endswith("ReadstatError")
+        found = "a malformed file" if malformed else type(error).__name__
         raise _fail(path, found, f"the file must be a readable {suffix[1:]} file ({detail})") from None
