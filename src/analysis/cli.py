@@ -20,6 +20,8 @@ from analysis.errors import AnalysisError, NoRunsError, Terminated, describe_os_
 from analysis.files import csv_text
 from analysis.paths import ReportPaths
 
+#: What an ICE export may be, for ``--help``.
+EXPORT_HELP = "the export: .csv/.tsv/.txt, .parquet, .feather/.arrow, .xlsx, .dta or .sav, in any known layout"
 #: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
 YEAR_BASES = ("calendar", "fiscal")
 EXPORT_HELP = (
@@ -242,9 +244,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest-ice", help="count an ICE detainer-records export per agency (or facility) and period"
     )
-    ingest.add_argument(
-        "file", type=paths.from_working_dir, help="the export: .csv/.tsv/.txt, .parquet, .feather/.arrow, .xlsx, .dta or .sav, in any known layout"
-    )
+    ingest.add_argument("file", type=paths.from_working_dir, help=EXPORT_HELP)
     ingest.add_argument(
         "--agencies",
         type=paths.from_working_dir,
@@ -267,9 +267,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser(
         "ice-facilities", help="list an export's facilities with detainers and declines per period; find an agency's"
     )
-    listing.add_argument(
-        "file", type=paths.from_working_dir, help="the export: .csv/.tsv/.txt, .parquet, .feather/.arrow, .xlsx, .dta or .sav, in any known layout"
-    )
+    listing.add_argument("file", type=paths.from_working_dir, help=EXPORT_HELP)
     listing.add_argument("--state", metavar="ST", help="only facilities in this state (USPS code or full name)")
     listing.add_argument("--search", metavar="WORDS", help="facilities whose names hold these words, then near misses")
     listing.add_argument(
