@@ -133,6 +133,35 @@ def _key(name: str) -> str:
 #: Column names of each layout, in order.
 LAYOUTS: dict[str, list[str]] = {k: [n.strip() for n in v.split("|")] for k, v in _RAW.items()}
 LAYOUTS["ddp"] = [*map(_key, LAYOUTS["ice-2026"]), *PROVENANCE]
+#: The Deportation Data Project's merged file: every release's rows, the prepare date as ``prepare_date``, the
+#: release in ``source_file``, and its two duplicate columns.
+LAYOUTS["ddp-merged"] = [
+    "prepare_date" if c == "detainer_prepare_date" else c for c in LAYOUTS["ddp"] if c not in PROVENANCE
+] + ["source_file", "duplicate_likely", "drop_row"]
+#: The releases of the merged file and the first prepare date each contributes (each the last release's rows only).
+MERGED_RELEASES = (("npr", "2007-10-01"), ("2025-ICFO-18038", "2017-06-18"), ("120125", "2025-03-16"))
+#: A DuckDB build of the releases (a peer's published data dictionary): each release's own names side by side, the
+#: identifier as ``unique_id``, the release in ``data_source``.
+LAYOUTS["duckdb-releases"] = (  # noqa: SIM905 - 76 names, written as words
+    "detainer_prepare_date facility_state facility_aor port_of_departure departure_country departed_date case_status "
+    "detainer_prepared_criminality detention_facility detention_facility_code facility_city detainer_prep_threat_level "
+    "gender citizenship_country birth_country birth_year entry_status most_serious_conviction_msc_charge "
+    "msc_sentence_days msc_sentence_months msc_sentence_years msc_charge_code msc_charge_date msc_conviction_date "
+    "felon processing_disposition case_category final_program time_of_apprehension_case_category "
+    "time_of_apprehension_current_program apprehension_method case_final_order_yes_no final_order_date "
+    "apprehension_date entry_date prior_felony_yes_no multiple_prior_misd_yes_no violent_misdemeanor_yes_no "
+    "illegal_entry_yes_no illegal_reentry_yes_no immigration_fraud_yes_no significant_risk_yes_no "
+    "other_removal_reason_yes_no criminal_street_gang_yes_no aggravated_felony_yes_no deportation_ordered_yes_no "
+    "order_to_show_cause_served_yes_no biometric_match_yes_no statements_made_yes_no unlawful_attempt_yes_no "
+    "unlawful_entry_yes_no visa_yes_no final_order_yes_no federal_interest_yes_no resume_custody_yes_no "
+    "detainer_lift_reason detainer_type alien_file_number case_id subject_id eid_dta_id unique_id data_source "
+    "detainer_criminality detainer_facility detainer_facility_code detainer_threat_level msc_charge "
+    "aggravated_felon_yes_no toa_case_category toa_current_program federal_register_notice_yes_no "
+    "detainer_lift_reason_code active_investigation_yes_no notify_release_request_yes_no tod_current_duty_site"
+).split()
+#: The DuckDB build's releases, and the first prepare date of each here (a made-up split: the build keeps each
+#: release's rows as they are).
+DUCKDB_RELEASES = (("release_2023", "2007-10-01"), ("release_2025", "2024-06-01"), ("release_2026", "2025-03-16"))
 
 
 def _rng(seed: int, key: str) -> np.random.Generator:
@@ -164,6 +193,8 @@ def make_records(
     Dates are Timestamps (ice-*), python dates where a column has no times (ddp), or m/d/yy text (npr).
     ``birth_date=False`` leaves out Birth Date, as the FY23/FY24 workbooks of 2026-ICLI-00005 do.
     """
+    if layout in ("ddp-merged", "duckdb-releases"):
+        return _combined(make_records(rows, seed, "ddp", duplicate_share, start, end, birth_date=birth_date), layout)
     n, npr, ddp = rows, layout == "npr", layout == "ddp"
     start = start or ("2007-10-01" if npr else "2023-10-01")
     end = end or ("2015-06-30" if npr else "2025-09-30 23:59:59")
@@ -273,6 +304,55 @@ def _provenance(date: np.ndarray, person: np.ndarray, redacted: np.ndarray) -> d
         "row_original": position % MAX_ROWS + 8,
         "fiscal_year": fiscal,
     }
+
+
+def _release(dates: pd.Series, releases: tuple[tuple[str, str], ...]) -> pd.Series:
+    """The release each prepare date comes from: the last whose first date it reaches."""
+    starts = pd.to_datetime(pd.Series([first for _, first in releases]))
+    index = np.searchsorted(starts.to_numpy(), pd.to_datetime(dates).to_numpy(), side="right") - 1
+    return pd.Series(np.array([name for name, _ in releases], dtype=object)[np.maximum(index, 0)], index=dates.index)
+
+
+def merged_duplicates(ids: pd.Series, dates: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The merged file's ``duplicate_likely`` and ``drop_row``, worked out as its publisher does: rows ordered by
+    identifier and prepare date; a row is likely a duplicate when the same person's previous or next row is at most
+    24 hours away, and dropped when the previous one is; rows without an identifier are neither."""
+    order = pd.DataFrame({"id": ids, "when": pd.to_datetime(dates)}).sort_values(["id", "when"], kind="stable")
+    hours = order.groupby("id", sort=False)["when"].diff().dt.total_seconds() / 3600
+    prior = (hours <= 24).reindex(ids.index)
+    following = order.groupby("id", sort=False)["when"].diff(-1).dt.total_seconds().abs() / 3600 <= 24
+    following = following.reindex(ids.index)
+    known = ids.notna()
+    return (known & (prior | following)), (known & prior)
+
+
+def _combined(ddp: pd.DataFrame, layout: str) -> pd.DataFrame:
+    """DDP-processed records as the merged file or the DuckDB build has them (see :data:`LAYOUTS`)."""
+    dates = ddp["detainer_prepare_date"]
+    if layout == "ddp-merged":
+        out = ddp.drop(columns=PROVENANCE).rename(columns={"detainer_prepare_date": "prepare_date"})
+        out["source_file"] = _release(dates, MERGED_RELEASES)
+        likely, drop = merged_duplicates(out["unique_identifier"], dates)
+        out["duplicate_likely"], out["drop_row"] = likely, drop
+        # What: the publisher writes its rows ordered by identifier and prepare date.
+        order = out.assign(_when=pd.to_datetime(dates)).sort_values(["unique_identifier", "_when"], kind="stable")
+        return out.loc[order.index, LAYOUTS[layout]].reset_index(drop=True)
+    names = {
+        "unique_id": "unique_identifier", "detainer_facility": "detention_facility",
+        "detainer_facility_code": "detention_facility_code",
+        "most_serious_conviction_msc_charge": "most_serious_conviction_charge",
+        "detainer_criminality": "detainer_prepared_criminality", "detainer_threat_level": "detainer_prep_threat_level",
+        "msc_charge": "most_serious_conviction_charge", "aggravated_felon_yes_no": "felon",
+        "toa_case_category": "arrest_time_case_category", "toa_current_program": "arrest_time_current_program",
+        "federal_register_notice_yes_no": "federal_interest_yes_no",
+        "order_to_show_cause_served_yes_no": "order_show_cause_served_yes_no",
+    }  # fmt: skip
+    blank = pd.Series(pd.NA, index=ddp.index, dtype="string")
+    out = pd.DataFrame({name: ddp.get(names.get(name, name), blank) for name in LAYOUTS[layout]})
+    out["detention_facility"], out["detention_facility_code"] = blank, blank  # What: empty in the build.
+    out["detainer_prepare_date"] = pd.to_datetime(dates)
+    out["data_source"] = _release(dates, DUCKDB_RELEASES)
+    return out
 
 
 def make_export(rows: int, seed: int = 0, generation: int = 2, duplicate_share: float = 0.03) -> pd.DataFrame:

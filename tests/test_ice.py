@@ -157,13 +157,15 @@ def test_unmapped_facilities_are_listed_and_everything_is_counted_or_listed(tmp_
     assert unmapped.sum() + result.counts.observations["requests"].sum() == kept
 
 
-def test_duplicates_are_the_same_person_within_24_hours() -> None:
-    # A, A 12 h later, A 37 h later, B, B exactly 24 h later, a blank id twice within an hour, A 1 h after its last.
-    person = np.array([0, 0, 0, 1, 1, -1, -1, 0])
+def test_duplicates_are_the_same_person_within_24_hours_the_boundary_included() -> None:
+    # A, A 12 h later, A 37 h later, B, B exactly 24 h later, B 24 h and 1 s after that, a blank id twice within an
+    # hour, A 1 h after its last.
+    person = np.array([0, 0, 0, 1, 1, 1, -1, -1, 0])
     times = ["2024-01-01 08:00", "2024-01-01 20:00", "2024-01-03 09:00", "2024-01-01 08:00", "2024-01-02 08:00"]
-    times += ["2024-01-01 08:00", "2024-01-01 09:00", "2024-01-03 10:00"]
-    dates = pd.to_datetime(times).to_numpy()
-    assert list(flag_duplicates(People(person), dates)) == [False, True, False, False, False, False, False, True]
+    times += ["2024-01-03 08:00:01", "2024-01-01 08:00", "2024-01-01 09:00", "2024-01-03 10:00"]
+    dates = pd.to_datetime(times, format="ISO8601").to_numpy()
+    expected = [False, True, False, False, True, False, False, False, True]
+    assert list(flag_duplicates(People(person), dates)) == expected
 
 
 def test_a_hash_shared_by_two_identifiers_never_makes_them_one_person() -> None:
@@ -173,7 +175,8 @@ def test_a_hash_shared_by_two_identifiers_never_makes_them_one_person() -> None:
     ids = pa.array(["A1", "B2", "A1", "B2", "C3", "A1"])
     people = People(np.zeros(len(ids), dtype=np.int64), ids)
     days = pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01", "2024-01-02", "2024-01-01", "2024-01-02"])
-    assert list(flag_duplicates(people, days.to_numpy())) == [False, False, True, False, False, False]
+    # What: a date without a time is midnight, so the next day is exactly 24 hours on: the same detainer.
+    assert list(flag_duplicates(people, days.to_numpy())) == [False, False, True, True, False, True]
     flagged = np.array([True, True, True, True, True, False])
     assert list(flagged_repeats(people, days.to_numpy(), flagged)) == [False, False, True, False, False, False]
 

@@ -86,11 +86,21 @@ def _ingest_ice(args: argparse.Namespace) -> int:
     check_out_dir(out_dir, args.force)
     mapping_file = None if args.agencies is None else args.agencies
     mapping = None if mapping_file is None else read_mapping(mapping_file)
-    export = read_export(args.file)
+    export = read_export(args.file, args.release, args.max_bad_rows)
     result = ingest(export, mapping, args.year_basis, mapping_file)
     write(result, out_dir)
     observations, found = result.counts.observations, result.duplicates
-    _say(f"{shown(export.path.name)}: {len(export):,} records in the layout of {export.layout.description}")
+    layout = export.layout
+    _say(f"{shown(export.path.name)}: {len(export):,} records; layout {layout.name} ({layout.description})")
+    if export.releases:
+        each = "; ".join(f"{shown(name)}: {rows:,}" for name, rows in export.releases.items())
+        kept = f" (kept: {shown(export.release)})" if export.release is not None else ""
+        _say(f"  records per release ({layout.columns['release']}){kept}: {each}")
+    if not export.rejected.empty:
+        _say(
+            f"  {len(export.rejected):,} rows with problems set aside, not counted "
+            f"(listed with their problems in {out_dir / paths.REJECTED_FILE})"
+        )
     if export.lacks():
         _say(f"  the file has {export.lacks()}")
     what = "facilities" if mapping is None else "agencies"
@@ -120,6 +130,13 @@ def _ice_facilities(args: argparse.Namespace) -> int:
         table = mapping_rows(table, args.search or "")
     _say(csv_text(table).rstrip("\n"))
     return 0
+
+
+def _count(text: str) -> int:
+    """A count given on the command line: 0 or more, digits only."""
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more (got {text!r})")
+    return int(text)
 
 
 def _positive(text: str) -> int:
@@ -255,6 +272,16 @@ def _parser() -> argparse.ArgumentParser:
         "--by", choices=("agency", "facility"), default="agency", help="count per agency of --agencies, or per facility"
     )
     ingest.add_argument("--force", action="store_true", help="write into --out even if it holds other files")
+    ingest.add_argument(
+        "--release", metavar="NAME", help="count one release of a merged file (a value of source_file or data_source)"
+    )
+    ingest.add_argument(
+        "--max-bad-rows",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="set aside up to N rows with problems (listed in rejected_rows.csv) instead of failing (default 0)",
+    )
     ingest.add_argument(
         "--year-basis",
         choices=YEAR_BASES,

@@ -37,6 +37,8 @@ CORRECTIONS_FILE = "corrections.csv"
 #: mapping row matched (or, --by facility, every facility), the tables of the ICE-records notebook, a manifest.
 UNMAPPED_FILE, FACILITIES_FILE = "unmapped_facilities.csv", "facilities.csv"
 LIFT_REASONS_FILE, MONTHLY_FILE, INGEST_MANIFEST = "lift_reasons.csv", "monthly.csv", "ingest-ice.json"
+#: The records ``ingest-ice --max-bad-rows`` set aside, each with its problems.
+REJECTED_FILE = "rejected_rows.csv"
 
 #: The run plan of ``detainers report``.
 RUN_PLAN: Path = NOTEBOOKS_DIR / "runs.toml"

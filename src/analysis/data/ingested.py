@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -26,6 +27,8 @@ class IngestedFolder:
     dataset: Dataset
     lift_reasons: pd.DataFrame
     monthly: pd.DataFrame
+    #: Records of the export set aside for their problems (``ingest-ice --max-bad-rows``), not counted.
+    set_aside: int = 0
 
 
 def _read(path: Path, columns: tuple[str, ...], counts: tuple[str, ...]) -> tuple[pd.DataFrame, list[Problem]]:
@@ -64,6 +67,21 @@ def load_ingested(folder: str | Path) -> IngestedFolder:
     problems += found
     monthly, found = _read(where / paths.MONTHLY_FILE, MONTHLY_COLUMNS, ("requests", "declined"))
     problems += found
+    set_aside, found = _set_aside(where / paths.INGEST_MANIFEST)
+    problems += found
     if problems:
         raise DataValidationError(problems)
-    return IngestedFolder(dataset, lift_reasons, monthly)
+    return IngestedFolder(dataset, lift_reasons, monthly, set_aside)
+
+
+def _set_aside(manifest: Path) -> tuple[int, list[Problem]]:
+    """How many records the ingest set aside, as its manifest says (0 for a folder written before it said so)."""
+    rule = "must be the JSON object detainers ingest-ice writes, with set_aside a count"
+    try:
+        written = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return 0, [Problem(str(manifest), 0, "-", type(error).__name__, rule)]
+    value = written.get("set_aside", 0) if isinstance(written, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return 0, [Problem(str(manifest), 0, "set_aside", str(value)[:80], rule)]
+    return value, []

@@ -1,8 +1,10 @@
 """From ICE's detainer records to counts per agency (or facility) and period, shaped like ``detainer_requests.csv``.
 
-Likely duplicates are left out of the counts: those the file itself flags
-(``duplicate_likely``: the same person on the same prepare date, first kept)
-when it has the flag, otherwise the same person again within 24 hours.
+Likely duplicates are left out of the counts: those the file itself flags,
+read as its layout defines its flag (the Deportation Data Project's
+``duplicate_likely``: the same person on the same prepare date, first kept; its
+merged file's ``drop_row``: the records to leave out), otherwise the same
+person again within 24 hours, 24 hours exactly included (:data:`OUR_RULE`).
 Records are counted per group (an agency from the mapping file, or each
 facility) and period (calendar or federal fiscal years); a period that the
 export covers only in part is labelled as partial, and its dates say which
@@ -19,6 +21,7 @@ import pandas as pd
 from analysis.data.schema import ICE_RECORDS, REQUESTS_COLUMNS
 from analysis.ice.codes import People
 from analysis.ice.export import DECLINED, Export
+from analysis.ice.layouts import LEAVE_OUT
 
 DUPLICATE_WINDOW = pd.Timedelta(hours=24)
 _DAY_MULTIPLIER = np.uint64(0xBF58476D1CE4E5B9)
@@ -32,22 +35,30 @@ def _days(dates: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def flag_duplicates(people: People, dates: np.ndarray) -> np.ndarray:
-    """True for a record whose person (blank never counts) had another detainer less than 24 hours before."""
-    days, whole = _days(dates)
-    if whole:
-        # What: dates without times (as the Deportation Data Project's file has them): within 24 hours is the same
-        # day, which a hash finds without sorting a million records.
-        return _repeats_by_day(people, days, [None])[0]
+    """True for a record whose person (blank never counts) had another detainer at most 24 hours before.
+
+    The window includes its end: records exactly 24 hours apart (a person on
+    consecutive days, in a file whose dates have no time) are one detainer, as
+    the Deportation Data Project's merged file counts them. A chain of such
+    records keeps its first only. Records of the same person and time keep the
+    one that comes first in the file.
+    """
     seconds = dates.astype("datetime64[s]", copy=False).view(np.int64)
-    person = people.codes(np.arange(len(seconds)))
-    offset = seconds - seconds.min() if len(seconds) else seconds
-    # What: one sort on a single integer key (person, then time) is much faster than sorting by two keys.
-    order = np.argsort((person.astype(np.int64) << 33) | offset)
+    flags = np.zeros(len(seconds), dtype=bool)
+    # What: only a person with more than one record can repeat; the keys (hashed, so perhaps too many) pick them, and
+    # the identifiers themselves decide.
+    keys = pd.Series(people.keys)
+    rows = np.flatnonzero(keys.duplicated(keep=False).to_numpy() & (people.keys >= 0))
+    if not len(rows):
+        return flags
+    person = people.codes(rows)
+    offset = seconds[rows] - seconds[rows].min()
+    # What: one stable sort on a single integer key (person, then time) is much faster than sorting by two keys.
+    order = np.argsort((person.astype(np.int64) << 33) | offset, kind="stable")
     same, times = person[order], offset[order]
     repeated = np.zeros(len(order), dtype=bool)
-    repeated[1:] = (same[1:] == same[:-1]) & (same[1:] >= 0) & (np.diff(times) < DUPLICATE_WINDOW.total_seconds())
-    flags = np.empty(len(order), dtype=bool)
-    flags[order] = repeated
+    repeated[1:] = (same[1:] == same[:-1]) & (same[1:] >= 0) & (np.diff(times) <= DUPLICATE_WINDOW.total_seconds())
+    flags[rows[order]] = repeated
     return flags
 
 
@@ -103,21 +114,32 @@ class Duplicates:
     by_24_hours: int | None
 
 
+#: Our rule, for files without a flag of their own, in words.
+OUR_RULE = (
+    "the same person again within 24 hours of their previous record, 24 hours exactly included (for dates without "
+    "a time: the same or the next day); the first is kept"
+)
+
+
 def duplicates(export: Export) -> Duplicates:
-    """Honour the file's own flag when it has one, else the 24-hour rule; count both where both can be."""
-    days, whole = _days(export.dates)
-    # What: with whole days, both rules are repeats of a person's day, found in one pass.
-    groups = ([None] if export.has_ids and whole else []) + ([export.flagged] if export.flagged is not None else [])
-    found = _repeats_by_day(export.people, days, groups) if groups else []
-    ours = None
-    if export.has_ids:
-        ours = found[0] if whole else flag_duplicates(export.people, export.dates)
-    theirs = found[-1] if export.flagged is not None else None
-    if theirs is not None:
-        rule = "flagged by the file (duplicate_likely: the same person on the same prepare date; the first is kept)"
+    """Apply the file's own flag as its layout defines it when it has one, else :data:`OUR_RULE`; count both where
+    both can be.
+
+    Layouts whose flag marks the records to leave out (``drop_row``) have them left out as marked; the Deportation
+    Data Project's ``duplicate_likely`` (same person, same prepare date) leaves out the flagged records after the
+    first of each person and day.
+    """
+    layout = export.layout
+    ours = flag_duplicates(export.people, export.dates) if export.has_ids else None
+    if export.flagged is not None:
+        if layout.duplicate_rule == LEAVE_OUT:
+            theirs = export.flagged.copy()
+        else:
+            theirs = flagged_repeats(export.people, export.dates, export.flagged)
+        rule = f"flagged by the file ({layout.duplicate_meaning})"
         return Duplicates(theirs, rule, int(theirs.sum()), None if ours is None else int(ours.sum()))
     if ours is not None:
-        return Duplicates(ours, "the same person again within 24 hours", None, int(ours.sum()))
+        return Duplicates(ours, OUR_RULE, None, int(ours.sum()))
     none = np.zeros(len(export), dtype=bool)
     return Duplicates(none, "none found: the file has no person identifiers", None, None)
 
@@ -301,6 +323,10 @@ def source_row(export: Export, rule: str) -> dict[str, str]:
     digest = export.digest
     last = pd.Timestamp(export.dates.max()).date()
     lacks = f"; {export.lacks()}" if export.lacks() else ""
+    if export.release is not None:
+        lacks += f"; release {export.release} only ({export.layout.columns['release']})"
+    if not export.rejected.empty:
+        lacks += f"; {len(export.rejected):,} rows with problems set aside, not counted (rejected_rows.csv)"
     return {
         "source_id": f"ice-export-{digest[:12]}",
         "publisher": "U.S. Immigration and Customs Enforcement (record-level FOIA release)",

@@ -9,7 +9,7 @@ missing values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +34,10 @@ class Export:
     """An export's records: local prepare date-times, the used text columns coded, and what the file lacks.
 
     ``text["state"]`` holds USPS codes; ``people`` the person identifiers. ``flagged`` is the file's own
-    ``duplicate_likely`` column (``None`` when it has none). ``digest`` is the
-    file's SHA-256 as it was read.
+    duplicate flag (the layout's ``duplicate_flag``; ``None`` when it has none). ``digest`` is the
+    file's SHA-256 as it was read. ``releases`` counts the file's records per release (empty when it names
+    none), before ``release`` (``None``: all) kept one. ``rejected`` holds the records set aside for their
+    problems (``file``, ``line``, the columns the counts read, ``problems``), none unless allowed.
     """
 
     path: Path
@@ -46,6 +48,9 @@ class Export:
     flagged: np.ndarray | None
     missing: tuple[str, ...]
     digest: str
+    releases: dict[str, int] = field(default_factory=dict)
+    release: str | None = None
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "line", "problems"]))
 
     def __len__(self) -> int:
         return len(self.dates)
@@ -72,31 +77,35 @@ def _problems(name: str, where: Where, rows: np.ndarray, column: str, values: np
     return listed
 
 
-def _check_dates(raw: Raw) -> tuple[np.ndarray, list[Problem]]:
+#: Rows failing one rule: their indices, the column and the rule (for the set-aside rows' problems).
+Failing = tuple[np.ndarray, str, str]
+
+
+def _check_dates(raw: Raw) -> tuple[np.ndarray, list[Problem], list[Failing]]:
     dates, blank = parse_dates(raw.dates)
     name, column, values = str(raw.path), raw.layout.columns["prepare_date"], raw.dates.to_numpy()
     bad = np.flatnonzero(np.isnat(dates))
     shown = np.array(["(blank)" if blank[i] else str(values[i]) for i in bad[: LISTED + 1]], dtype=object)
-    problems = _problems(name, raw.where, bad, column, shown, f"must be a date ({DATE_FORMS})")
+    rule = f"must be a date ({DATE_FORMS})"
+    problems = _problems(name, raw.where, bad, column, shown, rule)
     implausible = np.flatnonzero(
         (dates < np.datetime64(FIRST_PLAUSIBLE_DATE.date())) | (dates > np.datetime64(LAST_PLAUSIBLE_DATE.date()))
     )
-    rule = f"must be a date {PLAUSIBLE_DATES} (anything else is taken as a typing error)"
-    problems += _problems(name, raw.where, implausible, column, values[implausible[: LISTED + 1]], rule)
-    return dates, problems
+    far = f"must be a date {PLAUSIBLE_DATES} (anything else is taken as a typing error)"
+    problems += _problems(name, raw.where, implausible, column, values[implausible[: LISTED + 1]], far)
+    return dates, problems, [(bad, column, rule), (implausible, column, far)]
 
 
-def _check_states(raw: Raw) -> tuple[Coded, list[Problem]]:
+def _check_states(raw: Raw) -> tuple[Coded, list[Problem], list[Failing]]:
     state = raw.text["state"]
     normalised = [state_code(str(v)) for v in state.values]
     unknown = np.flatnonzero([code is None for code in normalised])
     bad = np.flatnonzero(np.isin(state.codes, unknown))
     rule = "must be a US state or territory, written as its full name or its USPS code"
-    problems = _problems(
-        str(raw.path), raw.where, bad, raw.layout.columns["state"], state.decode(state.codes[bad]), rule
-    )
+    column = raw.layout.columns["state"]
+    problems = _problems(str(raw.path), raw.where, bad, column, state.decode(state.codes[bad]), rule)
     codes = np.array([code or "" for code in normalised], dtype=object)
-    return Coded.from_parts(state.codes, codes), problems
+    return Coded.from_parts(state.codes, codes), problems, [(bad, column, rule)]
 
 
 def _flags(raw: Raw) -> np.ndarray | None:
@@ -109,26 +118,97 @@ def _flags(raw: Raw) -> np.ndarray | None:
     return np.append(np.array(truth, dtype=bool), False)[codes]
 
 
-def read_export(path: str | Path) -> Export:
+def _releases(raw: Raw) -> dict[str, int]:
+    """Records per release, in the order the releases first appear (empty when the file names no release)."""
+    if "release" in raw.missing:
+        return {}
+    release = raw.text["release"]
+    counts = np.bincount(release.codes + 1, minlength=len(release.values) + 1)
+    order = pd.unique(release.codes)
+    return {(release.values[code] if code >= 0 else "(blank)"): int(counts[code + 1]) for code in order}
+
+
+def _one_release(raw: Raw, release: str) -> Raw:
+    """Only the records of ``release`` (a value of the file's release column)."""
+    name = str(raw.path)
+    if "release" in raw.missing:
+        rule = "--release keeps one release of a file that names each record's release (as source_file or data_source)"
+        raise DataValidationError([Problem(name, 0, "-", f"{raw.layout.description}: no release column", rule)])
+    coded = raw.text["release"]
+    found = np.flatnonzero(coded.values == release)
+    if not len(found):
+        listed = ", ".join(map(str, coded.values[:10]))
+        rule = f"--release must name one of the file's releases: {listed}"
+        raise DataValidationError([Problem(name, 0, raw.layout.columns["release"], release, rule)])
+    return raw.take(np.flatnonzero(coded.codes == found[0]))
+
+
+def _set_aside(raw: Raw, rows: np.ndarray, failing: list[Failing]) -> pd.DataFrame:
+    """The rows set aside, each with where it is, the values the counts read and its problems."""
+    reasons: dict[int, list[str]] = {int(row): [] for row in rows}
+    for failed, column, rule in failing:
+        for row in failed.tolist():
+            reasons[row].append(f"{column}: {rule}")
+    table: dict[str, list[object]] = {"file": [], "line": []}
+    for row in rows.tolist():
+        file, line = raw.where.label(str(raw.path.name), row)
+        table["file"].append(file)
+        table["line"].append(line)
+    values = raw.dates.to_numpy()
+    table[raw.layout.columns["prepare_date"]] = ["" if pd.isna(v) else str(v) for v in values[rows]]
+    for name in ("facility", "facility_code", "city", "state"):
+        if name not in raw.missing:
+            coded = raw.text[name]
+            table[raw.layout.columns[name]] = list(coded.decode(coded.codes[rows]))
+    table["problems"] = ["; ".join(reasons[int(row)]) for row in rows]
+    return pd.DataFrame(table)
+
+
+def read_export(path: str | Path, release: str | None = None, max_bad_rows: int = 0) -> Export:
     """Read an ICE detainer export in any known layout and format, checking every rule in one pass.
 
     Parameters
     ----------
     path
-        A ``.csv``, ``.parquet``, ``.xlsx`` or ``.dta`` file in one of the
-        layouts of :mod:`analysis.ice.layouts`.
+        A text (``.csv``, ``.tsv``, ``.txt``), ``.parquet``, Feather, ``.xlsx``,
+        ``.dta`` or ``.sav`` file in one of the layouts of
+        :mod:`analysis.ice.layouts`.
+    release
+        Keep only the records of this release (a value of the file's release
+        column); ``None``: every record.
+    max_bad_rows
+        Up to this many records with problems are set aside (see
+        :attr:`Export.rejected`) instead of failing the read.
 
     Raises
     ------
     DataValidationError
         An unreadable file, no header, a missing required column, no records,
-        prepare dates that are no date or implausible, unknown states.
+        an unknown release, or more than ``max_bad_rows`` records with prepare
+        dates that are no date or implausible or with unknown states.
     """
     raw = read_raw(Path(path))
-    dates, problems = _check_dates(raw)
-    state, state_problems = _check_states(raw)
+    releases = _releases(raw)
+    if release is not None:
+        raw = _one_release(raw, release)
+    dates, problems, failing = _check_dates(raw)
+    state, state_problems, state_failing = _check_states(raw)
     problems += state_problems
+    failing += state_failing
+    rejected = pd.DataFrame(columns=["file", "line", "problems"])
     if problems:
-        raise DataValidationError(problems)
+        bad = np.unique(np.concatenate([rows for rows, _, _ in failing]))
+        if len(bad) > max_bad_rows:
+            if max_bad_rows:
+                rule = f"--max-bad-rows {max_bad_rows} sets aside at most {max_bad_rows:,} rows with problems"
+                problems.append(Problem(str(raw.path), 0, "-", f"{len(bad):,} rows with problems", rule))
+            raise DataValidationError(problems)
+        rejected = _set_aside(raw, bad, failing)
+        kept = np.setdiff1d(np.arange(len(dates)), bad)
+        if not len(kept):
+            raise DataValidationError(problems)
+        raw, dates, state = raw.take(kept), dates[kept], Coded(state.codes[kept], state.values)
     text = {**raw.text, "state": state}
-    return Export(raw.path, raw.layout, dates, text, raw.people, _flags(raw), raw.missing, raw.digest)
+    return Export(
+        raw.path, raw.layout, dates, text, raw.people, _flags(raw), raw.missing, raw.digest, releases, release, rejected
+    )

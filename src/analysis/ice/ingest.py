@@ -39,6 +39,7 @@ OUTPUT_FILES = (
     paths.LIFT_REASONS_FILE,
     paths.MONTHLY_FILE,
     paths.INGEST_MANIFEST,
+    paths.REJECTED_FILE,
 )
 
 
@@ -146,12 +147,14 @@ def write(result: Ingest, out_dir: Path) -> list[Path]:
         files[paths.FACILITIES_FILE] = result.facilities.drop(columns=["agency", "jurisdiction"])
     if result.unmapped is not None:
         files[paths.UNMAPPED_FILE] = result.unmapped
+    if not result.export.rejected.empty:
+        files[paths.REJECTED_FILE] = result.export.rejected
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
         for name, frame in files.items():
             write_text_atomic(new / name, csv_text(frame))
-        manifest = {"source": result.source["title"], "files": sorted(files)}
+        manifest = {"source": result.source["title"], "files": sorted(files), "set_aside": len(result.export.rejected)}
         write_text_atomic(new / paths.INGEST_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         _swap_in(new, out_dir)
     except BaseException:

@@ -1,11 +1,14 @@
-"""The column layouts in which ICE's detainer records are published, and finding which one a header is.
+"""The column layouts in which ICE's detainer records are published or passed on, and finding which one a header is.
 
-Four layouts are known: ICE's raw FOIA workbooks of 2025 (release
-2025-ICLI-00019) and of March 2026 (2026-ICLI-00005), the Deportation Data
-Project's processed file (snake_case names, 2026 names renamed to the 2025
-ones, plus ``duplicate_likely``), and ICE's FY2008-FY2015 release obtained by
-NPR (no facility code, no identifier). Each maps the columns the ingest uses to
-their names in that layout.
+Known layouts: ICE's raw FOIA workbooks of 2025 (release 2025-ICLI-00019) and
+of March 2026 (2026-ICLI-00005); the Deportation Data Project's processed file
+(snake_case names, 2026 names renamed to the 2025 ones, plus
+``duplicate_likely``) and its merged file of several releases (``prepare_date``,
+the release in ``source_file``, ``duplicate_likely`` and ``drop_row``); a
+DuckDB build of the releases (``unique_id``, the release in ``data_source``);
+ICE's FY2008-FY2015 release obtained by NPR (no facility code, no identifier)
+and NPR's cleaned copy of it. Each maps the columns the ingest uses to their
+names in that layout, and says what its own duplicate flag means.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ FIELDS = (
     "lift_reason",
     "detainer_type",
     "person_id",
+    "release",
 )
 #: Without these a record cannot be counted for a facility and a period.
 REQUIRED = ("prepare_date", "facility", "state")
@@ -38,14 +42,28 @@ MEANING = {
 }
 
 
+#: How a file's own duplicate flag is read: the flagged records after the first of each person and prepare day are
+#: left out (the Deportation Data Project's processed file), or each flagged record is left out as it stands (the
+#: merged file's ``drop_row``).
+SAME_DAY, LEAVE_OUT = "same-day", "leave-out"
+
+
 @dataclass(frozen=True)
 class Layout:
-    """One way the records are published: its name, what it is, and each field's column name."""
+    """One way the records are published: its name, what it is, each field's column name, and its duplicate flag.
+
+    ``duplicate_flag`` names the file's own column of likely duplicates, read
+    as ``duplicate_rule`` says (:data:`SAME_DAY` or :data:`LEAVE_OUT`);
+    ``duplicate_meaning`` is the file's definition of it, in words, for the
+    source row.
+    """
 
     name: str
     description: str
     columns: dict[str, str]
     duplicate_flag: str | None = None
+    duplicate_rule: str = SAME_DAY
+    duplicate_meaning: str = ""
 
     def score(self, header: Sequence[str]) -> tuple[bool, int]:
         """Whether ``header`` has this layout's required columns, and how many of its columns it has."""
@@ -78,6 +96,45 @@ LAYOUTS = (
             "person_id": "unique_identifier",
         },
         duplicate_flag="duplicate_likely",
+        duplicate_meaning="duplicate_likely: the same person on the same prepare date; the first is kept",
+    ),
+    Layout(
+        "ddp-merged",
+        "the Deportation Data Project's merged file of several releases",
+        {
+            "prepare_date": "prepare_date",
+            "facility": "detention_facility",
+            "facility_code": "detention_facility_code",
+            "city": "facility_city",
+            "state": "facility_state",
+            "aor": "facility_aor",
+            "lift_reason": "detainer_lift_reason",
+            "detainer_type": "detainer_type",
+            "person_id": "unique_identifier",
+            "release": "source_file",
+        },
+        duplicate_flag="drop_row",
+        duplicate_rule=LEAVE_OUT,
+        duplicate_meaning=(
+            "drop_row: a record within 24 hours, 24 hours exactly included, after the same person's previous record "
+            "(duplicate_likely marks both); the first is kept"
+        ),
+    ),
+    Layout(
+        "duckdb-releases",
+        "a DuckDB build of ICE's releases (unique_id, data_source)",
+        {
+            "prepare_date": "detainer_prepare_date",
+            "facility": "detainer_facility",
+            "facility_code": "detainer_facility_code",
+            "city": "facility_city",
+            "state": "facility_state",
+            "aor": "facility_aor",
+            "lift_reason": "detainer_lift_reason",
+            "detainer_type": "detainer_type",
+            "person_id": "unique_id",
+            "release": "data_source",
+        },
     ),
     Layout(
         "ice-2026",

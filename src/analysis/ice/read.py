@@ -55,6 +55,11 @@ class Where:
     sheet_codes: np.ndarray | None = None
     sheets: list[str] = field(default_factory=list)
 
+    def take(self, rows: np.ndarray) -> Where:
+        """Where ``rows`` (indices) sit."""
+        codes = None if self.sheet_codes is None else self.sheet_codes[rows]
+        return Where(self.rows[rows], codes, self.sheets)
+
     def label(self, name: str, index: int) -> tuple[str, int]:
         """``(file[sheet], row)`` of record ``index``."""
         if self.sheet_codes is None:
@@ -79,6 +84,15 @@ class Raw:
     where: Where
     missing: tuple[str, ...]
     digest: str = ""
+
+    def take(self, rows: np.ndarray) -> Raw:
+        """The export's records ``rows`` (indices, in order) only."""
+        text = {name: Coded(coded.codes[rows], coded.values) for name, coded in self.text.items()}
+        ids = None if self.people.ids is None else self.people.ids.take(rows)
+        flagged = None if self.flagged is None else self.flagged.iloc[rows].reset_index(drop=True)
+        dates = self.dates.iloc[rows].reset_index(drop=True)
+        people = People(self.people.keys[rows], ids)
+        return replace(self, dates=dates, text=text, people=people, flagged=flagged, where=self.where.take(rows))
 
 
 def _fail(path: Path, value: str, rule: str, line: int = 0, column: str = "-") -> DataValidationError:

@@ -37,6 +37,8 @@ class IceRecordsStudy(Study):
     lift_reasons: pd.DataFrame
     monthly: pd.DataFrame
     cited: pd.DataFrame = field(default_factory=no_sources, compare=False, repr=False)
+    #: Records of the export set aside for their problems when it was ingested (not counted anywhere here).
+    set_aside: int = 0
 
     @property
     def headline(self) -> str:
@@ -60,8 +62,15 @@ class IceRecordsStudy(Study):
         return f"ICE's records beside the counts: {self.agency}"
 
     def limits(self) -> str:
-        """What the records can and cannot show, in words."""
-        return LIMITS
+        """What the records can and cannot show, in words (with the records set aside at the ingest, if any)."""
+        if not self.set_aside:
+            return LIMITS
+        rows = count(self.set_aside) + (" row" if self.set_aside == 1 else " rows")
+        return (
+            f"{LIMITS} {rows} of the export had problems (a prepare date or a state that could not be read) and were "
+            "set aside when it was ingested: they are counted nowhere on this page, and are listed with their "
+            "problems in rejected_rows.csv beside the ingested counts."
+        )
 
     def tables(self) -> dict[str, ReaderTable]:
         columns = {
@@ -133,4 +142,4 @@ def study(dataset: Dataset, agency: str, records_dir: str) -> IceRecordsStudy:
     cited = pd.concat([cited_sources(dataset.sources, own), cited_sources(records.dataset.sources, ours)])
     cited = cited.drop_duplicates("source_id").sort_values("published", ascending=False, kind="stable")
     reasons, monthly, cited = (frame.reset_index(drop=True) for frame in (reasons, monthly, cited))
-    return IceRecordsStudy(agency, table, reasons, monthly, cited=cited)
+    return IceRecordsStudy(agency, table, reasons, monthly, cited=cited, set_aside=records.set_aside)
