@@ -402,3 +402,24 @@ def test_quoted_line_breaks_above_and_among_records_keep_each_problem_on_its_edi
     assert path.read_text().splitlines()[7].startswith("2024-13-45,")  # what: line 8 as an editor counts
     status, said = ingest(path, capsys)
     assert status == 1 and "broken.csv:8: Detainer Prepare Date: found 2024-13-45: must be a date" in said
+
+
+@pytest.mark.parametrize(("name", "separator"), [("FY2012.csv", "\t"), ("FY2012.txt", ",")])
+def test_nprs_fy_file_that_says_detention_facility_is_read_as_its_release(
+    tmp_path: Path, name: str, separator: str
+) -> None:
+    """NPR's files as the Deportation Data Project distributes them: a tab-separated .csv or a comma-separated .txt,
+    one of them naming its facility column "Detention Facility" instead of "Detainer Detention Facility"."""
+    from ice_export import make_records
+
+    release = make_records(30, seed=13, layout="npr")
+    original = write_export(release, tmp_path / "npr.csv", layout="npr", title_block=False)
+    renamed = release.rename(columns={"Detainer Detention Facility": "Detention Facility"})
+    path = tmp_path / name
+    renamed.to_csv(path, sep=separator, index=False)
+    found, expected = read_export(path), read_export(original)
+    assert found.layout.name == "npr-2008-2015" and found.layout.columns["facility"] == "Detention Facility"
+    assert list(found.text["facility"].decode(found.text["facility"].codes)) == list(
+        expected.text["facility"].decode(expected.text["facility"].codes)
+    )
+    assert list(found.dates) == list(expected.dates)

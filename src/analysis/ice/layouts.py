@@ -14,7 +14,7 @@ names in that layout, and says what its own duplicate flag means.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 #: The columns the ingest uses, by the names this package gives them.
 FIELDS = (
@@ -64,12 +64,28 @@ class Layout:
     duplicate_flag: str | None = None
     duplicate_rule: str = SAME_DAY
     duplicate_meaning: str = ""
+    #: Other names a field goes by in some files of the layout (one FY file of NPR's release says "Detention
+    #: Facility" where the others say "Detainer Detention Facility").
+    alternates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def for_header(self, header: Sequence[str]) -> Layout:
+        """This layout with each field named as ``header`` names it, where it uses an alternate name."""
+        if not self.alternates:
+            return self
+        present = set(header)
+        columns = {
+            name: column
+            if column in present
+            else next((other for other in self.alternates.get(name, ()) if other in present), column)
+            for name, column in self.columns.items()
+        }
+        return replace(self, columns=columns, alternates={})
 
     def score(self, header: Sequence[str]) -> tuple[bool, int]:
         """Whether ``header`` has this layout's required columns, and how many of its columns it has."""
-        present = set(header)
-        required = all(self.columns[field] in present for field in REQUIRED)
-        return required, sum(name in present for name in self.columns.values())
+        present, columns = set(header), self.for_header(header).columns
+        required = all(columns[name] in present for name in REQUIRED)
+        return required, sum(column in present for column in columns.values())
 
 
 _ICE_COMMON = {
@@ -179,6 +195,7 @@ LAYOUTS = (
             "lift_reason": "Detainer Lift Reason",
             "detainer_type": "Detainer Type",
         },
+        alternates={"facility": ("Detention Facility",)},
     ),
 )
 
@@ -187,12 +204,12 @@ def find_layout(header: Sequence[str]) -> Layout | None:
     """The layout whose required columns ``header`` has, preferring the one it matches most; ``None`` if none."""
     fitting = [(layout.score(header)[1], -number, layout) for number, layout in enumerate(LAYOUTS)]
     complete = [entry for entry in fitting if entry[2].score(header)[0]]
-    return max(complete, key=lambda entry: entry[:2])[2] if complete else None
+    return max(complete, key=lambda entry: entry[:2])[2].for_header(header) if complete else None
 
 
 def closest_layout(header: Sequence[str]) -> Layout:
     """The layout ``header`` shares most columns with (to say which required ones it lacks)."""
-    return max(LAYOUTS, key=lambda layout: layout.score(header)[1])
+    return max(LAYOUTS, key=lambda layout: layout.score(header)[1]).for_header(header)
 
 
 #: A row naming this many columns of one layout is its header, even if a required one is missing (then said so).
