@@ -45,10 +45,7 @@ def flag_duplicates(people: People, dates: np.ndarray) -> np.ndarray:
     """
     seconds = dates.astype("datetime64[s]", copy=False).view(np.int64)
     flags = np.zeros(len(seconds), dtype=bool)
-    # What: only a person with more than one record can repeat; the keys (hashed, so perhaps too many) pick them, and
-    # the identifiers themselves decide.
-    keys = pd.Series(people.keys)
-    rows = np.flatnonzero(keys.duplicated(keep=False).to_numpy() & (people.keys >= 0))
+    rows = _repeated_people(people.keys)
     if not len(rows):
         return flags
     person = people.codes(rows)
@@ -60,6 +57,18 @@ def flag_duplicates(people: People, dates: np.ndarray) -> np.ndarray:
     repeated[1:] = (same[1:] == same[:-1]) & (same[1:] >= 0) & (np.diff(times) <= DUPLICATE_WINDOW.total_seconds())
     flags[rows[order]] = repeated
     return flags
+
+
+def _repeated_people(keys: np.ndarray) -> np.ndarray:
+    """The records whose person key (``-1``: none) another record shares: only they can be repeats.
+
+    A count per bucket of the key's low bits (a few milliseconds) sets aside most single records first; the exact
+    check then runs on the rest. Keys hashed from identifiers may still join two people; the identifiers decide later.
+    """
+    bits = min(22, max(10, len(keys).bit_length() + 1))
+    bucket = keys & ((1 << bits) - 1)
+    crowded = np.flatnonzero((np.bincount(bucket[keys >= 0], minlength=1 << bits)[bucket] > 1) & (keys >= 0))
+    return crowded[pd.Series(keys[crowded]).duplicated(keep=False).to_numpy()]
 
 
 def flagged_repeats(people: People, dates: np.ndarray, flagged: np.ndarray) -> np.ndarray:
