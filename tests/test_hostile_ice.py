@@ -376,6 +376,20 @@ def test_a_small_workbook_with_a_far_cell_is_refused_before_it_is_read(tmp_path:
     assert time.monotonic() - start < 2
     assert status == 1 and f"whose range reaches {far}: 1,048,576 rows by" in said
     assert "a sheet may span at most 1,000,000 cells plus 4 per byte of its XML" in said
+    # What: the whole command in a process of its own, imports included, stays under 300 MB at its peak.
+    import subprocess
+    import sys
+
+    probe = (
+        "import resource, sys\nfrom analysis.cli import main\n"
+        "status = main(['ingest-ice', sys.argv[1], '--by', 'facility', '--out', sys.argv[2]])\n"
+        "print(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path), str(tmp_path / "out")], capture_output=True, text=True, check=True
+    )
+    status_text, peak_kb = done.stdout.split()
+    assert status_text == "1" and int(peak_kb) < 300 * 1024, f"peak {int(peak_kb) // 1024} MB"
 
 
 def test_a_windows_byte_is_named_by_its_line_not_its_offset(tmp_path: Path, capsys) -> None:
