@@ -384,8 +384,8 @@ def write_export(
     elif path.suffix == ".xlsx":
         _write_xlsx(frame, path, title_block and layout.startswith("ice"), sheets)
     elif path.suffix in (".dta", ".sav"):
-        if layout != "ddp":
-            raise ValueError(f"{layout or 'this'} layout has no valid Stata names; write the ddp layout")
+        if not layout.startswith("ddp"):
+            raise ValueError(f"{layout or 'this'} layout has no valid Stata names; write a ddp layout")
         out = frame.set_axis([c[:32] for c in names], axis=1)  # What: python dates, bools and text as Stata takes them.
         dates = {c: "td" for c in out.columns if out[c].dtype == object}
         unit = "M8[s]" if path.suffix == ".dta" else "M8[ns]"  # What: pyreadstat writes other units as 1970.

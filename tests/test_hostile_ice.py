@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -240,11 +241,19 @@ def parquet_with_facility(tmp_path: Path, name: str, values: object) -> Path:
 @pytest.mark.parametrize("kind", ["struct", "list"])
 def test_a_nested_parquet_column_is_a_problem_named_by_its_column(tmp_path: Path, capsys, kind: str) -> None:
     import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
 
     values = pa.array([{"a": "x"}] * 2) if kind == "struct" else pa.array([["x", "y"]] * 2)
     status, said = ingest(parquet_with_facility(tmp_path, f"{kind}.parquet", values), capsys)
     assert status == 1 and f"{kind}.parquet:1: Detainer Facility: found a column of {kind}<" in said
-    assert "must hold text" in said
+    assert "must hold one value a cell, not a list or record" in said
+    # What: the prepare date too, and in Feather as in parquet.
+    table = pq.read_table(parquet_with_facility(tmp_path, "plain.parquet", pa.array(["A JAIL", "B JAIL"])))
+    dated = table.set_column(table.schema.get_field_index("Detainer Prepare Date"), "Detainer Prepare Date", values)
+    feather.write_feather(dated, tmp_path / "dates.feather")
+    status, said = ingest(tmp_path / "dates.feather", capsys)
+    assert status == 1 and f"dates.feather:1: Detainer Prepare Date: found a column of {kind}<" in said
 
 
 def test_a_binary_parquet_column_is_read_as_its_text(tmp_path: Path, capsys) -> None:
@@ -438,3 +447,63 @@ def test_nprs_fy_file_that_says_detention_facility_is_read_as_its_release(
         expected.text["facility"].decode(expected.text["facility"].codes)
     )
     assert list(found.dates) == list(expected.dates)
+
+
+def test_a_damaged_feather_file_is_a_problem_not_a_crash(tmp_path: Path, capsys) -> None:
+    """Feather is read as it lies on disk: flipped bytes inside a column must be refused, never read as offsets."""
+    import numpy as np
+    import pyarrow.feather as feather
+
+    from ice_export import make_records
+
+    path = write_export(make_records(300, seed=3, layout="ddp"), tmp_path / "good.arrow", layout="ddp")
+    plain = tmp_path / "plain.arrow"
+    feather.write_feather(feather.read_table(path), plain, compression="uncompressed")
+    damaged = bytearray(plain.read_bytes())
+    for at in np.random.default_rng(4).integers(8, len(damaged) - 16, 20):
+        damaged[at] ^= 0xFF
+    (tmp_path / "bad.arrow").write_bytes(bytes(damaged))
+    status, said = ingest(tmp_path / "bad.arrow", capsys)
+    assert status == 1 and "bad.arrow:0: -: found " in said and "the file must be a readable arrow file" in said
+
+
+def test_feather_version_1_and_an_arrow_stream_are_read(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    from ice_export import make_records
+
+    path = write_export(make_records(200, seed=3, layout="ddp"), tmp_path / "v2.feather", layout="ddp")
+    table = feather.read_table(path)
+    with pytest.warns(DeprecationWarning):  # what: pyarrow still reads version 1, and says it is old
+        feather.write_feather(table, tmp_path / "v1.feather", version=1)
+    with pa.OSFile(str(tmp_path / "stream.arrow"), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    expected = read_export(path)
+    for name in ("v1.feather", "stream.arrow"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            found = read_export(tmp_path / name)
+        assert list(found.dates) == list(expected.dates), name
+        assert list(found.text["facility"].decode(found.text["facility"].codes)) == list(
+            expected.text["facility"].decode(expected.text["facility"].codes)
+        ), name
+
+
+def test_blank_lines_anywhere_in_a_csv_are_no_records(tmp_path: Path, capsys) -> None:
+    """A trailing blank line (and a row of empty cells) is not a record with a blank date."""
+    path = export_with(tmp_path, "trailing.csv", ["2024-05-01", "2024-06-01"])
+    header, *rows = path.read_text().splitlines()
+    path.write_text("\n".join([header, rows[0], "", ",,,", rows[1], "", ""]) + "\n")
+    export = read_export(path)
+    assert len(export) == 2 and list(export.dates.astype(str)) == ["2024-05-01T00:00:00", "2024-06-01T00:00:00"]
+
+
+def test_a_windows_byte_after_a_byte_order_mark_is_named_where_it_is(tmp_path: Path, capsys) -> None:
+    path = export_with(tmp_path, "bom.csv", ["2024-05-01"] * 3)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[2] = lines[2].replace("FICTIONAL", "FICTIONAL \u2013", 1)
+    path.write_bytes(b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode("cp1252"))
+    column = len(lines[2].encode("cp1252").split(b"\x96")[0]) + 1
+    status, said = ingest(path, capsys)
+    assert status == 1 and f"bom.csv:3: -: found the byte 0x96, not UTF-8, at byte {column:,} of the line" in said

@@ -150,3 +150,40 @@ def test_max_bad_rows_must_be_a_count(tmp_path: Path, capsys, value: str) -> Non
     with pytest.raises(SystemExit) as stopped:
         main(["ingest-ice", str(tmp_path / "x.csv"), "--by", "facility", "--max-bad-rows", value])
     assert stopped.value.code == 2 and "must be a whole number" in capsys.readouterr().err
+
+
+def test_a_flag_saved_as_a_labelled_factor_is_read_by_its_labels(tmp_path: Path, capsys) -> None:
+    """R saves a logical turned factor as 1 = FALSE, 2 = TRUE: drop_row's labels decide, not its codes."""
+    frame = merged(300)
+    factor = frame.drop(columns=["duplicate_likely"]).assign(
+        drop_row=frame["drop_row"].map({False: "FALSE", True: "TRUE"})
+    )
+    path = write_export(factor, tmp_path / "merged.dta", layout="ddp-merged", labelled=("drop_row",))
+    result = ingest(read_export(path), None, "calendar")
+    assert result.duplicates.by_file == frame["drop_row"].sum() > 0
+    assert int(result.counts.observations["requests"].sum()) == len(frame) - frame["drop_row"].sum()
+
+
+def test_a_layout_whose_facility_column_is_empty_is_refused_not_counted_under_no_name(tmp_path: Path, capsys) -> None:
+    """A DuckDB build whose identifier is still unique_identifier reads as the processed file's layout, whose
+    detention_facility the build leaves empty: refused, naming the column, rather than one nameless facility."""
+    frame = make_records(60, seed=8, layout="duckdb-releases").rename(columns={"unique_id": "unique_identifier"})
+    path = write_export(frame, tmp_path / "build.parquet", layout="duckdb-releases")
+    out = tmp_path / "out"
+    assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "build.parquet:0: detention_facility: found blank in every record: the facility column of the layout" in err
+    assert not out.exists()
+
+
+def test_release_picks_records_naming_none_and_matches_any_unicode_form(tmp_path: Path, capsys) -> None:
+    frame = merged(200)
+    frame.loc[:4, "source_file"] = None
+    frame.loc[5:9, "source_file"] = "Re\u0301lease de mars"  # what: e and a combining accent (NFD)
+    path = write_export(frame, tmp_path / "merged.parquet", layout="ddp-merged")
+    assert len(read_export(path, release="(blank)")) == 5
+    assert len(read_export(path, release="R\u00e9lease de mars")) == 5, "the NFC spelling finds the NFD one"
+    out = tmp_path / "out"
+    assert main(["ingest-ice", str(path), "--by", "facility", "--release", "x\ny", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "found x\\ny: --release must name one of the file's releases: " in err and "'(blank)'" in err

@@ -9,6 +9,7 @@ missing values.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from analysis.ice.states import state_code
 DECLINED = "Detainer Declined by LEA"
 #: Rows listed per column and rule; the rest are counted in one more line.
 LISTED = 20
+#: How records naming no release are counted, and picked with ``--release``.
+BLANK_RELEASE = "(blank)"
 
 
 @dataclass(frozen=True)
@@ -125,22 +128,39 @@ def _releases(raw: Raw) -> dict[str, int]:
     release = raw.text["release"]
     counts = np.bincount(release.codes + 1, minlength=len(release.values) + 1)
     order = pd.unique(release.codes)
-    return {(release.values[code] if code >= 0 else "(blank)"): int(counts[code + 1]) for code in order}
+    return {(release.values[code] if code >= 0 else BLANK_RELEASE): int(counts[code + 1]) for code in order}
 
 
 def _one_release(raw: Raw, release: str) -> Raw:
-    """Only the records of ``release`` (a value of the file's release column)."""
+    """Only the records of ``release`` (a value of the file's release column, compared in Unicode's NFC form;
+    ``(blank)`` picks the records that name none)."""
     name = str(raw.path)
     if "release" in raw.missing:
         rule = "--release keeps one release of a file that names each record's release (as source_file or data_source)"
         raise DataValidationError([Problem(name, 0, "-", f"{raw.layout.description}: no release column", rule)])
     coded = raw.text["release"]
-    found = np.flatnonzero(coded.values == release)
-    if not len(found):
-        listed = ", ".join(map(str, coded.values[:10]))
+    if release == BLANK_RELEASE:
+        return raw.take(np.flatnonzero(coded.codes < 0))
+    wanted = unicodedata.normalize("NFC", release)
+    found = [code for code, value in enumerate(coded.values) if unicodedata.normalize("NFC", str(value)) == wanted]
+    if not found:
+        names = [*map(str, coded.values), *([BLANK_RELEASE] if (coded.codes < 0).any() else [])]
+        listed = "; ".join(repr(value) for value in names[:10]) + ("; ..." if len(names) > 10 else "")
         rule = f"--release must name one of the file's releases: {listed}"
         raise DataValidationError([Problem(name, 0, raw.layout.columns["release"], release, rule)])
-    return raw.take(np.flatnonzero(coded.codes == found[0]))
+    return raw.take(np.flatnonzero(np.isin(coded.codes, found)))
+
+
+def _check_facility(raw: Raw) -> None:
+    """Refuse a file whose facility column is blank in every record: its layout was found, but its facilities are
+    somewhere else (a build that keeps each release's names side by side, an empty column of an older name)."""
+    if (raw.text["facility"].codes < 0).all():
+        column = raw.layout.columns["facility"]
+        rule = (
+            f"the facility column of the layout found ({raw.layout.name}: {raw.layout.description}) must name the "
+            "facility of at least one record; if the file keeps its facilities in another column, rename that one"
+        )
+        raise DataValidationError([Problem(str(raw.path), 0, column, "blank in every record", rule)])
 
 
 def _set_aside(raw: Raw, rows: np.ndarray, failing: list[Failing]) -> pd.DataFrame:
@@ -188,6 +208,7 @@ def read_export(path: str | Path, release: str | None = None, max_bad_rows: int 
         dates that are no date or implausible or with unknown states.
     """
     raw = read_raw(Path(path))
+    _check_facility(raw)
     releases = _releases(raw)
     if release is not None:
         raw = _one_release(raw, release)
@@ -206,7 +227,8 @@ def read_export(path: str | Path, release: str | None = None, max_bad_rows: int 
         rejected = _set_aside(raw, bad, failing)
         kept = np.setdiff1d(np.arange(len(dates)), bad)
         if not len(kept):
-            raise DataValidationError(problems)
+            rule = "at least one record must be left to count once the rows with problems are set aside"
+            raise DataValidationError([*problems, Problem(str(raw.path), 0, "-", "every row with a problem", rule)])
         raw, dates, state = raw.take(kept), dates[kept], Coded(state.codes[kept], state.values)
     text = {**raw.text, "state": state}
     return Export(

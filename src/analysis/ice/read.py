@@ -11,6 +11,7 @@ than reading them.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -140,7 +141,9 @@ def _coded(frame: pd.DataFrame, column: str | None) -> Coded:
     if column is None or column not in frame:
         return Coded.blank(len(frame))
     codes, values = pd.factorize(frame[column].astype("object").where(frame[column].notna(), ""))
-    return Coded.from_parts(codes.astype(np.int64), np.asarray(values, dtype=object))
+    # What: a number in a text column (a release named 120125 in a .dta) is the text the file shows, not 120125.0.
+    shown = [_as_text(value) for value in values]
+    return Coded.from_parts(codes.astype(np.int64), np.asarray(shown, dtype=object))
 
 
 def _from_frame(path: Path, frame: pd.DataFrame, layout: Layout, where: Where) -> Raw:
@@ -162,9 +165,11 @@ def _read_csv(path: Path) -> Raw:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        byte = f"the byte {data[error.start]:#04x}, not UTF-8, at byte {column:,} of the line"
+        at = error.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)  # what: past the BOM
+        ends = b"\n" if b"\n" in data else b"\r"
+        line = data.count(ends, 0, at) + 1
+        column = at - (data.rfind(ends, 0, at) + 1) + 1
+        byte = f"the byte {data[at]:#04x}, not UTF-8, at byte {column:,} of the line"
         rule = "the file must be UTF-8 text (saved from Excel as 'CSV UTF-8', not as Windows text)"
         raise _fail(path, byte, rule, line) from None
     nul = text.find("\x00")
@@ -188,8 +193,14 @@ def _read_csv(path: Path) -> Raw:
         dtype=str, keep_default_na=False, na_values=["NA"], skipinitialspace=True, skip_blank_lines=False,
     )  # fmt: skip
     frame.columns = [str(c).strip() for c in frame.columns]
-    # What: a blank line is a row of blanks here, so each record keeps the line an editor shows it on; then it goes.
-    kept = ~frame.isna().all(axis=1).to_numpy()
+    # What: a blank line is a row of blanks here, so each record keeps the line an editor shows it on; then it goes
+    # (as does a row whose every cell is empty). The first column picks the few rows worth looking at whole.
+    first = frame.iloc[:, 0]
+    maybe = np.flatnonzero((first.isna() | first.eq("")).to_numpy())
+    kept = np.ones(len(frame), dtype=bool)
+    if len(maybe):
+        rows = frame.iloc[maybe]
+        kept[maybe[(rows.isna() | rows.isin([""])).all(axis=1).to_numpy()]] = False
     return _from_frame(
         path,
         frame[kept].reset_index(drop=True),
@@ -384,8 +395,15 @@ def _read_stata(path: Path) -> Raw:
     frame = pd.read_stata(path, convert_categoricals=False)
     layout = _layout_of(path, [str(c) for c in frame.columns], 1)
     _, meta = pyreadstat.read_dta(str(path), metadataonly=True)
-    frame = _labelled(frame, meta.variable_value_labels, [c for f, c in layout.columns.items() if f != "prepare_date"])
+    frame = _labelled(frame, meta.variable_value_labels, _label_columns(layout))
     return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
+
+
+def _label_columns(layout: Layout) -> list[str]:
+    """The columns whose value labels are the values (every one the counts read but the prepare date, and the
+    duplicate flag: R writes a logical saved as a factor as 1 = FALSE, 2 = TRUE)."""
+    columns = [column for name, column in layout.columns.items() if name != "prepare_date"]
+    return columns + ([layout.duplicate_flag] if layout.duplicate_flag else [])
 
 
 def _read_spss(path: Path) -> Raw:
@@ -396,29 +414,50 @@ def _read_spss(path: Path) -> Raw:
     layout = _layout_of(path, [str(c) for c in meta.column_names], 1)
     wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in meta.column_names]
     frame, _ = pyreadstat.read_sav(str(path), usecols=wanted, apply_value_formats=False)
-    frame = _labelled(frame, meta.variable_value_labels, [c for f, c in layout.columns.items() if f != "prepare_date"])
+    frame = _labelled(frame, meta.variable_value_labels, _label_columns(layout))
     return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
 
 
 def _arrow_schema(path: Path) -> pa.Schema:
-    """The columns of a parquet or Feather (Arrow IPC) file, read from its footer without a row."""
+    """The columns of a parquet or Feather file, read from its footer without a row (Arrow's IPC file, as Feather
+    version 2 is; an IPC stream; Feather version 1, whose footer only its reader knows)."""
     import pyarrow as pa
+    import pyarrow.feather as feather
     import pyarrow.parquet as pq
 
     if path.suffix.lower() == ".parquet":
         return pq.read_schema(path)
     with pa.memory_map(str(path)) as source:
-        return pa.ipc.open_file(source).schema
+        try:
+            return pa.ipc.open_file(source).schema
+        except pa.ArrowInvalid:
+            pass
+    try:
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_stream(source).schema
+    except pa.ArrowInvalid:
+        return feather.read_table(path).schema
 
 
 def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
-    """``columns`` of a parquet or Feather file (parquet's ``text`` columns read dictionary-coded)."""
+    """``columns`` of a parquet or Feather file (parquet's ``text`` columns read dictionary-coded).
+
+    A Feather file is read as it lies on disk, so it is checked whole first: a damaged one is refused
+    (``pyarrow.ArrowInvalid``, told as a problem) before any of its values is used.
+    """
+    import pyarrow as pa
     import pyarrow.feather as feather
     import pyarrow.parquet as pq
 
     if path.suffix.lower() == ".parquet":
         return pq.read_table(path, columns=columns, read_dictionary=text)
-    return feather.read_table(path, columns=columns, memory_map=True)
+    try:
+        table = feather.read_table(path, columns=columns, memory_map=True)
+    except pa.ArrowInvalid:
+        with pa.memory_map(str(path)) as source:
+            table = pa.ipc.open_stream(source).read_all().select(columns)
+    table.validate(full=True)
+    return table
 
 
 def _read_columnar(path: Path, background: Executor) -> Raw:
@@ -435,10 +474,12 @@ def _read_columnar(path: Path, background: Executor) -> Raw:
     flag = layout.duplicate_flag if layout.duplicate_flag in header else None
     person = [present["person_id"]] if "person_id" in present else []
     columns = [present["prepare_date"], *text, *person, *([flag] if flag else [])]
-    for name in text:
+    for name in columns:
         kind = schema.field(name).type
         if pa.types.is_nested(kind):
-            raise _fail(path, f"a column of {kind}", "the column must hold text, one value a cell", 1, name)
+            raise _fail(
+                path, f"a column of {kind}", "the column must hold one value a cell, not a list or record", 1, name
+            )
     table = _arrow_table(path, columns, text)
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
