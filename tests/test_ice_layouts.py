@@ -139,10 +139,19 @@ def test_max_bad_rows_sets_rows_aside_with_their_problems_and_counts_them(tmp_pa
     whole = ingest(read_export(path, max_bad_rows=3), None, "calendar")
     assert counted(out) == 397 - whole.duplicates.left_out.sum()
     assert "3 rows with problems set aside" in load_dataset(out).sources.loc[0, "title"]
-    folder = load_ingested(out)
-    assert folder.set_aside == 3
-    study = ice_records.IceRecordsStudy("X", pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), set_aside=3)
+    assert load_ingested(out).set_aside == 3
+    # What: the ICE-records page says it in "what the records can show".
+    agency = load_dataset(out).requests["agency"].iloc[0]
+    study = ice_records.study(load_dataset(), agency, str(out))
     assert "3 rows of the export had problems" in study.limits() and "rejected_rows.csv" in study.limits()
+    assert main(["ingest-ice", str(path), "--by", "facility", "--max-bad-rows", "5", "--out", str(out)]) == 0
+    assert load_ingested(out).set_aside == 3, "N is a ceiling, not a count"
+    frame.loc[[10, 30], "detainer_prepare_date"] = "2024-05-01"
+    frame.loc[20, "facility_state"] = "TEXAS"
+    write_export(frame, path, layout="ddp")
+    assert main(["ingest-ice", str(path), "--by", "facility", "--max-bad-rows", "3", "--out", str(out)]) == 0
+    assert not (out / "rejected_rows.csv").exists(), "a clean ingest leaves no earlier rejected rows behind"
+    assert ice_records.study(load_dataset(), agency, str(out)).limits() == ice_records.LIMITS
 
 
 @pytest.mark.parametrize("value", ["-1", "two", "1.5"])
