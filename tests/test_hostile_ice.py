@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -467,7 +466,9 @@ def test_a_damaged_feather_file_is_a_problem_not_a_crash(tmp_path: Path, capsys)
     assert status == 1 and "bad.arrow:0: -: found " in said and "the file must be a readable arrow file" in said
 
 
-def test_feather_version_1_and_an_arrow_stream_are_read(tmp_path: Path) -> None:
+def test_an_arrow_stream_is_read_whole_and_feather_version_1_is_refused(tmp_path: Path, capsys) -> None:
+    """A stream is read when it ends with its marker (one cut short at a batch's end would lose records silently);
+    Feather version 1, which pyarrow reads without a check, is refused with how to save it anew."""
     import pyarrow as pa
     import pyarrow.feather as feather
 
@@ -475,19 +476,27 @@ def test_feather_version_1_and_an_arrow_stream_are_read(tmp_path: Path) -> None:
 
     path = write_export(make_records(200, seed=3, layout="ddp"), tmp_path / "v2.feather", layout="ddp")
     table = feather.read_table(path)
-    with pytest.warns(DeprecationWarning):  # what: pyarrow still reads version 1, and says it is old
+    stream = tmp_path / "stream.arrow"
+    with pa.OSFile(str(stream), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=50):
+            writer.write_batch(batch)
+    expected, found = read_export(path), read_export(stream)
+    assert list(found.dates) == list(expected.dates)
+    assert list(found.text["facility"].decode(found.text["facility"].codes)) == list(
+        expected.text["facility"].decode(expected.text["facility"].codes)
+    )
+    whole = stream.read_bytes()
+    with pa.ipc.open_stream(whole) as reader:
+        reader.read_next_batch()
+        reader.read_next_batch()
+    cut = tmp_path / "cut.arrow"
+    cut.write_bytes(whole[: len(whole) - 8 - (len(whole) - 8) // 3])  # what: no end marker, and part of the batches
+    status, said = ingest(cut, capsys)
+    assert status == 1 and "cut.arrow:0: -: found no end-of-stream marker" in said
+    with pytest.warns(DeprecationWarning):  # what: pyarrow still writes version 1, and says it is old
         feather.write_feather(table, tmp_path / "v1.feather", version=1)
-    with pa.OSFile(str(tmp_path / "stream.arrow"), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    expected = read_export(path)
-    for name in ("v1.feather", "stream.arrow"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            found = read_export(tmp_path / name)
-        assert list(found.dates) == list(expected.dates), name
-        assert list(found.text["facility"].decode(found.text["facility"].codes)) == list(
-            expected.text["facility"].decode(expected.text["facility"].codes)
-        ), name
+    status, said = ingest(tmp_path / "v1.feather", capsys)
+    assert status == 1 and "v1.feather:0: -: found Feather version 1: the file must be Feather version 2" in said
 
 
 def test_blank_lines_anywhere_in_a_csv_are_no_records(tmp_path: Path, capsys) -> None:
@@ -497,6 +506,15 @@ def test_blank_lines_anywhere_in_a_csv_are_no_records(tmp_path: Path, capsys) ->
     path.write_text("\n".join([header, rows[0], "", ",,,", rows[1], "", ""]) + "\n")
     export = read_export(path)
     assert len(export) == 2 and list(export.dates.astype(str)) == ["2024-05-01T00:00:00", "2024-06-01T00:00:00"]
+    # What: a record whose counted cells are empty but whose other cells are not is a record, its blank date a
+    # problem on its line.
+    frame = pd.read_csv(export_with(tmp_path, "emptied.csv", ["2024-05-01"] * 3), dtype=str, keep_default_na=False)
+    counted = ["Detainer Prepare Date", "Detainer Facility", "Detainer Facility Code", "Facility State"]
+    frame.loc[1, [*counted, "Facility City"]] = ""
+    frame.to_csv(path, index=False, lineterminator="\n")
+    assert path.read_text().splitlines()[2].startswith(",,")
+    status, said = ingest(path, capsys)
+    assert status == 1 and "trailing.csv:3: Detainer Prepare Date: found (blank): must be a date" in said
 
 
 def test_a_windows_byte_after_a_byte_order_mark_is_named_where_it_is(tmp_path: Path, capsys) -> None:

@@ -196,3 +196,48 @@ def test_release_picks_records_naming_none_and_matches_any_unicode_form(tmp_path
     assert main(["ingest-ice", str(path), "--by", "facility", "--release", "x\ny", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "found x\\ny: --release must name one of the file's releases: " in err and "'(blank)'" in err
+
+
+def test_a_flag_labelled_other_than_true_or_false_is_read_by_its_numbers(tmp_path: Path) -> None:
+    """0 = keep, 1 = drop: labels that do not say true or false leave the numbers to decide."""
+    frame = merged(300)
+    coded = frame.drop(columns=["duplicate_likely"]).assign(drop_row=frame["drop_row"].astype("int8"))
+    path = write_export(coded, tmp_path / "merged.sav", layout="ddp-merged")
+    import pyreadstat
+
+    table, _ = pyreadstat.read_sav(str(path))
+    pyreadstat.write_sav(table, str(path), variable_value_labels={"drop_row": {0: "keep", 1: "drop"}})
+    result = ingest(read_export(path), None, "calendar")
+    assert result.duplicates.by_file == frame["drop_row"].sum() > 0
+
+
+def test_a_release_whose_facilities_are_elsewhere_is_refused_when_kept(tmp_path: Path, capsys) -> None:
+    frame = make_records(300, seed=8, layout="duckdb-releases")
+    older = frame["data_source"] == "release_2023"
+    frame.loc[older, "detention_facility"] = frame.loc[older, "detainer_facility"]
+    frame.loc[older, "detainer_facility"] = pd.NA
+    path = write_export(frame, tmp_path / "build.parquet", layout="duckdb-releases")
+    out = tmp_path / "out"
+    assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(out)]) == 0
+    assert f"{older.sum():,} records name no facility (detainer_facility blank)" in capsys.readouterr().out
+    assert main(["ingest-ice", str(path), "--by", "facility", "--release", "release_2023", "--out", str(out)]) == 1
+    assert "detainer_facility: found blank in every record" in capsys.readouterr().err
+
+
+def test_a_workbook_whose_sheets_hold_two_layouts_is_refused(tmp_path: Path, capsys) -> None:
+    """A 2026 sheet and a 2025 sheet in one workbook: the second's facilities and identifiers would read as blank."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for layout in ("ice-2026", "ice-2025"):
+        records = make_records(20, seed=3, layout=layout)
+        sheet = book.create_sheet(layout)
+        sheet.append(list(records.columns))
+        for row in records.astype(object).where(records.notna(), None).itertuples(index=False):
+            sheet.append([value.to_pydatetime() if isinstance(value, pd.Timestamp) else value for value in row])
+    path = tmp_path / "mixed.xlsx"
+    book.save(path)
+    out = tmp_path / "out"
+    assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "mixed.xlsx[ice-2025]:1: -: found the layout ice-2025: every sheet of a workbook must hold one layout" in err

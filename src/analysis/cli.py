@@ -103,6 +103,10 @@ def _ingest_ice(args: argparse.Namespace) -> int:
         )
     if export.lacks():
         _say(f"  the file has {export.lacks()}")
+    unnamed = int((export.text["facility"].codes < 0).sum())
+    if unnamed:
+        column = shown(layout.columns["facility"])
+        _say(f"  {unnamed:,} records name no facility ({column} blank)")
     what = "facilities" if mapping is None else "agencies"
     _say(f"  {len(observations)} observations for {observations['agency'].nunique()} {what} written to {out_dir}")
     counted, left_out = int(observations["requests"].sum()), int(found.left_out.sum())

@@ -152,8 +152,9 @@ def _one_release(raw: Raw, release: str) -> Raw:
 
 
 def _check_facility(raw: Raw) -> None:
-    """Refuse a file whose facility column is blank in every record: its layout was found, but its facilities are
-    somewhere else (a build that keeps each release's names side by side, an empty column of an older name)."""
+    """Refuse a file (or the release kept of it) whose facility column is blank in every record: its layout was
+    found, but its facilities are somewhere else (a build that keeps each release's names side by side, an empty
+    column of an older name)."""
     if (raw.text["facility"].codes < 0).all():
         column = raw.layout.columns["facility"]
         rule = (
@@ -208,10 +209,10 @@ def read_export(path: str | Path, release: str | None = None, max_bad_rows: int 
         dates that are no date or implausible or with unknown states.
     """
     raw = read_raw(Path(path))
-    _check_facility(raw)
     releases = _releases(raw)
     if release is not None:
         raw = _one_release(raw, release)
+    _check_facility(raw)
     dates, problems, failing = _check_dates(raw)
     state, state_problems, state_failing = _check_states(raw)
     problems += state_problems

@@ -194,18 +194,31 @@ def _read_csv(path: Path) -> Raw:
     )  # fmt: skip
     frame.columns = [str(c).strip() for c in frame.columns]
     # What: a blank line is a row of blanks here, so each record keeps the line an editor shows it on; then it goes
-    # (as does a row whose every cell is empty). The first column picks the few rows worth looking at whole.
+    # (as does a line of separators only). Whether a line is blank is read from the file itself, every cell of it:
+    # a record whose counted cells are empty is still a record (its blank date a problem). The rows whose first
+    # column is blank are the only ones worth looking at.
+    lines = _record_lines(text, frame, row_number, delimiter, header_line)
     first = frame.iloc[:, 0]
-    maybe = np.flatnonzero((first.isna() | first.eq("")).to_numpy())
+    maybe = np.flatnonzero((first.isna() | first.isin([""])).to_numpy())
     kept = np.ones(len(frame), dtype=bool)
-    if len(maybe):
-        rows = frame.iloc[maybe]
-        kept[maybe[(rows.isna() | rows.isin([""])).all(axis=1).to_numpy()]] = False
-    return _from_frame(
-        path,
-        frame[kept].reset_index(drop=True),
-        layout,
-        Where(_record_lines(text, frame, row_number, delimiter, header_line)[kept]),
+    kept[maybe[_blank_lines(data, lines[maybe])]] = False
+    return _from_frame(path, frame[kept].reset_index(drop=True), layout, Where(lines[kept]))
+
+
+#: A line holding nothing but spaces and separators.
+_BLANK_LINE = re.compile(rb"[ \t\r,;|]*")
+
+
+def _blank_lines(data: bytes, numbers: np.ndarray) -> np.ndarray:
+    """Whether each of the physical lines ``numbers`` (from 1) of the file's bytes ``data`` is blank."""
+    if not len(numbers):
+        return np.zeros(0, dtype=bool)
+    end = b"\n" if b"\n" in data else b"\r"
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == end[0])
+    starts = np.concatenate([[0], ends + 1])
+    ends = np.append(ends, len(data))
+    return np.array(
+        [_BLANK_LINE.fullmatch(data[starts[n - 1] : ends[n - 1]]) is not None for n in numbers.tolist()], dtype=bool
     )
 
 
@@ -354,7 +367,11 @@ def _read_workbook(path: Path) -> Raw:
         if cells.dropna(how="all").empty:
             continue
         body, header, header_row = _sheet_records(path, str(name), cells, header)
-        layout = layout or _layout_of(path, header, header_row)
+        found = _layout_of(Path(f"{path}[{name}]"), header, header_row)
+        if layout is not None and found.columns != layout.columns:
+            rule = f"every sheet of a workbook must hold one layout (the first sheet's is {layout.name})"
+            raise _fail(Path(f"{path}[{name}]"), f"the layout {found.name}", rule, header_row)
+        layout = layout or found
         frames.append(body)
         rows.append(body.index.to_numpy() + 1)  # Excel rows count from 1
         codes.append(np.full(len(body), number))
@@ -395,15 +412,23 @@ def _read_stata(path: Path) -> Raw:
     frame = pd.read_stata(path, convert_categoricals=False)
     layout = _layout_of(path, [str(c) for c in frame.columns], 1)
     _, meta = pyreadstat.read_dta(str(path), metadataonly=True)
-    frame = _labelled(frame, meta.variable_value_labels, _label_columns(layout))
+    frame = _labelled(frame, meta.variable_value_labels, _label_columns(layout, meta.variable_value_labels))
     return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
 
 
-def _label_columns(layout: Layout) -> list[str]:
-    """The columns whose value labels are the values (every one the counts read but the prepare date, and the
-    duplicate flag: R writes a logical saved as a factor as 1 = FALSE, 2 = TRUE)."""
+#: Labels that say true or false (of a duplicate flag saved as a factor).
+TRUTH_LABELS = frozenset({"TRUE", "FALSE", "T", "F", "YES", "NO", "1", "0"})
+
+
+def _label_columns(layout: Layout, labels: Mapping[str, Mapping[Any, str]]) -> list[str]:
+    """The columns whose value labels are the values: every one the counts read but the prepare date, and the
+    duplicate flag when its labels say true or false (R writes a logical saved as a factor as 1 = FALSE,
+    2 = TRUE); a flag labelled otherwise (0 = keep, 1 = drop) is read by its numbers."""
     columns = [column for name, column in layout.columns.items() if name != "prepare_date"]
-    return columns + ([layout.duplicate_flag] if layout.duplicate_flag else [])
+    flag = layout.duplicate_flag
+    if flag and all(str(label).strip().upper() in TRUTH_LABELS for label in labels.get(flag, {}).values()):
+        columns.append(flag)
+    return columns
 
 
 def _read_spss(path: Path) -> Raw:
@@ -414,29 +439,39 @@ def _read_spss(path: Path) -> Raw:
     layout = _layout_of(path, [str(c) for c in meta.column_names], 1)
     wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in meta.column_names]
     frame, _ = pyreadstat.read_sav(str(path), usecols=wanted, apply_value_formats=False)
-    frame = _labelled(frame, meta.variable_value_labels, _label_columns(layout))
+    frame = _labelled(frame, meta.variable_value_labels, _label_columns(layout, meta.variable_value_labels))
     return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
 
 
+#: The first bytes of Arrow's IPC file (Feather version 2) and of Feather version 1, and the end of an IPC stream.
+ARROW_FILE, FEATHER_V1, STREAM_END = b"ARROW1", b"FEA1", b"\xff\xff\xff\xff\x00\x00\x00\x00"
+
+
 def _arrow_schema(path: Path) -> pa.Schema:
-    """The columns of a parquet or Feather file, read from its footer without a row (Arrow's IPC file, as Feather
-    version 2 is; an IPC stream; Feather version 1, whose footer only its reader knows)."""
+    """The columns of a parquet or Feather file, read from its footer without a row: Arrow's IPC file (as Feather
+    version 2 is) or a whole IPC stream. Feather version 1 (which pyarrow reads without any check, so a damaged
+    file can crash it) is refused, with how to save it anew."""
     import pyarrow as pa
-    import pyarrow.feather as feather
     import pyarrow.parquet as pq
 
     if path.suffix.lower() == ".parquet":
         return pq.read_schema(path)
+    with path.open("rb") as stream:
+        head = stream.read(len(ARROW_FILE))
+        stream.seek(max(path.stat().st_size - len(STREAM_END), 0))
+        tail = stream.read()
+    if head.startswith(FEATHER_V1):
+        raise _fail(
+            path, "Feather version 1", "the file must be Feather version 2 (Arrow's IPC file): read it in R or Python "
+            "and write it again with arrow's write_feather, whose default is version 2",
+        )  # fmt: skip
     with pa.memory_map(str(path)) as source:
-        try:
+        if head == ARROW_FILE:
             return pa.ipc.open_file(source).schema
-        except pa.ArrowInvalid:
-            pass
-    try:
-        with pa.memory_map(str(path)) as source:
-            return pa.ipc.open_stream(source).schema
-    except pa.ArrowInvalid:
-        return feather.read_table(path).schema
+        if tail != STREAM_END:
+            rule = "an Arrow stream must end with its end-of-stream marker (a file cut short would lose records)"
+            raise _fail(path, "no end-of-stream marker", rule)
+        return pa.ipc.open_stream(source).schema
 
 
 def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
@@ -451,9 +486,11 @@ def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
 
     if path.suffix.lower() == ".parquet":
         return pq.read_table(path, columns=columns, read_dictionary=text)
-    try:
+    with path.open("rb") as stream:
+        is_file = stream.read(len(ARROW_FILE)) == ARROW_FILE
+    if is_file:
         table = feather.read_table(path, columns=columns, memory_map=True)
-    except pa.ArrowInvalid:
+    else:
         with pa.memory_map(str(path)) as source:
             table = pa.ipc.open_stream(source).read_all().select(columns)
     table.validate(full=True)
