@@ -97,3 +97,27 @@ def test_an_os_error_is_one_line_naming_the_path_and_what_to_do(data_dir: Path, 
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"error: {blocker / 'processed'}") and "[Errno" not in line
     assert line.endswith("a part of the path is a file, not a folder: choose another path")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_lost_inside_a_finaliser_still_ends_the_report_as_interrupted() -> None:
+    """Python only prints an exception raised inside ``__del__``: a Ctrl-C landing there would let a report run to
+    its end and exit 0. The report's handlers note the signal, so it still ends as interrupted."""
+    import os
+    import signal
+
+    from analysis.pipeline.interrupts import noted
+
+    reached, before = [], signal.getsignal(signal.SIGINT)
+
+    class Finaliser:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(100_000):  # what: the handler runs in here, and its KeyboardInterrupt is lost
+                pass
+
+    with pytest.raises(KeyboardInterrupt), noted():
+        Finaliser()
+        reached.append("the code after the finaliser ran")
+    assert reached, "the KeyboardInterrupt was not lost, so this test proves nothing"
+    assert signal.getsignal(signal.SIGINT) is before, "the handler before is put back"

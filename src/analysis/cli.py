@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -178,11 +177,10 @@ def _report(args: argparse.Namespace) -> int:
     if args.list:
         list_plan(folders, _say)
         return 0
-    previous = signal.signal(signal.SIGTERM, _terminated)  # what: `kill`, a CI timeout: end the batch as Ctrl-C does
-    try:
+    from analysis.pipeline.interrupts import noted
+
+    with noted():  # what: `kill`, a CI timeout end the batch as Ctrl-C does; neither is ever lost on the way
         report(folders, _say, args.only, args.force, args.jobs, args.scheduler, args.connect_timeout)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     if args.screenshots:
         from analysis.pipeline.runplan import read_plan
         from analysis.pipeline.screenshots import take
@@ -221,10 +219,6 @@ def _changes(args: argparse.Namespace) -> int:
     for change in changes:
         _say(f"  {change.number_id}: {_value(change.old)} -> {_value(change.new)}")
     return 0
-
-
-def _terminated(signum: int, frame: object) -> None:
-    raise Terminated()
 
 
 def _path_option(parser: argparse.ArgumentParser, flag: str, default: Path, what: str, metavar: str = "DIR") -> None:

@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from analysis.pipeline import interrupts
 from analysis.pipeline.jobs import Job, Outcome
 from analysis.pipeline.lifetime import die_with_parent
 
@@ -103,6 +104,7 @@ class LocalPool:
     def completed(self, stage: Callable[[str, str], None]) -> Iterator[Outcome]:
         while self.pending:
             done, _ = wait(self.pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            interrupts.check()
             while not self.status.empty():
                 stage(*self.status.get())
             for future in done:
