@@ -1,6 +1,6 @@
 """Benchmark of reading and ingesting ICE's detainer records, on synthetic files in the real layouts.
 
-Measured side by side in this one run, best of 3 (the workbook once):
+Measured side by side in this one run, best of 5 taken in turn (the workbook once):
 - a Deportation Data Project parquet with every column, at 100k and 1M records:
   a bare ``pandas.read_parquet`` of the columns the ingest uses, against the
   ingest with a mapping file (read, validate, duplicates, map, count), and
@@ -37,7 +37,7 @@ from ice_export import make_records, write_export
 AGENCIES = Path(__file__).parents[1] / "tests" / "fixtures" / "ice" / "agencies.csv"
 SIZES = (100_000, 1_000_000)
 WORKBOOK_ROWS = 200_000
-REPEATS = 3
+REPEATS = 5
 DDP_COLUMNS = list(next(layout for layout in LAYOUTS if layout.name == "ddp").columns.values())
 
 MEMORY_PROBE = """
@@ -64,14 +64,30 @@ def best(action: Callable[[], object], repeats: int = REPEATS) -> float:
     return min(times)
 
 
+def best_of_each(actions: list[Callable[[], object]], repeats: int = REPEATS) -> list[float]:
+    """The best time of each action, the actions taken in turn (a, b, c, a, b, c, ...) so that a slower or faster
+    spell of a shared machine weighs on all of them alike, not on the one measured then."""
+    times: list[list[float]] = [[] for _ in actions]
+    for _ in range(repeats):
+        for action, taken in zip(actions, times, strict=True):
+            start = time.perf_counter()
+            action()
+            taken.append(time.perf_counter() - start)
+    return [min(taken) for taken in times]
+
+
 def parquet_rows(scratch: Path) -> tuple[list[tuple[int, float, float, float]], Path]:
     mapping = read_mapping(AGENCIES)
     rows = []
     for size in SIZES:
         path = write_export(make_records(size, seed=size, layout="ddp"), scratch / f"ddp-{size}.parquet", layout="ddp")
-        bare = best(lambda path=path: pd.read_parquet(path, columns=[*DDP_COLUMNS, "duplicate_likely"]))
-        mapped = best(lambda path=path: ingest(read_export(path), mapping, "calendar"))
-        by_facility = best(lambda path=path: ingest(read_export(path), None, "calendar"))
+        bare, mapped, by_facility = best_of_each(
+            [
+                lambda path=path: pd.read_parquet(path, columns=[*DDP_COLUMNS, "duplicate_likely"]),
+                lambda path=path: ingest(read_export(path), mapping, "calendar"),
+                lambda path=path: ingest(read_export(path), None, "calendar"),
+            ]
+        )
         rows.append((size, bare, mapped, by_facility))
     return rows, path
 
