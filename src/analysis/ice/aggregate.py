@@ -73,7 +73,20 @@ def _repeated_people(keys: np.ndarray) -> np.ndarray:
 
 def flagged_repeats(people: People, dates: np.ndarray, flagged: np.ndarray) -> np.ndarray:
     """The file's ``duplicate_likely`` rows after the first of each person and prepare day (which is kept)."""
-    return _repeats_by_day(people, _days(dates)[0], [flagged])[0]
+    days = _days(dates)[0]
+    rows = np.flatnonzero(flagged)
+    if not people.exact:
+        # What: a flagged record whose hashed (person, day) no other flagged record shares is no repeat. The others,
+        # a few in a hundred, are decided by the identifiers themselves, so a hash that makes two people one never
+        # counts.
+        hashes = pd.Series(_day_hashes(people.keys[rows], days[rows]))
+        rows = rows[hashes.isin(hashes[hashes.duplicated(keep="first").to_numpy()]).to_numpy()]
+    rows = rows[people.keys[rows] >= 0]  # what: blank identifiers are no person
+    repeats = np.zeros(len(days), dtype=bool)
+    if len(rows):
+        keys = _day_keys(people.codes(rows), days[rows])
+        repeats[rows] = pd.Series(keys).duplicated(keep="first").to_numpy()
+    return repeats
 
 
 def _day_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -86,31 +99,6 @@ def _day_hashes(keys: np.ndarray, days: np.ndarray) -> np.ndarray:
     """A hash of each (person key, day): equal for equal pairs, and rarely for others."""
     with np.errstate(over="ignore"):
         return ((keys.view(np.uint64) ^ (days.view(np.uint64) * _DAY_MULTIPLIER)) * _DAY_MULTIPLIER).view(np.int64)
-
-
-def _repeats_by_day(people: People, days: np.ndarray, groups: list[np.ndarray | None]) -> list[np.ndarray]:
-    """For each group (its records marked ``True``; ``None``: every record), the records whose person and day an
-    earlier record of the group already had."""
-    if any(group is None for group in groups):
-        rows = np.arange(len(days))
-    else:
-        rows = np.flatnonzero(np.logical_or.reduce([g for g in groups if g is not None]))
-    if not people.exact:
-        # What: a record whose hashed (person, day) no other record shares is no repeat in any group. The others, a
-        # few in a hundred, are decided by the identifiers themselves, so a hash that makes two people one never
-        # counts.
-        keys, day = (people.keys, days) if len(rows) == len(days) else (people.keys[rows], days[rows])
-        hashes = pd.Series(_day_hashes(keys, day))
-        rows = rows[hashes.isin(hashes[hashes.duplicated(keep="first").to_numpy()]).to_numpy()]
-    rows = rows[people.keys[rows] >= 0]  # what: blank identifiers are no person
-    keys = _day_keys(people.codes(rows), days[rows]) if len(rows) else rows
-    found = []
-    for group in groups:
-        repeats = np.zeros(len(days), dtype=bool)
-        inside = np.ones(len(rows), dtype=bool) if group is None else group[rows]
-        repeats[rows[inside]] = pd.Series(keys[inside]).duplicated(keep="first").to_numpy()
-        found.append(repeats)
-    return found
 
 
 @dataclass(frozen=True)
