@@ -53,7 +53,7 @@ class Export:
     digest: str
     releases: dict[str, int] = field(default_factory=dict)
     release: str | None = None
-    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "line", "problems"]))
+    rejected: pd.DataFrame = field(default_factory=lambda: _none_rejected())
 
     def __len__(self) -> int:
         return len(self.dates)
@@ -78,6 +78,11 @@ def _problems(name: str, where: Where, rows: np.ndarray, column: str, values: np
         file, line = where.label(name, int(rows[LISTED]))
         listed.append(Problem(file, line, column, f"{len(rows) - LISTED:,} more rows like these", rule))
     return listed
+
+
+def _none_rejected() -> pd.DataFrame:
+    """No record set aside."""
+    return pd.DataFrame(columns=["file", "line", "problems"])
 
 
 #: Rows failing one rule: their indices, the column and the rule (for the set-aside rows' problems).
@@ -217,7 +222,7 @@ def read_export(path: str | Path, release: str | None = None, max_bad_rows: int 
     state, state_problems, state_failing = _check_states(raw)
     problems += state_problems
     failing += state_failing
-    rejected = pd.DataFrame(columns=["file", "line", "problems"])
+    rejected = _none_rejected()
     if problems:
         bad = np.unique(np.concatenate([rows for rows, _, _ in failing]))
         if len(bad) > max_bad_rows:
