@@ -20,7 +20,7 @@ from analysis.data.cells import FIRST_PLAUSIBLE_DATE, LAST_PLAUSIBLE_DATE, PLAUS
 from analysis.errors import DataValidationError, Problem
 from analysis.ice.codes import Coded, People
 from analysis.ice.dates import DATE_FORMS, parse_dates
-from analysis.ice.layouts import MEANING, Layout
+from analysis.ice.layouts import MEANING, TRUE_TEXTS, Layout
 from analysis.ice.read import Raw, Where, read_raw
 from analysis.ice.states import state_code
 
@@ -122,7 +122,7 @@ def _flags(raw: Raw) -> np.ndarray | None:
     if pd.api.types.is_bool_dtype(raw.flagged.dtype):
         return raw.flagged.fillna(False).to_numpy(dtype=bool)
     codes, values = pd.factorize(raw.flagged)  # what: a million flags, a handful of distinct spellings
-    truth = [str(v).strip().upper() in ("TRUE", "1", "1.0", "T", "YES") for v in values]
+    truth = [str(v).strip().upper() in TRUE_TEXTS for v in values]
     return np.append(np.array(truth, dtype=bool), False)[codes]
 
 

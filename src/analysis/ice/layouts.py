@@ -42,6 +42,9 @@ MEANING = {
 }
 
 
+#: How a duplicate flag's text (or value label) says true, and false, in capitals.
+TRUE_TEXTS = frozenset({"TRUE", "T", "YES", "1", "1.0"})
+FALSE_TEXTS = frozenset({"FALSE", "F", "NO", "0", "0.0"})
 #: How a file's own duplicate flag is read: the flagged records after the first of each person and prepare day are
 #: left out (the Deportation Data Project's processed file), or each flagged record is left out as it stands (the
 #: merged file's ``drop_row``).
@@ -80,6 +83,11 @@ class Layout:
             for name, column in self.columns.items()
         }
         return replace(self, columns=columns, alternates={})
+
+    def read_columns(self, header: Sequence[str]) -> list[str]:
+        """The columns a reader takes from a file with ``header``: each field's and the duplicate flag's, if there."""
+        present = set(header)
+        return [c for c in [*self.columns.values(), self.duplicate_flag] if c and c in present]
 
     def score(self, header: Sequence[str]) -> tuple[bool, int]:
         """Whether ``header`` has this layout's required columns, and how many of its columns it has."""

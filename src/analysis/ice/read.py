@@ -30,7 +30,17 @@ from analysis.data.source import not_text, unreadable
 from analysis.errors import DataValidationError, Problem
 from analysis.files import file_digest
 from analysis.ice.codes import Coded, People, person_keys
-from analysis.ice.layouts import FIELDS, LAYOUTS, REQUIRED, Layout, closest_layout, find_layout, looks_like_header
+from analysis.ice.layouts import (
+    FALSE_TEXTS,
+    FIELDS,
+    LAYOUTS,
+    REQUIRED,
+    TRUE_TEXTS,
+    Layout,
+    closest_layout,
+    find_layout,
+    looks_like_header,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -186,7 +196,7 @@ def _read_csv(path: Path) -> Raw:
     header_line = int(_row_lines("\n".join(top), delimiter, row_number + 1)[row_number])
     header = [cell.strip() for cell in row]
     layout = _layout_of(path, header, header_line)
-    wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header]
+    wanted = layout.read_columns(header)
     _check_unique(path, header, wanted, header_line)
     frame = pd.read_csv(
         io.StringIO(text), sep=delimiter, skiprows=row_number, header=0, usecols=lambda c: str(c).strip() in wanted,
@@ -291,7 +301,7 @@ def _sheet_records(
     body.columns = header
     layout = find_layout(header)
     if layout is not None:
-        wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header]
+        wanted = layout.read_columns(header)
         _check_unique(Path(f"{path}[{name}]"), header, wanted, found + 1)
     return body.loc[:, ~body.columns.duplicated()], header, found + 1
 
@@ -416,17 +426,13 @@ def _read_stata(path: Path) -> Raw:
     return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
 
 
-#: Labels that say true or false (of a duplicate flag saved as a factor).
-TRUTH_LABELS = frozenset({"TRUE", "FALSE", "T", "F", "YES", "NO", "1", "0"})
-
-
 def _label_columns(layout: Layout, labels: Mapping[str, Mapping[Any, str]]) -> list[str]:
     """The columns whose value labels are the values: every one the counts read but the prepare date, and the
     duplicate flag when its labels say true or false (R writes a logical saved as a factor as 1 = FALSE,
     2 = TRUE); a flag labelled otherwise (0 = keep, 1 = drop) is read by its numbers."""
     columns = [column for name, column in layout.columns.items() if name != "prepare_date"]
     flag = layout.duplicate_flag
-    if flag and all(str(label).strip().upper() in TRUTH_LABELS for label in labels.get(flag, {}).values()):
+    if flag and all(str(label).strip().upper() in TRUE_TEXTS | FALSE_TEXTS for label in labels.get(flag, {}).values()):
         columns.append(flag)
     return columns
 
@@ -437,7 +443,7 @@ def _read_spss(path: Path) -> Raw:
 
     _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
     layout = _layout_of(path, [str(c) for c in meta.column_names], 1)
-    wanted = [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in meta.column_names]
+    wanted = layout.read_columns(meta.column_names)
     frame, _ = pyreadstat.read_sav(str(path), usecols=wanted, apply_value_formats=False)
     frame = _labelled(frame, meta.variable_value_labels, _label_columns(layout, meta.variable_value_labels))
     return _from_frame(path, frame, layout, Where(np.arange(len(frame)) + 2))
@@ -505,7 +511,7 @@ def _read_columnar(path: Path, background: Executor) -> Raw:
     schema = _arrow_schema(path)
     header = schema.names
     layout = _layout_of(path, header, 1)
-    _check_unique(path, header, [c for c in [*layout.columns.values(), layout.duplicate_flag] if c and c in header], 1)
+    _check_unique(path, header, layout.read_columns(header), 1)
     present = {f: c for f, c in layout.columns.items() if c in header}
     text = [present[f] for f in TEXT_FIELDS if f in present]
     flag = layout.duplicate_flag if layout.duplicate_flag in header else None
