@@ -81,6 +81,12 @@ def _exporter(hidden: bool) -> HTMLExporter:
     return exporter
 
 
+def prepare() -> None:
+    """Make both exporters now (compiling their templates), so that the first run renders at once."""
+    for hidden in (True, False):
+        _exporter(hidden)
+
+
 def render_html(notebook: nbformat.NotebookNode, title: str, about: dict[str, Any] | None = None) -> dict[str, str]:
     """Render ``notebook`` as self-contained HTML that needs no network, with and without its code, under the
     browser title ``title``, ending with what ``about`` says of the numbers (see :func:`analysis.pipeline.about.about`).

@@ -9,9 +9,11 @@ command line nothing.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -48,7 +50,18 @@ def helpers_shielded() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)  # what: as it was, so a shield inside a shield holds
 
 
+def _end_now() -> None:
+    """End the worker once its exit handlers ran, without the interpreter's teardown of its imports (papermill,
+    nbconvert and the rest: over half a second that frees nothing the system would not, and that the runner waits for
+    as the batch closes). multiprocessing has joined the worker's queue threads by then."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):
+            stream.flush()
+    os._exit(0)
+
+
 def _start_worker(queue: Any, runner: int) -> None:
+    atexit.register(_end_now)  # what: registered first, so it runs last, after the template was ended
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # what: Ctrl-C stays the runner's alone
     die_with_parent(runner)
@@ -58,9 +71,10 @@ def _start_worker(queue: Any, runner: int) -> None:
 
     start_template()  # what: the template imports the notebooks' libraries while this worker imports its own
 
-    from analysis.pipeline.execute import report_to  # what: the heavy imports, in the worker, as it starts
+    from analysis.pipeline.execute import prepare, report_to  # what: the heavy imports, in the worker, as it starts
 
     report_to(queue)
+    prepare()  # what: while the template still imports, so the first run does not wait for it
 
 
 def _ready() -> None:
