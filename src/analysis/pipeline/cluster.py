@@ -81,15 +81,21 @@ def unpack(files: dict[str, bytes], staging: Path) -> None:
         write_bytes_atomic(staging / name, content)
 
 
+def _prepare_execution() -> None:
+    """Import what executing a run needs, and make the HTML exporters."""
+    importlib.import_module("analysis.pipeline.execute").prepare()
+
+
 def _prepare_worker() -> None:
-    """On a worker, as a batch starts: start the kernel template, and import what executing a run needs.
+    """On a worker, as a batch starts: start the kernel template, import what executing a run needs and make the
+    HTML exporters.
 
     Both go on in the background, so the worker keeps serving the scheduler meanwhile.
     """
     from analysis.pipeline.provisioner import start_template
 
     threading.Thread(target=start_template, daemon=True).start()
-    threading.Thread(target=importlib.import_module, args=("analysis.pipeline.execute",), daemon=True).start()
+    threading.Thread(target=_prepare_execution, daemon=True).start()
 
 
 async def _answers(address: str, timeout: float) -> None:
