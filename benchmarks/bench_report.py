@@ -4,11 +4,13 @@ Measures, in one invocation, into a scratch folder:
 1. the full forced report (`--force --jobs` = CPUs, best of two) against
    executing the same runs one after another with the papermill command line
    (target at most 0.4);
-2. a forced single run (`--force --only 02-growth-boston`) against papermill on
-   the same notebook and parameters (target at most 1.2);
+2. a forced single run (`--force --only 02-growth-boston`, best of two) against
+   papermill on the same notebook and parameters (best of two; target at most
+   1.2);
 3. a no-op rerun (nothing changed) against the forced run;
-4. a rerun after changing one run's parameters (how many notebooks it executes,
-   and its time against papermill on that notebook: target at most 1.2);
+4. a rerun after changing one run's parameters, and one after changing them
+   back (how many notebooks each executes, and the better time against the
+   better of two papermill runs on that notebook: target at most 1.2);
 5. a grid of runs of the growth notebook over generated national data, in runs
    per minute, against the papermill command line on a sample of its runs;
 6. the full forced report sent to a Dask LocalCluster of one worker process
@@ -38,8 +40,8 @@ BIN = Path(sys.executable).parent
 CPUS = os.cpu_count() or 1
 #: Runs in the grid of the growth notebook, and how many of them papermill executes for its rate.
 GRID_RUNS, PAPERMILL_SAMPLE = 200, 10
-#: The full forced report, locally and on the cluster, is timed this many times (the best counts): on a shared
-#: machine one timing of it varies by a tenth either way.
+#: Each case is timed this many times (the best counts): on a shared machine one timing varies by a tenth either
+#: way, and plain papermill's by more (6.5 to 10.3 s on one run, the same day).
 REPEATS = 2
 
 
@@ -157,37 +159,54 @@ def main() -> int:
 
         forced_runs = [timed([*report, "--force", "--jobs", str(CPUS)]) for _ in range(REPEATS)]
         forced, forced_peak = min(r[0] for r in forced_runs), max(r[2] for r in forced_runs)
-        single, _, _ = timed([*report, "--force", "--only", "02-growth-boston"])
+        single = min(timed([*report, "--force", "--only", "02-growth-boston"])[0] for _ in range(REPEATS))
+        boston = next(run for run in read_plan(RUN_PLAN) if run.name == "02-growth-boston")
+        single_plain = min(
+            by_name[boston.name],
+            *(
+                papermill(boston.notebook, f"{boston.name}-{n}", boston.parameters, RAW_DIR, scratch)
+                for n in range(1, REPEATS)
+            ),
+        )
         noop, noop_output, noop_peak = timed(report)
 
-        # 3. Change one run's parameters: Boston's growth from 2023, not 2024, to 2025.
+        # 3. Change one run's parameters: Boston's growth from 2023, not 2024, to 2025; then back (the same work).
         text = plan.read_text()
         start = text.index('name = "02-growth-boston"')
         end = text.index("[[run]]", start)
         changed = text[:start] + text[start:end].replace('base_period = "2024"', 'base_period = "2023"') + text[end:]
         assert changed.count("2023") == text.count("2023") + 1, "the plan's 02-growth-boston run, which this edits"
+        ones = []
+        for version in [changed, text][:REPEATS]:
+            plan.write_text(version)
+            ones.append(timed(report))
+        one, one_peak = min(r[0] for r in ones), max(r[2] for r in ones)
+        executed = sorted({name for r in ones for name in re.findall(r"^  (\S+): executing$", r[1], re.M)})
+        executed_each = [len(re.findall(r"^  (\S+): executing$", r[1], re.M)) for r in ones]
         plan.write_text(changed)
-        one, one_output, one_peak = timed(report)
-        executed = re.findall(r"^  (\S+): executing$", one_output, re.M)
         edited = next(run for run in read_plan(plan) if run.name == "02-growth-boston")
-        one_plain = papermill(edited.notebook, "02-growth-boston-changed", edited.parameters, RAW_DIR, scratch)
+        one_plain = min(
+            papermill(edited.notebook, f"02-growth-boston-changed-{n}", edited.parameters, RAW_DIR, scratch)
+            for n in range(REPEATS)
+        )
         grid_rate, papermill_rate = grid(scratch)
         on_dask = min(dask_forced(report) for _ in range(REPEATS))  # what: a new cluster each time
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     ratio = forced / plain
-    single_ratio, one_ratio = single / by_name["02-growth-boston"], one / one_plain
+    single_ratio, one_ratio = single / single_plain, one / one_plain
     rows = [
         ("plain papermill, runs one after another", f"{plain:.1f} s", ""),
         (f"detainers report --force --jobs {CPUS}", f"{forced:.1f} s", f"ratio {ratio:.2f} (target at most 0.4)"),
-        ("plain papermill, 02-growth-boston", f"{by_name['02-growth-boston']:.1f} s", ""),
+        ("plain papermill, 02-growth-boston (best of the runs above and again)", f"{single_plain:.1f} s", ""),
         ("--force --only 02-growth-boston", f"{single:.1f} s", f"ratio {single_ratio:.2f} (target at most 1.2)"),
         ("no-op rerun", f"{noop:.2f} s", f"{forced / noop:.0f}x faster than forced (targets: < 1 s, >= 10x)"),
         (
             "rerun after one run's parameters changed",
             f"{one:.1f} s",
-            f"executed {len(executed)} notebook(s): {', '.join(executed)}; index rebuilt (target: exactly 1); "
+            f"executed {'/'.join(map(str, executed_each))} notebook(s): {', '.join(executed)}; index rebuilt "
+            "(target: exactly 1 each time); "
             f"ratio {one_ratio:.2f} to papermill's {one_plain:.1f} s (target at most 1.2)",
         ),
         (
@@ -215,7 +234,7 @@ def main() -> int:
             ("dask overhead", on_dask <= 1.15 * forced),
             ("no-op time", noop < 1.0),
             ("no-op speed-up", forced / noop >= 10),
-            ("one run re-executed", executed == ["02-growth-boston"]),
+            ("one run re-executed", executed == ["02-growth-boston"] and set(executed_each) == {1}),
             ("memory", max(forced_peak, noop_peak, one_peak) < 400),
         ]
         if not ok

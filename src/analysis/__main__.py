@@ -1,7 +1,5 @@
 """``python -m analysis`` runs the ``detainers`` command line."""
 
-import sys
+from analysis.cli import entry
 
-from analysis.cli import main
-
-sys.exit(main())
+entry()
