@@ -54,6 +54,23 @@ def test_console_script_and_module_run_as_processes(data_dir: Path) -> None:
         assert usage.returncode == 2 and "invalid choice: 'frobnicate'" in usage.stderr
 
 
+def test_the_command_exits_with_mains_status_its_objects_frozen(data_dir: Path, monkeypatch) -> None:
+    """``entry`` (the console script's and ``python -m analysis``'s way in) exits with what ``main`` returned, and has
+    frozen the objects out of the cycle collector first, so the process's end does not walk them."""
+    import gc
+
+    from analysis.cli import entry
+
+    monkeypatch.setattr(sys, "argv", ["detainers", "validate", "--data-dir", str(data_dir)])
+    before = gc.get_freeze_count()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            entry()
+        assert ended.value.code == 0 and gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()  # what: this test process goes on, and collects as before
+
+
 def test_process_writes_the_metrics_table(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "processed"
     assert main(["process", "--data-dir", str(data_dir), "--processed-dir", str(out)]) == 0

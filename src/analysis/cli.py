@@ -377,10 +377,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 143
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 def entry() -> None:
     """The ``detainers`` command (and ``python -m analysis``): :func:`main` on the process's arguments, then exit
     with its status.
@@ -392,3 +388,7 @@ def entry() -> None:
     status = main()
     gc.freeze()
     sys.exit(status)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

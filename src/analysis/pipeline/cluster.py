@@ -82,12 +82,12 @@ def unpack(files: dict[str, bytes], staging: Path) -> None:
 
 
 def _prepare_execution() -> None:
-    """Import what executing a run needs, and make the HTML exporters."""
+    """Import what executing a run needs, and render a small page (see :func:`analysis.pipeline.execute.prepare`)."""
     importlib.import_module("analysis.pipeline.execute").prepare()
 
 
 def _prepare_worker() -> None:
-    """On a worker, as a batch starts: start the kernel template, import what executing a run needs and make the
+    """On a worker, as a batch starts: start the kernel template, import what executing a run needs and warm the
     HTML exporters.
 
     Both go on in the background, so the worker keeps serving the scheduler meanwhile.
