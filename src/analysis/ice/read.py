@@ -176,7 +176,7 @@ def _read_csv(path: Path) -> Raw:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         at = error.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)  # what: past the BOM
-        ends = b"\n" if b"\n" in data else b"\r"
+        ends = _line_end(data)
         line = data.count(ends, 0, at) + 1
         column = at - (data.rfind(ends, 0, at) + 1) + 1
         byte = f"the byte {data[at]:#04x}, not UTF-8, at byte {column:,} of the line"
@@ -215,6 +215,11 @@ def _read_csv(path: Path) -> Raw:
     return _from_frame(path, frame[kept].reset_index(drop=True), layout, Where(lines[kept]))
 
 
+def _line_end(data: bytes) -> bytes:
+    """The byte that ends a line of the file's bytes ``data``: ``\\n`` (Unix and Windows), else ``\\r`` (old Mac)."""
+    return b"\n" if b"\n" in data else b"\r"
+
+
 #: A line holding nothing but spaces and separators.
 _BLANK_LINE = re.compile(rb"[ \t\r,;|]*")
 
@@ -223,8 +228,7 @@ def _blank_lines(data: bytes, numbers: np.ndarray) -> np.ndarray:
     """Whether each of the physical lines ``numbers`` (from 1) of the file's bytes ``data`` is blank."""
     if not len(numbers):
         return np.zeros(0, dtype=bool)
-    end = b"\n" if b"\n" in data else b"\r"
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == end[0])
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _line_end(data)[0])
     starts = np.concatenate([[0], ends + 1])
     ends = np.append(ends, len(data))
     return np.array(

@@ -10,7 +10,6 @@ task never leaves half a run.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -83,7 +82,9 @@ def unpack(files: dict[str, bytes], staging: Path) -> None:
 
 def _prepare_execution() -> None:
     """Import what executing a run needs, and render a small page (see :func:`analysis.pipeline.execute.prepare`)."""
-    importlib.import_module("analysis.pipeline.execute").prepare()
+    from analysis.pipeline.execute import prepare  # what: on the worker, in the background
+
+    prepare()
 
 
 def _prepare_worker() -> None:
