@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,17 +12,28 @@ HAS_PROC = Path("/proc/self/stat").is_file()
 
 
 def children() -> dict[int, list[int]]:
-    """Every process's children, by process id (from /proc)."""
+    """Every process's children, by process id (from /proc).
+
+    Read with plain file descriptors, not pathlib: a test polls this every few milliseconds while a report runs,
+    and a quarter of a core spent reading /proc would be taken from the report it watches."""
     tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+    for name in os.listdir("/proc"):
+        if name.isdigit():
             try:
-                stat = (entry / "stat").read_text()
+                stat = _read(f"/proc/{name}/stat")
             except OSError:
                 continue
-            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-            tree.setdefault(parent, []).append(int(entry.name))
+            parent = int(stat[stat.rindex(b")") + 2 :].split(None, 2)[1])
+            tree.setdefault(parent, []).append(int(name))
     return tree
+
+
+def _read(path: str) -> bytes:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(descriptor, 4096)
+    finally:
+        os.close(descriptor)
 
 
 def descendants(pid: int) -> dict[int, int]:
