@@ -244,3 +244,21 @@ def test_a_notebook_opened_by_hand_writes_nowhere_that_is_published(tmp_path: Pa
     said = nbformat.read(tmp_path / "by-hand.ipynb", as_version=4).cells[-1].outputs[0].data["text/markdown"]
     said = said.replace("\\", "")  # what: the sentence as Markdown escapes it
     assert "Opened by hand, this notebook wrote its 5 files to scratch/growth-in-detainer-requests-new-york" in said
+
+
+def test_a_published_notebook_executed_again_by_hand_writes_to_scratch(tmp_path: Path, monkeypatch) -> None:
+    """A notebook of reports/ re-run by hand keeps the output_dir its run was given (reports/figures/RUN): its files
+    go to the scratch folder instead, and it says why; a run of detainers report writes into its staging folder."""
+    from analysis import load_dataset, paths
+    from analysis.studies import growth
+
+    monkeypatch.setattr(paths, "REPORTS_DIR", tmp_path / "reports")
+    monkeypatch.setenv("DETAINERS_OUTPUT_ROOT", str(tmp_path))
+    study = growth.study(load_dataset(FIXTURE_DATA), FICTIONAL, FICTIONAL, "2020", "2021")
+    said = study.write("reports/figures/02-growth-alpha")
+    assert not (tmp_path / "reports").exists()
+    assert said.startswith("output_dir is a folder of the published report, so this notebook wrote its 5 files to ")
+    assert (tmp_path / study.scratch_folder() / "run.json").is_file()
+    staged = "reports/.staging-x/02-growth-alpha/figures"
+    assert study.write(staged).endswith("are written to output_dir.")
+    assert (tmp_path / staged / "run.json").is_file()

@@ -92,3 +92,57 @@ def test_another_plan_and_data_write_a_folder_of_their_own(plan: Path, tmp_path:
     # What: `process` on other data goes to the processed folder of its own, too.
     assert main(["process", "--data-dir", str(VALID)]) == 0
     assert tree(PROCESSED_DIR) == published[PROCESSED_DIR]
+
+
+def test_the_published_folders_are_written_only_by_the_published_report(
+    plan: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Another plan or data, or one published folder without the other: refused before anything is written, even
+    when the published folder is named outright (it carries the marker), and a folder inside one is no way round."""
+    monkeypatch.setenv(OUTPUT_ROOT_ENV, str(tmp_path / "root"))
+    published = {folder: tree(folder) for folder in (REPORTS_DIR, PROCESSED_DIR)}
+    mine = str(tmp_path / "mine")
+    refused = [
+        (["--plan", str(plan), "--data-dir", str(VALID), "--reports-dir", str(REPORTS_DIR)], "--reports-dir"),
+        (["--data-dir", str(VALID), "--processed-dir", str(PROCESSED_DIR)], "--processed-dir"),
+        (["--reports-dir", mine, "--processed-dir", str(PROCESSED_DIR)], "--processed-dir"),
+        (["--reports-dir", str(REPORTS_DIR), "--processed-dir", mine], "--reports-dir"),
+        (["--reports-dir", str(REPORTS_DIR / "figures"), "--processed-dir", mine], "--reports-dir"),
+    ]
+    for options, option in refused:
+        assert main(["report", *options, "--only", "04-claims"]) == 1, options
+        err = capsys.readouterr().err
+        assert f"error: {option} " in err and "part of the published" in err, err
+        assert "which only detainers report on the committed plan and data writes" in err
+    for folder in (PROCESSED_DIR, REPORTS_DIR):
+        assert main(["process", "--data-dir", str(VALID), "--processed-dir", str(folder)]) == 1
+        assert f"error: --processed-dir {folder}: part of the published" in capsys.readouterr().err
+    export = tmp_path / "export.csv"
+    export.write_text("not read: the folder is refused first\n")
+    for out, why in (
+        (RAW_DIR, "this is the project's own folder raw/"),
+        (PROJECT_ROOT, "this is the project's own folder"),
+        (REPORTS_DIR, "part of the published reports/"),
+        (PROCESSED_DIR / "ice", "part of the published data/processed/"),
+    ):
+        assert main(["ingest-ice", str(export), "--by", "facility", "--out", str(out), "--force"]) == 1
+        assert f"error: --out {out}: {why}" in capsys.readouterr().err
+    assert {folder: tree(folder) for folder in published} == published
+    assert not (tmp_path / "mine").exists() and not (tmp_path / "root").exists()
+
+
+def test_one_output_folder_given_sends_the_other_to_a_folder_of_its_own(tmp_path: Path, monkeypatch) -> None:
+    """The committed plan and data with only --reports-dir (or only --processed-dir) elsewhere: the other folder is
+    not the published one, whose table would then describe another report; each given folder gets its own."""
+    from analysis.cli import _output_folders
+    from analysis.paths import RUN_PLAN
+
+    monkeypatch.setenv(OUTPUT_ROOT_ENV, str(tmp_path))
+    assert _output_folders(RUN_PLAN, RAW_DIR) == (REPORTS_DIR, PROCESSED_DIR)
+    assert _output_folders(RUN_PLAN, RAW_DIR, REPORTS_DIR, PROCESSED_DIR) == (REPORTS_DIR, PROCESSED_DIR)
+    one, two = tmp_path / "one", tmp_path / "two"
+    reports, processed = _output_folders(RUN_PLAN, RAW_DIR, one)
+    assert reports == one and processed.is_relative_to(tmp_path / "scratch") and processed.name == "processed"
+    assert _output_folders(RUN_PLAN, RAW_DIR, two)[1] != processed, "each report of its own, its own table"
+    reports, processed = _output_folders(RUN_PLAN, RAW_DIR, None, two)
+    assert processed == two and reports.is_relative_to(tmp_path / "scratch")

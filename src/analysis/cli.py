@@ -46,10 +46,12 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _process(args: argparse.Namespace) -> int:
     from analysis.data.load import load_dataset
-    from analysis.files import check_owned, mark_owned
+    from analysis.files import check_not_published, check_owned, mark_owned
     from analysis.measures.processed import write_metrics
 
-    folder = args.processed_dir or _output_folders(paths.RUN_PLAN, args.data_dir)[1]
+    folder = _output_folders(paths.RUN_PLAN, args.data_dir, None, args.processed_dir)[1]
+    if folder.resolve() != paths.PROCESSED_DIR.resolve() or not paths.is_committed(paths.RUN_PLAN, args.data_dir):
+        check_not_published(folder, "--processed-dir")  # what: the published table is the committed data's only
     check_owned(folder, "--processed-dir", [args.data_dir])
     dataset = load_dataset(args.data_dir)
     target = folder / paths.METRICS_TABLE_FILE
@@ -157,24 +159,27 @@ def _seconds(text: str) -> float:
     return float(text)
 
 
-def _output_folders(plan: Path, data_dir: Path) -> tuple[Path, Path]:
-    """The default reports and processed folders: the published ones for the committed plan and data, else a
-    folder of the plan's own (:func:`analysis.paths.plan_outputs`)."""
-    if plan.resolve() == paths.RUN_PLAN.resolve() and data_dir.resolve() == paths.RAW_DIR.resolve():
-        return paths.REPORTS_DIR, paths.PROCESSED_DIR
-    return paths.plan_outputs(plan, data_dir)
+def _output_folders(
+    plan: Path, data_dir: Path, reports_dir: Path | None = None, processed_dir: Path | None = None
+) -> tuple[Path, Path]:
+    """The reports and processed folders, each as given, else by default: the published ones for the committed
+    plan and data (when no folder given is another one), else a folder of the plan's own
+    (:func:`analysis.paths.plan_outputs`), so one published folder is never written without the other."""
+    published = (paths.REPORTS_DIR, paths.PROCESSED_DIR)
+    given = (reports_dir, processed_dir)
+    if paths.is_committed(plan, data_dir) and all(
+        folder is None or folder.resolve() == own.resolve() for folder, own in zip(given, published, strict=True)
+    ):
+        return published
+    scratch = paths.plan_outputs(plan, data_dir, reports_dir or processed_dir)
+    return reports_dir or scratch[0], processed_dir or scratch[1]
 
 
 def _report(args: argparse.Namespace) -> int:
     from analysis.pipeline.report import list_plan, report
 
-    reports_dir, processed_dir = _output_folders(args.plan, args.data_dir)
-    folders = ReportPaths(
-        data_dir=args.data_dir,
-        reports_dir=args.reports_dir or reports_dir,
-        processed_dir=args.processed_dir or processed_dir,
-        plan=args.plan,
-    )
+    reports_dir, processed_dir = _output_folders(args.plan, args.data_dir, args.reports_dir, args.processed_dir)
+    folders = ReportPaths(data_dir=args.data_dir, reports_dir=reports_dir, processed_dir=processed_dir, plan=args.plan)
     if args.list:
         list_plan(folders, _say)
         return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from analysis.errors import OutputFolderError
-from analysis.paths import OWNED_MARKER, PROTECTED, resolve_output
+from analysis.paths import OWNED_MARKER, PROJECT_ROOT, PROTECTED, published_folder, resolve_output
 
 #: What the marker file of an owned output folder says.
 MARKER_TEXT = (
@@ -83,12 +83,7 @@ def check_owned(folder: Path, option: str, inputs: Iterable[Path] = ()) -> None:
     resolved = folder.resolve()
     if folder.exists() and not folder.is_dir():
         raise OutputFolderError(f"{option} {folder}: not a folder")
-    for own in PROTECTED:
-        if resolved == own.resolve():
-            raise OutputFolderError(
-                f"{option} {folder}: this is the project's own folder {own.name}/, which no command writes into; "
-                "name a new or empty folder"
-            )
+    check_not_project_folder(folder, option)
     for read in inputs:
         target = read.resolve()
         if target == resolved or target.is_relative_to(resolved):
@@ -103,6 +98,42 @@ def check_owned(folder: Path, option: str, inputs: Iterable[Path] = ()) -> None:
         raise OutputFolderError(
             f"{option} {folder}: holds files detainers did not write ({listed}); name a new or empty folder, "
             f"or one detainers wrote (it carries the file {OWNED_MARKER})"
+        )
+
+
+def check_not_project_folder(folder: Path, option: str) -> None:
+    """Refuse ``folder`` when it is one of the project's own folders (:data:`analysis.paths.PROTECTED`: its root,
+    inputs, notebooks or code), which no command writes into, whatever its options say.
+
+    Raises
+    ------
+    OutputFolderError
+        Naming the option and the folder. Nothing is written here.
+    """
+    resolved = folder.resolve()
+    for own in PROTECTED:
+        if resolved == own.resolve():
+            raise OutputFolderError(
+                f"{option} {folder}: this is the project's own folder {own.name}/, which no command writes into; "
+                "name a new or empty folder"
+            )
+
+
+def check_not_published(folder: Path, option: str) -> None:
+    """Refuse ``folder`` when it is, or lies in, the published ``reports/`` or ``data/processed/``
+    (:func:`analysis.paths.published_folder`): the caller writes there only for the committed plan and data.
+
+    Raises
+    ------
+    OutputFolderError
+        Naming the option, the folder and the published folder it belongs to. Nothing is written here.
+    """
+    published = published_folder(folder)
+    if published is not None:
+        name = published.relative_to(PROJECT_ROOT).as_posix()
+        raise OutputFolderError(
+            f"{option} {folder}: part of the published {name}/, which only detainers report on the committed plan "
+            "and data writes (reports/ and data/processed/ together); name another folder"
         )
 
 

@@ -76,6 +76,34 @@ PROTECTED: tuple[Path, ...] = (
 )
 
 
+#: The prefix of the folders inside a reports directory where ``detainers report`` executes runs before it installs
+#: their outputs (never part of the published report).
+STAGING_PREFIX = ".staging-"
+
+
+def published_folder(path: Path, *, staging_ok: bool = False) -> Path | None:
+    """The published folder (:data:`REPORTS_DIR` or :data:`PROCESSED_DIR`) that ``path`` is or lies in, else ``None``.
+
+    These two folders are the published record: only ``detainers report`` on the committed plan and data writes
+    them, both together. With ``staging_ok``, a path inside one of the report's staging folders
+    (:data:`STAGING_PREFIX`) is not published: that is where the report's own runs write.
+    """
+    resolved = path.resolve()
+    for folder in (REPORTS_DIR, PROCESSED_DIR):
+        root = folder.resolve()
+        if resolved.is_relative_to(root):
+            inside = resolved.relative_to(root).parts
+            if staging_ok and folder == REPORTS_DIR and inside and inside[0].startswith(STAGING_PREFIX):
+                return None
+            return folder
+    return None
+
+
+def is_committed(plan: Path, data_dir: Path) -> bool:
+    """Whether ``plan`` and ``data_dir`` are the committed run plan and data (those of the published record)."""
+    return plan.resolve() == RUN_PLAN.resolve() and data_dir.resolve() == RAW_DIR.resolve()
+
+
 #: When set, relative output folders of notebooks resolve under this folder
 #: instead of the project root. The tests set it while re-executing the
 #: committed reports, so checking them never writes into the checkout.
@@ -88,18 +116,20 @@ def resolve_output(path: str | Path) -> Path:
     return resolve(path, Path(root)) if root else resolve(path)
 
 
-def plan_outputs(plan: Path, data_dir: Path) -> tuple[Path, Path]:
+def plan_outputs(plan: Path, data_dir: Path, beside: Path | None = None) -> tuple[Path, Path]:
     """The default reports and processed folders of a report from another run plan or data folder than the
-    committed ones: a folder of its own under the project's scratch folder (ignored by git; under
-    :data:`OUTPUT_ROOT_ENV` when set), named after the plan and the data, so it never touches the published
-    ``reports/`` and ``data/processed/``.
+    committed ones, or of one given only one of its two output folders (``beside``, which then names the folder
+    too): a folder of its own under the project's scratch folder (ignored by git; under :data:`OUTPUT_ROOT_ENV`
+    when set), named after the plan and the data, so it never touches the published ``reports/`` and
+    ``data/processed/``.
 
     Returns
     -------
     tuple of Path
         ``(reports folder, processed folder)``.
     """
-    key = f"{plan.resolve()}\n{data_dir.resolve()}".encode("utf-8", "surrogateescape")
+    named = f"{plan.resolve()}\n{data_dir.resolve()}" + ("" if beside is None else f"\n{beside.resolve()}")
+    key = named.encode("utf-8", "surrogateescape")
     label = re.sub(r"[^a-z0-9]+", "-", f"{plan.parent.name}-{plan.stem}".lower()).strip("-")[:40] or "plan"
     root = Path(os.environ.get(OUTPUT_ROOT_ENV) or PROJECT_ROOT) / SCRATCH_FOLDER
     folder = root / f"report-{label}-{hashlib.sha256(key).hexdigest()[:8]}"

@@ -23,7 +23,7 @@ import pandas as pd
 from analysis import paths
 from analysis.data.schema import CLAIMS_COLUMNS
 from analysis.errors import DataValidationError, OutputFolderError, Problem
-from analysis.files import csv_text, write_text_atomic
+from analysis.files import check_not_project_folder, check_not_published, csv_text, write_text_atomic
 from analysis.ice.aggregate import Counter, Counts, Duplicates, duplicates, source_row
 from analysis.ice.export import Export
 from analysis.ice.facilities import facilities
@@ -108,9 +108,18 @@ def ingest(export: Export, mapping: Mapping | None, year_basis: str, mapping_fil
 
 
 def check_out_dir(out_dir: Path, force: bool) -> None:
-    """Refuse a folder that holds files this command did not write (unless ``force``)."""
+    """Refuse a folder that holds files this command did not write (unless ``force``); refuse the project's own
+    folders and the published ``reports/`` and ``data/processed/`` (and what lies in them) even with ``force``.
+
+    Raises
+    ------
+    OutputFolderError
+        Naming the folder and why. Nothing is written here.
+    """
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputFolderError(f"{out_dir}: not a folder: --out must name a folder")
+    check_not_project_folder(out_dir, "--out")
+    check_not_published(out_dir, "--out")
     present = sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else []
     if not present or force:
         return

@@ -15,7 +15,7 @@ from pathlib import Path
 from analysis import paths as layout
 from analysis.errors import ReportError
 from analysis.files import mark_owned
-from analysis.paths import ReportPaths
+from analysis.paths import STAGING_PREFIX, ReportPaths
 from analysis.pipeline.runplan import Run
 
 try:
@@ -62,10 +62,6 @@ def make_job(run: Run, folders: ReportPaths, staging_root: Path) -> Job:
         staging=staging_root / run.name,
         failed_path=folders.failed(run.name),
     )
-
-
-#: The prefix of staging folders inside a reports folder.
-STAGING_PREFIX = ".staging-"
 
 
 @dataclass

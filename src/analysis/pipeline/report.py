@@ -11,7 +11,8 @@ import json
 import time
 from collections.abc import Callable
 
-from analysis.files import check_owned
+from analysis import paths
+from analysis.files import check_not_published, check_owned
 from analysis.paths import INDEX_FILE, ReportPaths
 from analysis.pipeline.batch import execute_report
 from analysis.pipeline.build_record import plan_report
@@ -27,6 +28,26 @@ def list_plan(folders: ReportPaths, say: Say) -> None:
         parameters = json.dumps(run.parameters, ensure_ascii=False, sort_keys=True)
         state = "" if run.available else "  (cannot execute here: needs " + ", ".join(map(str, run.requires)) + ")"
         say(f"{run.name}  {run.notebook.name}  {parameters}{state}")
+
+
+def check_publishes(folders: ReportPaths) -> None:
+    """Refuse a report that would write into the published record without being the published report: the
+    committed plan and data into ``reports/`` and ``data/processed/`` both. Another plan or data folder, or only
+    one of the two published folders, writes elsewhere.
+
+    Raises
+    ------
+    OutputFolderError
+        When either output folder is or lies in a published one otherwise (nothing is written).
+    """
+    published = (
+        paths.is_committed(folders.plan, folders.data_dir)
+        and folders.reports_dir.resolve() == paths.REPORTS_DIR.resolve()
+        and folders.processed_dir.resolve() == paths.PROCESSED_DIR.resolve()
+    )
+    if not published:
+        check_not_published(folders.reports_dir, "--reports-dir")
+        check_not_published(folders.processed_dir, "--processed-dir")
 
 
 def report(
@@ -45,7 +66,8 @@ def report(
     RunPlanError, ParameterError, DataValidationError
         When the plan, a run's parameters or the data are invalid (nothing is installed).
     OutputFolderError
-        When the reports or processed folder is not the package's to write (nothing is written).
+        When the reports or processed folder is not the package's to write, or is published and this is not the
+        published report (see :func:`check_publishes`; nothing is written).
     ReportError
         When a run failed (every other run was installed), or no scheduler answered.
     """
@@ -53,6 +75,7 @@ def report(
     if scheduler is not None:
         check_address(scheduler)
     inputs = (folders.data_dir, folders.plan)
+    check_publishes(folders)
     check_owned(folders.reports_dir, "--reports-dir", inputs)
     check_owned(folders.processed_dir, "--processed-dir", inputs)
     work = plan_report(folders, only=only, force=force, say=say)

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from analysis.data.cells import split_ids
 from analysis.files import write_csv_atomic, write_result
 from analysis.numbers import date_words
-from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER, resolve_output
+from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER, published_folder, resolve_output
 from analysis.studies.style import MUTED, Chart, chart_style
 from analysis.studies.tables import ReaderTable
 
@@ -152,9 +152,12 @@ class Study(ABC):
         """Save the charts and the description (see :meth:`save`) and say where, in a sentence.
 
         ``output_dir`` is what ``detainers report`` gives a run; left as ``None`` (a notebook opened
-        by hand), the study writes to its :meth:`scratch_folder`, never to the published report.
+        by hand), the study writes to its :meth:`scratch_folder`, never to the published report. So does a
+        notebook of the published report executed again by hand: its ``output_dir`` names a folder of the
+        published ``reports/``, which only ``detainers report`` writes (its runs write into a staging folder).
         """
-        if output_dir is not None:
+        published = output_dir is not None and published_folder(resolve_output(output_dir), staging_ok=True)
+        if output_dir is not None and not published:
             written = self.save(output_dir)
             return (
                 f"The {len(written)} files of this run (charts as PNG and SVG, tables as CSV, and run.json) are "
@@ -162,8 +165,9 @@ class Study(ABC):
             )
         folder = self.scratch_folder()
         written = self.save(folder)
+        instead = "output_dir is a folder of the published report, so" if published else "Opened by hand,"
         return (
-            f"Opened by hand, this notebook wrote its {len(written)} files to {folder}/, a scratch folder git "
+            f"{instead} this notebook wrote its {len(written)} files to {folder}/, a scratch folder git "
             "ignores; the published report is written by detainers report only."
         )
 
