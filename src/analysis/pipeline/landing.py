@@ -51,7 +51,7 @@ class RunEntry:
     status: str = ""
     #: The run's numbers for the runs table, each ``(text shown, value sorted by)`` (blank for a run without them):
     #: requests in the earlier and the later period, their change and percent change, the latest denial rate.
-    figures: tuple[tuple[str, str], ...] = ()
+    number_cells: tuple[tuple[str, str], ...] = ()
 
 
 #: The runs table's columns of numbers, in order.
@@ -62,7 +62,7 @@ def _sortable(value: Any) -> str:
     return "" if missing(value) else f"{float(value):.6g}"
 
 
-def _figures(run: Run, numbers: Any) -> tuple[tuple[str, str], ...]:
+def _number_cells(run: Run, numbers: Any) -> tuple[tuple[str, str], ...]:
     """The runs table's numbers of a run (see :data:`NUMBER_COLUMNS`) from the numbers it described: a growth
     run's counts and change, a denial run's rate for its latest period with one."""
     blank = ("", "")
@@ -153,7 +153,7 @@ def _entry(run: Run, description: Mapping[str, Any] | None, folders: ReportPaths
     agency = str(run.parameters.get("agency", ""))
     entry = RunEntry(run.name, title, headline, agency, run.notebook.name, parameters, pages, bool(run.grid))
     numbers = description.get("numbers") if description is not None else None
-    return replace(entry, status=status, figures=_figures(run, numbers))
+    return replace(entry, status=status, number_cells=_number_cells(run, numbers))
 
 
 def _environment() -> Environment:
