@@ -525,3 +525,23 @@ def test_a_windows_byte_after_a_byte_order_mark_is_named_where_it_is(tmp_path: P
     column = len(lines[2].encode("cp1252").split(b"\x96")[0]) + 1
     status, said = ingest(path, capsys)
     assert status == 1 and f"bom.csv:3: -: found the byte 0x96, not UTF-8, at byte {column:,} of the line" in said
+
+
+def test_facility_names_with_odd_spaces_or_control_characters_ingest_as_keys_the_loader_accepts(
+    tmp_path: Path, capsys
+) -> None:
+    """As a facility listing may type them: two spaces, a no-break space, an escape sequence. The data folder that
+    --by facility writes loads; each name is one agency, its words one space apart, its control character shown."""
+    from analysis import load_dataset
+
+    names = ["FICTIONAL  CITY\u00a0PD", "FICTIONAL CITY PD ", "EVIL\x1b[2JJAIL", "PLAIN JAIL"]
+    path = export_with(
+        tmp_path,
+        "names.csv",
+        ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"],
+        **{"Detainer Facility": names, "Detainer Facility Code": ["A1", "A2", "B1", "C1"]},
+    )
+    out = tmp_path / "out"
+    assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(out)]) == 0, capsys.readouterr().err
+    agencies = set(load_dataset(out).requests["agency"])
+    assert agencies == {"FICTIONAL CITY PD [A1]", "FICTIONAL CITY PD [A2]", "EVIL\\x1b[2JJAIL", "PLAIN JAIL"}

@@ -57,11 +57,26 @@ def not_blank() -> pa.Check:
     return cell_check("must not be blank", lambda c: c.ne(""))
 
 
+#: Unicode categories a plain key may not hold (U+0020 aside): control, format (zero-width, direction marks),
+#: separators (other spaces, line and paragraph), surrogates, private use and unassigned.
+NOT_PLAIN = ("Cc", "Cf", "Zs", "Zl", "Zp", "Cs", "Co", "Cn")
+
+
 def _plain_text(cell: str) -> bool:
     """No control, format (zero-width, direction marks) or line-separating character, no space but U+0020,
     and no two spaces together."""
-    return "  " not in cell and all(
-        ch == " " or unicodedata.category(ch) not in ("Cc", "Cf", "Zs", "Zl", "Zp", "Cs", "Co", "Cn") for ch in cell
+    return "  " not in cell and all(ch == " " or unicodedata.category(ch) not in NOT_PLAIN for ch in cell)
+
+
+def as_plain_key(text: str) -> str:
+    """``text`` made a key that :func:`plain_key` accepts, for a name the package writes itself (a facility's name
+    as an agency, say): runs of white space (no-break and line-separating spaces too) become one U+0020, the ends
+    are trimmed, and any other character the rule refuses is written as its escape (``\\x1b``, ``\\u200b``),
+    so two names that differ stay two keys."""
+    spaced = " ".join(text.split())
+    return "".join(
+        ch if ch == " " or unicodedata.category(ch) not in NOT_PLAIN else ch.encode("unicode_escape").decode("ascii")
+        for ch in spaced
     )
 
 

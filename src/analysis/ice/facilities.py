@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.data.checks import as_plain_key
 from analysis.errors import ParameterError, shown
 from analysis.ice.export import Export
 
@@ -77,7 +78,7 @@ def facilities(export: Export) -> Facilities:
 
 def _place(city: str, state: str) -> str:
     place = ", ".join(part for part in (city.title() if city.isupper() else city, state) if part)
-    return place or "place not given"
+    return as_plain_key(place) or "place not given"
 
 
 def _agency_names(table: pd.DataFrame) -> list[str]:
@@ -85,11 +86,14 @@ def _agency_names(table: pd.DataFrame) -> list[str]:
 
     The code in brackets, else the place, else both, else a number: whatever
     first makes every name of the group different, so each facility is one
-    agency of the data folder.
+    agency of the data folder. Names, codes and places are made plain keys
+    first (:func:`analysis.data.checks.as_plain_key`: one space between words,
+    a control character written as its escape), so the data folder written
+    passes the loader's rules.
     """
-    names = [str(name) or "(facility not named)" for name in table["name"]]
+    names = [as_plain_key(str(name)) or "(facility not named)" for name in table["name"]]
     places = [_place(str(c), str(s)) for c, s in zip(table["city"], table["state"], strict=True)]
-    codes = [str(code) for code in table["code"]]
+    codes = [as_plain_key(str(code)) for code in table["code"]]
     groups: dict[str, list[int]] = {}
     for row, name in enumerate(names):
         groups.setdefault(name, []).append(row)
