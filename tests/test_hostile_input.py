@@ -142,6 +142,7 @@ def test_jobs_in_other_digits_is_a_usage_error(capsys) -> None:
         ('name = "index"\nnotebook = "02-growth.ipynb"', "name 'index' is the report's own: the landing page is index"),
         ('name = "04-claims.full"\nnotebook = "02-growth.ipynb"', r"run '04-claims' writes 04-claims.full.html"),
         ('name = "04-claims.failed"\nnotebook = "02-growth.ipynb"', r"run '04-claims' writes 04-claims.failed.html"),
+        (f'name = "{"a" * 243}"\nnotebook = "02-growth.ipynb"', "has 243 characters; a run name has at most 242"),
     ],
 )
 def test_run_plans_are_confined_and_checked(tmp_path: Path, data_dir: Path, capsys, entry: str, message: str) -> None:

@@ -225,10 +225,22 @@ def _shared(path: Path, where: str, entry: dict[str, Any]) -> _Shared:
     return _Shared(notebook, requires, how)
 
 
+#: The longest run name: the longest file named after a run (``<name>.failed.ipynb``) fits the 255 bytes most file
+#: systems allow a file name.
+MAX_NAME = 255 - len(".failed.ipynb")
+
+
 def _checked_name(path: Path, where: str, name: object, taken: set[str]) -> str:
     """``name`` if it is a safe run name that no run before it has (``taken``: their names in lower case)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _fail(path, where, f"name {name!r} must be letters, digits, '.', '_' or '-'")
+    if len(name) > MAX_NAME:
+        raise _fail(
+            path,
+            where,
+            f"name {name[:40]!r}... has {len(name)} characters; a run name has at most {MAX_NAME}, so the names of "
+            "its files fit the file system",
+        )
     collision = _reserved(name)
     if collision:
         raise _fail(path, where, f"name {name!r} is the report's own: {collision}; choose another name")
