@@ -144,6 +144,7 @@ def test_denial_rates_on_a_made_up_agency(tmp_path: Path) -> None:
             r"parameter base_period: 2024 is not valid; it must be non-blank text "
             r'\(write it in quotes: base_period = "2024"\)',
         ),
+        ({"data_dir": 5}, r"parameter data_dir: 5 is not valid; it must name a folder \(non-blank text\)"),
         (
             {
                 "base_period": "2017",
@@ -262,3 +263,5 @@ def test_a_published_notebook_executed_again_by_hand_writes_to_scratch(tmp_path:
     staged = "reports/.staging-x/02-growth-alpha/figures"
     assert study.write(staged).endswith("are written to output_dir.")
     assert (tmp_path / staged / "run.json").is_file()
+    with pytest.raises(ParameterError, match="parameter output_dir: 5 is not valid; it must name a folder"):
+        study.write(5)  # type: ignore[arg-type]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 from analysis.errors import ParameterError
 
@@ -43,6 +45,16 @@ def check_text(name: str, value: object) -> str:
             hint = f' (write it in quotes: {name} = "{value}")'
         raise ParameterError(f"parameter {name}: {value!r} is not valid; it must be non-blank text{hint}")
     return value
+
+
+def check_folder(name: str, value: object) -> str | Path:
+    """Return ``value`` if it names a folder (non-blank text or a path); else raise naming ``name``, as a notebook's
+    ``data_dir`` or ``output_dir`` given a number, say, would otherwise fail deep inside the library."""
+    if isinstance(value, os.PathLike) and str(value).strip():
+        return Path(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    raise ParameterError(f"parameter {name}: {value!r} is not valid; it must name a folder (non-blank text)")
 
 
 def check_names(given: Mapping[str, object], accepted: Iterable[str], notebook: str) -> None:

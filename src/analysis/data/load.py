@@ -26,6 +26,7 @@ from analysis.data.schema import (
 )
 from analysis.errors import DataValidationError, Problem
 from analysis.numbers import span_words
+from analysis.params import check_folder
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def load_dataset(data_dir: str | Path = paths.RAW_DIR) -> Dataset:
         Listing every problem found in any of the three files, one per line
         as ``FILE:LINE: COLUMN: found VALUE: RULE``.
     """
-    folder = paths.resolve(data_dir)
+    folder = paths.resolve(check_folder("data_dir", data_dir))
     sources = read_text_table(folder / paths.SOURCES_FILE, SOURCES_COLUMNS)
     requests = read_text_table(folder / paths.REQUESTS_FILE, REQUESTS_COLUMNS)
     claims = read_text_table(folder / paths.CLAIMS_FILE, CLAIMS_COLUMNS, allow_no_rows=True)
@@ -207,7 +208,7 @@ def load_corrections(data_dir: str | Path) -> pd.DataFrame:
     DataValidationError
         As :func:`load_dataset` does, for a problem in either file.
     """
-    folder = paths.resolve(data_dir)
+    folder = paths.resolve(check_folder("data_dir", data_dir))
     table = _corrections_table(folder)
     columns = [*CORRECTIONS_COLUMNS, "publisher", "title", "url"]
     if table is None:

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from analysis.data.cells import split_ids
 from analysis.files import write_csv_atomic, write_result
 from analysis.numbers import date_words
+from analysis.params import check_folder
 from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER, published_folder, resolve_output
 from analysis.studies.style import MUTED, Chart, chart_style
 from analysis.studies.tables import ReaderTable
@@ -156,6 +157,8 @@ class Study(ABC):
         notebook of the published report executed again by hand: its ``output_dir`` names a folder of the
         published ``reports/``, which only ``detainers report`` writes (its runs write into a staging folder).
         """
+        if output_dir is not None:
+            output_dir = check_folder("output_dir", output_dir)
         published = output_dir is not None and published_folder(resolve_output(output_dir), staging_ok=True)
         if output_dir is not None and not published:
             written = self.save(output_dir)
