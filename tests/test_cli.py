@@ -138,3 +138,13 @@ def test_a_ctrl_c_lost_inside_a_finaliser_still_ends_the_report_as_interrupted()
         reached.append("the code after the finaliser ran")
     assert reached, "the KeyboardInterrupt was not lost, so this test proves nothing"
     assert signal.getsignal(signal.SIGINT) is before, "the handler before is put back"
+
+
+def test_the_help_of_the_export_commands_names_every_format_read(capsys) -> None:
+    from analysis.ice.read import FORMATS
+
+    for command in ("ingest-ice", "ice-facilities"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        said = " ".join(capsys.readouterr().out.split())
+        assert [suffix for suffix in FORMATS if f"{suffix}," not in said and f"{suffix} " not in said] == []

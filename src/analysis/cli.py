@@ -20,13 +20,12 @@ from analysis.errors import AnalysisError, NoRunsError, Terminated, describe_os_
 from analysis.files import csv_text
 from analysis.paths import ReportPaths
 
-#: What an ICE export may be, for ``--help``.
-EXPORT_HELP = "the export: .csv/.tsv/.txt, .parquet, .feather/.arrow, .xlsx, .dta or .sav, in any known layout"
 #: Year bases of ``ingest-ice`` (kept here so that ``--help`` needs no pandas).
 YEAR_BASES = ("calendar", "fiscal")
+#: What an ICE export may be, for ``--help``.
 EXPORT_HELP = (
-    "the export: .csv, .tsv or .txt (comma, tab, semicolon or pipe separated), .parquet, .xlsx or .dta, in any "
-    "published layout (relative to this folder)"
+    "the export: .csv, .tsv or .txt (comma, tab, semicolon or pipe separated), .parquet, .feather or .arrow, .xlsx or "
+    ".xlsm, .dta or .sav, in any published layout (relative to this folder)"
 )
 
 
@@ -296,7 +295,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.set_defaults(run=_ingest_ice)
 
     listing = commands.add_parser(
-        "ice-facilities", help="list an export's facilities with detainers and declines per period; find an agency's"
+        "ice-facilities",
+        help="list an export's facilities with detainers and declines per period; --search finds an agency's",
     )
     listing.add_argument("file", type=paths.from_working_dir, help=EXPORT_HELP)
     listing.add_argument("--state", metavar="ST", help="only facilities in this state (USPS code or full name)")
