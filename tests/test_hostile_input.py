@@ -125,6 +125,16 @@ def test_a_file_that_is_not_text_gets_one_message(data_dir: Path, capsys, conten
     assert len(mine) == 1 and kind in mine[0] and "must be UTF-8 text" in mine[0], mine
 
 
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"], ids=["LF", "CRLF", "CR"])
+def test_a_nul_byte_is_named_on_its_line(data_dir: Path, capsys, ending: bytes) -> None:
+    lines = (data_dir / REQUESTS).read_bytes().splitlines()
+    lines[2] = lines[2].replace(b",", b",\x00", 1)
+    (data_dir / REQUESTS).write_bytes(ending.join(lines) + ending)
+    status, problems = validate(data_dir, capsys)
+    mine = [p for p in problems if REQUESTS in p]
+    assert status == 1 and len(mine) == 1 and f"{REQUESTS}:3: -: found binary data (it holds NUL bytes)" in mine[0]
+
+
 def test_jobs_in_other_digits_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(["report", "--jobs", "\u0663"])

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.data.source import not_text, unreadable
+from analysis.data.source import NUL_BYTES, not_text, unreadable
 from analysis.errors import Problem
 from analysis.files import GUARD, unguard
 
@@ -245,6 +245,10 @@ def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool =
         return TextTable(path, empty, [Problem(name, line, "-", found, rule)])
     data = path.read_bytes()
     kind = not_text(data)
+    if kind == NUL_BYTES:
+        before = data[: data.find(b"\x00")]  # what: the line of the first NUL byte, lines as an editor counts them
+        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+        return TextTable(path, empty, [Problem(name, line, "-", kind, "the file must be UTF-8 text (CSV)")])
     if kind is not None:
         return whole_file(kind, "the file must be UTF-8 text (CSV)")
     # Decode without failing so every bad byte can be reported with its cell.

@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 #: The first bytes of formats that are sometimes passed where a CSV file is expected.
+#: What a file whose first 64 KiB hold a NUL byte (and no known signature) is said to be.
+NUL_BYTES = "binary data (it holds NUL bytes)"
 _SIGNATURES = {
     b"\x1f\x8b": "a gzip-compressed file",
     b"PK\x03\x04": "a zip archive (such as an .xlsx workbook)",
@@ -48,5 +50,5 @@ def not_text(data: bytes) -> str | None:
         if data.startswith(signature):
             return kind
     if b"\x00" in data[:65536]:
-        return "binary data (it holds NUL bytes)"
+        return NUL_BYTES
     return None
