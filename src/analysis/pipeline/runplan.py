@@ -160,14 +160,16 @@ def _list(plan: Path, where: str, value: object) -> list[object]:
     return value
 
 
-def _required_path(plan: Path, where: str, item: object) -> Path:
-    """A path a run requires, relative to the project, which must stay inside it."""
+def _required_path(plan: Path, where: str, item: object, key: str = "requires") -> Path:
+    """A path a run requires (or, ``key`` ``rows``, a grid's table), relative to the project, which must stay
+    inside it; messages name ``key``."""
     root = _root(plan)
     if not isinstance(item, str) or not item.strip() or Path(item).is_absolute():
-        raise _fail(plan, where, f"requires {item!r}: each entry must be a path relative to the project")
+        each = "each entry" if key == "requires" else "it"
+        raise _fail(plan, where, f"{key} {item!r}: {each} must be a path relative to the project")
     target = (root / item).resolve()
     if not target.is_relative_to(root):
-        raise _fail(plan, where, f"requires {item!r} lies outside the project ({root})")
+        raise _fail(plan, where, f"{key} {item!r} lies outside the project ({root})")
     return target
 
 
@@ -295,7 +297,7 @@ def _grid_runs(
     every = entry.get("every", "")
     if not isinstance(every, str):
         raise _fail(path, where, "every must be a column name")
-    table = _required_path(path, where, entry.get("rows"))
+    table = _required_path(path, where, entry.get("rows"), "rows")
     named_columns = [("columns", c) for c in columns.values()] + [("where", c) for c in tables["where"]]
     named_columns += [("at_least", c) for c in tables["at_least"]] + ([("every", every)] if every else [])
     try:
