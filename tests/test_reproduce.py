@@ -122,3 +122,36 @@ def test_a_scheduler_address_is_checked_before_anything_starts(tmp_path: Path, c
     err = capsys.readouterr().err
     assert status == 1 and f"--scheduler {address!r}: not a Dask scheduler address; write it as tcp://HOST:PORT" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_worker_with_several_threads_executes_one_run_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    """Dask starts workers with several threads by default; papermill changes the whole process's working folder,
+    so two runs on one worker must not overlap (they did: a run's folder vanished under the other)."""
+    import threading
+
+    from analysis.paths import ReportPaths
+    from analysis.pipeline import cluster, execute
+    from analysis.pipeline.jobs import Outcome, make_job
+    from analysis.pipeline.runplan import read_plan
+
+    running, most, lock = [], [], threading.Lock()
+
+    def one_run(job):  # what: stands for papermill: in the run's folder for a while
+        with lock:
+            running.append(job.run.name)
+            most.append(len(running))
+        time.sleep(0.2)
+        with lock:
+            running.remove(job.run.name)
+        return Outcome(job.run.name, True, 0.2)
+
+    monkeypatch.setattr(execute, "execute", one_run)
+    folders = ReportPaths(data_dir=RAW_DIR, reports_dir=tmp_path / "r", processed_dir=tmp_path / "p")
+    runs = read_plan(folders.plan)[:2]
+    packed = [cluster.pack(make_job(run, folders, tmp_path / "staging"), RAW_DIR) for run in runs]
+    threads = [threading.Thread(target=cluster.execute_packed, args=(one,)) for one in packed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(most) == 2 and max(most) == 1

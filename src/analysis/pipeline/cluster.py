@@ -42,15 +42,21 @@ def pack(job: Job, data_dir: Path) -> Packed:
     return Packed(job, job.run.notebook.read_bytes(), files)
 
 
+#: Held while a worker executes a run: papermill runs a notebook in its folder by changing the working folder of the
+#: whole process, so the threads of a worker started with more than one (Dask's default) take turns.
+_ONE_RUN_AT_A_TIME = threading.Lock()
+
+
 def execute_packed(packed: Packed) -> tuple[Outcome, dict[str, bytes]]:
     """Execute a packed job in a temporary folder (on a worker); return how it ended and every file it made.
 
     The files are keyed by their path in the job's staging folder; a failed
-    run returns its executed notebook under ``failed.ipynb`` only.
+    run returns its executed notebook under ``failed.ipynb`` only. A worker
+    executes one run at a time, whatever its number of threads.
     """
     from analysis.pipeline.execute import execute  # what: on the worker; the runner does not need papermill for this
 
-    with tempfile.TemporaryDirectory(prefix="detainers-task-") as folder:
+    with _ONE_RUN_AT_A_TIME, tempfile.TemporaryDirectory(prefix="detainers-task-") as folder:
         root = Path(folder)
         notebook = root / "notebooks" / packed.job.run.notebook.name
         notebook.parent.mkdir()
