@@ -146,3 +146,30 @@ def test_one_output_folder_given_sends_the_other_to_a_folder_of_its_own(tmp_path
     assert _output_folders(RUN_PLAN, RAW_DIR, two)[1] != processed, "each report of its own, its own table"
     reports, processed = _output_folders(RUN_PLAN, RAW_DIR, None, two)
     assert processed == two and reports.is_relative_to(tmp_path / "scratch")
+
+
+def test_no_way_round_through_a_link_or_a_folder_inside_the_projects_own(
+    plan: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A folder of one's own holding a link into reports/ (the run's figures would be written through it); a folder
+    inside the project's inputs, tests or code: refused before anything is written."""
+    monkeypatch.setenv(OUTPUT_ROOT_ENV, str(tmp_path / "root"))
+    published = {folder: tree(folder) for folder in (REPORTS_DIR, PROCESSED_DIR)}
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / OWNED_MARKER).write_text(MARKER_TEXT)
+    (mine / "figures").symlink_to(REPORTS_DIR / "figures")
+    options = ["--plan", str(plan), "--data-dir", str(VALID), "--processed-dir", str(tmp_path / "p")]
+    assert main(["report", *options, "--reports-dir", str(mine)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: --reports-dir {mine}: holds {mine / 'figures'}, a link into the published reports/" in err
+    export = tmp_path / "export.csv"
+    export.write_text("not read: the folder is refused first\n")
+    for inside, own in ((RAW_DIR / "sub", "raw"), (VALID, "tests"), (PROJECT_ROOT / "src" / "analysis", "src")):
+        said = f"lies in the project's own folder {own}/, which no command writes into"
+        assert main(["process", "--data-dir", str(VALID), "--processed-dir", str(inside)]) == 1
+        assert said in capsys.readouterr().err
+        assert main(["ingest-ice", str(export), "--by", "facility", "--out", str(inside), "--force"]) == 1
+        assert said in capsys.readouterr().err
+    assert {folder: tree(folder) for folder in published} == published
+    assert not (RAW_DIR / "sub").exists() and not (tmp_path / "p").exists()

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from analysis.errors import OutputFolderError
-from analysis.paths import OWNED_MARKER, PROJECT_ROOT, PROTECTED, published_folder, resolve_output
+from analysis.paths import (
+    OWNED_MARKER,
+    PROJECT_ROOT,
+    PROTECTED,
+    PROTECTED_TREES,
+    published_folder,
+    resolve_output,
+    within,
+)
 
 #: What the marker file of an owned output folder says.
 MARKER_TEXT = (
@@ -103,19 +111,25 @@ def check_owned(folder: Path, option: str, inputs: Iterable[Path] = ()) -> None:
 
 def check_not_project_folder(folder: Path, option: str) -> None:
     """Refuse ``folder`` when it is one of the project's own folders (:data:`analysis.paths.PROTECTED`: its root,
-    inputs, notebooks or code), which no command writes into, whatever its options say.
+    inputs, notebooks or code) or lies in one of :data:`analysis.paths.PROTECTED_TREES`, which no command writes
+    into, whatever its options say.
 
     Raises
     ------
     OutputFolderError
         Naming the option and the folder. Nothing is written here.
     """
-    resolved = folder.resolve()
     for own in PROTECTED:
-        if resolved == own.resolve():
+        if within(folder, own) == ():
             raise OutputFolderError(
                 f"{option} {folder}: this is the project's own folder {own.name}/, which no command writes into; "
                 "name a new or empty folder"
+            )
+    for own in PROTECTED_TREES:
+        if within(folder, own):
+            raise OutputFolderError(
+                f"{option} {folder}: lies in the project's own folder {own.name}/, which no command writes into; "
+                "name a folder outside it"
             )
 
 
@@ -135,6 +149,33 @@ def check_not_published(folder: Path, option: str) -> None:
             f"{option} {folder}: part of the published {name}/, which only detainers report on the committed plan "
             "and data writes (reports/ and data/processed/ together); name another folder"
         )
+
+
+def check_no_link_into_published(folder: Path, option: str) -> None:
+    """Refuse ``folder`` when anything in it is a symbolic link into the published ``reports/`` or
+    ``data/processed/`` (:func:`analysis.paths.published_folder`): writing through it would change the published
+    record. Links are not followed while looking.
+
+    Raises
+    ------
+    OutputFolderError
+        Naming the option, the folder and the link. Nothing is written here.
+    """
+    todo = [folder] if folder.is_dir() and not folder.is_symlink() else []
+    while todo:
+        with os.scandir(todo.pop()) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    published = published_folder(Path(entry.path))
+                    if published is not None:
+                        name = published.relative_to(PROJECT_ROOT).as_posix()
+                        raise OutputFolderError(
+                            f"{option} {folder}: holds {entry.path}, a link into the published {name}/, which only "
+                            "detainers report on the committed plan and data writes; remove the link or name "
+                            "another folder"
+                        )
+                elif entry.is_dir(follow_symlinks=False):
+                    todo.append(Path(entry.path))
 
 
 def mark_owned(folder: Path) -> None:

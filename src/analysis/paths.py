@@ -74,6 +74,38 @@ PROTECTED: tuple[Path, ...] = (
     PROJECT_ROOT / "src",
     PROJECT_ROOT / "tests",
 )
+#: Those of :data:`PROTECTED` no command writes inside either (the root and ``data/`` hold ``scratch/`` and
+#: ``data/ice/``, which commands write), and the repository's own.
+PROTECTED_TREES: tuple[Path, ...] = (
+    RAW_DIR,
+    NOTEBOOKS_DIR,
+    PROJECT_ROOT / "src",
+    PROJECT_ROOT / "tests",
+    PROJECT_ROOT / ".git",
+)
+
+
+def within(path: Path, folder: Path) -> tuple[str, ...] | None:
+    """The parts of ``path`` below ``folder`` (``()``: it is ``folder``), else ``None``.
+
+    Links are followed, and the folder is also recognised by its identity on disk (device and inode), so a bind
+    mount of it, or another spelling of its name on a file system that ignores case, is the same folder.
+    """
+    resolved, root = path.resolve(), folder.resolve()
+    if resolved.is_relative_to(root):
+        return resolved.relative_to(root).parts
+    try:
+        identity = os.stat(root)
+    except OSError:
+        return None
+    for ancestor in (resolved, *resolved.parents):
+        try:
+            found = os.stat(ancestor)
+        except OSError:
+            continue
+        if (found.st_dev, found.st_ino) == (identity.st_dev, identity.st_ino):
+            return resolved.relative_to(ancestor).parts
+    return None
 
 
 #: The prefix of the folders inside a reports directory where ``detainers report`` executes runs before it installs
@@ -85,14 +117,13 @@ def published_folder(path: Path, *, staging_ok: bool = False) -> Path | None:
     """The published folder (:data:`REPORTS_DIR` or :data:`PROCESSED_DIR`) that ``path`` is or lies in, else ``None``.
 
     These two folders are the published record: only ``detainers report`` on the committed plan and data writes
-    them, both together. With ``staging_ok``, a path inside one of the report's staging folders
+    them, both together (a folder is recognised as :func:`within` does). With ``staging_ok``, a path inside one of
+    the report's staging folders
     (:data:`STAGING_PREFIX`) is not published: that is where the report's own runs write.
     """
-    resolved = path.resolve()
     for folder in (REPORTS_DIR, PROCESSED_DIR):
-        root = folder.resolve()
-        if resolved.is_relative_to(root):
-            inside = resolved.relative_to(root).parts
+        inside = within(path, folder)
+        if inside is not None:
             if staging_ok and folder == REPORTS_DIR and inside and inside[0].startswith(STAGING_PREFIX):
                 return None
             return folder

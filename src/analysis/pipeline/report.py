@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from analysis import paths
-from analysis.files import check_not_published, check_owned
+from analysis.files import check_no_link_into_published, check_not_published, check_owned
 from analysis.paths import INDEX_FILE, ReportPaths
 from analysis.pipeline.batch import execute_report
 from analysis.pipeline.build_record import plan_report
@@ -38,7 +38,8 @@ def check_publishes(folders: ReportPaths) -> None:
     Raises
     ------
     OutputFolderError
-        When either output folder is or lies in a published one otherwise (nothing is written).
+        When either output folder is or lies in a published one otherwise, or holds a link into one (nothing is
+        written).
     """
     published = (
         paths.is_committed(folders.plan, folders.data_dir)
@@ -46,8 +47,9 @@ def check_publishes(folders: ReportPaths) -> None:
         and folders.processed_dir.resolve() == paths.PROCESSED_DIR.resolve()
     )
     if not published:
-        check_not_published(folders.reports_dir, "--reports-dir")
-        check_not_published(folders.processed_dir, "--processed-dir")
+        for folder, option in ((folders.reports_dir, "--reports-dir"), (folders.processed_dir, "--processed-dir")):
+            check_not_published(folder, option)
+            check_no_link_into_published(folder, option)
 
 
 def report(
