@@ -123,7 +123,28 @@ def test_a_processed_file_that_cannot_be_read_is_a_clear_error(tmp_path: Path, c
     folders = ["--processed-dir", str(tmp_path), "--data-dir", str(tmp_path)]
     assert main(["changes", *folders]) == 1
     assert "error: metrics.json in the working tree cannot be read as the report writes it" in capsys.readouterr().err
+    (tmp_path / "metrics.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["changes", *folders]) == 1
+    assert "error: metrics.json in the working tree cannot be read as the report writes it (nested too deeply)" in (
+        capsys.readouterr().err
+    )
     (tmp_path / "metrics.json").write_text('{"r": {"results": {"n": 1}}}')
+    (tmp_path / "detainer_metrics.csv").write_bytes(b"agency,reported_by\nX,\xff\n")
+    assert main(["changes", *folders]) == 1
+    said = capsys.readouterr().err
+    assert "error: detainer_metrics.csv in the working tree cannot be read as the report writes it (" in said
+    (tmp_path / "detainer_metrics.csv").write_text("agency,reported_by\nX\n")
     assert main(["changes", *folders]) == 0
     said = capsys.readouterr().out
     assert "  r.n: (not published) -> 1" in said and "none -> none" not in said
+
+
+def test_a_nan_published_twice_is_no_change(tmp_path: Path, capsys) -> None:
+    git(tmp_path, "init", "--quiet")
+    (tmp_path / "metrics.json").write_text('{"r": {"results": {"n": NaN, "m": 1}}}')
+    git(tmp_path, "add", "metrics.json")
+    git(tmp_path, "commit", "--quiet", "-m", "published")
+    (tmp_path / "metrics.json").write_text('{"r": {"results": {"n": NaN, "m": 2}}}')
+    assert main(["changes", "--processed-dir", str(tmp_path), "--data-dir", str(tmp_path)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("1 published number(s) changed since HEAD") and "r.m: 1 -> 2" in said and "r.n" not in said

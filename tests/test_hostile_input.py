@@ -165,6 +165,20 @@ def test_run_plans_are_confined_and_checked(tmp_path: Path, data_dir: Path, caps
     assert status == 1 and message in err and "Traceback" not in err, err
 
 
+def test_a_plan_nested_too_deeply_and_a_loop_of_links_are_messages(tmp_path: Path, capsys) -> None:
+    plan = tmp_path / "deep.toml"
+    plan.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert main(["report", "--plan", str(plan), "--list"]) == 1
+    assert f"error: {plan}: not a run plan: its arrays or tables are nested too deeply" in capsys.readouterr().err
+    (tmp_path / "one").symlink_to(tmp_path / "two")
+    (tmp_path / "two").symlink_to(tmp_path / "one")
+    for argv in (["report", "--reports-dir"], ["process", "--processed-dir"], ["validate", "--data-dir"]):
+        with pytest.raises(SystemExit) as stopped:
+            main([*argv, str(tmp_path / "one")])
+        assert stopped.value.code == 2
+        assert f"{tmp_path / 'one'}: a loop of symbolic links, which leads to no file" in capsys.readouterr().err
+
+
 def test_a_run_list_that_is_not_tables_is_a_plan_error(tmp_path: Path, capsys) -> None:
     plan = tmp_path / "runs.toml"
     plan.write_text("run = [1, 2]\n")

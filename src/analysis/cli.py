@@ -137,6 +137,17 @@ def _ice_facilities(args: argparse.Namespace) -> int:
     return 0
 
 
+def _path(text: str) -> Path:
+    """An argparse type: a path as the user typed it (see :func:`analysis.paths.from_working_dir`), refused when it
+    runs into a loop of symbolic links (which no command could resolve)."""
+    path = paths.from_working_dir(text)
+    try:
+        path.resolve()
+    except RuntimeError:  # what: pathlib's way of saying "symlink loop" (Python 3.11)
+        raise argparse.ArgumentTypeError(f"{shown(text)}: a loop of symbolic links, which leads to no file") from None
+    return path
+
+
 def _count(text: str) -> int:
     """A count given on the command line: 0 or more, digits only."""
     if not text.isascii() or not text.isdigit():
@@ -229,9 +240,7 @@ def _changes(args: argparse.Namespace) -> int:
 def _path_option(parser: argparse.ArgumentParser, flag: str, default: Path, what: str, metavar: str = "DIR") -> None:
     """Add an option naming a file or folder, its default shown relative to the project."""
     shown = paths.as_parameter(default)
-    parser.add_argument(
-        flag, type=paths.from_working_dir, default=default, metavar=metavar, help=f"{what} (default: {shown})"
-    )
+    parser.add_argument(flag, type=_path, default=default, metavar=metavar, help=f"{what} (default: {shown})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -242,7 +251,7 @@ def _parser() -> argparse.ArgumentParser:
     processed_dir = argparse.ArgumentParser(add_help=False)
     processed_dir.add_argument(
         "--processed-dir",
-        type=paths.from_working_dir,
+        type=_path,
         metavar="DIR",
         help=f"folder for the processed tables (default: {paths.as_parameter(paths.PROCESSED_DIR)} for the "
         f"committed data, else a folder of its own under {paths.SCRATCH_FOLDER}/)",
@@ -264,10 +273,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest-ice", help="count an ICE detainer-records export per agency (or facility) and period"
     )
-    ingest.add_argument("file", type=paths.from_working_dir, help=EXPORT_HELP)
+    ingest.add_argument("file", type=_path, help=EXPORT_HELP)
     ingest.add_argument(
         "--agencies",
-        type=paths.from_working_dir,
+        type=_path,
         metavar="MAPFILE",
         help="CSV mapping facility_code or facility_pattern to agency and jurisdiction",
     )
@@ -298,7 +307,7 @@ def _parser() -> argparse.ArgumentParser:
         "ice-facilities",
         help="list an export's facilities with detainers and declines per period; --search finds an agency's",
     )
-    listing.add_argument("file", type=paths.from_working_dir, help=EXPORT_HELP)
+    listing.add_argument("file", type=_path, help=EXPORT_HELP)
     listing.add_argument("--state", metavar="ST", help="only facilities in this state (USPS code or full name)")
     listing.add_argument("--search", metavar="WORDS", help="facilities whose names hold these words, then near misses")
     listing.add_argument(
@@ -314,7 +323,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--reports-dir",
-        type=paths.from_working_dir,
+        type=_path,
         metavar="DIR",
         help=f"folder for executed notebooks, HTML and figures (default: {paths.as_parameter(paths.REPORTS_DIR)} "
         f"for the committed plan and data, else a folder of the plan's own under {paths.SCRATCH_FOLDER}/)",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -139,11 +140,22 @@ def _current(path: Path) -> str:
 
 def _numbers(read: Callable[[str], str], where: str) -> dict[str, object]:
     """The published numbers of the two processed files, each read by ``read`` (its name given)."""
-    try:
-        numbers = metrics_numbers(read(METRICS_JSON_FILE))
-    except ValueError as error:
-        raise ChangesError(f"{METRICS_JSON_FILE} {where} cannot be read as the report writes it ({error})") from None
-    return numbers | table_numbers(read(METRICS_TABLE_FILE))
+    numbers: dict[str, object] = {}
+    for name, parse in ((METRICS_JSON_FILE, metrics_numbers), (METRICS_TABLE_FILE, table_numbers)):
+        try:
+            numbers |= parse(read(name))
+        except (ValueError, csv.Error) as error:  # what: not UTF-8 (a ValueError too), not JSON, not CSV
+            raise ChangesError(f"{name} {where} cannot be read as the report writes it ({error})") from None
+        except RecursionError:
+            raise ChangesError(f"{name} {where} cannot be read as the report writes it (nested too deeply)") from None
+    return numbers
+
+
+def _same(old: object, new: object) -> bool:
+    """Whether a published number is unchanged (a NaN published twice is unchanged, though NaN != NaN)."""
+    if isinstance(old, float) and isinstance(new, float) and math.isnan(old) and math.isnan(new):
+        return True
+    return old == new
 
 
 def changed_numbers(processed_dir: Path, revision: str = "HEAD") -> list[Change]:
@@ -171,7 +183,7 @@ def changed_numbers(processed_dir: Path, revision: str = "HEAD") -> list[Change]
     return [
         Change(number_id, old.get(number_id, ABSENT), new.get(number_id, ABSENT))
         for number_id in sorted(old.keys() | new.keys())
-        if old.get(number_id, ABSENT) != new.get(number_id, ABSENT)
+        if not _same(old.get(number_id, ABSENT), new.get(number_id, ABSENT))
     ]
 
 

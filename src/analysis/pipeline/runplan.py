@@ -339,6 +339,8 @@ def read_plan(path: Path, say: Callable[[str], None] | None = None) -> list[Run]
         plan = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # what: a BOM an editor put first is no error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RunPlanError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise RunPlanError(f"{path}: not a run plan: its arrays or tables are nested too deeply") from None
     entries, grids = plan.get("run", []), plan.get("grid", [])
     if not isinstance(entries, list) or not isinstance(grids, list) or not (entries or grids):
         raise _fail(path, "run", "the plan needs at least one [[run]] or [[grid]] table")
