@@ -12,6 +12,7 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from analysis import ParameterError
+from analysis.errors import OutputFolderError
 from analysis.paths import NOTEBOOKS_DIR, REPORTS_DIR, RUN_PLAN
 from analysis.pipeline.engine import ENGINE
 from analysis.pipeline.runplan import Run, check_run, declared_parameters, read_plan
@@ -265,3 +266,6 @@ def test_a_published_notebook_executed_again_by_hand_writes_to_scratch(tmp_path:
     assert (tmp_path / staged / "run.json").is_file()
     with pytest.raises(ParameterError, match="parameter output_dir: 5 is not valid; it must name a folder"):
         study.write(5)  # type: ignore[arg-type]
+    monkeypatch.setenv("DETAINERS_OUTPUT_ROOT", str(tmp_path / "reports"))
+    with pytest.raises(OutputFolderError, match="lies in the published report, which only detainers report writes"):
+        study.write(None)

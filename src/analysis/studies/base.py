@@ -10,10 +10,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.data.cells import split_ids
+from analysis.errors import OutputFolderError
 from analysis.files import write_csv_atomic, write_result
 from analysis.numbers import date_words
 from analysis.params import check_folder
-from analysis.paths import RUN_DESCRIPTION, SCRATCH_FOLDER, published_folder, resolve_output
+from analysis.paths import OUTPUT_ROOT_ENV, RUN_DESCRIPTION, SCRATCH_FOLDER, published_folder, resolve_output
 from analysis.studies.style import MUTED, Chart, chart_style
 from analysis.studies.tables import ReaderTable
 
@@ -167,6 +168,11 @@ class Study(ABC):
                 "written to output_dir."
             )
         folder = self.scratch_folder()
+        if published_folder(resolve_output(folder)) is not None:  # what: $DETAINERS_OUTPUT_ROOT set inside it
+            raise OutputFolderError(
+                f"the scratch folder {resolve_output(folder)} lies in the published report, which only detainers "
+                f"report writes; set {OUTPUT_ROOT_ENV} to a folder outside it"
+            )
         written = self.save(folder)
         instead = "output_dir is a folder of the published report, so" if published else "Opened by hand,"
         return (
