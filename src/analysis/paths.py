@@ -118,8 +118,8 @@ def published_folder(path: Path, *, staging_ok: bool = False) -> Path | None:
 
     These two folders are the published record: only ``detainers report`` on the committed plan and data writes
     them, both together (a folder is recognised as :func:`within` does). With ``staging_ok``, a path inside one of
-    the report's staging folders
-    (:data:`STAGING_PREFIX`) is not published: that is where the report's own runs write.
+    the report's staging folders (:data:`STAGING_PREFIX`) is not published: that is where the report's own runs
+    write.
     """
     for folder in (REPORTS_DIR, PROCESSED_DIR):
         inside = within(path, folder)

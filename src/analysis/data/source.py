@@ -7,9 +7,9 @@ import os
 import stat
 from pathlib import Path
 
-#: The first bytes of formats that are sometimes passed where a CSV file is expected.
 #: What a file whose first 64 KiB hold a NUL byte (and no known signature) is said to be.
 NUL_BYTES = "binary data (it holds NUL bytes)"
+#: The first bytes of formats that are sometimes passed where a CSV file is expected.
 _SIGNATURES = {
     b"\x1f\x8b": "a gzip-compressed file",
     b"PK\x03\x04": "a zip archive (such as an .xlsx workbook)",
