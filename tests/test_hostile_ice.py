@@ -545,3 +545,10 @@ def test_facility_names_with_odd_spaces_or_control_characters_ingest_as_keys_the
     assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(out)]) == 0, capsys.readouterr().err
     agencies = set(load_dataset(out).requests["agency"])
     assert agencies == {"FICTIONAL CITY PD [A1]", "FICTIONAL CITY PD [A2]", "EVIL\\x1b[2JJAIL", "PLAIN JAIL"}
+    # What: the mapping --as-mapping lists, used as it is, also gives a folder the loader accepts.
+    capsys.readouterr()
+    assert main(["ice-facilities", str(path), "--as-mapping"]) == 0
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text(capsys.readouterr().out)
+    assert main(["ingest-ice", str(path), "--agencies", str(mapping), "--out", str(tmp_path / "mapped")]) == 0
+    assert set(load_dataset(tmp_path / "mapped").requests["agency"]) == agencies

@@ -49,7 +49,9 @@ def facility_listing(
 
 
 def mapping_rows(table: pd.DataFrame, agency: str) -> pd.DataFrame:
-    """Facilities as rows of a mapping file to edit: the code where there is one, else the exact name as a pattern."""
+    """Facilities as rows of a mapping file to edit: the code where there is one, else the exact name as a pattern;
+    the agency ``agency``, else the facility as ``ingest-ice --by facility`` names it (a plain key, with what tells
+    it apart from facilities of the same name)."""
     return pd.DataFrame(
         {
             "facility_code": table["code"],
@@ -57,7 +59,7 @@ def mapping_rows(table: pd.DataFrame, agency: str) -> pd.DataFrame:
                 "" if code else f"^{re.escape(str(name))}$"
                 for code, name in zip(table["code"], table["name"], strict=True)
             ],
-            "agency": agency or table["name"],
+            "agency": agency or table["agency"],
             "jurisdiction": table["jurisdiction"],
         },
         columns=list(MAPPING_COLUMNS),
