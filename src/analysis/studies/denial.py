@@ -91,6 +91,12 @@ class DenialStudy(Study):
         last = known.iloc[-1]
         rate = float(last["rate"])
         decimals = 0 if rate in (0.0, 1.0) or 0.01 <= rate <= 0.99 else 1
+        if self.reported_by == ICE_RECORDS and not self.answered:
+            return (
+                f"ICE's records show the {self.agency} declined at least {share(rate, decimals)} of the "
+                f"{count(last['requests'])} {self.requests_word} ICE lodged with it in "
+                f"{period_words(str(last['period']))}: a lower bound, as agencies seldom tell ICE of a decline."
+            )
         return (
             f"The {self.agency} {self.what} {share(rate, decimals)} of {count(last['requests'])} "
             f"{self.requests_word} in {period_words(str(last['period']))} (exact {level(self.confidence)} interval "
@@ -114,8 +120,8 @@ class DenialStudy(Study):
             portion = "every one" if everyone else share(part / received)
             text = (
                 f"In the {len(known)} {'period' if len(known) == 1 else 'periods'} with a count and a reported "
-                f"outcome, the {self.agency} {self.what} {portion} of the {received:,} {self.requests_word} it "
-                f"received ({part:,} {self.what})."
+                f"outcome, the {self.agency} {self.what} {portion} of the {received:,} {self.requests_word} "
+                f"{'ICE lodged with it' if self.reported_by == ICE_RECORDS else 'it received'} ({part:,} {self.what})."
             )
         if missing:
             text += f" {', '.join(missing)}: no rate, for the reason the table gives."
@@ -132,8 +138,9 @@ class DenialStudy(Study):
 
     def context(self) -> str:
         """Why the rate is what it is, with its citation, where the law sets it."""
-        if self.agency not in LEGAL_CONTEXT:
-            return f"The dataset records no law or policy that sets the rate of the {self.agency}."
+        if self.agency not in LEGAL_CONTEXT or self.reported_by != self.agency:
+            counted = "" if self.reported_by == self.agency else f" in the counts of {self.reported_by}"
+            return f"The dataset records no law or policy that sets the rate of the {self.agency}{counted}."
         paraphrase, citation = LEGAL_CONTEXT[self.agency]
         return f"{paraphrase} (Sources: {citation}.)"
 
