@@ -132,8 +132,10 @@ class GrowthStudy(Study):
         if self.others.empty:
             return "No other party gives a count for either compared period."
         return " ".join(
-            f"Using {row.reported_by}'s count of {row.requests:,} for {row.period} instead of "
-            f"{row.replaces:,} turns the change into {row.change}."
+            f"{row.reported_by} counted {row.requests:,} for {row.period}, where {self.reported_by} counted "
+            f"{row.replaces:,}. Set against {self.reported_by}'s count for the other period, that would make the "
+            f"change {row.change}; the two parties counted differently, so this measures the gap between their "
+            "counts, not a change in requests."
             for row in self.others.itertuples(index=False)
         )
 
