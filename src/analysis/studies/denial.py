@@ -12,6 +12,7 @@ from analysis.data.load import Dataset
 from analysis.data.schema import ICE_RECORDS
 from analysis.measures.rates import CONFIDENCE, level
 from analysis.measures.selection import KIND_WORDS, denial_rates
+from analysis.numbers import rate_text
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import denial_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -90,15 +91,16 @@ class DenialStudy(Study):
             return f"No share {self.what} can be given for the {self.agency}: the sources give {given}."
         last = known.iloc[-1]
         rate = float(last["rate"])
-        decimals = 0 if rate in (0.0, 1.0) or 0.01 <= rate <= 0.99 else 1
+        # What: whole percents in between; near none or all, as many decimals as keep it from reading 0% or 100%.
+        shown = share(rate, 0) if rate in (0.0, 1.0) or 0.01 <= rate <= 0.99 else rate_text(rate)
         if self.reported_by == ICE_RECORDS and not self.answered:
             return (
-                f"ICE's records show the {self.agency} declined at least {share(rate, decimals)} of the "
+                f"ICE's records show the {self.agency} declined at least {shown} of the "
                 f"{count(last['requests'])} {self.requests_word} ICE lodged with it in "
                 f"{period_words(str(last['period']))}: a lower bound, as agencies seldom tell ICE of a decline."
             )
         return (
-            f"The {self.agency} {self.what} {share(rate, decimals)} of {count(last['requests'])} "
+            f"The {self.agency} {self.what} {shown} of {count(last['requests'])} "
             f"{self.requests_word} in {period_words(str(last['period']))} (exact {level(self.confidence)} interval "
             f"{share(last['ci_low'])} to {share(last['ci_high'])})."
         )
@@ -117,7 +119,7 @@ class DenialStudy(Study):
         else:
             part, received = int(known[self.what_column].sum()), int(known["requests"].sum())
             everyone = bool((known[self.what_column] == known["requests"]).all())
-            portion = "every one" if everyone else share(part / received)
+            portion = "every one" if everyone else rate_text(part / received)
             text = (
                 f"In the {len(known)} {'period' if len(known) == 1 else 'periods'} with a count and a reported "
                 f"outcome, the {self.agency} {self.what} {portion} of the {received:,} {self.requests_word} "
