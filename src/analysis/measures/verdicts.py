@@ -108,7 +108,7 @@ def _value(metric: str, base: pd.Series | None, row: pd.Series) -> tuple[float |
     if metric == "direction":
         change = result.fold - 1 if result.fold is not None else float(result.compare_requests)
         size = "" if result.pct_change is None else f" of {abs(result.pct_change):,.0f}%"
-        return float((change > 0) - (change < 0)), f"{size}{' per day' if result.per_day else ''}{caveat}"
+        return float((change > 0) - (change < 0)), f"{size}{' in requests per day' if result.per_day else ''}{caveat}"
     value = result.pct_change if metric == "pct_change" else result.fold
     return (None, "the base period has zero requests") if value is None else (value, caveat)
 

@@ -85,7 +85,7 @@ def change_text(result: Growth) -> str:
     if result.pct_change is None or result.fold is None:
         parts.append("percent change undefined (no requests in the base period)")
     elif result.per_day:
-        parts.append(f"{signed_pct(result.pct_change)} per day")
+        parts.append(f"{signed_pct(result.pct_change)} in requests per day")
         parts.append(f"{fold_text(result.fold)} times as many a day")
     else:
         parts.append(signed_pct(result.pct_change))
