@@ -32,6 +32,15 @@ def test_committed_index_shows_headlines_claims_figures_and_sources() -> None:
         assert agency in page, "the runs table names the agency of every run"
     assert page.count("<script") == 1 and "Content-Security-Policy" in page, "one script of its own, by its hash"
     assert "src=" not in page.split("<script>")[1].split("</script>")[0], "nothing from the network"
+    # What: each bar of the chart says what it counts, so kinds of request are never read as one measure.
+    chart = page.split('<section id="chart">')[1].split("</section>")[0]
+    for label, counted in (
+        ("Boston Police Department, 2024 to 2025", "detainer requests"),
+        ("Denver Sheriff Department, January 2018 to March 2018, against April 2018 to June 2018",
+         "notification requests per day"),
+        ("San Francisco Sheriff&#39;s Department, 2016 to 2017", "ICE requests of every kind"),
+    ):  # fmt: skip
+        assert f'{label}</a></text>\n<text x="0" y="30" font-size="12" fill="#5d6d7e">{counted}</text>' in chart
 
 
 def test_strings_from_the_data_are_escaped(data_dir: Path, tmp_path: Path) -> None:

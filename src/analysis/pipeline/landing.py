@@ -47,6 +47,8 @@ class RunEntry:
     parameters: str
     pages: dict[str, str]
     from_grid: bool
+    #: What the run counts (``detainer requests``, ``notification requests``), where it says; else blank.
+    counted: str = ""
     #: What the page says of the run's last execution: blank, or that it failed (its last good pages, if any, kept).
     status: str = ""
     #: The run's numbers for the runs table, each ``(text shown, value sorted by)`` (blank for a run without them):
@@ -93,6 +95,8 @@ class Bar:
 
     label: str
     value: str
+    #: What the run counts, on a line of its own under the label (``notification requests per day``); or blank.
+    counted: str
     href: str
     x: float
     width: float
@@ -125,10 +129,13 @@ def growth_bars(entries: Sequence[tuple[Run, RunEntry, Any]]) -> list[Bar]:
     for (run, entry, numbers), log in zip(folds, logs, strict=True):
         base, compare = (period_words(str(run.parameters.get(key, ""))) for key in ("base_period", "compare_period"))
         periods = f"{base} to {compare}" if base.isdigit() and compare.isdigit() else f"{base}, against {compare}"
+        per_day = " per day" if numbers.get("basis") == "per day" else ""
+        counted = f"{entry.counted or 'requests'}{per_day}" if entry.counted or per_day else ""
         label = f"{entry.agency}, {periods}" if entry.agency else entry.title
         x = zero + min(0.0, log) * scale
         href = entry.pages.get("report", "")
-        bars.append(Bar(label, signed_pct(numbers.get("pct_change")), href, x, max(abs(log) * scale, 1.0), log >= 0))
+        value = signed_pct(numbers.get("pct_change"))
+        bars.append(Bar(label, value, counted, href, x, max(abs(log) * scale, 1.0), log >= 0))
     return bars
 
 
@@ -153,7 +160,8 @@ def _entry(run: Run, description: Mapping[str, Any] | None, folders: ReportPaths
     agency = str(run.parameters.get("agency", ""))
     entry = RunEntry(run.name, title, headline, agency, run.notebook.name, parameters, pages, bool(run.grid))
     numbers = description.get("numbers") if description is not None else None
-    return replace(entry, status=status, number_cells=_number_cells(run, numbers))
+    counted = str(description.get("counted", "")) if description is not None else ""
+    return replace(entry, status=status, number_cells=_number_cells(run, numbers), counted=counted)
 
 
 def _environment() -> Environment:

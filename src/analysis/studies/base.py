@@ -111,6 +111,11 @@ class Study(ABC):
         a reader who cannot see it (a chart left out is described by its title)."""
         return {}
 
+    def counted(self) -> str:
+        """What the study's numbers count, in words (``detainer requests``, ``notification requests``), where one
+        kind of request is counted; blank otherwise (the run description then has no ``counted``)."""
+        return ""
+
     def structured_data(self) -> list[dict[str, object]]:
         """What the study's page carries for machines, as schema.org JSON-LD objects (none unless a study has
         some; the claims study's verdicts are ``ClaimReview``)."""
@@ -125,7 +130,7 @@ class Study(ABC):
         ``tables`` (each reader table as a list of rows, each a mapping of column header to the text shown),
         ``sources`` (the cited sources, each a mapping of :data:`SOURCE_COLUMNS` to text, newest first) and
         ``data_changed`` (the newest of their publication dates, as given and in words; ``None`` without one),
-        and ``structured_data`` (:meth:`structured_data`) when the study has some.
+        ``counted`` (:meth:`counted`) and ``structured_data`` (:meth:`structured_data`) when the study has them.
 
         The data's last change is a date of the input, never of the build, so a rebuild writes the same bytes.
         """
@@ -140,6 +145,8 @@ class Study(ABC):
             "sources": sources,
             "data_changed": {"date": dates[-1], "words": date_words(dates[-1])} if dates else None,
         }
+        if self.counted():
+            described["counted"] = self.counted()
         structured = self.structured_data()
         if structured:
             described["structured_data"] = structured

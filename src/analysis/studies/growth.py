@@ -63,6 +63,9 @@ class GrowthStudy(Study):
     confidence: float = CONFIDENCE
     cited: pd.DataFrame = field(default_factory=no_sources, compare=False, repr=False)
 
+    def counted(self) -> str:
+        return self.requests_word
+
     @property
     def requests_word(self) -> str:
         """The kind of request in words (``detainer requests``, ``notification requests``, ...)."""
