@@ -99,10 +99,15 @@ class GrowthStudy(Study):
         r = self.result
         change = (r.fold - 1) if r.fold is not None else r.compare_requests - r.base_requests
         direction = "up from" if change > 0 else "down from" if change < 0 else "the same as"
+        disputed = "".join(
+            f" {row.reported_by} counted {row.requests:,} for {row.period}, not {row.replaces:,}."
+            for row in self.others.itertuples(index=False)
+        )
         return (
             f"By {counted_by(self.agency, self.reported_by)}, the {self.agency} received "
             f"{r.compare_requests:,} {self.requests_word} in {self.compare_words}, {direction} "
             f"{r.base_requests:,} in {self.base_words}: {change_text(r)}; {interval_text(r, self.confidence)}."
+            f"{disputed}"
         )
 
     def summary(self) -> str:
