@@ -144,11 +144,16 @@ def check_not_published(folder: Path, option: str) -> None:
     """
     published = published_folder(folder)
     if published is not None:
-        name = published.relative_to(PROJECT_ROOT).as_posix()
         raise OutputFolderError(
-            f"{option} {folder}: part of the published {name}/, which only detainers report on the committed plan "
-            "and data writes (reports/ and data/processed/ together); name another folder"
+            f"{option} {folder}: part of {_published(published)} (reports/ and data/processed/ together); "
+            "name another folder"
         )
+
+
+def _published(folder: Path) -> str:
+    """A published folder in messages, with the rule that guards it."""
+    name = folder.relative_to(PROJECT_ROOT).as_posix()
+    return f"the published {name}/, which only detainers report on the committed plan and data writes"
 
 
 def check_no_link_into_published(folder: Path, option: str) -> None:
@@ -168,11 +173,9 @@ def check_no_link_into_published(folder: Path, option: str) -> None:
                 if entry.is_symlink():
                     published = published_folder(Path(entry.path))
                     if published is not None:
-                        name = published.relative_to(PROJECT_ROOT).as_posix()
                         raise OutputFolderError(
-                            f"{option} {folder}: holds {entry.path}, a link into the published {name}/, which only "
-                            "detainers report on the committed plan and data writes; remove the link or name "
-                            "another folder"
+                            f"{option} {folder}: holds {entry.path}, a link into {_published(published)}; remove "
+                            "the link or name another folder"
                         )
                 elif entry.is_dir(follow_symlinks=False):
                     todo.append(Path(entry.path))

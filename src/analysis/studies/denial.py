@@ -93,7 +93,7 @@ class DenialStudy(Study):
         rate = float(last["rate"])
         # What: whole percents in between; near none or all, as many decimals as keep it from reading 0% or 100%.
         shown = share(rate, 0) if rate in (0.0, 1.0) or 0.01 <= rate <= 0.99 else rate_text(rate)
-        if self.reported_by == ICE_RECORDS and not self.answered:
+        if self.from_ice_records and not self.answered:
             return (
                 f"ICE's records show the {self.agency} declined at least {shown} of the "
                 f"{count(last['requests'])} {self.requests_word} ICE lodged with it in "
@@ -123,16 +123,21 @@ class DenialStudy(Study):
             text = (
                 f"In the {len(known)} {'period' if len(known) == 1 else 'periods'} with a count and a reported "
                 f"outcome, the {self.agency} {self.what} {portion} of the {received:,} {self.requests_word} "
-                f"{'ICE lodged with it' if self.reported_by == ICE_RECORDS else 'it received'} ({part:,} {self.what})."
+                f"{'ICE lodged with it' if self.from_ice_records else 'it received'} ({part:,} {self.what})."
             )
         if missing:
             text += f" {', '.join(missing)}: no rate, for the reason the table gives."
-        if self.reported_by == ICE_RECORDS:
+        if self.from_ice_records:
             text += (
                 " These counts come from ICE's own records, which miss many declines (agencies seldom tell "
                 "ICE when they decline), so each rate is a lower bound."
             )
         return text
+
+    @property
+    def from_ice_records(self) -> bool:
+        """Whether the counts are ICE's own records of the detainers it lodged (declines there are a lower bound)."""
+        return self.reported_by == ICE_RECORDS
 
     @property
     def what_column(self) -> str:
