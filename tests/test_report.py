@@ -215,7 +215,7 @@ def test_a_signal_ends_every_process_of_the_batch(
         seen |= descendants(process.pid)
         time.sleep(0.01)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == status and said in err
+    assert process.returncode == status and said in err, (process.returncode, err[-2000:])
     # What: a runner killed outright prints nothing; a worker it was starting that moment may print multiprocessing's
     # own dying words (its parent's pipe ended), which no code of the package can hold back.
     assert signum == signal.SIGKILL or "Traceback" not in err
