@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import load_dataset
-from analysis.paths import RAW_DIR
+from analysis.paths import RAW_DIR, RUN_DESCRIPTION
 from analysis.pipeline.about import about, citation, downloads
 from analysis.studies import denial, growth
 from analysis.studies.base import SOURCE_COLUMNS, cited_sources
@@ -112,8 +112,9 @@ def test_the_claims_page_carries_each_verdict_as_a_schema_org_claim_review() -> 
     stated scale."""
     from pyld import jsonld
 
+    from analysis.measures.verdicts import CONTRADICTED, SUPPORTED
     from analysis.paths import REPORTS_DIR
-    from analysis.studies.claims import RATINGS
+    from analysis.studies.claims import DISPUTED, RATINGS
 
     def local_schema_org(url: str, options: object = None) -> dict[str, object]:
         assert url.rstrip("/") in ("https://schema.org", "http://schema.org"), f"would fetch {url}"
@@ -124,6 +125,7 @@ def test_the_claims_page_carries_each_verdict_as_a_schema_org_claim_review() -> 
     expanded = jsonld.expand(reviews, {"documentLoader": local_schema_org, "base": page.as_uri()})
     schema = "https://schema.org/"
     claims = load_dataset(RAW_DIR).claims
+    verdicts = json.loads((REPORTS_DIR / "figures" / "04-claims" / RUN_DESCRIPTION).read_text())["numbers"]
     assert len(expanded) == len(claims) and all(r["@type"] == [f"{schema}ClaimReview"] for r in expanded)
     html = page.read_text(encoding="utf-8")
     for review, (_, claim) in zip(expanded, claims.iterrows(), strict=True):
@@ -139,6 +141,14 @@ def test_the_claims_page_carries_each_verdict_as_a_schema_org_claim_review() -> 
             assert rating[f"{schema}ratingValue"][0]["@value"] == RATINGS[verdict]
         else:
             assert f"{schema}ratingValue" not in rating and rating[f"{schema}ratingExplanation"]
+        # What: a claim that another party's count turns from supported to contradicted (or back) is disputed,
+        # not rated as its own source's count alone would rate it, and its explanation gives both counts.
+        published = verdicts[claim["claim_id"]]
+        turned = {published["verdict"], *(a["verdict"] for a in published["alternatives"])} >= {SUPPORTED, CONTRADICTED}
+        assert (verdict == DISPUTED) == turned, claim["claim_id"]
+        if turned:
+            explained = rating[f"{schema}ratingExplanation"][0]["@value"]
+            assert all(f"{a['count']:,}" in explained for a in published["alternatives"]), explained
     assert "rated 5" in html.split("For machines")[-1], "the scale is explained on the page"
 
 

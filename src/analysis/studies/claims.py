@@ -13,15 +13,25 @@ from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.tables import Column, ReaderTable, cell_id, reader_table, row_name
 
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_CHECKABLE)
+#: A claim whose verdict on its own source's count is the opposite of its verdict on another party's count.
+DISPUTED = "disputed"
 #: The rating of each verdict in the machine-readable reviews (schema.org ``Rating``, 1 to 5, as fact-checkers
-#: rate a claim false to true); a claim that cannot be checked is not rated.
-RATINGS = {SUPPORTED: 5, CONTRADICTED: 1}
+#: rate a claim false to true), and of a :data:`DISPUTED` claim between them; a claim that cannot be checked is not
+#: rated.
+RATINGS = {SUPPORTED: 5, DISPUTED: 3, CONTRADICTED: 1}
 #: Who reviews the claims, as the reviews name it.
 REVIEWER = "detainer-analysis"
 #: The claims table's name on the page: each review's ``@id`` is its claim's cell there (see ``cell_id``).
 CLAIMS_TABLE = "claims"
 #: The header of the claims table's column of claim ids.
 CLAIM_HEADER = "claim"
+
+
+def rated(result: ClaimResult) -> str:
+    """The claim's verdict as its review rates it: :data:`DISPUTED` when another party's count gives the opposite
+    verdict (supported against contradicted), else its verdict on its own source's count."""
+    opposite = {SUPPORTED: CONTRADICTED, CONTRADICTED: SUPPORTED}.get(result.check.verdict)
+    return DISPUTED if any(alt.check.verdict == opposite for alt in result.alternatives) else result.check.verdict
 
 
 def counted(alt: Alternative) -> str:
@@ -98,8 +108,10 @@ class ClaimsStudy(Study):
 
     def structured_data(self) -> list[dict[str, object]]:
         """Each verdict as schema.org ``ClaimReview`` (JSON-LD), for fact-check aggregators: the claim, who made
-        it, when and where (its source), and the verdict as a rating on :data:`RATINGS`' scale, with its reason.
-        Each review's ``@id`` is the claim's cell in the page's claims table (``#claims--ID--claim``)."""
+        it, when and where (its source), and the verdict as a rating on :data:`RATINGS`' scale, with its reason
+        (:data:`DISPUTED`, with every party's reason, where another party's count gives the opposite verdict; see
+        :func:`rated`). Each review's ``@id`` is the claim's cell in the page's claims table
+        (``#claims--ID--claim``)."""
         by_id = self.sources.set_index("source_id")
         reviews: list[dict[str, object]] = []
         for r in self.results:
@@ -113,15 +125,17 @@ class ClaimsStudy(Study):
             claim: dict[str, object] = {"@type": "Claim", "author": makers, "appearance": appearance}
             if str(source["published"]).strip():
                 claim["datePublished"] = str(source["published"])
+            verdict = rated(r)
+            explanation = r.check.reason + (f"; {_alternatives_text(r)}" if verdict == DISPUTED else "")
             rating: dict[str, object] = {
                 "@type": "Rating",
-                "alternateName": r.check.verdict,
-                "ratingExplanation": r.check.reason,
+                "alternateName": verdict,
+                "ratingExplanation": explanation,
                 "bestRating": max(RATINGS.values()),
                 "worstRating": min(RATINGS.values()),
             }
-            if r.check.verdict in RATINGS:
-                rating["ratingValue"] = RATINGS[r.check.verdict]
+            if verdict in RATINGS:
+                rating["ratingValue"] = RATINGS[verdict]
             reviews.append(
                 {
                     "@context": "https://schema.org",
@@ -140,7 +154,9 @@ class ClaimsStudy(Study):
         return (
             f"Each verdict is also published in the page as a schema.org ClaimReview, for fact-check aggregators: "
             f"{SUPPORTED} is rated {RATINGS[SUPPORTED]} and {CONTRADICTED} {RATINGS[CONTRADICTED]} on a scale of "
-            f"{min(RATINGS.values())} to {max(RATINGS.values())}; {NOT_CHECKABLE} carries no rating, only its reason."
+            f"{min(RATINGS.values())} to {max(RATINGS.values())}; a claim {SUPPORTED} by its own source's count and "
+            f"{CONTRADICTED} by another party's, or the reverse, is rated {RATINGS[DISPUTED]}, {DISPUTED}, with both "
+            f"reasons; {NOT_CHECKABLE} carries no rating, only its reason."
         )
 
     def to_json(self) -> dict[str, object]:
