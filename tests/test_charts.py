@@ -36,6 +36,28 @@ def test_the_comparison_chart_and_table_keep_the_years_without_a_count() -> None
     assert rows["2021"] == "2017 (2018 to 2020: no count)" and rows["2022"] == "2021" and rows["2016"] == ""
 
 
+def test_a_comparison_of_kinds_and_periods_that_differ_says_so_in_its_title_and_text() -> None:
+    """San Francisco's count of requests of every kind beside Boston's detainer requests: the chart's title does
+    not call both detainer requests, and the page says the kinds and periods differ; one kind over one span does
+    not get those warnings."""
+    dataset = load_dataset(RAW_DIR)
+    boston = {"agency": BOSTON, "reported_by": BOSTON, "base_period": "2024", "compare_period": "2025"}
+    sf = "San Francisco Sheriff's Department"
+    nypd = "New York City Police Department"
+    san_francisco = {"agency": sf, "reported_by": sf, "base_period": "2016", "compare_period": "2017"}
+    new_york = {"agency": nypd, "reported_by": nypd, "base_period": "2016", "compare_period": "2017"}
+    mixed = comparison.study(dataset, [boston, san_francisco])
+    assert mixed.kinds == ["detainer", "any"]
+    title = mixed.charts()["05-comparison-requests"].figure.get_suptitle()
+    assert not title.lower().startswith("detainer requests") and "kind" in title
+    said = mixed.limits()
+    assert f"detainer requests ({BOSTON}); ICE requests of every kind ({sf})" in said
+    assert "different periods (2024 to 2025; 2016 to 2017)" in said
+    alike = comparison.study(dataset, [new_york, boston | {"base_period": "2016", "compare_period": "2017"}])
+    assert alike.charts()["05-comparison-requests"].figure.get_suptitle().startswith("Detainer requests per period")
+    assert alike.limits() == "Every change is over the same periods, 2016 to 2017."
+
+
 def test_a_gap_of_years_is_named() -> None:
     assert previous_text("2021", "2017") == "2017 (2018 to 2020: no count)"
     assert previous_text("2019", "2017") == "2017 (2018: no count)"

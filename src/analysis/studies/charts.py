@@ -215,13 +215,14 @@ def coverage_chart(requests: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
-def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[str, str]], title: str = "") -> Figure:
+def comparison_chart(periods: pd.DataFrame, marked: dict[tuple[str, str], tuple[str, str]], title: str = "") -> Figure:
     """Requests per period, one panel per agency and reporter, each panel's compared periods highlighted.
 
     Parameters
     ----------
-    figures
-        Rows of the processed metrics table (``agency``, ``reported_by``, ``period``, ``requests``).
+    periods
+        Rows of the processed metrics table (``agency``, ``reported_by``, ``request_kind``, ``period``,
+        ``requests``: counts).
     marked
         For each (agency, reporter), the two compared periods.
     title
@@ -231,13 +232,13 @@ def comparison_chart(figures: pd.DataFrame, marked: dict[tuple[str, str], tuple[
         {
             "panel": [
                 f"{series_label(a, r)}\n{KIND_WORDS[k]}"
-                for a, r, k in zip(figures["agency"], figures["reported_by"], figures["request_kind"], strict=True)
+                for a, r, k in zip(periods["agency"], periods["reported_by"], periods["request_kind"], strict=True)
             ],
-            "period": [str(p) for p in figures["period"]],
-            "requests": [int(v) for v in figures["requests"]],
+            "period": [str(p) for p in periods["period"]],
+            "requests": [int(v) for v in periods["requests"]],
             "role": [
                 COMPARED if p in marked.get((a, r), ()) else OTHER
-                for a, r, p in zip(figures["agency"], figures["reported_by"], figures["period"], strict=True)
+                for a, r, p in zip(periods["agency"], periods["reported_by"], periods["period"], strict=True)
             ],
         }
     )

@@ -17,7 +17,7 @@ from analysis.measures.periods import comparable
 from analysis.measures.processed import metrics_table
 from analysis.measures.rates import Growth
 from analysis.measures.selection import KIND_WORDS, growth_between, kind_of
-from analysis.numbers import missing
+from analysis.numbers import missing, period_words
 from analysis.params import ParameterProblems
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import comparison_chart
@@ -131,9 +131,44 @@ class ComparisonStudy(Study):
         ]
         return self.periods.assign(previous_shown=shown)
 
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds of request compared, in :data:`REQUEST_KINDS`' order."""
+        return sorted({c.request_kind for c in self.comparisons}, key=REQUEST_KINDS.index)
+
     def draw(self) -> dict[str, Figure]:
-        title = "Detainer requests per period, compared periods highlighted"
+        if len(self.kinds) == 1:
+            words = KIND_WORDS[self.kinds[0]]
+            counted = f"{words[0].upper()}{words[1:]} per period"
+        else:
+            counted = "Requests per period (each panel's kind under its title)"
+        title = f"{counted}, compared periods highlighted"
         return {"05-comparison-requests": comparison_chart(self.periods, self.marked, title=title)}
+
+    def limits(self) -> str:
+        """What sets these comparisons apart, in one paragraph worked out from the comparisons themselves: counts of
+        different kinds of request, and changes over different periods."""
+        said = []
+        if len(self.kinds) > 1:
+            by_kind = [
+                f"{KIND_WORDS[kind]} ({', '.join(c.agency for c in self.comparisons if c.request_kind == kind)})"
+                for kind in self.kinds
+            ]
+            said.append(
+                f"The counts are of different kinds of request: {'; '.join(by_kind)}. Changes in counts of "
+                "different kinds are not changes in the same thing."
+            )
+        spans = list(dict.fromkeys((c.base_period, c.compare_period) for c in self.comparisons))
+        if len(spans) > 1:
+            listed = "; ".join(f"{period_words(base)} to {period_words(compare)}" for base, compare in spans)
+            said.append(
+                f"The changes are over different periods ({listed}): what else changed between them, federal "
+                "practice or local law, is not in these counts."
+            )
+        elif len(self.comparisons) > 1:
+            base, compare = spans[0]
+            said.append(f"Every change is over the same periods, {period_words(base)} to {period_words(compare)}.")
+        return " ".join(said) or "One change is shown, with no other to set it beside."
 
     def chart_texts(self) -> dict[str, str]:
         panels = []
