@@ -26,6 +26,24 @@ def test_the_denial_chart_keeps_the_years_without_a_count() -> None:
     assert notes.count("no count") == 3 and notes.count("outcome\nnot reported") == 2
 
 
+def test_a_year_that_is_not_a_calendar_year_keeps_its_distance_and_is_named_in_words() -> None:
+    """New York's July-to-June year follows its 2017 after six months with no count: the charts keep a place for
+    them, named by their span, and write every period in words; a kind of request keeps its capitals in a title."""
+    from analysis.studies import growth
+
+    dataset = load_dataset(RAW_DIR)
+    nypd = "New York City Police Department"
+    shown = ["2016", "2017", "January 2018 to\nJune 2018", "July 2018 to\nJune 2019"]
+    (axes,) = growth.study(dataset, nypd, nypd, "2016", "2017").charts()["02-growth-requests"].figure.axes
+    ticks, notes = ticks_and_notes(axes)
+    assert ticks == shown and notes.count("no count") == 1
+    axes = denial.study(dataset, nypd, nypd).charts()["03-denial-rates"].figure.axes[0]
+    assert ticks_and_notes(axes) == (shown, ["no count"])
+    sf = "San Francisco Sheriff's Department"
+    (axes,) = growth.study(dataset, sf, sf, "2016", "2017").charts()["02-growth-requests"].figure.axes
+    assert axes.get_title().startswith("ICE requests of every kind to the"), axes.get_title()
+
+
 def test_the_comparison_chart_and_table_keep_the_years_without_a_count() -> None:
     pair = {"agency": BOSTON, "reported_by": BOSTON, "base_period": "2024", "compare_period": "2025"}
     study = comparison.study(load_dataset(RAW_DIR), [pair])

@@ -222,7 +222,8 @@ def denial_rates(
     Returns
     -------
     pandas.DataFrame
-        Columns ``period``, ``request_kind``, ``requests``, ``honored``, ``declined`` (counts,
+        Columns ``period``, ``period_start``, ``period_end`` (the period's first and last day),
+        ``request_kind``, ``requests``, ``honored``, ``declined`` (counts,
         ``<NA>`` where the source does not say), ``share_of`` (``declined`` or ``answered``),
         ``rate`` (a fraction), ``ci_low``, ``ci_high`` (``NaN`` where undefined) and ``note``
         (why a rate is undefined, else blank).
@@ -238,6 +239,8 @@ def denial_rates(
     return pd.DataFrame(
         {
             "period": rows["period"],
+            "period_start": rows["period_start"],
+            "period_end": rows["period_end"],
             "request_kind": rows["request_kind"],
             "requests": rows["requests"],
             "honored": rows["honored"],

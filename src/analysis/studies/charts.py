@@ -6,6 +6,8 @@ managed by pyplot, so a notebook shows it once, where the cell returns it.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
@@ -14,21 +16,48 @@ from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
 from analysis.measures.rates import CONFIDENCE, level
 from analysis.measures.selection import KIND_WORDS
+from analysis.numbers import period_words, span_words
 from analysis.studies.style import COMPARED, MUTED, OTHER, PALETTE, chart_style
 
 
-def _calendar_years(series: pd.DataFrame) -> list[str]:
-    """Period labels for the chart's axis: every year from first to last when all are calendar years."""
-    periods = list(series["period"])
+def _period_axis(series: pd.DataFrame) -> list[str]:
+    """Period labels for the chart's axis, oldest first, with a place kept for time that has no count.
+
+    When every period is a calendar year, every year from first to last. Otherwise, where ``series`` gives each
+    period's first and last day (``period_start``, ``period_end``), the days between two periods that no period
+    covers get a place of their own, named by their span in words (``January 2018 to June 2018``), so that a
+    July-to-June year never sits next to the calendar year before it as if it followed on.
+    """
+    periods = [str(p) for p in series["period"]]
     if all(p.isdigit() for p in periods):
         years = [int(p) for p in periods]
         return [str(y) for y in range(min(years), max(years) + 1)]
-    return periods
+    if not {"period_start", "period_end"} <= set(series.columns):
+        return periods
+    axis: list[str] = []
+    covered: date | None = None  # what: the last day covered by the periods so far
+    for period, start, end in zip(periods, series["period_start"], series["period_end"], strict=True):
+        first, last = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+        if covered is not None and first > covered + timedelta(days=1):
+            axis.append(span_words(covered + timedelta(days=1), first - timedelta(days=1)))
+        axis.append(period)
+        covered = last if covered is None else max(covered, last)
+    return axis
+
+
+def _shown(axis: list[str]) -> list[str]:
+    """The axis's labels as a reader reads them: each period in words (:func:`analysis.numbers.period_words`), a
+    span on two lines (``July 2018 to`` over ``June 2019``)."""
+    return [period_words(label).replace(" to ", " to\n") for label in axis]
+
+
+#: More periods than this on an axis, and their labels stand upright.
+CROWDED = 8
 
 
 def _crowded(ax: Axes, axis: list[str]) -> None:
     """Turn the period labels upright when there are too many to sit side by side."""
-    if len(axis) > 8:
+    if len(axis) > CROWDED:
         ax.tick_params(axis="x", labelrotation=90)
 
 
@@ -69,6 +98,7 @@ def _period_bars(ax: Axes, data: pd.DataFrame, axis: list[str], counts: pd.Serie
     )
     top = max(int(data["requests"].max()), 1) if len(data) else 1
     _label_bars(ax, axis, counts, top)
+    ax.set_xticks(range(len(axis)), _shown(axis))
     return top
 
 
@@ -88,7 +118,7 @@ def requests_chart(
     counted
         The kind of request in words, for the axis.
     """
-    axis = _calendar_years(series)
+    axis = _period_axis(series)
     counts = series.set_index("period")["requests"]
     data = pd.DataFrame(
         {
@@ -131,7 +161,7 @@ def denial_chart(
         What the share counts: ``declined`` or ``answered``.
     """
     given = [str(p) for p in rates["period"]]
-    periods = _calendar_years(rates.assign(period=given))  # what: every year from first to last, gaps kept
+    periods = _period_axis(rates.assign(period=given))  # what: every year from first to last, gaps kept
     known = rates[rates["rate"].notna()].assign(period=lambda d: d["period"].astype(str))
     with chart_style():
         fig = Figure(figsize=(8, 4.5), layout="constrained")
@@ -164,14 +194,16 @@ def denial_chart(
                 ax.annotate(
                     "outcome\nnot reported", (position, 0.05), ha="center", va="bottom", fontsize=8, color=MUTED
                 )
-        ax.set_xticks(range(len(periods)), periods)
+        ax.set_xticks(range(len(periods)), _shown(periods))
         _crowded(ax, periods)
         ax.set_xlim(-0.5, len(periods) - 0.5)
         ax.set_ylim(0, 1.05)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set(xlabel="period", ylabel=f"requests {what}", title=title)
-        # What: below the axes, where no mark or note of a period can sit under it.
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+        # What: below the axes, where no mark or note of a period can sit under it, and below the period labels and
+        # the axis label, which sit lower when the labels stand upright or take two lines.
+        tall = len(periods) > CROWDED or any("\n" in label for label in _shown(periods))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3 if tall else -0.2), ncol=2, frameon=False)
     return fig
 
 
@@ -247,7 +279,7 @@ def comparison_chart(periods: pd.DataFrame, marked: dict[tuple[str, str], tuple[
         fig = Figure(figsize=(4.6 * len(panels), 4.8), layout="constrained")
         for number, (ax, panel) in enumerate(zip(fig.subplots(1, len(panels), squeeze=False)[0], panels, strict=True)):
             rows = data[data["panel"] == panel]
-            axis = _calendar_years(rows)  # what: every year from first to last; a year with no count stays visible
+            axis = _period_axis(rows)  # what: every year from first to last; a year with no count stays visible
             top = _period_bars(ax, rows, axis, rows.set_index("period")["requests"], legend=number == 0)
             _crowded(ax, axis)
             ax.set_ylim(0, top * 1.15)

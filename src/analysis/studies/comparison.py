@@ -23,7 +23,17 @@ from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import comparison_chart
 from analysis.studies.growth import GROWTH_KEYS
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import change_text, count, fold_text, p_text, ratio, share, signed_count, signed_pct
+from analysis.studies.text import (
+    capitalized,
+    change_text,
+    count,
+    fold_text,
+    p_text,
+    ratio,
+    share,
+    signed_count,
+    signed_pct,
+)
 
 COMPARISON_KEYS = ("agency", "reported_by", "base_period", "compare_period")
 #: A comparison may also name its kind of request (it must, where its reporter counts two kinds).
@@ -138,8 +148,7 @@ class ComparisonStudy(Study):
 
     def draw(self) -> dict[str, Figure]:
         if len(self.kinds) == 1:
-            words = KIND_WORDS[self.kinds[0]]
-            counted = f"{words[0].upper()}{words[1:]} per period"
+            counted = f"{capitalized(KIND_WORDS[self.kinds[0]])} per period"
         else:
             counted = "Requests per period (each panel's kind under its title)"
         title = f"{counted}, compared periods highlighted"

@@ -16,6 +16,7 @@ from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import (
+    capitalized,
     chance_text,
     change_text,
     count,
@@ -27,6 +28,8 @@ from analysis.studies.text import (
     signed_pct,
 )
 
+#: The longest chart title (in characters) kept on one line.
+TITLE_LENGTH = 80
 #: Keys of the growth notebook's JSON output, in the order they are documented.
 GROWTH_KEYS = (
     "base_requests",
@@ -197,21 +200,24 @@ class GrowthStudy(Study):
         }
 
     def draw(self) -> dict[str, Figure]:
-        periods = f"{self.base_period} and {self.compare_period} marked"
-        title = f"{self.requests_word.capitalize()} to the {self.agency}, {periods}"
+        periods = f"{period_words(self.base_period)} and {period_words(self.compare_period)} marked"
+        counted = f"{capitalized(self.requests_word)} to the {self.agency}"
+        # What: on one line while it fits the chart's width, else the periods on a line of their own.
+        title = f"{counted}, {periods}" if len(counted) + len(periods) <= TITLE_LENGTH else f"{counted}\n{periods}"
         marked = (self.base_period, self.compare_period)
         chart = requests_chart(self.series, marked=marked, title=title, counted=self.requests_word)
         return {"02-growth-requests": chart}
 
     def chart_texts(self) -> dict[str, str]:
         counts = "; ".join(
-            f"{row['period']}: {count(row['requests']) or 'no count of requests'}" for _, row in self.series.iterrows()
+            f"{period_words(row['period'])}: {count(row['requests']) or 'no count of requests'}"
+            for _, row in self.series.iterrows()
         )
         return {
             "02-growth-requests": (
                 f"Bar chart of {self.requests_word} to the {self.agency} per period, as counted by "
                 f"{'the agency itself' if self.reported_by == self.agency else self.reported_by}, "
-                f"{self.base_period} and {self.compare_period} highlighted: {counts}."
+                f"{period_words(self.base_period)} and {period_words(self.compare_period)} highlighted: {counts}."
             )
         }
 

@@ -45,6 +45,12 @@ def escape_markdown(text: str) -> str:
     return escape(marked, quote=True)
 
 
+def capitalized(text: str) -> str:
+    """``text`` with a capital first letter and the rest as written: ``ICE requests`` keeps its ``ICE``, where
+    ``str.capitalize`` would write ``Ice requests``."""
+    return text[:1].upper() + text[1:]
+
+
 def say(text: str) -> Markdown:
     """A sentence built from data, for a notebook to show as Markdown (escaped by :func:`escape_markdown`)."""
     return Markdown(escape_markdown(text))
