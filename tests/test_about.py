@@ -155,9 +155,17 @@ def test_the_claims_page_carries_each_verdict_as_a_schema_org_claim_review() -> 
 def test_periods_and_spans_are_written_in_words() -> None:
     from datetime import date
 
-    from analysis.numbers import period_words, rate_text, span_words
+    from analysis.numbers import during, listed, period_words, rate_text, span_words
 
     assert period_words("2018-07/2019-06") == "July 2018 to June 2019"
+    assert during("2017-01-28/2017-02-03") == "from 28 January 2017 to 3 February 2017"
+    assert during("2024") == "in 2024" and during("FY2019") == "in fiscal year 2019"
+    assert [listed(items) for items in ([], ["2021"], ["2021", "2023"], ["2016", "2021", "2023"])] == [
+        "",
+        "2021",
+        "2021 and 2023",
+        "2016, 2021 and 2023",
+    ]
     assert period_words("2018-04/2018-04") == "April 2018"
     assert period_words("2017-01-28/2017-02-03") == "28 January 2017 to 3 February 2017"
     assert period_words("FY2019 (partial)") == "fiscal year 2019 (partial)"
@@ -243,3 +251,37 @@ def test_every_table_cell_has_an_id_named_by_what_it_is_unique_on_its_page() -> 
     forward = reader_table("t", frame, columns).cell_ids()
     backward = reader_table("t", frame.iloc[::-1], columns).cell_ids()
     assert forward == backward[::-1] and forward[0] == ["t--2016--period", "t--2016--requests"]
+
+
+def test_reader_text_writes_every_period_in_words() -> None:
+    """Outside tables and code, no published page writes a period as the data label it (``2017-01-28/2017-02-03``,
+    ``2018-07/2019-06``): sentences and chart descriptions say it in words."""
+    import re
+    from html.parser import HTMLParser
+
+    from analysis.paths import REPORTS_DIR
+
+    class Prose(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside, self.text = 0, []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            self.inside += tag in ("table", "script", "style", "code", "pre")
+            self.text.extend(value or "" for name, value in attrs if name == "alt")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.inside -= tag in ("table", "script", "style", "code", "pre")
+
+        def handle_data(self, data: str) -> None:
+            if not self.inside:
+                self.text.append(data)
+
+    label = re.compile(r"\d{4}-\d{2}(?:-\d{2})?/\d{4}-\d{2}")
+    pages = sorted(REPORTS_DIR.glob("*.html"))
+    assert len(pages) > 30
+    for page in pages:
+        prose = Prose()
+        prose.feed(page.read_text(encoding="utf-8"))
+        found = label.findall(" ".join(prose.text))
+        assert not found, f"{page.name}: {found}"

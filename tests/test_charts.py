@@ -70,10 +70,10 @@ def test_a_comparison_of_kinds_and_periods_that_differ_says_so_in_its_title_and_
     assert not title.lower().startswith("detainer requests") and "kind" in title
     said = mixed.limits()
     assert f"detainer requests ({BOSTON}); ICE requests of every kind ({sf})" in said
-    assert "different periods (2024 to 2025; 2016 to 2017)" in said
+    assert "different periods (2024 and 2025; 2016 and 2017)" in said
     alike = comparison.study(dataset, [new_york, boston | {"base_period": "2016", "compare_period": "2017"}])
     assert alike.charts()["05-comparison-requests"].figure.get_suptitle().startswith("Detainer requests per period")
-    assert alike.limits() == "Every change is over the same periods, 2016 to 2017."
+    assert alike.limits() == "Every change is between the same periods, 2016 and 2017."
 
 
 def test_a_gap_of_years_is_named() -> None:

@@ -103,7 +103,7 @@ def test_cli_prints_the_table_and_exits_0(capsys) -> None:
     assert main(["claims"]) == 0
     out = capsys.readouterr().out
     assert "bpd-2024-2025-increase: SUPPORTED" in out
-    assert "with U.S. Immigration and Customs Enforcement's 2024 count of 198 requests: contradicted" in out
+    assert "with U.S. Immigration and Customs Enforcement's count of 198 requests in 2024: contradicted" in out
     assert "lasd-2016-2017-jump: SUPPORTED" in out
     assert "compared per day, because the periods differ in length (366 days against 304)" in out
     assert out.rstrip().endswith("11 supported, 0 contradicted, 0 not checkable.")

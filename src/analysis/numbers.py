@@ -122,6 +122,18 @@ _DAYS = re.compile(r"(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})")
 _FISCAL = re.compile(r"FY(\d{4})")
 
 
+def listed(items: list[str]) -> str:
+    """Items as a sentence lists them: ``2021``, ``2021 and 2023``, ``2016, 2021 and 2023``."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
+
+
+def during(label: str) -> str:
+    """A period as a sentence places something in it, in words (:func:`period_words`): ``in 2024``, ``in fiscal
+    year 2019``, ``from 28 January 2017 to 3 February 2017``."""
+    words = period_words(label)
+    return f"from {words}" if " to " in words else f"in {words}"
+
+
 def period_words(label: str) -> str:
     """A period label of the data in words: ``2018-07/2019-06`` as ``July 2018 to June 2019``,
     ``2017-01-28/2017-02-03`` as ``28 January 2017 to 3 February 2017``, ``FY2019`` as ``fiscal year 2019``, a

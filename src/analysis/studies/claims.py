@@ -9,6 +9,7 @@ import pandas as pd
 from analysis.data.load import Dataset
 from analysis.errors import shown
 from analysis.measures.verdicts import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, Alternative, ClaimResult, check_claims
+from analysis.numbers import during
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.tables import Column, ReaderTable, cell_id, reader_table, row_name
 
@@ -46,7 +47,8 @@ def _alternatives_text(result: ClaimResult) -> str:
     for alt in result.alternatives:
         changed = " (changes the verdict)" if alt.check.verdict != result.check.verdict else ""
         parts.append(
-            f"with {alt.reported_by}'s {alt.period} {counted(alt)}: {alt.check.verdict}{changed}; {alt.check.reason}"
+            f"with {alt.reported_by}'s {counted(alt)} {during(alt.period)}: {alt.check.verdict}{changed}; "
+            f"{alt.check.reason}"
         )
     return " | ".join(parts)
 
@@ -71,7 +73,7 @@ class ClaimsStudy(Study):
         """Which verdicts another reporter's count would change, in sentences."""
         sentences = [
             f"{r.claim['claim_id']} is {r.check.verdict} on {r.claim['reported_by']}'s counts but "
-            f"{alt.check.verdict} with {alt.reported_by}'s {alt.period} {counted(alt)} "
+            f"{alt.check.verdict} with {alt.reported_by}'s {counted(alt)} {during(alt.period)} "
             f"({alt.check.reason})."
             for r in self.results
             for alt in r.alternatives

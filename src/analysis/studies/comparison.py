@@ -169,20 +169,23 @@ class ComparisonStudy(Study):
             )
         spans = list(dict.fromkeys((c.base_period, c.compare_period) for c in self.comparisons))
         if len(spans) > 1:
-            listed = "; ".join(f"{period_words(base)} to {period_words(compare)}" for base, compare in spans)
+            listed = "; ".join(f"{period_words(base)} and {period_words(compare)}" for base, compare in spans)
             said.append(
-                f"The changes are over different periods ({listed}): what else changed between them, federal "
+                f"The changes are between different periods ({listed}): what else changed between them, federal "
                 "practice or local law, is not in these counts."
             )
         elif len(self.comparisons) > 1:
             base, compare = spans[0]
-            said.append(f"Every change is over the same periods, {period_words(base)} to {period_words(compare)}.")
+            said.append(f"Every change is between the same periods, {period_words(base)} and {period_words(compare)}.")
         return " ".join(said) or "One change is shown, with no other to set it beside."
 
     def chart_texts(self) -> dict[str, str]:
         panels = []
         for (agency, reported_by), rows in self.periods.groupby(["agency", "reported_by"], sort=False):
-            counts = ", ".join(f"{row['period']} {count(row['requests']) or 'no count'}" for _, row in rows.iterrows())
+            counts = ", ".join(
+                f"{period_words(str(row['period']))}: {count(row['requests']) or 'no count'}"
+                for _, row in rows.iterrows()
+            )
             base, compare = self.marked[(str(agency), str(reported_by))]
             panels.append(f"{agency} (counted by {reported_by}; {base} and {compare} highlighted): {counts}")
         return {

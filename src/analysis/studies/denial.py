@@ -12,7 +12,7 @@ from analysis.data.load import Dataset
 from analysis.data.schema import ICE_RECORDS
 from analysis.measures.rates import CONFIDENCE, level
 from analysis.measures.selection import KIND_WORDS, denial_rates
-from analysis.numbers import rate_text
+from analysis.numbers import during, listed, rate_text
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import denial_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -87,7 +87,7 @@ class DenialStudy(Study):
     def headline(self) -> str:
         known = self.rates[self.rates["rate"].notna()]
         if known.empty:
-            given = "; ".join(f"for {row['period']}, {self.given(row)}" for _, row in self.rates.iterrows())
+            given = "; ".join(f"{during(str(row['period']))}, {self.given(row)}" for _, row in self.rates.iterrows())
             return f"No share {self.what} can be given for the {self.agency}: the sources give {given}."
         last = known.iloc[-1]
         rate = float(last["rate"])
@@ -126,7 +126,7 @@ class DenialStudy(Study):
                 f"{'ICE lodged with it' if self.from_ice_records else 'it received'} ({part:,} {self.what})."
             )
         if missing:
-            text += f" {', '.join(missing)}: no rate, for the reason the table gives."
+            text += f" {listed([period_words(str(p)) for p in missing])}: no rate, for the reason the table gives."
         if self.from_ice_records:
             text += (
                 " These counts come from ICE's own records, which miss many declines (agencies seldom tell "
@@ -174,10 +174,10 @@ class DenialStudy(Study):
         values = []
         for row in self.rates.to_dict("records"):
             if pd.isna(row["rate"]):
-                values.append(f"{row['period']}: no rate ({row['note']})")
+                values.append(f"{period_words(str(row['period']))}: no rate ({row['note']})")
             else:
                 interval = f"{share(row['ci_low'])} to {share(row['ci_high'])}"
-                values.append(f"{row['period']}: {share(row['rate'])} ({interval})")
+                values.append(f"{period_words(str(row['period']))}: {share(row['rate'])} ({interval})")
         return {
             "03-denial-rates": (
                 f"Chart of the share of {self.requests_word} {self.what} by the {self.agency} per period, with exact "

@@ -10,11 +10,12 @@ from matplotlib.figure import Figure
 from analysis.data.ingested import load_ingested
 from analysis.data.load import Dataset
 from analysis.data.schema import ICE_RECORDS, ICE_STATEMENT
+from analysis.numbers import during
 from analysis.params import check_text, choose
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.ice_charts import lift_reasons_chart, monthly_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import count
+from analysis.studies.text import capitalized, count
 
 PARTIAL = " (partial)"
 #: What the records can and cannot show, whatever the agency.
@@ -45,7 +46,7 @@ class IceRecordsStudy(Study):
         rows = self.side_by_side
         both = rows[rows["own"].notna() & rows["records"].notna()]
         row = (both if not both.empty else rows).iloc[-1]
-        parts = [f"In {row['period']}"]
+        parts = [capitalized(during(str(row["period"])))]
         if pd.notna(row["own"]):
             parts.append(f"the {self.agency} counted {count(row['own'])} detainer requests")
         if pd.notna(row["statement"]):

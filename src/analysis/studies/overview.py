@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from analysis.data.cells import split_ids
 from analysis.data.load import Dataset
 from analysis.measures.selection import KIND_WORDS
+from analysis.numbers import during
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import coverage_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -100,7 +101,7 @@ class OverviewStudy(Study):
         sentences = []
         for (agency, _, period), rows in table.groupby(["agency", "request_kind", "period"], sort=False):
             listed = " and ".join(f"{r['reported_by']} counted {_what(r)}" for _, r in rows.iterrows())
-            sentences.append(f"For the {agency} in {period}, {listed}.")
+            sentences.append(f"For the {agency} {during(str(period))}, {listed}.")
         return (
             " ".join(sentences)
             + " Each count is kept with who counted it; no series mixes counts by different parties."
