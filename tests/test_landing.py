@@ -23,7 +23,7 @@ HOSTILE = "<script>alert('x')</script> Police"
 def test_committed_index_shows_headlines_claims_figures_and_sources() -> None:
     page = (REPORTS_DIR / "index.html").read_text()
     assert "57 detainer requests in 2025, up from 15 in 2024: +42 requests, +280%, 3.8 times as many" in page
-    assert "p &lt; 0.001. U.S. Immigration and Customs Enforcement counted 198 for 2024, not 15." in page, (
+    assert "p &lt; 0.001. U.S. Immigration and Customs Enforcement counted 198 in 2024, not 15." in page, (
         "the headline says at once that another party disputes a compared count"
     )
     assert page.count('class="verdict-supported"') == 11

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from analysis.data.load import Dataset
 from analysis.files import write_text_streamed
-from analysis.numbers import count, missing, period_words, rate_text, signed_count, signed_pct
+from analysis.numbers import count, during, missing, period_words, rate_text, signed_count, signed_pct
 from analysis.paths import FULL_HTML, NOTEBOOK, READER_HTML, ReportPaths
 from analysis.pipeline.pages import content_security_policy
 from analysis.pipeline.runplan import Run
@@ -73,10 +73,10 @@ def _number_cells(run: Run, numbers: Any) -> tuple[tuple[str, str], ...]:
         base, compare = run.parameters.get("base_period", ""), run.parameters.get("compare_period", "")
         earlier, later = numbers.get("base_requests"), numbers.get("compare_requests")
         cells[0] = (
-            f"{count(earlier)} in {period_words(str(base))}" if not missing(earlier) else "",
+            f"{count(earlier)} {during(str(base))}" if not missing(earlier) else "",
             _sortable(earlier),
         )
-        cells[1] = (f"{count(later)} in {period_words(str(compare))}" if not missing(later) else "", _sortable(later))
+        cells[1] = (f"{count(later)} {during(str(compare))}" if not missing(later) else "", _sortable(later))
         cells[2] = (signed_count(numbers.get("abs_change")), _sortable(numbers.get("abs_change")))
         pct = numbers.get("pct_change")
         cells[3] = (signed_pct(pct) if not missing(pct) else "", _sortable(pct))
@@ -84,7 +84,7 @@ def _number_cells(run: Run, numbers: Any) -> tuple[tuple[str, str], ...]:
         rated = [r for r in numbers if isinstance(r, Mapping) and not missing(r.get("denial_rate"))]
         if rated:
             last = rated[-1]
-            shown = f"{rate_text(last['denial_rate'])} in {period_words(str(last.get('period', '')))}"
+            shown = f"{rate_text(last['denial_rate'])} {during(str(last.get('period', '')))}"
             cells[4] = (shown, _sortable(last["denial_rate"]))
     return tuple(cells)
 

@@ -96,12 +96,12 @@ class DenialStudy(Study):
         if self.from_ice_records and not self.answered:
             return (
                 f"ICE's records show the {self.agency} declined at least {shown} of the "
-                f"{count(last['requests'])} {self.requests_word} ICE lodged with it in "
-                f"{period_words(str(last['period']))}: a lower bound, as agencies seldom tell ICE of a decline."
+                f"{count(last['requests'])} {self.requests_word} ICE lodged with it "
+                f"{during(str(last['period']))}: a lower bound, as agencies seldom tell ICE of a decline."
             )
         return (
             f"The {self.agency} {self.what} {shown} of {count(last['requests'])} "
-            f"{self.requests_word} in {period_words(str(last['period']))} (exact {level(self.confidence)} interval "
+            f"{self.requests_word} {during(str(last['period']))} (exact {level(self.confidence)} interval "
             f"{share(last['ci_low'])} to {share(last['ci_high'])})."
         )
 

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from analysis.data.load import Dataset
 from analysis.measures.rates import CONFIDENCE, Growth, level
 from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, other_reporters
+from analysis.numbers import during
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -103,13 +104,13 @@ class GrowthStudy(Study):
         change = (r.fold - 1) if r.fold is not None else r.compare_requests - r.base_requests
         direction = "up from" if change > 0 else "down from" if change < 0 else "the same as"
         disputed = "".join(
-            f" {row.reported_by} counted {row.requests:,} for {row.period}, not {row.replaces:,}."
+            f" {row.reported_by} counted {row.requests:,} {during(str(row.period))}, not {row.replaces:,}."
             for row in self.others.itertuples(index=False)
         )
         return (
             f"By {counted_by(self.agency, self.reported_by)}, the {self.agency} received "
-            f"{r.compare_requests:,} {self.requests_word} in {self.compare_words}, {direction} "
-            f"{r.base_requests:,} in {self.base_words}: {change_text(r)}; {interval_text(r, self.confidence)}."
+            f"{r.compare_requests:,} {self.requests_word} {during(self.compare_period)}, {direction} "
+            f"{r.base_requests:,} {during(self.base_period)}: {change_text(r)}; {interval_text(r, self.confidence)}."
             f"{disputed}"
         )
 
@@ -154,13 +155,13 @@ class GrowthStudy(Study):
         r, pct, word = self.result, level(self.confidence), self.requests_word
         per_day = " per day" if r.per_day else ""
         measures = [
-            (f"{word} in {self.base_words}", count(r.base_requests)),
-            (f"{word} in {self.compare_words}", count(r.compare_requests)),
+            (f"{word} {during(self.base_period)}", count(r.base_requests)),
+            (f"{word} {during(self.compare_period)}", count(r.compare_requests)),
         ]
         if r.per_day:
             measures += [
-                (f"days in {self.base_words}", count(r.base_days)),
-                (f"days in {self.compare_words}", count(r.compare_days)),
+                (f"days {during(self.base_period)}", count(r.base_days)),
+                (f"days {during(self.compare_period)}", count(r.compare_days)),
             ]
         else:
             measures.append((f"absolute change ({word})", f"{r.abs_change:+,}".replace("-", "−")))
