@@ -156,10 +156,13 @@ def test_periods_and_spans_are_written_in_words() -> None:
     from datetime import date
 
     from analysis.numbers import during, listed, period_words, rate_text, span_words
+    from analysis.studies.text import capitalized
 
     assert period_words("2018-07/2019-06") == "July 2018 to June 2019"
     assert during("2017-01-28/2017-02-03") == "from 28 January 2017 to 3 February 2017"
     assert during("2024") == "in 2024" and during("FY2019") == "in fiscal year 2019"
+    assert capitalized(listed(["fiscal year 2016", "fiscal year 2018"])) == "Fiscal year 2016 and fiscal year 2018"
+    assert capitalized("ICE requests of every kind") == "ICE requests of every kind"
     assert [listed(items) for items in ([], ["2021"], ["2021", "2023"], ["2016", "2021", "2023"])] == [
         "",
         "2021",

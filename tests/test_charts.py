@@ -42,6 +42,9 @@ def test_a_year_that_is_not_a_calendar_year_keeps_its_distance_and_is_named_in_w
     sf = "San Francisco Sheriff's Department"
     (axes,) = growth.study(dataset, sf, sf, "2016", "2017").charts()["02-growth-requests"].figure.axes
     assert axes.get_title().startswith("ICE requests of every kind to the"), axes.get_title()
+    denver = "Denver Sheriff Department"
+    headline = growth.study(dataset, denver, denver, "2018-01/2018-03", "2018-04/2018-06").headline
+    assert "84 notification requests (April 2018 to June 2018), up from 42 (January 2018 to March 2018)" in headline
 
 
 def test_the_comparison_chart_and_table_keep_the_years_without_a_count() -> None:
@@ -74,6 +77,42 @@ def test_a_comparison_of_kinds_and_periods_that_differ_says_so_in_its_title_and_
     alike = comparison.study(dataset, [new_york, boston | {"base_period": "2016", "compare_period": "2017"}])
     assert alike.charts()["05-comparison-requests"].figure.get_suptitle().startswith("Detainer requests per period")
     assert alike.limits() == "Every change is between the same periods, 2016 and 2017."
+    denver = "Denver Sheriff Department"
+    quarters = {
+        "agency": denver,
+        "reported_by": denver,
+        "base_period": "2018-01/2018-03",
+        "compare_period": "2018-04/2018-06",
+    }
+    quarterly = comparison.study(dataset, [quarters])
+    assert "42 notification requests (January 2018 to March 2018) to 84 (April 2018 to June 2018)" in quarterly.headline
+    assert list(quarterly.periods["period"]) == ["2018-01/2018-03", "2018-04/2018-06"], "both compared quarters shown"
+    (axes,) = quarterly.charts()["05-comparison-requests"].figure.axes
+    assert (
+        len(axes.patches) >= 2
+        and "April 2018 to June 2018 highlighted" in quarterly.chart_texts()["05-comparison-requests"]
+    )
+
+
+def test_time_between_periods_with_no_count_gets_its_place_whatever_order_the_rows_come_in() -> None:
+    import pandas as pd
+
+    from analysis.studies.charts import _period_axis
+
+    halves = pd.DataFrame(
+        {
+            "period": ["2019-01/2019-06", "2018-01/2018-06", "2021-01/2021-06"],
+            "period_start": pd.to_datetime(["2019-01-01", "2018-01-01", "2021-01-01"]),
+            "period_end": pd.to_datetime(["2019-06-30", "2018-06-30", "2021-06-30"]),
+        }
+    )
+    assert _period_axis(halves) == [
+        "2018-01/2018-06",
+        "July 2018 to December 2018",
+        "2019-01/2019-06",
+        "July 2019 to December 2020",
+        "2021-01/2021-06",
+    ]
 
 
 def test_a_gap_of_years_is_named() -> None:

@@ -134,6 +134,13 @@ def during(label: str) -> str:
     return f"from {words}" if " to " in words else f"in {words}"
 
 
+def period_aside(label: str) -> str:
+    """A period beside a count, in a sentence that already runs "from ... to ...": ``in 2024``, or a span in
+    brackets (``(January 2018 to March 2018)``)."""
+    words = period_words(label)
+    return f"({words})" if " to " in words else f"in {words}"
+
+
 def period_words(label: str) -> str:
     """A period label of the data in words: ``2018-07/2019-06`` as ``July 2018 to June 2019``,
     ``2017-01-28/2017-02-03`` as ``28 January 2017 to 3 February 2017``, ``FY2019`` as ``fiscal year 2019``, a

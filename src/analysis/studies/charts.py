@@ -36,7 +36,10 @@ def _period_axis(series: pd.DataFrame) -> list[str]:
         return periods
     axis: list[str] = []
     covered: date | None = None  # what: the last day covered by the periods so far
-    for period, start, end in zip(periods, series["period_start"], series["period_end"], strict=True):
+    spans = sorted(
+        zip(periods, series["period_start"], series["period_end"], strict=True), key=lambda p: pd.Timestamp(p[1])
+    )
+    for period, start, end in spans:
         first, last = pd.Timestamp(start).date(), pd.Timestamp(end).date()
         if covered is not None and first > covered + timedelta(days=1):
             axis.append(span_words(covered + timedelta(days=1), first - timedelta(days=1)))
@@ -267,6 +270,8 @@ def comparison_chart(periods: pd.DataFrame, marked: dict[tuple[str, str], tuple[
                 for a, r, k in zip(periods["agency"], periods["reported_by"], periods["request_kind"], strict=True)
             ],
             "period": [str(p) for p in periods["period"]],
+            "period_start": list(periods["period_start"]),
+            "period_end": list(periods["period_end"]),
             "requests": [int(v) for v in periods["requests"]],
             "role": [
                 COMPARED if p in marked.get((a, r), ()) else OTHER

@@ -17,7 +17,7 @@ from analysis.measures.periods import comparable
 from analysis.measures.processed import metrics_table
 from analysis.measures.rates import Growth
 from analysis.measures.selection import KIND_WORDS, growth_between, kind_of
-from analysis.numbers import missing, period_words
+from analysis.numbers import missing, period_aside, period_words
 from analysis.params import ParameterProblems
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import comparison_chart
@@ -72,8 +72,8 @@ class ComparisonStudy(Study):
         """Each comparison's change in one sentence, kind by kind."""
         return " ".join(
             f"The {c.agency} (counted by {'itself' if c.reported_by == c.agency else c.reported_by}) went from "
-            f"{c.result.base_requests:,} {KIND_WORDS[c.request_kind]} in {c.base_period} to "
-            f"{c.result.compare_requests:,} in {c.compare_period}: {change_text(c.result)}."
+            f"{c.result.base_requests:,} {KIND_WORDS[c.request_kind]} {period_aside(c.base_period)} to "
+            f"{c.result.compare_requests:,} {period_aside(c.compare_period)}: {change_text(c.result)}."
             for c in sorted(self.comparisons, key=lambda c: REQUEST_KINDS.index(c.request_kind))
         )
 
@@ -187,7 +187,8 @@ class ComparisonStudy(Study):
                 for _, row in rows.iterrows()
             )
             base, compare = self.marked[(str(agency), str(reported_by))]
-            panels.append(f"{agency} (counted by {reported_by}; {base} and {compare} highlighted): {counts}")
+            marked = f"{period_words(base)} and {period_words(compare)} highlighted"
+            panels.append(f"{agency} (counted by {reported_by}; {marked}): {counts}")
         return {
             "05-comparison-requests": "Bar charts of requests per period, one panel per agency: "
             + "; ".join(panels)
@@ -241,6 +242,8 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
         raise ParameterError(f"parameter comparisons: {comparisons!r} is not valid; it must be a non-empty list")
     done: list[Comparison] = []
     kinds: list[str] = []
+    #: The kinds of every compared period, base and compare: the periods the page shows.
+    shown_kinds: set[str] = set()
     problems = ParameterProblems()
     for number, entry in enumerate(comparisons):
         name = f"comparisons[{number}]"
@@ -260,6 +263,7 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
             kind_given = cast("str | None", entry.get("request_kind"))
             rows, result = growth_between(requests, agency, reported_by, kind_given, base_period, compare_period)
             kinds.append(kind_of(rows[rows["period"] == base_period].iloc[0]))
+            shown_kinds.add(kind_of(rows[rows["period"] == compare_period].iloc[0]))
             request_kind = str(rows["request_kind"].iloc[0])
             done.append(Comparison(agency, reported_by, base_period, compare_period, result, request_kind))
         with problems.checking():
@@ -279,6 +283,8 @@ def study(dataset: Dataset, comparisons: Sequence[Mapping[str, object]]) -> Comp
             & (table["reported_by"] == c.reported_by)
             & (table["request_kind"] == c.request_kind)
         )
-    keep &= table["period_kind"] == kinds[0]
+    # What: periods of the compared kind, and the compared periods themselves when they are of another (a quarter
+    # starting in April against one starting in January), so no compared period is left off the chart or tables.
+    keep &= table["period_kind"].isin({kinds[0], *shown_kinds})
     periods = table[keep].reset_index(drop=True)
     return ComparisonStudy(tuple(done), periods, cited=cited_sources(dataset.sources, periods))

@@ -16,7 +16,7 @@ from analysis.numbers import during, listed, rate_text
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import denial_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import count, period_words, share
+from analysis.studies.text import capitalized, count, period_words, share
 
 #: Keys of each record in the denial notebook's JSON output.
 DENIAL_KEYS = (
@@ -126,7 +126,8 @@ class DenialStudy(Study):
                 f"{'ICE lodged with it' if self.from_ice_records else 'it received'} ({part:,} {self.what})."
             )
         if missing:
-            text += f" {listed([period_words(str(p)) for p in missing])}: no rate, for the reason the table gives."
+            unrated = capitalized(listed([period_words(str(p)) for p in missing]))
+            text += f" {unrated}: no rate, for the reason the table gives."
         if self.from_ice_records:
             text += (
                 " These counts come from ICE's own records, which miss many declines (agencies seldom tell "

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from analysis.data.load import Dataset
 from analysis.measures.rates import CONFIDENCE, Growth, level
 from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, other_reporters
-from analysis.numbers import during
+from analysis.numbers import during, period_aside
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
@@ -109,8 +109,9 @@ class GrowthStudy(Study):
         )
         return (
             f"By {counted_by(self.agency, self.reported_by)}, the {self.agency} received "
-            f"{r.compare_requests:,} {self.requests_word} {during(self.compare_period)}, {direction} "
-            f"{r.base_requests:,} {during(self.base_period)}: {change_text(r)}; {interval_text(r, self.confidence)}."
+            f"{r.compare_requests:,} {self.requests_word} {period_aside(self.compare_period)}, {direction} "
+            f"{r.base_requests:,} {period_aside(self.base_period)}: {change_text(r)}; "
+            f"{interval_text(r, self.confidence)}."
             f"{disputed}"
         )
 
@@ -144,7 +145,7 @@ class GrowthStudy(Study):
         if self.others.empty:
             return "No other party gives a count for either compared period."
         return " ".join(
-            f"{row.reported_by} counted {row.requests:,} for {row.period}, where {self.reported_by} counted "
+            f"{row.reported_by} counted {row.requests:,} {during(str(row.period))}, where {self.reported_by} counted "
             f"{row.replaces:,}. Set against {self.reported_by}'s count for the other period, that would make the "
             f"change {row.change}; the two parties counted differently, so this measures the gap between their "
             "counts, not a change in requests."
