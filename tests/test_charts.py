@@ -42,6 +42,8 @@ def test_a_year_that_is_not_a_calendar_year_keeps_its_distance_and_is_named_in_w
     sf = "San Francisco Sheriff's Department"
     (axes,) = growth.study(dataset, sf, sf, "2016", "2017").charts()["02-growth-requests"].figure.axes
     assert axes.get_title().startswith("ICE requests of every kind to the"), axes.get_title()
+    said = growth.study(dataset, nypd, nypd, "2016", "2017").chart_texts()["02-growth-requests"]
+    assert "2017: 1,526; January 2018 to June 2018: no count; July 2018 to June 2019: 2,916." in said, said
     denver = "Denver Sheriff Department"
     headline = growth.study(dataset, denver, denver, "2018-01/2018-03", "2018-04/2018-06").headline
     assert "84 notification requests (April 2018 to June 2018), up from 42 (January 2018 to March 2018)" in headline
@@ -97,7 +99,7 @@ def test_a_comparison_of_kinds_and_periods_that_differ_says_so_in_its_title_and_
 def test_time_between_periods_with_no_count_gets_its_place_whatever_order_the_rows_come_in() -> None:
     import pandas as pd
 
-    from analysis.studies.charts import _period_axis
+    from analysis.studies.charts import period_axis
 
     halves = pd.DataFrame(
         {
@@ -106,7 +108,7 @@ def test_time_between_periods_with_no_count_gets_its_place_whatever_order_the_ro
             "period_end": pd.to_datetime(["2019-06-30", "2018-06-30", "2021-06-30"]),
         }
     )
-    assert _period_axis(halves) == [
+    assert period_axis(halves) == [
         "2018-01/2018-06",
         "July 2018 to December 2018",
         "2019-01/2019-06",
@@ -142,3 +144,16 @@ def test_every_chart_names_its_sources_under_it_as_text(data_dir) -> None:
     (text,) = [t for t in chart.figure.findobj(Text) if t.get_text() == label]
     assert text.get_parse_math() is False
     chart.render("png")  # what: drawn without a mathtext error
+
+
+def test_a_page_with_no_rate_says_whose_counts_it_gives_and_what_they_leave_out() -> None:
+    """Hennepin County: ICE's weekly report gave 2 declined and no count of requests; the sheriff gave 15 requests
+    a week later without saying how many were honored or declined. Each count is given as its party's."""
+    dataset = load_dataset(RAW_DIR)
+    hennepin, ice = "Hennepin County Sheriff's Office", "U.S. Immigration and Customs Enforcement"
+    by_ice = denial.study(dataset, hennepin, ice).headline
+    assert by_ice.endswith(
+        f"By the count of {ice}, from 28 January 2017 to 3 February 2017, 2 declined and no count of detainer requests."
+    ), by_ice
+    own = denial.study(dataset, hennepin, hennepin).headline
+    assert "15 detainer requests and no count of how many were honored or declined." in own, own

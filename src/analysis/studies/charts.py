@@ -20,7 +20,7 @@ from analysis.numbers import period_words, span_words
 from analysis.studies.style import COMPARED, MUTED, OTHER, PALETTE, chart_style
 
 
-def _period_axis(series: pd.DataFrame) -> list[str]:
+def period_axis(series: pd.DataFrame) -> list[str]:
     """Period labels for the chart's axis, oldest first, with a place kept for time that has no count.
 
     When every period is a calendar year, every year from first to last. Otherwise, where ``series`` gives each
@@ -121,7 +121,7 @@ def requests_chart(
     counted
         The kind of request in words, for the axis.
     """
-    axis = _period_axis(series)
+    axis = period_axis(series)
     counts = series.set_index("period")["requests"]
     data = pd.DataFrame(
         {
@@ -164,7 +164,7 @@ def denial_chart(
         What the share counts: ``declined`` or ``answered``.
     """
     given = [str(p) for p in rates["period"]]
-    periods = _period_axis(rates.assign(period=given))  # what: every year from first to last, gaps kept
+    periods = period_axis(rates.assign(period=given))  # what: every year from first to last, gaps kept
     known = rates[rates["rate"].notna()].assign(period=lambda d: d["period"].astype(str))
     with chart_style():
         fig = Figure(figsize=(8, 4.5), layout="constrained")
@@ -284,7 +284,7 @@ def comparison_chart(periods: pd.DataFrame, marked: dict[tuple[str, str], tuple[
         fig = Figure(figsize=(4.6 * len(panels), 4.8), layout="constrained")
         for number, (ax, panel) in enumerate(zip(fig.subplots(1, len(panels), squeeze=False)[0], panels, strict=True)):
             rows = data[data["panel"] == panel]
-            axis = _period_axis(rows)  # what: every year from first to last; a year with no count stays visible
+            axis = period_axis(rows)  # what: every year from first to last; a year with no count stays visible
             top = _period_bars(ax, rows, axis, rows.set_index("period")["requests"], legend=number == 0)
             _crowded(ax, axis)
             ax.set_ylim(0, top * 1.15)

@@ -67,7 +67,13 @@ class ClaimsStudy(Study):
     def headline(self) -> str:
         counts = {verdict: sum(r.check.verdict == verdict for r in self.results) for verdict in VERDICTS}
         listed = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
-        return f"Of {len(self.results)} published claims checked against the counts they rest on: {listed}."
+        disputed = sum(rated(r) == DISPUTED for r in self.results)
+        turned = (
+            f" Another party's count gives the opposite verdict for {disputed} of them, which are {DISPUTED}."
+            if disputed
+            else ""
+        )
+        return f"Of {len(self.results)} published claims checked against the counts they rest on: {listed}.{turned}"
 
     def changed_verdicts(self) -> str:
         """Which verdicts another reporter's count would change, in sentences."""

@@ -16,8 +16,10 @@ from analysis.numbers import during, listed, rate_text
 from analysis.studies.base import Study, cited_sources, no_sources
 from analysis.studies.charts import denial_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
-from analysis.studies.text import capitalized, count, period_words, share
+from analysis.studies.text import capitalized, count, counted_by, period_words, share
 
+#: The outcomes a source may leave uncounted, in words.
+_OUTCOMES = "honored or declined"
 #: Keys of each record in the denial notebook's JSON output.
 DENIAL_KEYS = (
     "period",
@@ -74,21 +76,22 @@ class DenialStudy(Study):
         return KIND_WORDS[self.request_kind]
 
     def given(self, row: pd.Series) -> str:
-        """What the source gives for one period, in words: ``2 declined and no count of detainer requests``."""
-        number = (
-            f"{count(row['requests'])} {self.requests_word}"
-            if not pd.isna(row["requests"])
-            else (f"no count of {self.requests_word}")
-        )
-        outcomes = [f"{count(row[c])} {c}" for c in ("honored", "declined") if not pd.isna(row[c])]
-        return " and ".join([*outcomes, number]) if outcomes else f"{number} and no outcome"
+        """What the source gives for one period, in words: ``2,395 detainer requests, of which 1,007 honored``,
+        ``2 declined and no count of detainer requests``, ``15 detainer requests and no count of how many were
+        honored or declined``."""
+        outcomes = " and ".join(f"{count(row[c])} {c}" for c in ("honored", "declined") if not pd.isna(row[c]))
+        if pd.isna(row["requests"]):
+            return f"{outcomes or 'no outcome'} and no count of {self.requests_word}"
+        number = f"{count(row['requests'])} {self.requests_word}"
+        return f"{number}, of which {outcomes}" if outcomes else f"{number} and no count of how many were {_OUTCOMES}"
 
     @property
     def headline(self) -> str:
         known = self.rates[self.rates["rate"].notna()]
         if known.empty:
             given = "; ".join(f"{during(str(row['period']))}, {self.given(row)}" for _, row in self.rates.iterrows())
-            return f"No share {self.what} can be given for the {self.agency}: the sources give {given}."
+            whose = counted_by(self.agency, self.reported_by)
+            return f"No share {self.what} can be given for the {self.agency}. By {whose}, {given}."
         last = known.iloc[-1]
         rate = float(last["rate"])
         # What: whole percents in between; near none or all, as many decimals as keep it from reading 0% or 100%.

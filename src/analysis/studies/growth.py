@@ -14,13 +14,14 @@ from analysis.measures.rates import CONFIDENCE, Growth, level
 from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, other_reporters
 from analysis.numbers import during, period_aside
 from analysis.studies.base import Study, cited_sources, no_sources
-from analysis.studies.charts import requests_chart
+from analysis.studies.charts import period_axis, requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import (
     capitalized,
     chance_text,
     change_text,
     count,
+    counted_by,
     fold_text,
     interval_text,
     p_text,
@@ -45,11 +46,6 @@ GROWTH_KEYS = (
     "base_days",
     "compare_days",
 )
-
-
-def counted_by(agency: str, reported_by: str) -> str:
-    """``its own count`` or ``the count of REPORTER``."""
-    return "its own count" if reported_by == agency else f"the count of {reported_by}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +100,8 @@ class GrowthStudy(Study):
         change = (r.fold - 1) if r.fold is not None else r.compare_requests - r.base_requests
         direction = "up from" if change > 0 else "down from" if change < 0 else "the same as"
         disputed = "".join(
-            f" {row.reported_by} counted {row.requests:,} {during(str(row.period))}, not {row.replaces:,}."
+            f" {row.reported_by} counted {row.requests:,} {during(str(row.period))}, where the {self.reported_by} "
+            f"counted {row.replaces:,}."
             for row in self.others.itertuples(index=False)
         )
         return (
@@ -211,9 +208,11 @@ class GrowthStudy(Study):
         return {"02-growth-requests": chart}
 
     def chart_texts(self) -> dict[str, str]:
+        # What: every place on the chart's axis, a span of time with no count included, as the chart shows it.
+        counted = self.series.set_index("period")["requests"]
         counts = "; ".join(
-            f"{period_words(row['period'])}: {count(row['requests']) or 'no count of requests'}"
-            for _, row in self.series.iterrows()
+            f"{period_words(period)}: {(count(counted[period]) if period in counted.index else '') or 'no count'}"
+            for period in period_axis(self.series)
         )
         return {
             "02-growth-requests": (

@@ -45,6 +45,11 @@ def escape_markdown(text: str) -> str:
     return escape(marked, quote=True)
 
 
+def counted_by(agency: str, reported_by: str) -> str:
+    """Whose count a sentence gives: ``its own count`` (the agency's) or ``the count of REPORTER``."""
+    return "its own count" if reported_by == agency else f"the count of {reported_by}"
+
+
 def capitalized(text: str) -> str:
     """``text`` with a capital first letter and the rest as written: ``ICE requests`` keeps its ``ICE``, where
     ``str.capitalize`` would write ``Ice requests``."""
