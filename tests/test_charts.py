@@ -157,3 +157,19 @@ def test_a_page_with_no_rate_says_whose_counts_it_gives_and_what_they_leave_out(
     ), by_ice
     own = denial.study(dataset, hennepin, hennepin).headline
     assert "15 detainer requests and no count of how many were honored or declined." in own, own
+
+
+def test_the_law_behind_an_agencys_own_rate_is_named_but_not_given_as_the_reason_for_another_partys_counts() -> None:
+    from analysis.data.schema import ICE_RECORDS
+
+    dataset = load_dataset(RAW_DIR)
+    own = denial.study(dataset, BOSTON, BOSTON).context()
+    assert own.startswith("The 100% rate is set by law") and "Lunn v. Commonwealth" in own
+    records = denial.study(dataset, BOSTON, ICE_RECORDS).context()
+    assert records.startswith(f"For the {BOSTON}'s own counts, the dataset records the law that sets its rate (")
+    assert "does not say how that law bears on them" in records and "100%" not in records
+    nypd = "New York City Police Department"
+    assert (
+        denial.study(dataset, nypd, nypd).context()
+        == f"The dataset records no law or policy that sets the rate of the {nypd}."
+    )

@@ -149,9 +149,15 @@ class DenialStudy(Study):
 
     def context(self) -> str:
         """Why the rate is what it is, with its citation, where the law sets it."""
-        if self.agency not in LEGAL_CONTEXT or self.reported_by != self.agency:
-            counted = "" if self.reported_by == self.agency else f" in the counts of {self.reported_by}"
-            return f"The dataset records no law or policy that sets the rate of the {self.agency}{counted}."
+        if self.agency in LEGAL_CONTEXT and self.reported_by != self.agency:
+            _, citation = LEGAL_CONTEXT[self.agency]
+            return (
+                f"For the {self.agency}'s own counts, the dataset records the law that sets its rate ({citation}). "
+                f"The rate here is from the counts of {self.reported_by}, and the dataset does not say how that law "
+                "bears on them."
+            )
+        if self.agency not in LEGAL_CONTEXT:
+            return f"The dataset records no law or policy that sets the rate of the {self.agency}."
         paraphrase, citation = LEGAL_CONTEXT[self.agency]
         return f"{paraphrase} (Sources: {citation}.)"
 
