@@ -16,7 +16,7 @@ from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
 from analysis.measures.rates import CONFIDENCE, level
 from analysis.measures.selection import KIND_WORDS
-from analysis.numbers import period_words, span_words
+from analysis.numbers import count, period_words, span_words
 from analysis.studies.style import COMPARED, MUTED, OTHER, PALETTE, chart_style
 
 
@@ -46,6 +46,16 @@ def period_axis(series: pd.DataFrame) -> list[str]:
         axis.append(period)
         covered = last if covered is None else max(covered, last)
     return axis
+
+
+def axis_counts(series: pd.DataFrame) -> list[str]:
+    """Each place on the chart's axis (:func:`period_axis`) with its count, in words, for a chart's description:
+    ``2017: 68``, ``2018: no count``, ``January 2018 to June 2018: no count``."""
+    counted = series.assign(period=series["period"].astype(str)).set_index("period")["requests"]
+    return [
+        f"{period_words(period)}: {(count(counted[period]) if period in counted.index else '') or 'no count'}"
+        for period in period_axis(series)
+    ]
 
 
 def _shown(axis: list[str]) -> list[str]:
@@ -197,7 +207,8 @@ def denial_chart(
                 ax.annotate(
                     "outcome\nnot reported", (position, 0.05), ha="center", va="bottom", fontsize=8, color=MUTED
                 )
-        ax.set_xticks(range(len(periods)), _shown(periods))
+        labels = _shown(periods)
+        ax.set_xticks(range(len(periods)), labels)
         _crowded(ax, periods)
         ax.set_xlim(-0.5, len(periods) - 0.5)
         ax.set_ylim(0, 1.05)
@@ -205,7 +216,7 @@ def denial_chart(
         ax.set(xlabel="period", ylabel=f"requests {what}", title=title)
         # What: below the axes, where no mark or note of a period can sit under it, and below the period labels and
         # the axis label, which sit lower when the labels stand upright or take two lines.
-        tall = len(periods) > CROWDED or any("\n" in label for label in _shown(periods))
+        tall = len(periods) > CROWDED or any("\n" in label for label in labels)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3 if tall else -0.2), ncol=2, frameon=False)
     return fig
 

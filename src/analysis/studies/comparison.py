@@ -20,7 +20,7 @@ from analysis.measures.selection import KIND_WORDS, growth_between, kind_of
 from analysis.numbers import missing, period_aside, period_words
 from analysis.params import ParameterProblems
 from analysis.studies.base import Study, cited_sources, no_sources
-from analysis.studies.charts import comparison_chart, period_axis
+from analysis.studies.charts import axis_counts, comparison_chart
 from analysis.studies.growth import GROWTH_KEYS
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import (
@@ -182,11 +182,7 @@ class ComparisonStudy(Study):
     def chart_texts(self) -> dict[str, str]:
         panels = []
         for (agency, reported_by), rows in self.periods.groupby(["agency", "reported_by"], sort=False):
-            counted = rows.assign(period=rows["period"].astype(str)).set_index("period")["requests"]
-            counts = ", ".join(  # what: every place on the panel's axis, a span of time with no count included
-                f"{period_words(period)}: {(count(counted[period]) if period in counted.index else '') or 'no count'}"
-                for period in period_axis(rows)
-            )
+            counts = ", ".join(axis_counts(rows))  # what: every place on the panel's axis, as the chart shows it
             base, compare = self.marked[(str(agency), str(reported_by))]
             marked = f"{period_words(base)} and {period_words(compare)} highlighted"
             panels.append(f"{agency} (counted by {reported_by}; {marked}): {counts}")

@@ -18,8 +18,6 @@ from analysis.studies.charts import denial_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import capitalized, count, counted_by, period_words, share
 
-#: The outcomes a source may leave uncounted, in words.
-_OUTCOMES = "honored or declined"
 #: Keys of each record in the denial notebook's JSON output.
 DENIAL_KEYS = (
     "period",
@@ -83,7 +81,11 @@ class DenialStudy(Study):
         if pd.isna(row["requests"]):
             return f"{outcomes or 'no outcome'} and no count of {self.requests_word}"
         number = f"{count(row['requests'])} {self.requests_word}"
-        return f"{number}, of which {outcomes}" if outcomes else f"{number} and no count of how many were {_OUTCOMES}"
+        return (
+            f"{number}, of which {outcomes}"
+            if outcomes
+            else f"{number} and no count of how many were honored or declined"
+        )
 
     @property
     def headline(self) -> str:

@@ -14,7 +14,7 @@ from analysis.measures.rates import CONFIDENCE, Growth, level
 from analysis.measures.selection import KIND_WORDS, growth_between, growth_of, other_reporters
 from analysis.numbers import during, period_aside
 from analysis.studies.base import Study, cited_sources, no_sources
-from analysis.studies.charts import period_axis, requests_chart
+from analysis.studies.charts import axis_counts, requests_chart
 from analysis.studies.tables import Column, ReaderTable, reader_table
 from analysis.studies.text import (
     capitalized,
@@ -208,12 +208,7 @@ class GrowthStudy(Study):
         return {"02-growth-requests": chart}
 
     def chart_texts(self) -> dict[str, str]:
-        # What: every place on the chart's axis, a span of time with no count included, as the chart shows it.
-        counted = self.series.set_index("period")["requests"]
-        counts = "; ".join(
-            f"{period_words(period)}: {(count(counted[period]) if period in counted.index else '') or 'no count'}"
-            for period in period_axis(self.series)
-        )
+        counts = "; ".join(axis_counts(self.series))  # what: every place on the chart's axis, as the chart shows it
         return {
             "02-growth-requests": (
                 f"Bar chart of {self.requests_word} to the {self.agency} per period, as counted by "
