@@ -165,6 +165,7 @@ def test_the_law_behind_an_agencys_own_rate_is_named_but_not_given_as_the_reason
     dataset = load_dataset(RAW_DIR)
     own = denial.study(dataset, BOSTON, BOSTON).context()
     assert own.startswith("The 100% rate is set by law") and "Lunn v. Commonwealth" in own
+    assert "In 2025 the U.S. Department of Justice took the City of Boston to court over the Trust Act." in own
     records = denial.study(dataset, BOSTON, ICE_RECORDS).context()
     assert records.startswith(f"For the {BOSTON}'s own counts, the dataset records the law that sets its rate (")
     assert "does not say how that law bears on them" in records and "100%" not in records

@@ -38,9 +38,11 @@ LEGAL_CONTEXT: dict[str, tuple[str, str]] = {
         "of 2014 amended in 2019, forbids the department to hold anyone only because of a civil immigration "
         "detainer, and in 2017 the Massachusetts Supreme Judicial Court ruled in Lunn v. Commonwealth that "
         "state officers have no authority to arrest or hold a person solely on such a detainer. A detainer "
-        "asks the police to keep someone up to 48 hours past their release, or to tell ICE before releasing them.",
+        "asks the police to keep someone up to 48 hours past their release, or to tell ICE before releasing them. "
+        "In 2025 the U.S. Department of Justice took the City of Boston to court over the Trust Act.",
         "Boston Trust Act (City of Boston ordinance, 2014, amended 2019); Lunn v. Commonwealth, "
-        "Massachusetts Supreme Judicial Court, 2017",
+        "Massachusetts Supreme Judicial Court, 2017; the U.S. Department of Justice's 2025 lawsuit against the "
+        "City of Boston",
     ),
 }
 
