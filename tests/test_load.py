@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import DataValidationError, load_dataset
+from analysis.data.cells import MAX_COUNT, count_too_large, to_count, to_date
 from analysis.data.csvfile import WHITESPACE, read_text_table
 from analysis.files import unguard
 from analysis.paths import RAW_DIR
@@ -303,3 +304,38 @@ def test_cells_are_read_as_pythons_csv_module_reads_them(tmp_path_factory: pytes
 
 def test_the_whitespace_stripped_a_column_at_a_time_is_what_str_strip_removes() -> None:
     assert set(WHITESPACE) == {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+
+
+#: Cells for the parsers: counts with and without leading zeros, at and past the limits, signed, spaced, in other
+#: digits; real and unreal days; and any short text.
+PARSED = st.one_of(
+    st.sampled_from(
+        [
+            *("", "0", "007", "15", "+15", "-3", "1.5", "1000000", "1000001", "0001000001", "10000000", "99999999"),
+            *("9" * 25, " 5", "5\n", "\u0663", "\uff11\uff15"),
+            *("2024-02-29", "2023-02-29", "0000-01-01", "0001-01-01", "9999-12-31", "2024-13-01", "2024-1-01"),
+            *("2024-01-01 ", "2024-01-01T00", "\uff12024-01-01"),
+        ]
+    ),
+    st.text(alphabet="0123456789-+ .", max_size=12),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=200)
+@given(cells=st.lists(PARSED, max_size=12))
+def test_counts_and_days_are_parsed_as_pandas_parses_them_where_it_reads_the_form(cells: list[str]) -> None:
+    """The parsers work once per distinct cell in Python; pandas' own parsers, cell by cell, on the forms they
+    read (ASCII digits; YYYY-MM-DD), give the same values, and nothing else is read."""
+    column = pd.Series(cells, dtype="str", index=range(7, 7 + len(cells)))
+    counts, days, too_large = to_count(column), to_date(column), count_too_large(column)
+    assert counts.dtype == "Int64" and days.dtype == "datetime64[us]" and list(too_large.index) == list(column.index)
+    for cell, count, day, large in zip(cells, counts, days, too_large, strict=True):
+        digits = re.fullmatch(r"[0-9]+", cell, re.ASCII) is not None
+        # What: a count of more digits than MAX_COUNT has is overlong, never converted (validation refuses it).
+        expected = pd.to_numeric(cell) if digits and len(str(int(cell))) <= len(str(MAX_COUNT)) else pd.NA
+        assert count is expected or count == expected, (cell, count)
+        assert large == (digits and int(cell) > MAX_COUNT), cell
+        dated = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", cell, re.ASCII) is not None
+        parsed = pd.to_datetime(pd.Series([cell]), format="%Y-%m-%d", errors="coerce")[0] if dated else pd.NaT
+        assert (pd.isna(day) and pd.isna(parsed)) or day == parsed, (cell, day)

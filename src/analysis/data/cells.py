@@ -40,6 +40,7 @@ PARTIAL_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?", re.ASCII)
 _COUNT_DIGITS = len(str(MAX_COUNT))
 #: What completes a partial date (by its length) to the first day it covers.
 _FIRST_DAY_SUFFIX = {4: "-01-01", 7: "-01", 10: ""}
+_NO_DAY = np.datetime64("NaT", "us")
 
 
 def by_value(cells: pd.Series, function: Callable[[str], Any]) -> pd.Series:
@@ -57,10 +58,24 @@ def is_count(cells: pd.Series) -> pd.Series:
     return cells.str.fullmatch(COUNT.pattern).fillna(False).astype(bool)
 
 
+def _count(cell: object) -> int | None:
+    """The count ``cell`` writes (ASCII digits only, at most :data:`_COUNT_DIGITS` of them after leading zeros),
+    else ``None``; a longer one is never converted."""
+    if not isinstance(cell, str) or COUNT.fullmatch(cell) is None or len(cell.lstrip("0")) > _COUNT_DIGITS:
+        return None
+    return int(cell)
+
+
+def _too_large(cell: object) -> bool:
+    """Whether ``cell`` writes a count (ASCII digits only) above :data:`MAX_COUNT`, however many digits it has."""
+    if not isinstance(cell, str) or COUNT.fullmatch(cell) is None:
+        return False
+    return len(cell.lstrip("0")) > _COUNT_DIGITS or int(cell) > MAX_COUNT
+
+
 def count_too_large(cells: pd.Series) -> pd.Series:
     """Whether each count cell is above :data:`MAX_COUNT` (however many digits it has)."""
-    digits = cells.str.lstrip("0")
-    return is_count(cells) & ((digits.str.len() > _COUNT_DIGITS) | (to_count(cells) > MAX_COUNT).fillna(False))
+    return by_value(cells, _too_large).astype(bool)
 
 
 def to_count(cells: pd.Series) -> pd.Series:
@@ -68,10 +83,8 @@ def to_count(cells: pd.Series) -> pd.Series:
 
     Each distinct cell is parsed once (a column of a million counts holds a few thousand values)."""
     codes, distinct = pd.factorize(cells, use_na_sentinel=False)
-    values = pd.Series(distinct, dtype="str")
-    short = is_count(values) & (values.str.lstrip("0").str.len() <= _COUNT_DIGITS)
-    numbers = pd.to_numeric(values.where(short), errors="coerce").astype("Int64")
-    return pd.Series(numbers.array.take(codes), index=cells.index, dtype="Int64")
+    numbers = pd.array([_count(value) for value in distinct], dtype="Int64")
+    return pd.Series(numbers.take(codes), index=cells.index, dtype="Int64")
 
 
 def to_number(cells: pd.Series) -> pd.Series:
@@ -81,10 +94,22 @@ def to_number(cells: pd.Series) -> pd.Series:
     return numbers.where(np.isfinite(numbers))
 
 
+def _day(cell: object) -> np.datetime64:
+    """The day a ``YYYY-MM-DD`` cell names, else ``NaT`` (not so written, or not a real day)."""
+    if not isinstance(cell, str) or DATE.fullmatch(cell) is None:
+        return _NO_DAY
+    try:
+        return np.datetime64(cell, "us")
+    except ValueError:
+        return _NO_DAY
+
+
 def to_date(cells: pd.Series) -> pd.Series:
-    """Parse ``YYYY-MM-DD`` cells to timestamps; anything else (not a real date) becomes ``NaT``."""
-    shaped = cells.where(cells.str.fullmatch(DATE.pattern).fillna(False).astype(bool))
-    return pd.to_datetime(shaped, format="%Y-%m-%d", errors="coerce")
+    """Parse ``YYYY-MM-DD`` cells to timestamps (``datetime64[us]``); anything else (not a real date) becomes
+    ``NaT``. Each distinct cell is parsed once."""
+    codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    days = np.array([_day(value) for value in distinct], dtype="datetime64[us]")
+    return pd.Series(days[codes], index=cells.index)
 
 
 def plausible(dates: pd.Series) -> pd.Series:

@@ -100,30 +100,39 @@ def id_column(unique_rule: str) -> pa.Column:
     return pa.Column(None, [not_blank(), slug, unique(unique_rule)])
 
 
+def each(passes: Callable[[str], bool]) -> Callable[[Cells], Cells]:
+    """A test of one cell made a test of a column, run once per distinct cell (a cell that is not text fails)."""
+    return lambda cells: by_value(cells, lambda cell: isinstance(cell, str) and passes(cell))
+
+
+#: A whole number as :data:`DECIMAL` writes it: digits, with an optional sign.
+WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+
+
 def count_checks(*, blank_ok: bool) -> list[pa.Check]:
     """A count: ASCII digits only, whole, not negative, unsigned, at most :data:`MAX_COUNT`."""
 
-    def numeric(c: Cells) -> Cells:
-        return c.str.fullmatch(DECIMAL.pattern)
+    def numeric(cell: str) -> bool:
+        return DECIMAL.fullmatch(cell) is not None
 
-    def whole(c: Cells) -> Cells:
-        return ~numeric(c) | c.str.fullmatch(r"[+-]?[0-9]+")
+    def whole(cell: str) -> bool:
+        return not numeric(cell) or WHOLE.fullmatch(cell) is not None
 
-    def not_negative(c: Cells) -> Cells:
-        return ~numeric(c) | ~c.str.startswith("-")
+    def not_negative(cell: str) -> bool:
+        return not numeric(cell) or not cell.startswith("-")
 
-    def unsigned(c: Cells) -> Cells:
-        return ~c.str.startswith("+")
+    def unsigned(cell: str) -> bool:
+        return not cell.startswith("+")
 
     checks = [
         cell_check(
             "must be a number written with digits only (0-9; no separators, words or other digits)",
-            numeric,
+            each(numeric),
             blank_ok=blank_ok,
         ),
-        cell_check("must be a whole number (no decimal point)", whole, blank_ok=blank_ok),
-        cell_check("must not be negative", not_negative, blank_ok=blank_ok),
-        cell_check("must be written without a sign", unsigned, blank_ok=True),
+        cell_check("must be a whole number (no decimal point)", each(whole), blank_ok=blank_ok),
+        cell_check("must not be negative", each(not_negative), blank_ok=blank_ok),
+        cell_check("must be written without a sign", each(unsigned), blank_ok=True),
         cell_check(
             f"must be at most {MAX_COUNT:,} (a larger count is taken as a typing error)",
             lambda c: ~count_too_large(c),
