@@ -75,6 +75,9 @@ def _exporter(hidden: bool) -> HTMLExporter:
         exclude_input=hidden,
         exclude_input_prompt=hidden,
         exclude_output_prompt=hidden,
+        # What: the notebook is checked against its schema once, after the preprocessors, not after each of them
+        # (a dozen times a page).
+        optimistic_validation=True,
     )
     if hidden:
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(REVIEWERS_ONLY)), enabled=True)
