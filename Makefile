@@ -56,8 +56,9 @@ bench: $(STAMP) ## Measure the report runner, detainers process and the ICE inge
 validate: $(STAMP) ## Check data/raw against every rule
 	$(BIN)/detainers validate
 
-# Processes of the test session (xdist workers).
-TEST_JOBS ?= 2
+# Processes of the test session (xdist workers): one more than this machine's 2 cores, so that the cores stay busy
+# while a test waits for the processes of a report it started.
+TEST_JOBS ?= 3
 test: $(STAMP) ## Run the linters and type checker, the whole test suite, and nbval over the committed reports
 	@# The linters beside the tests: either failing fails make test, and both say what failed.
 	@$(MAKE) --no-print-directory -j2 lint suite

@@ -131,7 +131,7 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "svg.fonttype: none\nsavefig.transparent: True\nfont.size: 20\naxes.prop_cycle: cycler('color', ['r'])\n"
     )
     environment = {"MPLCONFIGDIR": str(config), "LC_ALL": "C", "LANG": "C", "TZ": "Pacific/Chatham"}
-    # What: one worker, so one template: the session's other test process has the machine's other core.
+    # What: one worker, so one template: the session's other test processes have the machine's other core.
     in_copy(copy, "report", "--force", "--jobs", "1", environment=environment)
     return copy
 
