@@ -63,6 +63,18 @@ def test_a_count_of_20_digits_or_more_is_a_problem_not_a_traceback(data_dir: Pat
     assert any(f"precision: found {digits}: must be a whole number of decimal places" in p for p in problems)
 
 
+@pytest.mark.parametrize("zeros", [4300, 4400])
+def test_a_count_behind_thousands_of_zeros_is_a_problem_not_a_traceback(data_dir: Path, capsys, zeros: int) -> None:
+    """Python's int() refuses a string of over 4,300 digits; such a cell is still only a cell too long."""
+    padded = "0" * zeros + "5"
+    replace_in(data_dir / REQUESTS, ROW_2020, f"2020,2020-01-01,2020-12-31,{padded},0,10,")
+    replace_in(data_dir / CLAIMS, ",150,0,,true,", f",150,{padded},,true,")
+    status, problems = validate(data_dir, capsys)
+    assert status == 1
+    assert any(":2: requests: found 4," in p and "a cell may hold at most 4,096 characters" in p for p in problems)
+    assert any(":2: precision: found 4," in p and "a cell may hold at most 4,096 characters" in p for p in problems)
+
+
 @pytest.mark.parametrize(
     ("label", "start", "end"),
     [

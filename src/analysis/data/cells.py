@@ -61,16 +61,18 @@ def is_count(cells: pd.Series) -> pd.Series:
 def _count(cell: object) -> int | None:
     """The count ``cell`` writes (ASCII digits only, at most :data:`_COUNT_DIGITS` of them after leading zeros),
     else ``None``; a longer one is never converted."""
-    if not isinstance(cell, str) or COUNT.fullmatch(cell) is None or len(cell.lstrip("0")) > _COUNT_DIGITS:
-        return None
-    return int(cell)
+    digits = cell.lstrip("0") if isinstance(cell, str) and COUNT.fullmatch(cell) else None
+    # What: the digits without their leading zeros, so that a cell of thousands of zeros is never given to int(),
+    # which refuses a string of over 4,300 digits.
+    return None if digits is None or len(digits) > _COUNT_DIGITS else int(digits or "0")
 
 
 def _too_large(cell: object) -> bool:
     """Whether ``cell`` writes a count (ASCII digits only) above :data:`MAX_COUNT`, however many digits it has."""
     if not isinstance(cell, str) or COUNT.fullmatch(cell) is None:
         return False
-    return len(cell.lstrip("0")) > _COUNT_DIGITS or int(cell) > MAX_COUNT
+    count = _count(cell)
+    return count is None or count > MAX_COUNT
 
 
 def count_too_large(cells: pd.Series) -> pd.Series:
