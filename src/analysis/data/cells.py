@@ -58,21 +58,23 @@ def is_count(cells: pd.Series) -> pd.Series:
     return cells.str.fullmatch(COUNT.pattern).fillna(False).astype(bool)
 
 
+def _digits(cell: object) -> str | None:
+    """The digits of a count cell (ASCII digits only) without their leading zeros, else ``None``; so that a cell
+    of thousands of zeros is never given to int(), which refuses a string of over 4,300 digits."""
+    return cell.lstrip("0") if isinstance(cell, str) and COUNT.fullmatch(cell) else None
+
+
 def _count(cell: object) -> int | None:
-    """The count ``cell`` writes (ASCII digits only, at most :data:`_COUNT_DIGITS` of them after leading zeros),
-    else ``None``; a longer one is never converted."""
-    digits = cell.lstrip("0") if isinstance(cell, str) and COUNT.fullmatch(cell) else None
-    # What: the digits without their leading zeros, so that a cell of thousands of zeros is never given to int(),
-    # which refuses a string of over 4,300 digits.
+    """The count ``cell`` writes, else ``None``; one of more than :data:`_COUNT_DIGITS` digits (after leading
+    zeros) is never converted."""
+    digits = _digits(cell)
     return None if digits is None or len(digits) > _COUNT_DIGITS else int(digits or "0")
 
 
 def _too_large(cell: object) -> bool:
-    """Whether ``cell`` writes a count (ASCII digits only) above :data:`MAX_COUNT`, however many digits it has."""
-    if not isinstance(cell, str) or COUNT.fullmatch(cell) is None:
-        return False
-    count = _count(cell)
-    return count is None or count > MAX_COUNT
+    """Whether ``cell`` writes a count above :data:`MAX_COUNT`, however many digits it has."""
+    digits = _digits(cell)
+    return digits is not None and (len(digits) > _COUNT_DIGITS or int(digits or "0") > MAX_COUNT)
 
 
 def count_too_large(cells: pd.Series) -> pd.Series:
