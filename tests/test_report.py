@@ -66,7 +66,7 @@ def report(tmp_path: Path, *extra: str) -> int:
     )
 
 
-def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp_path: Path, capsys) -> None:
+def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp_path: Path, capfd) -> None:
     reports = tmp_path / "reports"
     old = {
         "broken.ipynb": b"old notebook",
@@ -81,9 +81,14 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
     # What: one worker, so the healthy run executes after the others failed, on the same worker and template.
     assert report(tmp_path, "--plan", str(failing_plan), "--jobs", "1") == 1
 
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()  # what: not capsys: what workers, templates and kernels print is read too
     err = captured.err
     assert "dies: FAILED" in captured.out and "broken: FAILED" in captured.out and "denial: done" in captured.out
+    (died_line,) = [line for line in captured.out.splitlines() if "dies: FAILED" in line]
+    assert "]: failed in cell 6 (`open(" in died_line, "the FAILED line names the cell"
+    assert "DeadKernelError: the kernel died (killed by signal 9, SIGKILL) while this cell ran" in died_line
+    (broken_line,) = [line for line in captured.out.splitlines() if "broken: FAILED" in line]
+    assert "]: failed in cell 6 (`raise RuntimeError(" in broken_line and "deliberately broken" in broken_line
     assert "run broken (03-denial-rates.ipynb) failed in cell 6" in err
     assert "RuntimeError: deliberately broken" in err
     assert "run dies (03-denial-rates.ipynb) failed in cell 6 (`open(" in err

@@ -52,6 +52,20 @@ class Outcome:
     seconds: float
     message: str = ""
 
+    @property
+    def reason(self) -> str:
+        """Why a failed run failed, in one line without the run's name (its message names it): where it failed
+        and the error, e.g. ``failed in cell 6 (`...`): DeadKernelError: the kernel died ...``; "" for a run that
+        succeeded."""
+        first = self.message.splitlines()[0] if self.message else ""
+        for prefix in (f"run {self.name}: ", f"run {self.name} "):
+            if first.startswith(prefix):
+                first = first[len(prefix) :]
+                break
+        if first.startswith("(") and ") " in first:  # what: the notebook, as in "run NAME (NOTEBOOK) failed ..."
+            first = first.split(") ", 1)[1]
+        return first
+
 
 def make_job(run: Run, folders: ReportPaths, staging_root: Path) -> Job:
     """The job of ``run``, staged in its own folder of ``staging_root``."""

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from analysis.errors import printable
+
 
 class Progress:
     """Counts of a batch; :meth:`started` and :meth:`finished` as runs go, :meth:`close` at the end."""
@@ -49,21 +51,23 @@ class Progress:
         self.running.add(name)
         self._refresh()
 
-    def finished(self, name: str, ok: bool, seconds: float) -> None:
-        """A run ended; on a terminal the bar moves, elsewhere one line says so with the counts."""
+    def finished(self, name: str, ok: bool, seconds: float, reason: str = "") -> None:
+        """A run ended; on a terminal the bar moves, elsewhere one line says so with the counts. A failed run's
+        line ends with ``reason`` (where it failed and why, as :attr:`analysis.pipeline.jobs.Outcome.reason`)."""
         self.running.discard(name)
         self.done += ok
         self.failed += not ok
+        why = f": {reason}" if reason and not ok else ""
         if self.bar is not None:
             self.bar.update(1)
             self._refresh()
             if not ok:
-                self.bar.write(f"  {name}: FAILED after {seconds:.1f} s", file=self.stream)
+                self.bar.write(printable(f"  {name}: FAILED after {seconds:.1f} s{why}"), file=self.stream)
             return
         counts = ", ".join(f"{n} {what}" for what, n in self._counts().items())
         finished = self.done + self.failed
         state = "done" if ok else "FAILED"
-        self.say(f"  {name}: {state} in {seconds:.1f} s [{finished}/{self.total}: {counts}; {self._left()}]")
+        self.say(f"  {name}: {state} in {seconds:.1f} s [{finished}/{self.total}: {counts}; {self._left()}]{why}")
 
     def stage(self, name: str, what: str) -> None:
         """A run's stage (executing, rendering): said as a line when not on a terminal."""

@@ -62,7 +62,7 @@ def _finish(
         record.write(run.name, work.inputs[run.name], outputs_digests(folders.run_outputs(run.name)))
     elif (staging / FAILED_NOTEBOOK).is_file():
         os.replace(staging / FAILED_NOTEBOOK, folders.failed(run.name))
-    progress.finished(run.name, outcome.ok, outcome.seconds)
+    progress.finished(run.name, outcome.ok, outcome.seconds, outcome.reason)
 
 
 def description(run: Run, folders: ReportPaths) -> dict[str, Any] | None:
