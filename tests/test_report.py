@@ -31,6 +31,10 @@ name = "broken"
 notebook = "broken/03-denial-rates.ipynb"
 
 [[run]]
+name = "kills-its-worker"
+notebook = "kills-its-worker/03-denial-rates.ipynb"
+
+[[run]]
 name = "denial"
 notebook = "03-denial-rates.ipynb"
 """
@@ -44,14 +48,21 @@ OLD_RESULT = (
 
 @pytest.fixture
 def failing_plan(tmp_path: Path) -> Path:
-    """A plan of three runs: one whose kernel is killed (as by the out-of-memory killer) in its fifth cell, one
-    whose fifth cell raises, one healthy; the first leaves a mark each time it executes."""
+    """A plan of four runs: one whose kernel is killed (as by the out-of-memory killer) in its fifth cell, one
+    whose fifth cell raises, one that kills its worker process there (the kernel's parent is the template, whose
+    parent is the worker), one healthy; those that kill leave a mark each time they execute."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
     shutil.copy(NOTEBOOKS_DIR / "03-denial-rates.ipynb", folder)
-    marker = tmp_path / "executions"
+    marker, worker_marker = tmp_path / "executions", tmp_path / "worker-executions"
     kill = f"open({str(marker)!r}, 'a').write('x')\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)"
-    for name, cell in (("broken", 'raise RuntimeError("deliberately broken")'), ("dies", kill)):
+    kill_worker = (
+        f"open({str(worker_marker)!r}, 'a').write('x')\nimport os, signal\n"
+        "template = open(f'/proc/{os.getppid()}/stat').read()\n"
+        "os.kill(int(template.rsplit(')', 1)[1].split()[1]), signal.SIGKILL)"
+    )
+    cells = (("broken", 'raise RuntimeError("deliberately broken")'), ("dies", kill), ("kills-its-worker", kill_worker))
+    for name, cell in cells:
         notebook = nbformat.read(NOTEBOOKS_DIR / "03-denial-rates.ipynb", as_version=4)
         notebook.cells.insert(4, nbformat.v4.new_code_cell(cell))
         (folder / name).mkdir()
@@ -78,7 +89,8 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
         (reports / name).write_bytes(data)
     mark_owned(reports)  # what: as the report that wrote them left it
 
-    # What: one worker, so the healthy run executes after the others failed, on the same worker and template.
+    # What: one worker, so the run that raises executes after the dead kernel, on the same worker and template, and
+    # the healthy run was queued on the worker that dies after them.
     assert report(tmp_path, "--plan", str(failing_plan), "--jobs", "1") == 1
 
     captured = capfd.readouterr()  # what: not capsys: what workers, templates and kernels print is read too
@@ -95,6 +107,10 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
     assert "DeadKernelError: the kernel died (killed by signal 9, SIGKILL) while this cell ran" in err
     assert "Traceback" not in err
     assert (tmp_path / "executions").read_text() == "x", "the run whose kernel died was executed once, not retried"
+    (killer_line,) = [line for line in captured.out.splitlines() if "kills-its-worker: FAILED" in line]
+    assert killer_line.endswith("]: its worker process died while it ran (killed by signal 9, SIGKILL)")
+    assert (tmp_path / "worker-executions").read_text() == "x", "the run that killed its worker executed once"
+    assert not (reports / "kills-its-worker.html").exists()
     for name, data in old.items():
         assert (reports / name).read_bytes() == data, f"{name} was overwritten"
     failed = nbformat.read(reports / "broken.failed.ipynb", as_version=4)

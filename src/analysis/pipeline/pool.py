@@ -12,8 +12,10 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -60,6 +62,16 @@ def _end_now() -> None:
     os._exit(0)
 
 
+class _Tagged:
+    """A worker's end of the status queue: each ``(run name, what)`` it puts goes with the worker's process id."""
+
+    def __init__(self, queue: Any) -> None:
+        self.queue, self.pid = queue, os.getpid()
+
+    def put(self, message: tuple[str, str]) -> None:
+        self.queue.put((*message, self.pid))
+
+
 def _start_worker(queue: Any, runner: int) -> None:
     atexit.register(_end_now)  # what: registered first, so it runs last, after the template was ended
     if hasattr(signal, "pthread_sigmask"):
@@ -73,7 +85,7 @@ def _start_worker(queue: Any, runner: int) -> None:
 
     from analysis.pipeline.execute import prepare, report_to  # what: the heavy imports, in the worker, as it starts
 
-    report_to(queue)
+    report_to(_Tagged(queue))
     prepare()  # what: while the template still imports, so the first run does not wait for it
 
 
@@ -87,46 +99,106 @@ def _execute(job: Job) -> Outcome:
     return execute(job)
 
 
+def _how_it_ended(code: int | None) -> str:
+    """A worker's exit code in words: "killed by signal 9, SIGKILL", "exit code 1"."""
+    if code is None:
+        return "it ended"
+    if code < 0:
+        with suppress(ValueError):
+            return f"killed by signal {-code}, {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
 class LocalPool:
-    """Runs executed by ``workers`` spawned worker processes of this machine (a batch's executor)."""
+    """Runs executed by ``workers`` spawned worker processes of this machine (a batch's executor).
+
+    A worker process that dies (the out-of-memory killer, a crash in a C
+    extension) fails the run it was executing, and only that one. The standard
+    library's pool stops every worker when one dies, so the runs stopped with
+    them, and those that had not started, are executed by a new pool.
+    """
 
     def __init__(self, workers: int) -> None:
-        context = multiprocessing.get_context("spawn")
+        self.context = multiprocessing.get_context("spawn")
         self.workers = workers
         self.where = f"with {workers} job(s)"
-        self.status = context.Queue()
+        self.status = self.context.Queue()
         self.pending: dict[Future[Outcome], Job] = {}
-        others = set(multiprocessing.active_children())
+        #: The process id of the worker executing each run that said it began and has not ended, and when it began
+        #: (monotonic seconds), by run name.
+        self.executing: dict[str, tuple[int, float]] = {}
         self.processes: list[multiprocessing.process.BaseProcess] = []
+        #: The worker processes of the pool each pending run was submitted to.
+        self.workers_of: dict[Future[Outcome], list[multiprocessing.process.BaseProcess]] = {}
+        self.executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        """Start the workers (each with its template) at once; a signal half-way ends those that started."""
+        others = set(multiprocessing.active_children())
         try:
             with helpers_shielded():
-                self.executor = ProcessPoolExecutor(
-                    workers, mp_context=context, initializer=_start_worker, initargs=(self.status, os.getpid())
+                executor = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=self.context,
+                    initializer=_start_worker,
+                    initargs=(self.status, os.getpid()),
                 )
-                for _ in range(workers):
-                    self.executor.submit(_ready)  # what: each submission to a pool with no idle worker starts one
+                for _ in range(self.workers):
+                    executor.submit(_ready)  # what: each submission to a pool with no idle worker starts one
         except BaseException:  # what: a signal (Ctrl-C, SIGTERM) half-way: whatever started ends here
             self.processes = [p for p in multiprocessing.active_children() if p not in others]
             self._kill()
             raise
         self.processes = [p for p in multiprocessing.active_children() if p not in others]
+        return executor
 
     def submit(self, job: Job) -> None:
+        """Queue ``job``; a pool that a dead worker broke is replaced by a new one first."""
         with helpers_shielded():
-            self.pending[self.executor.submit(_execute, job)] = job
+            try:
+                future = self.executor.submit(_execute, job)
+            except BrokenProcessPool:
+                self.executor.shutdown(wait=True)
+                self.executor = self._start()
+                future = self.executor.submit(_execute, job)
+            self.pending[future] = job
+            self.workers_of[future] = self.processes
+
+    def _died_by_itself(self, future: Future[Outcome], pid: int | None) -> int | None:
+        """The exit code of worker ``pid`` of ``future``'s pool if it died by itself; ``None`` if the run never
+        started, or the pool stopped the worker (with SIGTERM, as it stops every worker once one died)."""
+        workers = self.workers_of.pop(future, [])
+        for worker in workers:
+            worker.join(timeout=60)  # what: the pool is ending them; decide only once each has ended
+        code = next((p.exitcode for p in workers if p.pid == pid), None)
+        return code if code not in (None, -signal.SIGTERM) else None
 
     def completed(self, stage: Callable[[str, str], None]) -> Iterator[Outcome]:
+        """Every submitted job's outcome, as each finishes; ``stage(run name, what)`` as runs go."""
         while self.pending:
             done, _ = wait(self.pending, timeout=0.2, return_when=FIRST_COMPLETED)
             interrupts.check()
             while not self.status.empty():
-                stage(*self.status.get())
+                name, what, pid = self.status.get()
+                if what == "executing":
+                    self.executing[name] = (pid, time.monotonic())
+                stage(name, what)
             for future in done:
                 job = self.pending.pop(future)
+                pid, began = self.executing.pop(job.run.name, (None, time.monotonic()))
                 try:
-                    yield future.result()
-                except BrokenProcessPool as error:  # what: a worker process died; its run failed, not the batch
-                    yield Outcome(job.run.name, False, 0.0, f"run {job.run.name}: its worker process ended ({error})")
+                    outcome = future.result()
+                    self.workers_of.pop(future, None)
+                except BrokenProcessPool:  # what: a worker died; the run it executed failed, not the batch
+                    code = self._died_by_itself(future, pid)
+                    if code is None:  # what: not started, or stopped with the pool: executed by a new pool
+                        shutil.rmtree(job.staging, ignore_errors=True)
+                        self.submit(job)
+                        continue
+                    message = f"run {job.run.name}: its worker process died while it ran ({_how_it_ended(code)})"
+                    outcome = Outcome(job.run.name, False, time.monotonic() - began, message)
+                yield outcome
 
     def cancel(self) -> None:
         """Drop the runs not started and end the running ones now, so none writes after the caller cleans up.
@@ -137,13 +209,17 @@ class LocalPool:
         self._kill()
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.pending.clear()
+        self.workers_of.clear()
 
     def close(self) -> None:
+        """Release the workers once every submitted run has ended."""
         self.executor.shutdown(wait=True)
 
     def _kill(self) -> None:
         """Kill each worker with its process group (itself and its template)."""
         for process in self.processes:
+            if process.exitcode is not None:
+                continue  # what: ended and waited for: its process id may belong to another process by now
             if hasattr(os, "killpg") and process.pid is not None:
                 with suppress(ProcessLookupError, PermissionError):
                     os.killpg(process.pid, signal.SIGKILL)
