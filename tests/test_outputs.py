@@ -129,6 +129,14 @@ def test_the_published_folders_are_written_only_by_the_published_report(
         assert f"error: --out {out}: {why}" in capsys.readouterr().err
     assert {folder: tree(folder) for folder in published} == published
     assert not (tmp_path / "mine").exists() and not (tmp_path / "root").exists()
+    # What: the committed data's table alone would leave the published metrics and pages behind it: refused too,
+    # and by default it goes to a folder of its own.
+    assert main(["process", "--processed-dir", str(PROCESSED_DIR)]) == 1
+    assert f"error: --processed-dir {PROCESSED_DIR}: part of the published" in capsys.readouterr().err
+    assert main(["process"]) == 0
+    assert {folder: tree(folder) for folder in published} == published
+    (own,) = (tmp_path / "root" / "scratch").iterdir()
+    assert f"wrote {own / 'processed' / 'detainer_metrics.csv'}" in capsys.readouterr().out
 
 
 def test_one_output_folder_given_sends_the_other_to_a_folder_of_its_own(tmp_path: Path, monkeypatch) -> None:

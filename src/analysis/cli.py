@@ -48,9 +48,10 @@ def _process(args: argparse.Namespace) -> int:
     from analysis.files import check_not_published, check_owned, mark_owned
     from analysis.measures.processed import write_metrics
 
-    folder = _output_folders(paths.RUN_PLAN, args.data_dir, None, args.processed_dir)[1]
-    if folder.resolve() != paths.PROCESSED_DIR.resolve() or not paths.is_committed(paths.RUN_PLAN, args.data_dir):
-        check_not_published(folder, "--processed-dir")  # what: the published table is the committed data's only
+    # What: the published table is written only with the report it belongs to (detainers report), so a table
+    # rebuilt alone, even of the committed data, goes to a folder of its own.
+    folder = args.processed_dir or paths.plan_outputs(paths.RUN_PLAN, args.data_dir)[1]
+    check_not_published(folder, "--processed-dir")
     check_owned(folder, "--processed-dir", [args.data_dir])
     dataset = load_dataset(args.data_dir)
     target = folder / paths.METRICS_TABLE_FILE
