@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -95,6 +96,32 @@ def test_out_refuses_a_folder_it_did_not_write_unless_forced(tmp_path: Path, cap
     assert (raw / "detainer_requests.csv").read_text() == "precious,hand-entered,data\n"
     assert ingest(path, capsys, "--force")[0] == 0
     assert ingest(path, capsys)[0] == 0, "a folder it wrote itself is rewritten without --force"
+
+
+def test_out_never_writes_over_the_export_or_the_mapping_even_forced(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    path = export_with(folder, "monthly.csv", ["2024-05-01", "2024-06-01"])  # what: named as a file it writes
+    before = path.read_bytes()
+    status = main(["ingest-ice", str(path), "--agencies", str(AGENCIES), "--out", str(folder), "--force"])
+    err = capsys.readouterr().err
+    assert status == 1 and f"{folder}: the ingest would write over its own input {path}" in err
+    assert path.read_bytes() == before and sorted(p.name for p in folder.iterdir()) == ["monthly.csv"]
+    mapping = folder / "sources.csv"
+    mapping.write_bytes(AGENCIES.read_bytes())
+    other = export_with(tmp_path, "other.csv", ["2024-05-01"])
+    assert main(["ingest-ice", str(other), "--agencies", str(mapping), "--out", str(folder), "--force"]) == 1
+    assert mapping.read_bytes() == AGENCIES.read_bytes()
+
+
+def test_the_folder_written_has_the_usual_permissions(tmp_path: Path, capsys) -> None:
+    path = export_with(tmp_path, "ok.csv", ["2024-05-01"])
+    umask = os.umask(0o022)
+    try:
+        assert ingest(path, capsys)[0] == 0
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755, "not mkdtemp's owner-only 0700"
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])

@@ -85,7 +85,7 @@ def _ingest_ice(args: argparse.Namespace) -> int:
         _say("error: give either --agencies MAPFILE or --by facility", file=sys.stderr)
         return 2
     out_dir = args.out
-    check_out_dir(out_dir, args.force)
+    check_out_dir(out_dir, args.force, [args.file, *([] if args.agencies is None else [args.agencies])])
     mapping_file = None if args.agencies is None else args.agencies
     mapping = None if mapping_file is None else read_mapping(mapping_file)
     export = read_export(args.file, args.release, args.max_bad_rows)

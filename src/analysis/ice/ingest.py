@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,9 +108,10 @@ def ingest(export: Export, mapping: Mapping | None, year_basis: str, mapping_fil
     return Ingest(export, counter.counts(found.left_out, source["source_id"]), found, source, None, unmapped)
 
 
-def check_out_dir(out_dir: Path, force: bool) -> None:
+def check_out_dir(out_dir: Path, force: bool, inputs: Sequence[Path] = ()) -> None:
     """Refuse a folder that holds files this command did not write (unless ``force``); refuse the project's own
-    folders and the published ``reports/`` and ``data/processed/`` (and what lies in them) even with ``force``.
+    folders, the published ``reports/`` and ``data/processed/`` (and what lies in them), and a folder where a file
+    the command writes would replace one of its ``inputs`` (the export, the mapping), even with ``force``.
 
     Raises
     ------
@@ -120,6 +122,11 @@ def check_out_dir(out_dir: Path, force: bool) -> None:
         raise OutputFolderError(f"{out_dir}: not a folder: --out must name a folder")
     check_not_project_folder(out_dir, "--out")
     check_not_published(out_dir, "--out")
+    for given in inputs:
+        if given.exists() and any(given.resolve() == (out_dir / name).resolve() for name in OUTPUT_FILES):
+            raise OutputFolderError(
+                f"{out_dir}: the ingest would write over its own input {given}; name another folder with --out"
+            )
     present = sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else []
     if not present or force:
         return
@@ -160,6 +167,9 @@ def write(result: Ingest, out_dir: Path) -> list[Path]:
         files[paths.REJECTED_FILE] = result.export.rejected
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    new.chmod(0o777 & ~umask)  # what: as a folder made with mkdir, not mkdtemp's owner-only (it becomes out_dir)
     try:
         for name, frame in files.items():
             write_text_atomic(new / name, csv_text(frame))
