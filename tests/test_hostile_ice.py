@@ -114,6 +114,25 @@ def test_out_never_writes_over_the_export_or_the_mapping_even_forced(tmp_path: P
     assert mapping.read_bytes() == AGENCIES.read_bytes()
 
 
+def test_a_control_character_in_a_lift_reason_is_written_escaped_and_refused_when_read(tmp_path: Path, capsys) -> None:
+    """It would reach a chart (matplotlib warns of the missing glyph into the page; the SVG is not XML) and a page."""
+    from analysis.data.ingested import load_ingested
+
+    reasons = ["Detainer Lifted \x1b[5m", "Detainer Lifted \x1b[5m", "Other\u200b"]
+    path = export_with(
+        tmp_path, "ok.csv", ["2024-05-01", "2024-06-01", "2024-07-01"], **{"Detainer Lift Reason": reasons}
+    )
+    assert ingest(path, capsys)[0] == 0
+    out = tmp_path / "out"
+    assert set(load_ingested(out).lift_reasons["lift_reason"]) == {"Detainer Lifted \\x1b[5m", "Other\\u200b"}
+    table = out / "lift_reasons.csv"
+    table.write_text(table.read_text().replace("\\x1b", "\x1b"))
+    with pytest.raises(DataValidationError) as raised:
+        load_ingested(out)
+    (problem,) = raised.value.problems
+    assert (problem.file, problem.column) == (str(table), "lift_reason") and "no control" in problem.rule
+
+
 def test_the_folder_written_has_the_usual_permissions(tmp_path: Path, capsys) -> None:
     path = export_with(tmp_path, "ok.csv", ["2024-05-01"])
     umask = os.umask(0o022)

@@ -80,6 +80,26 @@ def as_plain_key(text: str) -> str:
     )
 
 
+#: Unicode categories no text the package writes or reads may hold: control, format (zero-width, direction marks),
+#: line and paragraph separators, surrogates, private use and unassigned (other spaces are allowed).
+NOT_TEXT = ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+#: The rule :func:`is_text` checks, as problem messages state it.
+TEXT_RULE = "must hold no control, format or line-separating character (shown escaped, e.g. \\x1b or \\u200b)"
+
+
+def is_text(cell: str) -> bool:
+    """Whether ``cell`` holds no character of :data:`NOT_TEXT`: what a chart, a page or a terminal shows as it is."""
+    return all(unicodedata.category(ch) not in NOT_TEXT for ch in cell)
+
+
+def as_text(text: str) -> str:
+    """``text`` with every character of :data:`NOT_TEXT` written as its escape (``\\x1b``, ``\\u200b``), for a
+    value from a file that the package writes into a table of its own (a lift reason, say); other text is kept."""
+    return "".join(
+        ch if unicodedata.category(ch) not in NOT_TEXT else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def plain_key() -> pa.Check:
     """A key as a reader sees it (an agency, a reporter): text whose look is its value, so two keys that look
     alike are one key, and two that do not are two."""

@@ -11,6 +11,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.data.cells import is_count, to_count
+from analysis.data.checks import TEXT_RULE, is_text
 from analysis.data.csvfile import read_text_table
 from analysis.data.load import Dataset, load_dataset
 from analysis.errors import DataValidationError, Problem
@@ -40,6 +41,9 @@ def _read(path: Path, columns: tuple[str, ...], counts: tuple[str, ...]) -> tupl
             problems.append(
                 Problem(str(path), cast(int, line), column, cell, "must be a count written with digits only")
             )
+    if "lift_reason" in frame:
+        for line, cell in frame.loc[~frame["lift_reason"].map(is_text).astype(bool), "lift_reason"].items():
+            problems.append(Problem(str(path), cast(int, line), "lift_reason", cell, TEXT_RULE))
     if "month" in frame:
         for line, cell in frame.loc[~frame["month"].str.fullmatch(_MONTH), "month"].items():
             problems.append(Problem(str(path), cast(int, line), "month", cell, "must be a month written YYYY-MM"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.data.checks import as_text
 from analysis.data.schema import ICE_RECORDS, REQUESTS_COLUMNS
 from analysis.ice.codes import People
 from analysis.ice.export import DECLINED, Export
@@ -298,7 +299,8 @@ class Counter:
             {
                 "agency": [self.places[k // self.span][0] for k in period.tolist()],
                 "period": [self.labels[self.first_year + k % self.span][0] for k in period.tolist()],
-                "lift_reason": [self.lift.values[r - 1] if r else "(blank)" for r in reason.tolist()],
+                # What: as the export wrote it, a control character (never in ICE's own list) written as its escape.
+                "lift_reason": [as_text(str(self.lift.values[r - 1])) if r else "(blank)" for r in reason.tolist()],
                 "records": counts.astype(np.int64),
             }
         )
