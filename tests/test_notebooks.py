@@ -266,6 +266,12 @@ def test_a_published_notebook_executed_again_by_hand_writes_to_scratch(tmp_path:
     assert (tmp_path / staged / "run.json").is_file()
     with pytest.raises(ParameterError, match="parameter output_dir: 5 is not valid; it must name a folder"):
         study.write(5)  # type: ignore[arg-type]
+    # What: a mistyped output_dir never writes into the data, the notebooks or the code.
+    for own, said in ((paths.RAW_DIR, "is the project's own folder raw/"), (paths.NOTEBOOKS_DIR / "x", "lies in")):
+        before = sorted(paths.PROJECT_ROOT.glob(f"{own.parent.name}/**/*"))
+        with pytest.raises(OutputFolderError, match=f"output_dir {own}: (this )?{said}"):
+            study.write(own)
+        assert sorted(paths.PROJECT_ROOT.glob(f"{own.parent.name}/**/*")) == before
     monkeypatch.setenv("DETAINERS_OUTPUT_ROOT", str(tmp_path / "reports"))
     with pytest.raises(OutputFolderError, match="lies in the published report, which only detainers report writes"):
         study.write(None)

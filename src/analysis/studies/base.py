@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from analysis.data.cells import split_ids
 from analysis.errors import OutputFolderError
-from analysis.files import write_csv_atomic, write_result
+from analysis.files import check_not_project_folder, write_csv_atomic, write_result
 from analysis.numbers import date_words
 from analysis.params import check_folder
 from analysis.paths import OUTPUT_ROOT_ENV, RUN_DESCRIPTION, SCRATCH_FOLDER, published_folder, resolve_output
@@ -164,9 +164,19 @@ class Study(ABC):
         by hand), the study writes to its :meth:`scratch_folder`, never to the published report. So does a
         notebook of the published report executed again by hand: its ``output_dir`` names a folder of the
         published ``reports/``, which only ``detainers report`` writes (its runs write into a staging folder).
+
+        Raises
+        ------
+        OutputFolderError
+            When ``output_dir`` is, or lies in, one of the project's own folders (the data, the notebooks, the
+            code: :func:`analysis.files.check_not_project_folder`), or the scratch folder lies in the published
+            report. Nothing is written then.
+        ParameterError
+            When ``output_dir`` is not a folder name (see :func:`analysis.params.check_folder`).
         """
         if output_dir is not None:
             output_dir = check_folder("output_dir", output_dir)
+            check_not_project_folder(resolve_output(output_dir), "output_dir")  # what: data/raw, notebooks/, src/
         published = output_dir is not None and published_folder(resolve_output(output_dir), staging_ok=True)
         if output_dir is not None and not published:
             written = self.save(output_dir)
