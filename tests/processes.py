@@ -11,21 +11,30 @@ from pathlib import Path
 HAS_PROC = Path("/proc/self/stat").is_file()
 
 
-def children() -> dict[int, list[int]]:
-    """Every process's children, by process id (from /proc).
+#: A process as these helpers name it: its id and its start time (clock ticks after boot), which together tell it
+#: from a later process given the same id.
+Process = tuple[int, int]
+
+
+def _stat_fields(stat: bytes) -> list[bytes]:
+    """The fields of a /proc/PID/stat line after the command name (state first)."""
+    return stat[stat.rindex(b")") + 2 :].split()
+
+
+def processes() -> dict[Process, int]:
+    """Every process now, with its parent's id (from /proc).
 
     Read with plain file descriptors, not pathlib: a test polls this every few milliseconds while a report runs,
     and a quarter of a core spent reading /proc would be taken from the report it watches."""
-    tree: dict[int, list[int]] = {}
+    found: dict[Process, int] = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
-                stat = _read(f"/proc/{name}/stat")
+                fields = _stat_fields(_read(f"/proc/{name}/stat"))
             except OSError:
                 continue
-            parent = int(stat[stat.rindex(b")") + 2 :].split(None, 2)[1])
-            tree.setdefault(parent, []).append(int(name))
-    return tree
+            found[(int(name), int(fields[19]))] = int(fields[1])
+    return found
 
 
 def _read(path: str) -> bytes:
@@ -36,29 +45,34 @@ def _read(path: str) -> bytes:
         os.close(descriptor)
 
 
-def descendants(pid: int) -> dict[int, int]:
+def descendants(pid: int) -> dict[Process, int]:
     """The processes ``pid`` started, and theirs, now, each with its depth (1: a child of ``pid``)."""
-    tree, found, todo = children(), {}, [(pid, 0)]
+    tree: dict[int, list[Process]] = {}
+    for process, parent in processes().items():
+        tree.setdefault(parent, []).append(process)
+    found, todo = {}, [(pid, 0)]
     while todo:
         parent, depth = todo.pop()
         for child in tree.get(parent, []):
             found[child] = depth + 1
-            todo.append((child, depth + 1))
+            todo.append((child[0], depth + 1))
     return found
 
 
-def alive(pid: int) -> bool:
+def alive(process: Process) -> bool:
+    """Whether ``process`` still runs: its id names a process started when it was, and not a zombie."""
     try:
-        return (Path("/proc") / str(pid) / "stat").read_text().split(")")[-1].split()[0] != "Z"
+        fields = _stat_fields(_read(f"/proc/{process[0]}/stat"))
     except OSError:
         return False
+    return int(fields[19]) == process[1] and fields[0] != b"Z"
 
 
-def still_running(pids: Iterable[int], grace: float = 10.0) -> list[int]:
-    """Those of ``pids`` still alive after up to ``grace`` seconds (a kernel ends as soon as it sees its template
-    gone; a loaded machine gets time to let it)."""
-    pids = list(pids)
+def still_running(seen: Iterable[Process], grace: float = 10.0) -> list[Process]:
+    """Those of ``seen`` still alive after up to ``grace`` seconds (a kernel ends as soon as it sees its template
+    gone; a loaded machine gets time to let it). A process id given since to another process is not counted."""
+    seen = list(seen)
     deadline = time.monotonic() + grace
-    while [pid for pid in pids if alive(pid)] and time.monotonic() < deadline:
+    while [process for process in seen if alive(process)] and time.monotonic() < deadline:
         time.sleep(0.1)
-    return [pid for pid in pids if alive(pid)]
+    return [process for process in seen if alive(process)]

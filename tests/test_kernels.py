@@ -23,6 +23,7 @@ from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
 from analysis.pipeline import kernelspec, provisioner
 from analysis.pipeline.engine import ENGINE, kernel_manager
 from analysis.pipeline.normalize import normalize
+from processes import alive, descendants
 
 NOTEBOOK = NOTEBOOKS_DIR / "02-growth.ipynb"
 #: Run in a kernel: prints its open descriptors and what each refers to (one closed while listing is left out).
@@ -40,18 +41,6 @@ print(json.dumps(held))
 
 def parent_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-
-def started(pid: int) -> int:
-    """A process's start time (with its id, what tells it from a later process given the same id)."""
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-
-
-def alive(process: tuple[int, int]) -> bool:
-    try:
-        return started(process[0]) == process[1] and "Z" not in Path(f"/proc/{process[0]}/stat").read_text().split()[2]
-    except (OSError, IndexError):
-        return False
 
 
 @pytest.fixture
@@ -98,11 +87,13 @@ def test_a_kernel_is_forked_from_the_template_and_keeps_nothing_of_it(kernel) ->
     assert not pipes & set(held.values()) - {held["1"], held["2"]}, "no pipe of the template but where errors go"
 
 
-def test_kernels_share_the_hash_seed_and_not_their_random_numbers(kernel) -> None:
+def test_kernels_share_the_hash_seed_and_not_their_random_numbers(kernel, monkeypatch: pytest.MonkeyPatch) -> None:
     code = "import random, numpy; print(hash('detainer'), random.random(), numpy.random.random())"
-    _, first = kernel()
+    forked, first = kernel()
     _, second = kernel()
-    _, cold = kernel(**{provisioner.FORK_SETTING: "0"})
+    monkeypatch.setenv(provisioner.FORK_SETTING, "0")  # what: read where kernels are started, not in the kernel
+    scratch, cold = kernel()
+    assert forked.provisioner.forked is not None and scratch.provisioner.forked is None, "one of each"
     a, b, c = (run(code).split() for run in (first, second, cold))
     seeded = subprocess.run(
         [sys.executable, "-c", "print(hash('detainer'))"],
@@ -112,7 +103,8 @@ def test_kernels_share_the_hash_seed_and_not_their_random_numbers(kernel) -> Non
         check=True,
     ).stdout.split()
     assert a[0] == b[0] == c[0] == seeded[0], "one fixed hash seed, forked or not"
-    assert a[1:] != b[1:], "each forked kernel draws its own random numbers"
+    assert a[1] != b[1], "each forked kernel draws its own random numbers (random)"
+    assert a[2] != b[2], "each forked kernel draws its own random numbers (numpy's global generator)"
 
 
 def test_a_fallback_to_starting_from_scratch_is_logged_once_with_its_reason(
@@ -185,26 +177,6 @@ if __name__ == "__main__":
 """
 
 
-def descendants(root: int) -> set[tuple[int, int]]:
-    """Every living process below ``root`` (by parent links), with its start time."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                children.setdefault(parent_of(int(entry.name)), []).append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            try:
-                found.add((child, started(child)))
-            except (OSError, IndexError):
-                continue
-            todo.append(child)
-    return found
-
-
 def test_templates_end_with_their_pool(tmp_path: Path) -> None:
     (tmp_path / "pool.py").write_text(SCRIPT)
     process = subprocess.Popen(
@@ -219,7 +191,7 @@ def test_templates_end_with_their_pool(tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     templates: set[tuple[int, int]] = set()
     while not templates and time.monotonic() < deadline:
-        below = descendants(process.pid)
+        below = set(descendants(process.pid))
         templates = {p for p in below if provisioner.TEMPLATE.encode() in Path(f"/proc/{p[0]}/cmdline").read_bytes()}
         time.sleep(0.2)
     assert len(templates) == 1, "the pool's worker keeps a template"
