@@ -144,6 +144,26 @@ def test_forking_can_be_turned_off(kernel, monkeypatch: pytest.MonkeyPatch, capl
     assert f"forking is turned off ({provisioner.FORK_SETTING}=0)" in caplog.text
 
 
+def test_a_fallback_every_worker_gives_is_said_once_a_batch(caplog: pytest.LogCaptureFixture) -> None:
+    """Each pool worker logs a fallback once; the runner, which reads them all on the status queue, says it once."""
+    import queue
+
+    from analysis.pipeline import pool
+
+    status: queue.Queue = queue.Queue()
+    reason = f"forking is turned off ({provisioner.FORK_SETTING}=0)"
+    for _ in range(2):  # what: as two workers give it
+        worker = pool._Warnings(pool._Tagged(status))
+        worker.emit(logging.LogRecord(provisioner.log.name, logging.WARNING, "", 0, "kernels: %s", (reason,), None))
+    status.put(("run", "executing", 7))
+    stages: list[tuple[str, str]] = []
+    executing: dict[str, tuple[int, float]] = {}
+    with caplog.at_level(logging.WARNING, logger=pool.log.name):
+        pool._drain(status, lambda name, what: stages.append((name, what)), executing, set())
+    assert [r.getMessage() for r in caplog.records] == [f"kernels: {reason}"]
+    assert stages == [("run", "executing")] and executing["run"][0] == 7, "a run's stages still go to the runner"
+
+
 def executed(tmp_path: Path, name: str) -> str:
     output = tmp_path / name
     output.mkdir()

@@ -10,6 +10,7 @@ command line nothing.
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import os
 import shutil
@@ -25,6 +26,8 @@ from typing import Any
 from analysis.pipeline import interrupts
 from analysis.pipeline.jobs import Job, Outcome
 from analysis.pipeline.lifetime import die_with_parent
+
+log = logging.getLogger(__name__)
 
 #: Signals held back while helper processes start (and, Ctrl-C, in the helpers for good).
 SHIELDED = {signal.SIGINT, signal.SIGTERM}
@@ -72,6 +75,23 @@ class _Tagged:
         self.queue.put((*message, self.pid))
 
 
+#: The run name of a status message that is a warning of a worker (why kernels start from scratch), said once a batch.
+WARNING = ""
+
+
+class _Warnings(logging.Handler):
+    """Sends a worker's warnings to the runner on the status queue, which says each once however many workers
+    give it."""
+
+    def __init__(self, queue: _Tagged) -> None:
+        super().__init__(logging.WARNING)
+        self.queue = queue
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with suppress(Exception):
+            self.queue.put((WARNING, record.getMessage()))
+
+
 def _start_worker(queue: Any, runner: int) -> None:
     atexit.register(_end_now)  # what: registered first, so it runs last, after the template was ended
     if hasattr(signal, "pthread_sigmask"):
@@ -79,13 +99,16 @@ def _start_worker(queue: Any, runner: int) -> None:
     die_with_parent(runner)
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # what: the worker leads a process group with its template, so both can be ended at once
-    from analysis.pipeline.provisioner import start_template
+    from analysis.pipeline.provisioner import log, start_template
 
+    tagged = _Tagged(queue)
+    log.addHandler(_Warnings(tagged))
+    log.propagate = False
     start_template()  # what: the template imports the notebooks' libraries while this worker imports its own
 
     from analysis.pipeline.execute import prepare, report_to  # what: the heavy imports, in the worker, as it starts
 
-    report_to(_Tagged(queue))
+    report_to(tagged)
     prepare()  # what: while the template still imports, so the first run does not wait for it
 
 
@@ -97,6 +120,24 @@ def _execute(job: Job) -> Outcome:
     from analysis.pipeline.execute import execute  # what: imported by the worker as it started
 
     return execute(job)
+
+
+def _drain(
+    status: Any, stage: Callable[[str, str], None], executing: dict[str, tuple[int, float]], warned: set[str]
+) -> None:
+    """Take every message the workers put on ``status``: a run's stage goes to ``stage`` (and a run that began
+    executing into ``executing``, with its worker and when); a worker's warning is logged here, once whichever
+    workers give it (``warned``: those said so far)."""
+    while not status.empty():
+        name, what, pid = status.get()
+        if name == WARNING:
+            if what not in warned:
+                warned.add(what)
+                log.warning("%s", what)
+            continue
+        if what == "executing":
+            executing[name] = (pid, time.monotonic())
+        stage(name, what)
 
 
 def _how_it_ended(code: int | None) -> str:
@@ -128,6 +169,8 @@ class LocalPool:
         #: The process id of the worker executing each run that said it began and has not ended, and when it began
         #: (monotonic seconds), by run name.
         self.executing: dict[str, tuple[int, float]] = {}
+        #: The workers' warnings said so far (each is said once).
+        self.warned: set[str] = set()
         self.processes: list[multiprocessing.process.BaseProcess] = []
         #: The worker processes of the pool each pending run was submitted to.
         self.workers_of: dict[Future[Outcome], list[multiprocessing.process.BaseProcess]] = {}
@@ -179,11 +222,7 @@ class LocalPool:
         while self.pending:
             done, _ = wait(self.pending, timeout=0.2, return_when=FIRST_COMPLETED)
             interrupts.check()
-            while not self.status.empty():
-                name, what, pid = self.status.get()
-                if what == "executing":
-                    self.executing[name] = (pid, time.monotonic())
-                stage(name, what)
+            _drain(self.status, stage, self.executing, self.warned)
             for future in done:
                 job = self.pending.pop(future)
                 pid, began = self.executing.pop(job.run.name, (None, time.monotonic()))

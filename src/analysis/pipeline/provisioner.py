@@ -16,7 +16,8 @@ honoured. It starts a kernel from scratch, as :class:`LocalProvisioner` does,
 when it cannot fork: forking turned off (``DETAINERS_FORK_KERNELS=0``), a
 kernel spec that does not start this interpreter's ``ipykernel_launcher``, or
 a system without ``os.fork`` and process file descriptors (Linux). It logs the
-reason once per process. Every kernel it starts, forked or not, runs with the
+reason once per process; the local pool's workers send it to the runner, which
+says it once for the whole batch. Every kernel it starts, forked or not, runs with the
 same fixed hash seed (:data:`HASH_SEED`), so set and dict ordering cannot
 differ between them.
 """
