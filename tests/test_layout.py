@@ -53,7 +53,8 @@ def _layer(module: str) -> str:
 
 
 def _imports(module: str) -> set[str]:
-    """Every ``analysis`` module ``module`` imports, at the top or inside a function."""
+    """Every ``analysis`` module ``module`` imports, at the top or inside a function, or names as a string to import
+    by name (``importlib.import_module("analysis.studies.base")``, a list of modules to preload)."""
     path = PACKAGE / Path(*module.split(".")[1:])
     source = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
     found = set()
@@ -64,6 +65,9 @@ def _imports(module: str) -> set[str]:
             for alias in node.names:
                 candidate = f"{node.module}.{alias.name}"
                 found.add(candidate if candidate in MODULES else node.module)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in MODULES:
+            if module != "analysis":  # what: the package's public names, each imported from its module on first use
+                found.add(node.value)
     return found - {module}
 
 
