@@ -65,9 +65,9 @@ def _imports(module: str) -> set[str]:
             for alias in node.names:
                 candidate = f"{node.module}.{alias.name}"
                 found.add(candidate if candidate in MODULES else node.module)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in MODULES:
-            if module != "analysis":  # what: the package's public names, each imported from its module on first use
-                found.add(node.value)
+        # What: the package itself names the modules of its public names, each imported on first use.
+        elif isinstance(node, ast.Constant) and node.value in MODULES and module != "analysis":
+            found.add(node.value)
     return found - {module}
 
 
