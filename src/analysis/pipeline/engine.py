@@ -77,8 +77,14 @@ def how_it_ended(status: int | None) -> str:
     return f"the kernel died (it exited with status {status})"
 
 
-def _started(kernel_name: str, startup_timeout: float) -> tuple[AsyncKernelManager, Any]:
-    """A started kernel that answered, and its client; a kernel that did not is stopped and started again."""
+def _started(kernel_name: str, startup_timeout: float) -> AsyncKernelManager:
+    """The manager of a started kernel that answered; a kernel that did not is stopped and started again.
+
+    Raises
+    ------
+    RuntimeError, TimeoutError, OSError
+        When the last attempt's kernel did not start or answer (it is stopped).
+    """
     for attempt in range(1, START_ATTEMPTS + 1):
         manager = kernel_manager(kernel_name)
         client = None
@@ -87,14 +93,15 @@ def _started(kernel_name: str, startup_timeout: float) -> tuple[AsyncKernelManag
             client = manager.client()
             client.start_channels()
             run_sync(client.wait_for_ready)(timeout=startup_timeout)
-            return manager, client
+            return manager
         except (RuntimeError, TimeoutError, OSError):
-            if client is not None:
-                client.stop_channels()
             if manager.has_kernel:
                 run_sync(manager.shutdown_kernel)(now=True)
             if attempt == START_ATTEMPTS:
                 raise
+        finally:
+            if client is not None:  # what: it only saw the kernel answer; nbclient makes its own client
+                client.stop_channels()
     raise AssertionError("unreachable")
 
 
@@ -129,7 +136,7 @@ class KernelEngine(NBClientEngine):
         **kwargs: Any,
     ) -> Any:
         kwargs = remove_args(["input_path", "timeout", "startup_timeout", "km", "kc"], **kwargs)
-        manager, client = _started(kernel_name, start_timeout)
+        manager = _started(kernel_name, start_timeout)
         provisioner = manager.provisioner
         final = merge_kwargs(
             kwargs,
@@ -142,10 +149,8 @@ class KernelEngine(NBClientEngine):
             stderr_file=stderr_file,
         )
         notebook_client = PapermillNotebookClient(nb_man, km=manager, **final)
-        client.allow_stdin = False  # what: as nbclient sets on a client it makes: a notebook run has no one to ask
-        notebook_client.kc = client
         try:
-            # What: cleanup_kc: nbclient stops the client and the kernel when done, though it did not start them.
+            # What: cleanup_kc: nbclient stops its client and the kernel when done, though it did not start the kernel.
             return notebook_client.execute(cleanup_kc=True)
         except DeadKernelError:
             status = provisioner.exit_status if isinstance(provisioner, ForkingProvisioner) else None
