@@ -107,7 +107,13 @@ class Template:
         return self.process.poll() is None
 
     def ask(self, request: dict[str, object]) -> dict[str, Any]:
-        """Send one request; return the template's answer."""
+        """Send one request; return the template's answer.
+
+        Raises
+        ------
+        TemplateError
+            When the template ended, or answered with an error.
+        """
         with self.lock:
             assert self.process.stdin is not None and self.process.stdout is not None
             try:
@@ -123,7 +129,15 @@ class Template:
         return answer
 
     def fork(self, arguments: list[str], cwd: str, environment: dict[str, str]) -> ForkedKernel:
-        """A kernel forked from the template (the first waits for the template's imports)."""
+        """A kernel forked from the template (the first waits for the template's imports).
+
+        Raises
+        ------
+        TemplateError
+            When the template ended or could not fork.
+        OSError
+            When the forked kernel cannot be watched (it is killed).
+        """
         answer = self.ask({"fork": {"arguments": arguments, "cwd": cwd, "environment": environment}})
         return ForkedKernel(int(answer["pid"]), self)
 
@@ -193,7 +207,14 @@ class ForkedKernel:
             return self.ended
 
     def send_signal(self, signum: int) -> None:
-        """Signal the kernel's process group (the kernel leads a session of its own), while the kernel runs."""
+        """Signal the kernel's process group (the kernel leads a session of its own), while the kernel runs.
+
+        Whether it runs is asked of its process file descriptor first: an id is
+        free for another process only once the kernel has ended, which the
+        descriptor says, so the group signalled is the kernel's.
+        """
+        if self.poll():
+            return
         with self._lock:
             if self.ended:
                 return
