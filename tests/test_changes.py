@@ -115,6 +115,20 @@ def test_items_named_alike_keep_apart_and_absent_is_not_undefined() -> None:
     }
 
 
+def test_names_holding_the_separator_never_share_an_id() -> None:
+    """An agency "A/B" reported by "C" and an agency "A" reported by "B/C": two rows, two ids, both compared."""
+    from analysis.pipeline.changes import metrics_numbers, table_numbers
+
+    header = "agency,reported_by,request_kind,period,requests\n"
+    table = table_numbers(header + "A/B,C,detainer,2024,7\nA,B/C,detainer,2024,9\n")
+    assert table == {
+        "detainer_metrics/A%2FB/C/detainer/2024.requests": "7",
+        "detainer_metrics/A/B%2FC/detainer/2024.requests": "9",
+    }
+    items = [{"agency": "A/B", "reported_by": "C", "fold": 1.0}, {"agency": "A", "reported_by": "B/C", "fold": 2.0}]
+    assert metrics_numbers(json.dumps({"r": {"results": items}})) == {"r.A%2FB/C.fold": 1.0, "r.A/B%2FC.fold": 2.0}
+
+
 def test_a_processed_file_that_cannot_be_read_is_a_clear_error(tmp_path: Path, capsys) -> None:
     git(tmp_path, "init", "--quiet")
     git(tmp_path, "commit", "--quiet", "--allow-empty", "-m", "empty")

@@ -9,6 +9,9 @@ from its position:
   ``04-claims.bpd-2025-all-declined.verdict``;
 - in ``detainer_metrics.csv``, ``detainer_metrics/AGENCY/REPORTED_BY/REQUEST_KIND/PERIOD.COLUMN``.
 
+A ``/`` inside a field's value is written ``%2F`` (and ``%`` as ``%25``), so two rows never share an id (an agency
+``A/B`` reported by ``C`` and an agency ``A`` reported by ``B/C``).
+
 Nothing here is written into the report: the report's bytes never depend on git history.
 """
 
@@ -70,6 +73,11 @@ class Change:
     new: object
 
 
+def _part(value: object) -> str:
+    """A field's value as one part of an id joined by ``/``: its own ``%`` and ``/`` escaped."""
+    return str(value).replace("%", "%25").replace("/", "%2F")
+
+
 def _leaves(prefix: str, value: Any) -> Iterator[tuple[str, object]]:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -77,7 +85,9 @@ def _leaves(prefix: str, value: Any) -> Iterator[tuple[str, object]]:
     elif isinstance(value, list):
         seen: dict[str, int] = {}
         for number, item in enumerate(value):
-            named = [str(item[field]) for field in ID_FIELDS if isinstance(item, dict) and item.get(field) is not None]
+            named = [
+                _part(item[field]) for field in ID_FIELDS if isinstance(item, dict) and item.get(field) is not None
+            ]
             label = "/".join(named) if named else str(number)
             # What: two items named alike keep apart (the second ``#2``), never one hiding the other.
             seen[label] = seen.get(label, 0) + 1
@@ -107,7 +117,7 @@ def table_numbers(text: str) -> dict[str, object]:
     """The published numbers of a ``detainer_metrics.csv`` text, by stable id (empty for no text)."""
     numbers: dict[str, object] = {}
     for row in csv.DictReader(io.StringIO(text)):
-        key = "/".join(row.get(column) or "" for column in TABLE_KEY)
+        key = "/".join(_part(row.get(column) or "") for column in TABLE_KEY)
         for column in TABLE_NUMBERS:
             if column in row:
                 numbers[f"detainer_metrics/{key}.{column}"] = row[column] or None
