@@ -79,6 +79,23 @@ def test_a_grid_expands_filters_and_names_every_run_safely(tmp_path: Path) -> No
     assert slug("../../etc/passwd") == "etc-passwd" and slug("Ça/va") == "a-va" and slug("///") == "x"
 
 
+def test_grid_values_are_read_as_the_loader_reads_them_and_a_non_count_is_said(tmp_path: Path) -> None:
+    """A name in decomposed form (e + combining accent) is the agency the loader reads in composed form; a count
+    cell that is no count is removed by at_least, and said so."""
+    from analysis.pipeline.grids import expand, read_rows
+
+    decomposed = "Cafe\u0301 PD"
+    table = tmp_path / "rows.csv"
+    table.write_text(HEADER + row(decomposed, "2024", 12) + row(decomposed, "2025", 30) + row("Other PD", "2024", 1))
+    table.write_text(table.read_text().replace(",1,,,src", ",ten,,,src"))
+    _, rows = read_rows(table)
+    spec = {"columns": {"agency": "agency"}, "parameters": {}, "where": {"agency": ["Caf\u00e9 PD", "Other PD"]},
+            "at_least": {"requests": 10}, "every": ""}  # fmt: skip
+    runs, said = expand("02-growth-{agency}", rows, spec)
+    assert [parameters["agency"] for _, parameters in runs] == ["Caf\u00e9 PD"]
+    assert "at_least requests 10: 1 removed (1 of them not a count written with digits)" in said
+
+
 def test_list_prints_the_expanded_plan_without_running(tmp_path: Path, capsys) -> None:
     plan = project(tmp_path, NATIONAL)
     assert main(["report", "--plan", str(plan), "--list", "--reports-dir", str(tmp_path / "reports")]) == 0

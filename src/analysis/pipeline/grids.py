@@ -18,6 +18,7 @@ import csv
 import hashlib
 import re
 import string
+import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,9 @@ def fields(template: str) -> list[str]:
 
 
 def read_rows(table: Path, keep: Collection[str] | None = None) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and the rows of a grid's CSV table, as text stripped of surrounding spaces; each row holds only
-    the columns in ``keep`` (all when ``None``), so a table of millions of rows costs only what the grid uses.
+    """The header and the rows of a grid's CSV table, as text stripped of surrounding spaces and in Unicode's NFC
+    form (as :func:`analysis.data.load.load_dataset` reads the data); each row holds only the columns in ``keep``
+    (all when ``None``), so a table of millions of rows costs only what the grid uses.
 
     Raises
     ------
@@ -97,6 +99,8 @@ def read_rows(table: Path, keep: Collection[str] | None = None) -> tuple[list[st
             for i, name in kept:
                 cell = record[i].strip() if i < len(record) else ""
                 cell = unguard(cell) if cell[:1] == GUARD else cell
+                if not cell.isascii():  # what: in NFC, as the loader reads the data, so a value matches its agency
+                    cell = unicodedata.normalize("NFC", cell)
                 row[name] = same.setdefault(cell, cell)
             rows.append(row)
         return header, rows
@@ -114,7 +118,7 @@ def expand(
     """
     columns: dict[str, str] = spec["columns"]
     where = {
-        column: [str(v) for v in (values if isinstance(values, list) else [values])]
+        column: [unicodedata.normalize("NFC", str(v)) for v in (values if isinstance(values, list) else [values])]
         for column, values in spec["where"].items()
     }
     said = [f"{len(rows)} rows in"]
@@ -124,8 +128,12 @@ def expand(
         said.append(f"where {column} is one of {', '.join(listed)}: {before - len(kept)} removed")
     for column, least in spec["at_least"].items():
         before = len(kept)
-        kept = [row for row in kept if _COUNT.fullmatch(row.get(column, "")) and int(row[column]) >= least]
-        said.append(f"at_least {column} {least}: {before - len(kept)} removed")
+        counts = [row for row in kept if _COUNT.fullmatch(row.get(column, ""))]
+        kept = [row for row in counts if int(row[column]) >= least]
+        not_counts = (
+            f" ({before - len(counts)} of them not a count written with digits)" if len(counts) < before else ""
+        )
+        said.append(f"at_least {column} {least}: {before - len(kept)} removed{not_counts}")
     groups: dict[tuple[str, ...], set[str]] = {}
     for row in kept:
         key = tuple(row.get(column, "") for column in columns.values())
