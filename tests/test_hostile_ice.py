@@ -69,6 +69,20 @@ def test_a_redaction_mark_is_no_identifier(tmp_path: Path) -> None:
     assert duplicates(export).left_out.sum() == 0
 
 
+def test_a_mapped_agency_the_loader_would_refuse_is_a_problem_at_ingest(tmp_path: Path, capsys) -> None:
+    """The folder written must load: an agency with a control character or two spaces is named in the mapping."""
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(
+        "facility_code,facility_pattern,agency,jurisdiction\nFICTCPD,,Evil\x1b[31m Agency,X\nOTHER,,Two  Spaces,Y\n"
+    )
+    path = export_with(tmp_path, "ok.csv", ["2024-05-01"])
+    status = main(["ingest-ice", str(path), "--agencies", str(mapping), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 1 and not (tmp_path / "out").exists()
+    assert "map.csv:2: agency: found Evil\\x1b[31m Agency: must be plain text" in err
+    assert "map.csv:3: agency: found Two  Spaces: must be plain text" in err
+
+
 def test_a_facility_code_given_to_two_agencies_is_a_problem(tmp_path: Path, capsys) -> None:
     mapping = tmp_path / "map.csv"
     mapping.write_text("facility_code,facility_pattern,agency,jurisdiction\nFICTCPD,,A,X\nFICTCPD,,B,Y\n")

@@ -100,14 +100,22 @@ def as_text(text: str) -> str:
     )
 
 
+#: The rule of :func:`plain_key`, as problem messages state it.
+PLAIN_KEY_RULE = (
+    "must be plain text, with no control, zero-width or direction character and no space but a single U+0020 "
+    "(shown escaped, e.g. \\xa0 or \\u200b)"
+)
+
+
+def is_plain_key(cell: str) -> bool:
+    """Whether ``cell`` passes :func:`plain_key` (a key another file gives, an agency of a mapping, say)."""
+    return _plain_text(cell)
+
+
 def plain_key() -> pa.Check:
     """A key as a reader sees it (an agency, a reporter): text whose look is its value, so two keys that look
     alike are one key, and two that do not are two."""
-    return cell_check(
-        "must be plain text, with no control, zero-width or direction character and no space but a single U+0020 "
-        "(shown escaped, e.g. \\xa0 or \\u200b)",
-        lambda c: by_value(c, _plain_text).astype(bool),
-    )
+    return cell_check(PLAIN_KEY_RULE, lambda c: by_value(c, _plain_text).astype(bool))
 
 
 def unique(rule: str) -> pa.Check:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import re2
 
+from analysis.data.checks import PLAIN_KEY_RULE, is_plain_key
 from analysis.data.csvfile import read_text_table
 from analysis.errors import DataValidationError, Problem
 from analysis.ice.export import Export
@@ -51,6 +52,8 @@ def _row_problems(
 ) -> list[Problem]:
     problems = [Problem(name, line, c, "", "must not be blank") for c in ("agency", "jurisdiction") if not row[c]]
     agency, jurisdiction = row["agency"], row["jurisdiction"]
+    if agency and not is_plain_key(agency):  # what: the rule the written data folder is loaded under
+        problems.append(Problem(name, line, "agency", agency, PLAIN_KEY_RULE))
     if agency in places and places[agency][0] != jurisdiction:
         rule = f"an agency has one jurisdiction (line {places[agency][1]} gives it {places[agency][0]})"
         problems.append(Problem(name, line, "jurisdiction", jurisdiction, rule))
