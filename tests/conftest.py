@@ -78,7 +78,7 @@ def swap_in(data_dir: Path) -> Callable[[str, str], Path]:
 #: What a copy of the project needs to rebuild its report: the package, the notebooks and the plan, the data, the lock.
 PROJECT_PARTS = ("src", "notebooks", "data/raw", "requirements.lock", "pyproject.toml", "Makefile", "CITATION.cff")
 #: Files in reports/ that the report does not write.
-NOT_BUILT = (".cache", ".gitkeep", "screenshots")
+NOT_BUILT = (".build-record", ".gitkeep", "screenshots")
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -123,8 +123,8 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
     merged = json.loads((tmp_path / "processed" / "metrics.json").read_text())
     assert merged["broken"]["results"][0]["period"] == "1999", "metrics keep the last good results of a failed run"
     assert not list(reports.glob(".staging-*")), "no staging folder is left behind"
-    assert (reports / ".cache" / "denial.json").is_file()
-    assert not (reports / ".cache" / "broken.json").exists(), "a failed run is never recorded as built"
+    assert (reports / ".build-record" / "denial.json").is_file()
+    assert not (reports / ".build-record" / "broken.json").exists(), "a failed run is never recorded as built"
     index = (reports / "index.html").read_text()
     dies = index[index.index("<tr><td>dies</td>") :].split("</tr>")[0]
     assert "failed; no page yet" in dies and "href" not in dies, "a failed run is never linked to pages it lacks"

@@ -56,7 +56,8 @@ FIGURES_FOLDER = "figures"
 #: The folder of the report's screenshots (written by ``detainers report --screenshots`` only, never by a plain report).
 SCREENSHOTS_FOLDER = "screenshots"
 INDEX_FILE = "index.html"
-CACHE_FOLDER = ".cache"
+#: The folder of the reports folder that holds the build record (what each run was built from; ignored by git).
+BUILD_RECORD_FOLDER = ".build-record"
 #: File suffixes of a run's pages: the executed notebook, the page for readers (no code), the full page.
 NOTEBOOK, READER_HTML, FULL_HTML = ".ipynb", ".html", ".full.html"
 RUN_FILE_SUFFIXES = (NOTEBOOK, READER_HTML, FULL_HTML)

@@ -3,7 +3,7 @@
 A run is skipped when everything it is built from is as it was at its last
 successful execution: the notebook, the run's parameters, every data file, the
 package's own source and the locked dependency versions; and when its outputs
-are still the files that execution wrote. The record lives in ``.cache/`` of
+are still the files that execution wrote. The record lives in ``.build-record/`` of
 the reports folder (ignored by git), so a fresh clone executes everything.
 
 This module uses only the standard library: deciding that there is nothing to
@@ -172,7 +172,7 @@ class BuildRecord:
     root: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        self.root = self.reports_dir / layout.CACHE_FOLDER
+        self.root = self.reports_dir / layout.BUILD_RECORD_FOLDER
 
     def _path(self, name: str) -> Path:
         return self.root / f"{name}.json"
