@@ -12,7 +12,7 @@ import pandas as pd
 from analysis import load_dataset
 from analysis.paths import REPORTS_DIR, RUN_PLAN, ReportPaths
 from analysis.pipeline.landing import build_index
-from analysis.pipeline.runner import descriptions
+from analysis.pipeline.runner import description
 from analysis.pipeline.runplan import Run, read_plan
 from analysis.studies.tables import Column, reader_table
 from analysis.studies.text import count, share
@@ -66,7 +66,8 @@ def test_strings_from_the_data_are_escaped(data_dir: Path, tmp_path: Path) -> No
 
 def test_index_is_rebuilt_from_the_runs_on_disk() -> None:
     runs = [run for run in read_plan(RUN_PLAN) if run.available]
-    page = build_index(load_dataset(), runs, descriptions(runs, ReportPaths()))
+    described = {run.name: said for run in runs if (said := description(run, ReportPaths())) is not None}
+    page = build_index(load_dataset(), runs, described)
     assert page == (REPORTS_DIR / "index.html").read_text(), "run `make report` and commit"
 
 

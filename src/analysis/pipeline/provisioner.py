@@ -17,9 +17,17 @@ when it cannot fork: forking turned off (``DETAINERS_FORK_KERNELS=0``), a
 kernel spec that does not start this interpreter's ``ipykernel_launcher``, or
 a system without ``os.fork`` and process file descriptors (Linux). It logs the
 reason once per process; the local pool's workers send it to the runner, which
-says it once for the whole batch. Every kernel it starts, forked or not, runs with the
-same fixed hash seed (:data:`HASH_SEED`), so set and dict ordering cannot
+says it once for the whole batch. Every kernel it starts, forked or not, runs
+with the same fixed hash seed (:data:`HASH_SEED`), so set and dict ordering cannot
 differ between them.
+
+What a library reads once, as it is imported, a forked kernel has from the
+template: a ``matplotlibrc`` in the notebook's own folder (matplotlib reads
+the working folder's as it is imported) is not read by a forked kernel, while
+one under ``MPLCONFIGDIR`` is (the template has the same environment). The
+studies set every chart setting they use, so no output depends on either; a
+notebook of one's own that needs its folder's ``matplotlibrc`` runs with
+forking turned off.
 """
 
 from __future__ import annotations

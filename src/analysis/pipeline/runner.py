@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,16 +72,6 @@ def description(run: Run, folders: ReportPaths) -> dict[str, Any] | None:
     """
     path = folders.figures(run.name) / layout.RUN_DESCRIPTION
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def descriptions(runs: Sequence[Run], folders: ReportPaths) -> dict[str, dict[str, Any]]:
-    """The description each run wrote, by run name (see :func:`description`); runs without one left out."""
-    found = {}
-    for run in runs:
-        said = description(run, folders)
-        if said is not None:
-            found[run.name] = said
-    return found
 
 
 def aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
