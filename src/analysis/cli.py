@@ -257,12 +257,20 @@ def _parser() -> argparse.ArgumentParser:
         help=f"folder for the processed tables (default: {paths.as_parameter(paths.PROCESSED_DIR)} for the "
         f"committed data, else a folder of its own under {paths.SCRATCH_FOLDER}/)",
     )
+    own_processed_dir = argparse.ArgumentParser(add_help=False)
+    own_processed_dir.add_argument(
+        "--processed-dir",
+        type=_path,
+        metavar="DIR",
+        help=f"folder for the processed table (default: a folder of its own under {paths.SCRATCH_FOLDER}/; the "
+        f"published {paths.as_parameter(paths.PROCESSED_DIR)} is written by detainers report only)",
+    )
     data_dir = argparse.ArgumentParser(add_help=False)
     _path_option(data_dir, "--data-dir", paths.RAW_DIR, "folder with the raw CSV tables")
     validate = commands.add_parser("validate", parents=[data_dir], help="check the raw tables against every rule")
     validate.set_defaults(run=_validate)
     process = commands.add_parser(
-        "process", parents=[data_dir, processed_dir], help="write the processed metrics table"
+        "process", parents=[data_dir, own_processed_dir], help="write the processed metrics table"
     )
     process.set_defaults(run=_process)
 

@@ -93,10 +93,15 @@ def is_text(cell: str) -> bool:
 
 
 def as_text(text: str) -> str:
-    """``text`` with every character of :data:`NOT_TEXT` written as its escape (``\\x1b``, ``\\u200b``), for a
-    value from a file that the package writes into a table of its own (a lift reason, say); other text is kept."""
+    """``text`` with every character of :data:`NOT_TEXT` written as its escape (``\\x1b``, ``\\u200b``) and each
+    backslash as two, for a value from a file that the package writes into a table of its own (a lift reason, say);
+    text with neither such a character nor a backslash (nearly all) is kept as it is. Two values stay two: an
+    escape written out in the file (``\\x1b``) is not the character it stands for."""
+    if is_text(text) and "\\" not in text:
+        return text
     return "".join(
-        ch if unicodedata.category(ch) not in NOT_TEXT else ch.encode("unicode_escape").decode("ascii") for ch in text
+        ch if unicodedata.category(ch) not in NOT_TEXT else ch.encode("unicode_escape").decode("ascii")
+        for ch in text.replace("\\", "\\\\")
     )
 
 

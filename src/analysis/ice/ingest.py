@@ -123,7 +123,10 @@ def check_out_dir(out_dir: Path, force: bool, inputs: Sequence[Path] = ()) -> No
     check_not_project_folder(out_dir, "--out")
     check_not_published(out_dir, "--out")
     for given in inputs:
-        if given.exists() and any(given.resolve() == (out_dir / name).resolve() for name in OUTPUT_FILES):
+        written = [out_dir / name for name in OUTPUT_FILES]
+        if given.exists() and any(
+            given.resolve() == p.resolve() or (p.exists() and p.samefile(given)) for p in written
+        ):
             raise OutputFolderError(
                 f"{out_dir}: the ingest would write over its own input {given}; name another folder with --out"
             )

@@ -45,8 +45,10 @@ _COUNT = re.compile(r"[0-9]+", re.ASCII)
 
 
 def slug(value: str) -> str:
-    """``value`` as part of a file name: lower-case ASCII letters and digits joined by hyphens."""
-    text = _UNSAFE.sub("-", value.lower().encode("ascii", "ignore").decode("ascii")).strip("-")
+    """``value`` as part of a file name: lower-case ASCII letters and digits joined by hyphens, a letter with an
+    accent as the letter (``Café`` gives ``cafe``; other characters are left out)."""
+    letters = "".join(ch for ch in unicodedata.normalize("NFKD", value) if not unicodedata.combining(ch))
+    text = _UNSAFE.sub("-", letters.lower().encode("ascii", "ignore").decode("ascii")).strip("-")
     return text[:60].strip("-") or "x"
 
 

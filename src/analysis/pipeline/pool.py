@@ -151,33 +151,56 @@ def _how_it_ended(code: int | None) -> str:
     return f"exit code {code}"
 
 
+#: Pools in a row that may break before any run of theirs began or ended: past it (workers that die as they start,
+#: say), the runs left fail at once instead of starting pool after pool.
+BREAKS = 3
+
+
 class LocalPool:
     """Runs executed by ``workers`` spawned worker processes of this machine (a batch's executor).
 
     A worker process that dies (the out-of-memory killer, a crash in a C
     extension) fails the run it was executing, and only that one. The standard
-    library's pool stops every worker when one dies, so the runs stopped with
-    them, and those that had not started, are executed by a new pool.
+    library's pool stops every worker (with SIGTERM) when one dies; the runs
+    stopped with them, and those that had not started, are executed by a new
+    pool: a run that was executing is given a second pool once, and fails if
+    that one breaks as it runs too, or at once when it was the only run
+    executing (a worker ended by SIGTERM from elsewhere, a ``kill``, looks like
+    one the pool stopped).
+    After :data:`BREAKS` pools in a row broke before any run began or ended,
+    the runs left fail without another pool.
     """
 
     def __init__(self, workers: int) -> None:
         self.context = multiprocessing.get_context("spawn")
         self.workers = workers
         self.where = f"with {workers} job(s)"
-        self.status = self.context.Queue()
         self.pending: dict[Future[Outcome], Job] = {}
         #: The process id of the worker executing each run that said it began and has not ended, and when it began
         #: (monotonic seconds), by run name.
         self.executing: dict[str, tuple[int, float]] = {}
         #: The workers' warnings said so far (each is said once).
         self.warned: set[str] = set()
+        #: Runs submitted again after their pool broke while they ran.
+        self.again: set[str] = set()
+        #: The runs that were executing when the last broken pool broke, with that pool's number.
+        self.running_when_broken: tuple[int, set[str]] = (-1, set())
+        #: The pools started so far (the current pool's number is one less).
+        self.pools = 0
+        #: Pools that broke in a row before any run began or ended; why the last broke, once no other pool starts.
+        self.breaks = 0
+        self.broken: BrokenProcessPool | None = None
         self.processes: list[multiprocessing.process.BaseProcess] = []
-        #: The worker processes of the pool each pending run was submitted to.
-        self.workers_of: dict[Future[Outcome], list[multiprocessing.process.BaseProcess]] = {}
+        #: The number and worker processes of the pool each pending run was submitted to.
+        self.workers_of: dict[Future[Outcome], tuple[int, list[multiprocessing.process.BaseProcess]]] = {}
         self.executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        """Start the workers (each with its template) at once; a signal half-way ends those that started."""
+        """Start the workers (each with its template) at once; a signal half-way ends those that started.
+
+        Each pool has a status queue of its own: a worker killed while writing to one leaves it locked.
+        """
+        self.status = self.context.Queue()
         others = set(multiprocessing.active_children())
         try:
             with helpers_shielded():
@@ -194,28 +217,66 @@ class LocalPool:
             self._kill()
             raise
         self.processes = [p for p in multiprocessing.active_children() if p not in others]
+        self.pools += 1
         return executor
 
     def submit(self, job: Job) -> None:
-        """Queue ``job``; a pool that a dead worker broke is replaced by a new one first."""
+        """Queue ``job``; a pool that a dead worker broke is replaced by a new one first (see the class)."""
         with helpers_shielded():
-            try:
-                future = self.executor.submit(_execute, job)
-            except BrokenProcessPool:
-                self.executor.shutdown(wait=True)
-                self.executor = self._start()
-                future = self.executor.submit(_execute, job)
+            future: Future[Outcome]
+            if self.broken is None:
+                try:
+                    future = self.executor.submit(_execute, job)
+                except BrokenProcessPool as error:
+                    self.executor.shutdown(wait=True)
+                    self.breaks += 1
+                    if self.breaks < BREAKS:
+                        self.executor = self._start()
+                        future = self.executor.submit(_execute, job)
+                    else:
+                        self.broken = error
+            if self.broken is not None:  # what: no pool starts again; the run fails as it is waited for
+                future = Future()
+                future.set_exception(self.broken)
             self.pending[future] = job
-            self.workers_of[future] = self.processes
+            self.workers_of[future] = (self.pools - 1, self.processes)
 
-    def _died_by_itself(self, future: Future[Outcome], pid: int | None) -> int | None:
-        """The exit code of worker ``pid`` of ``future``'s pool if it died by itself; ``None`` if the run never
+    def _died_by_itself(self, workers: list[multiprocessing.process.BaseProcess], pid: int | None) -> int | None:
+        """The exit code of worker ``pid`` of ``workers`` (a pool's) if it died by itself; ``None`` if the run never
         started, or the pool stopped the worker (with SIGTERM, as it stops every worker once one died)."""
-        workers = self.workers_of.pop(future, [])
         for worker in workers:
             worker.join(timeout=60)  # what: the pool is ending them; decide only once each has ended
         code = next((p.exitcode for p in workers if p.pid == pid), None)
         return code if code not in (None, -signal.SIGTERM) else None
+
+    def _lost(self, future: Future[Outcome], job: Job, pid: int | None, began: float) -> Outcome | None:
+        """The outcome of a run whose pool broke; ``None`` when it was submitted again instead (see the class)."""
+        name = job.run.name
+        pool, workers = self.workers_of.pop(future, (-1, []))
+        if pool != self.running_when_broken[0]:  # what: the first of the pool's runs seen: who ran in it then
+            pids = {worker.pid for worker in workers}
+            running = {n for n, (p, _) in self.executing.items() if p in pids} | ({name} if pid is not None else set())
+            self.running_when_broken = (pool, running)
+        alone = self.running_when_broken[1] == {name}
+        code = self._died_by_itself(workers, pid)
+        if pid is not None:  # what: that pool did execute runs; its workers do not die as they start
+            self.breaks = 0
+        if code is None and not (pid is not None and (alone or name in self.again)) and self.broken is None:
+            if pid is not None:
+                self.again.add(name)
+            shutil.rmtree(job.staging, ignore_errors=True)
+            self.submit(job)
+            return None
+        self.again.discard(name)
+        if code is not None:
+            why = f"its worker process died while it ran ({_how_it_ended(code)})"
+        elif pid is not None:
+            why = "its worker process was stopped (SIGTERM) while it ran" + ("" if alone else ", in two pools in a row")
+        else:
+            why = (
+                f"no worker process could execute it: the pool's workers ended before it started ({future.exception()})"
+            )
+        return Outcome(name, False, time.monotonic() - began, f"run {name}: {why}")
 
     def completed(self, stage: Callable[[str, str], None]) -> Iterator[Outcome]:
         """Every submitted job's outcome, as each finishes; ``stage(run name, what)`` as runs go."""
@@ -228,15 +289,15 @@ class LocalPool:
                 pid, began = self.executing.pop(job.run.name, (None, time.monotonic()))
                 try:
                     outcome = future.result()
-                    self.workers_of.pop(future, None)
                 except BrokenProcessPool:  # what: a worker died; the run it executed failed, not the batch
-                    code = self._died_by_itself(future, pid)
-                    if code is None:  # what: not started, or stopped with the pool: executed by a new pool
-                        shutil.rmtree(job.staging, ignore_errors=True)
-                        self.submit(job)
+                    lost = self._lost(future, job, pid, began)
+                    if lost is None:
                         continue
-                    message = f"run {job.run.name}: its worker process died while it ran ({_how_it_ended(code)})"
-                    outcome = Outcome(job.run.name, False, time.monotonic() - began, message)
+                    outcome = lost
+                else:
+                    self.workers_of.pop(future, None)
+                    self.again.discard(job.run.name)
+                    self.breaks = 0
                 yield outcome
 
     def cancel(self) -> None:

@@ -219,7 +219,8 @@ class ForkedKernel:
 
         Whether it runs is asked of its process file descriptor first: an id is
         free for another process only once the kernel has ended, which the
-        descriptor says, so the group signalled is the kernel's.
+        descriptor says; what is left is the moment between that answer and the
+        signal, in which the kernel would have to end and the template reap it.
         """
         if self.poll():
             return
