@@ -41,8 +41,8 @@ CPUS = os.cpu_count() or 1
 #: Runs in the grid of the growth notebook, and how many of them papermill executes for its rate.
 GRID_RUNS, PAPERMILL_SAMPLE = 200, 10
 #: Each case is timed this many times (the best counts): on a shared machine one timing varies by a tenth either
-#: way, and plain papermill's by more (6.5 to 10.3 s on one run, the same day).
-REPEATS = 2
+#: way, and plain papermill's by more (6.5 to 10.3 s on one run, the same day; 5.7 to 7.4 s in two runs an hour apart).
+REPEATS = 3
 
 
 def peak_rss_mb(pid: int, stop: threading.Event, seen: list[float]) -> None:

@@ -238,6 +238,13 @@ def _changes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _processed_dir_option(parser: argparse.ArgumentParser, default: str) -> None:
+    """Give ``parser`` the ``--processed-dir`` option (no default value: the command decides), its default said."""
+    parser.add_argument(
+        "--processed-dir", type=_path, metavar="DIR", help=f"folder for the processed tables (default: {default})"
+    )
+
+
 def _path_option(parser: argparse.ArgumentParser, flag: str, default: Path, what: str, metavar: str = "DIR") -> None:
     """Add an option naming a file or folder, its default shown relative to the project."""
     shown = paths.as_parameter(default)
@@ -249,28 +256,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="detainers", description="Validate and analyse the sourced detainer-request dataset."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    processed_dir = argparse.ArgumentParser(add_help=False)
-    processed_dir.add_argument(
-        "--processed-dir",
-        type=_path,
-        metavar="DIR",
-        help=f"folder for the processed tables (default: {paths.as_parameter(paths.PROCESSED_DIR)} for the "
-        f"committed data, else a folder of its own under {paths.SCRATCH_FOLDER}/)",
-    )
-    own_processed_dir = argparse.ArgumentParser(add_help=False)
-    own_processed_dir.add_argument(
-        "--processed-dir",
-        type=_path,
-        metavar="DIR",
-        help=f"folder for the processed table (default: a folder of its own under {paths.SCRATCH_FOLDER}/; the "
-        f"published {paths.as_parameter(paths.PROCESSED_DIR)} is written by detainers report only)",
-    )
     data_dir = argparse.ArgumentParser(add_help=False)
     _path_option(data_dir, "--data-dir", paths.RAW_DIR, "folder with the raw CSV tables")
     validate = commands.add_parser("validate", parents=[data_dir], help="check the raw tables against every rule")
     validate.set_defaults(run=_validate)
-    process = commands.add_parser(
-        "process", parents=[data_dir, own_processed_dir], help="write the processed metrics table"
+    process = commands.add_parser("process", parents=[data_dir], help="write the processed metrics table")
+    _processed_dir_option(
+        process,
+        f"a folder of its own under {paths.SCRATCH_FOLDER}/; the published "
+        f"{paths.as_parameter(paths.PROCESSED_DIR)} is written by detainers report only",
     )
     process.set_defaults(run=_process)
 
@@ -327,8 +321,13 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        parents=[data_dir, processed_dir],
+        parents=[data_dir],
         help="run the notebooks of the run plan and write the report (make report)",
+    )
+    _processed_dir_option(
+        report,
+        f"{paths.as_parameter(paths.PROCESSED_DIR)} for the committed data, else a folder of its own under "
+        f"{paths.SCRATCH_FOLDER}/",
     )
     report.add_argument(
         "--reports-dir",
