@@ -35,6 +35,10 @@ name = "kills-its-worker"
 notebook = "kills-its-worker/03-denial-rates.ipynb"
 
 [[run]]
+name = "stops-its-worker"
+notebook = "stops-its-worker/03-denial-rates.ipynb"
+
+[[run]]
 name = "denial"
 notebook = "03-denial-rates.ipynb"
 """
@@ -48,20 +52,29 @@ OLD_RESULT = (
 
 @pytest.fixture
 def failing_plan(tmp_path: Path) -> Path:
-    """A plan of four runs: one whose kernel is killed (as by the out-of-memory killer) in its fifth cell, one
+    """A plan of five runs: one whose kernel is killed (as by the out-of-memory killer) in its fifth cell, one
     whose fifth cell raises, one that kills its worker process there (the kernel's parent is the template, whose
-    parent is the worker), one healthy; those that kill leave a mark each time they execute."""
+    parent is the worker), one that ends its worker with SIGTERM (as the pool ends the others), one healthy; those
+    that kill leave a mark each time they execute."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
     shutil.copy(NOTEBOOKS_DIR / "03-denial-rates.ipynb", folder)
     marker, worker_marker = tmp_path / "executions", tmp_path / "worker-executions"
     kill = f"open({str(marker)!r}, 'a').write('x')\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)"
-    kill_worker = (
-        f"open({str(worker_marker)!r}, 'a').write('x')\nimport os, signal\n"
-        "template = open(f'/proc/{os.getppid()}/stat').read()\n"
-        "os.kill(int(template.rsplit(')', 1)[1].split()[1]), signal.SIGKILL)"
+
+    def end_worker(signum: str) -> str:
+        return (
+            f"open({str(worker_marker)!r}, 'a').write('{signum[3]}')\nimport os, signal\n"
+            "template = open(f'/proc/{os.getppid()}/stat').read()\n"
+            f"os.kill(int(template.rsplit(')', 1)[1].split()[1]), signal.{signum})"
+        )
+
+    cells = (
+        ("broken", 'raise RuntimeError("deliberately broken")'),
+        ("dies", kill),
+        ("kills-its-worker", end_worker("SIGKILL")),
+        ("stops-its-worker", end_worker("SIGTERM")),
     )
-    cells = (("broken", 'raise RuntimeError("deliberately broken")'), ("dies", kill), ("kills-its-worker", kill_worker))
     for name, cell in cells:
         notebook = nbformat.read(NOTEBOOKS_DIR / "03-denial-rates.ipynb", as_version=4)
         notebook.cells.insert(4, nbformat.v4.new_code_cell(cell))
@@ -109,8 +122,10 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
     assert (tmp_path / "executions").read_text() == "x", "the run whose kernel died was executed once, not retried"
     (killer_line,) = [line for line in captured.out.splitlines() if "kills-its-worker: FAILED" in line]
     assert killer_line.endswith("]: its worker process died while it ran (killed by signal 9, SIGKILL)")
-    assert (tmp_path / "worker-executions").read_text() == "x", "the run that killed its worker executed once"
-    assert not (reports / "kills-its-worker.html").exists()
+    (stopper_line,) = [line for line in captured.out.splitlines() if "stops-its-worker: FAILED" in line]
+    assert stopper_line.endswith("]: its worker process was stopped (SIGTERM) while it ran"), "alone: not again"
+    assert (tmp_path / "worker-executions").read_text() == "KT", "each run that ended its worker executed once"
+    assert not (reports / "kills-its-worker.html").exists() and not (reports / "stops-its-worker.html").exists()
     for name, data in old.items():
         assert (reports / name).read_bytes() == data, f"{name} was overwritten"
     failed = nbformat.read(reports / "broken.failed.ipynb", as_version=4)
