@@ -62,10 +62,18 @@ def not_blank() -> pa.Check:
 NOT_PLAIN = ("Cc", "Cf", "Zs", "Zl", "Zp", "Cs", "Co", "Cn")
 
 
-def _plain_text(cell: str) -> bool:
-    """No control, format (zero-width, direction marks) or line-separating character, no space but U+0020,
-    and no two spaces together."""
+def is_plain_key(cell: str) -> bool:
+    """Whether ``cell`` passes :func:`plain_key`: no control, format (zero-width, direction marks) or
+    line-separating character, no space but U+0020, and no two spaces together."""
     return "  " not in cell and all(ch == " " or unicodedata.category(ch) not in NOT_PLAIN for ch in cell)
+
+
+def _escaped(text: str, refused: tuple[str, ...]) -> str:
+    """``text`` with each character of the Unicode categories ``refused`` (U+0020 aside) written as its escape."""
+    return "".join(
+        ch if ch == " " or unicodedata.category(ch) not in refused else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def as_plain_key(text: str) -> str:
@@ -73,11 +81,7 @@ def as_plain_key(text: str) -> str:
     as an agency, say): runs of white space (no-break and line-separating spaces too) become one U+0020, the ends
     are trimmed, and any other character the rule refuses is written as its escape (``\\x1b``, ``\\u200b``),
     so two names that differ stay two keys."""
-    spaced = " ".join(text.split())
-    return "".join(
-        ch if ch == " " or unicodedata.category(ch) not in NOT_PLAIN else ch.encode("unicode_escape").decode("ascii")
-        for ch in spaced
-    )
+    return _escaped(" ".join(text.split()), NOT_PLAIN)
 
 
 #: Unicode categories no text the package writes or reads may hold: control, format (zero-width, direction marks),
@@ -99,10 +103,7 @@ def as_text(text: str) -> str:
     escape written out in the file (``\\x1b``) is not the character it stands for."""
     if is_text(text) and "\\" not in text:
         return text
-    return "".join(
-        ch if unicodedata.category(ch) not in NOT_TEXT else ch.encode("unicode_escape").decode("ascii")
-        for ch in text.replace("\\", "\\\\")
-    )
+    return _escaped(text.replace("\\", "\\\\"), NOT_TEXT)
 
 
 #: The rule of :func:`plain_key`, as problem messages state it.
@@ -112,15 +113,10 @@ PLAIN_KEY_RULE = (
 )
 
 
-def is_plain_key(cell: str) -> bool:
-    """Whether ``cell`` passes :func:`plain_key` (a key another file gives, an agency of a mapping, say)."""
-    return _plain_text(cell)
-
-
 def plain_key() -> pa.Check:
     """A key as a reader sees it (an agency, a reporter): text whose look is its value, so two keys that look
     alike are one key, and two that do not are two."""
-    return cell_check(PLAIN_KEY_RULE, lambda c: by_value(c, _plain_text).astype(bool))
+    return cell_check(PLAIN_KEY_RULE, lambda c: by_value(c, is_plain_key).astype(bool))
 
 
 def unique(rule: str) -> pa.Check:

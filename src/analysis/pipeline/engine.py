@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
 import tempfile
 import time
 import uuid
@@ -41,6 +40,7 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
+from analysis.pipeline.lifetime import how_it_ended
 from analysis.pipeline.provisioner import ForkingKernelSpecManager, ForkingProvisioner
 
 #: The engine's name among papermill's engines.
@@ -66,17 +66,11 @@ def kernel_manager(kernel_name: str) -> AsyncKernelManager:
     )
 
 
-def how_it_ended(status: int | None) -> str:
-    """A kernel's exit status in words (``None``: not known)."""
-    if status is None:
-        return "the kernel died"
-    if status < 0:
-        try:
-            name = signal.Signals(-status).name
-        except ValueError:
-            name = "an unknown signal"
-        return f"the kernel died (killed by signal {-status}, {name})"
-    return f"the kernel died (it exited with status {status})"
+def kernel_died(status: int | None) -> str:
+    """A dead kernel's exit status in words: "the kernel died (killed by signal 9, SIGKILL)" (``None``: not
+    known, "the kernel died")."""
+    said = how_it_ended(status)
+    return f"the kernel died ({said})" if said else "the kernel died"
 
 
 async def _answers(manager: AsyncKernelManager, timeout: float) -> None:
@@ -142,7 +136,7 @@ def _mark_dead_cell(nb_man: Any, status: int | None) -> bool:
         return False
     index = ran[-1]
     cell = nb_man.nb.cells[index]
-    what = how_it_ended(status)
+    what = kernel_died(status)
     cell.setdefault("outputs", []).append(
         nbformat.v4.new_output("error", ename=DEAD_KERNEL, evalue=f"{what} while this cell ran", traceback=[])
     )

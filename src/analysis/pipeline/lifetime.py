@@ -34,3 +34,17 @@ def die_with_parent(parent: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
+
+
+def how_it_ended(status: int | None) -> str:
+    """A process's exit status in words: minus a signal's number is "killed by signal 9, SIGKILL", another status
+    "it exited with status 1"; ``None`` (not known) is ""."""
+    if status is None:
+        return ""
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"killed by signal {-status}, {name}"
+    return f"it exited with status {status}"

@@ -25,7 +25,7 @@ from typing import Any
 
 from analysis.pipeline import interrupts
 from analysis.pipeline.jobs import Job, Outcome
-from analysis.pipeline.lifetime import die_with_parent
+from analysis.pipeline.lifetime import die_with_parent, how_it_ended
 
 log = logging.getLogger(__name__)
 
@@ -138,17 +138,6 @@ def _drain(
         if what == "executing":
             executing[name] = (pid, time.monotonic())
         stage(name, what)
-
-
-def _how_it_ended(code: int | None) -> str:
-    """A worker's exit code in words: "killed by signal 9, SIGKILL", "exit code 1"."""
-    if code is None:
-        return "it ended"
-    if code < 0:
-        with suppress(ValueError):
-            return f"killed by signal {-code}, {signal.Signals(-code).name}"
-        return f"killed by signal {-code}"
-    return f"exit code {code}"
 
 
 #: Pools in a row that may break before any run of theirs began or ended: past it (workers that die as they start,
@@ -269,7 +258,7 @@ class LocalPool:
             return None
         self.again.discard(name)
         if code is not None:
-            why = f"its worker process died while it ran ({_how_it_ended(code)})"
+            why = f"its worker process died while it ran ({how_it_ended(code)})"
         elif pid is not None:
             why = "its worker process was stopped (SIGTERM) while it ran" + ("" if alone else ", in two pools in a row")
         else:
