@@ -64,12 +64,13 @@ test: $(STAMP) ## Run the linters and type checker, the whole test suite, and nb
 	@$(MAKE) --no-print-directory -j2 lint suite
 
 # One pytest session: the tests, and nbval re-executing the committed reports (their figures go to a scratch
-# folder), on $(TEST_JOBS) processes, a file's tests (a notebook's cells) in one; every failure is listed at the end.
+# folder), on $(TEST_JOBS) processes, a file's tests (a notebook's cells) in one, the longest files first (conftest's
+# LONGEST_FIRST, not xdist's order by number of tests); every failure is listed at the end.
 # Every kernel of the session, nbval's included, runs with the hash seed of the report's kernels; nbval's run on
 # the project's kernel spec (installed with the environment), so they are forked from a template too.
 suite: $(STAMP)
 	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch PYTHONHASHSEED=0 $(BIN)/python -m pytest \
-	  -n $(TEST_JOBS) --dist loadfile tests reports \
+	  -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder tests reports \
 	  --nbval --nbval-kernel-name detainers --nbval-sanitize-with tests/nbval_sanitize.cfg; \
 	  status=$$?; rm -rf $$scratch; exit $$status
 

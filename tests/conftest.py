@@ -27,13 +27,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-#: Files whose tests take longest, started first so that the test processes finish together.
+#: Files whose tests take longest, longest first (as measured in `make test`), started first so that the test
+#: processes finish together; `make test` keeps this order (xdist's --no-loadscope-reorder).
 LONGEST_FIRST = (
     "test_reproduce.py",
-    "test_hostile_report.py",
     "test_report.py",
-    "test_notebooks.py",
+    "test_fuzz.py",
+    "test_changes.py",
+    "test_browser.py",
+    "test_ice.py",
+    "test_hostile_report.py",
     "test_kernels.py",
+    "test_notebooks.py",
 )
 
 

@@ -1,16 +1,18 @@
 """``detainers changes``: the published numbers that moved since a git revision, by stable id, with the inputs
-that changed; tried on a copy of the project that is its own git repository."""
+that changed; tried on a project folder of its own (notebooks, plan, data and outputs) that is its own git
+repository."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from analysis.cli import main
-from conftest import copy_project, in_copy
+from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
 
 PLAN = """
 [[run]]
@@ -56,26 +58,41 @@ def git(folder: Path, *argv: str) -> None:
     )
 
 
+def in_project(project: Path, command: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``detainers COMMAND`` in this process on the project folder ``project`` (its own plan, data and
+    outputs); returns what it printed, after checking that it succeeded."""
+    folders = ["--data-dir", str(project / "data" / "raw"), "--processed-dir", str(project / "data" / "processed")]
+    if command == "report":
+        folders += ["--plan", str(project / "notebooks" / "runs.toml"), "--reports-dir", str(project / "reports")]
+        folders += ["--jobs", "1"]
+    status = main([command, *folders])
+    said = capsys.readouterr()
+    assert status == 0, said.out + said.err
+    return said.out
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project with a plan of three runs, its report built and committed."""
-    copy = copy_project(tmp_path / "project")
-    (copy / "notebooks" / "runs.toml").write_text(PLAN)
-    in_copy(copy, "report", "--jobs", "1")
-    git(copy, "init", "--quiet")
-    git(copy, "add", "--all")
-    git(copy, "commit", "--quiet", "-m", "the report as published")
-    return copy
+def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A project folder (its notebooks with a plan of three runs, the raw data), its report built and committed."""
+    folder = tmp_path / "project"
+    shutil.copytree(NOTEBOOKS_DIR, folder / "notebooks", ignore=shutil.ignore_patterns("*.toml"))
+    shutil.copytree(RAW_DIR, folder / "data" / "raw")
+    (folder / "notebooks" / "runs.toml").write_text(PLAN)
+    in_project(folder, "report", capsys)
+    git(folder, "init", "--quiet")
+    git(folder, "add", "--all")
+    git(folder, "commit", "--quiet", "-m", "the report as published")
+    return folder
 
 
-def test_one_changed_count_lists_exactly_the_numbers_that_depend_on_it(project: Path) -> None:
-    assert in_copy(project, "changes").stdout == "no published number changed since HEAD\n"
+def test_one_changed_count_lists_exactly_the_numbers_that_depend_on_it(project: Path, capsys) -> None:
+    assert in_project(project, "changes", capsys) == "no published number changed since HEAD\n"
     table = project / "data" / "raw" / "detainer_requests.csv"
     text = table.read_text()
     assert text.count(BOSTON_2025 + "57,") == 1
     table.write_text(text.replace(BOSTON_2025 + "57,", BOSTON_2025 + "58,"))
-    in_copy(project, "report", "--jobs", "1")
-    said = in_copy(project, "changes").stdout.splitlines()
+    in_project(project, "report", capsys)
+    said = in_project(project, "changes", capsys).splitlines()
     assert said[0] == (
         f"{len(EXPECTED)} published number(s) changed since HEAD; input files changed: data/raw/detainer_requests.csv"
     )
