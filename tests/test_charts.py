@@ -174,3 +174,33 @@ def test_the_law_behind_an_agencys_own_rate_is_named_but_not_given_as_the_reason
         denial.study(dataset, nypd, nypd).context()
         == f"The dataset records no law or policy that sets the rate of the {nypd}."
     )
+
+
+def test_the_coverage_chart_keeps_labels_of_marks_close_in_time_apart() -> None:
+    """Marks of one row close in time put their labels on alternate sides; in the drawn chart no two labels of the
+    committed data overlap, and no row is left empty above or below the first and last series."""
+    import pandas as pd
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from analysis.studies import overview
+    from analysis.studies.charts import label_sides
+
+    day = pd.Timestamp("2018-01-01")
+    rows = pd.DataFrame(
+        {"middle": [day, day + pd.Timedelta(days=20), day + pd.Timedelta(days=40)], "label": ["1,234"] * 3}
+    )
+    assert label_sides(rows, points_per_day=0.5, fontsize=8) == [True, False, True], (
+        "labels 26 points wide, 10 apart: alternate"
+    )
+    assert label_sides(rows, points_per_day=5, fontsize=8) == [True, True, True], "100 apart: all above"
+
+    figure = overview.study(load_dataset(RAW_DIR)).charts()["01-data-overview-coverage"].figure
+    (axes,) = figure.axes
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in axes.texts]
+    assert len(boxes) == len(load_dataset(RAW_DIR).requests)
+    overlapping = [(a, b) for n, a in enumerate(boxes) for b in boxes[n + 1 :] if a.overlaps(b)]
+    assert overlapping == []
+    rows_shown = len(axes.get_yticks())
+    bottom, top = axes.get_ylim()
+    assert bottom - (rows_shown - 1) < 1 and -top < 1, "less than a row's height beyond the first and last rows"

@@ -226,9 +226,35 @@ def series_label(agency: str, reported_by: str) -> str:
     return f"{agency}\n({'own count' if agency == reported_by else 'count by ' + reported_by})"
 
 
+#: Width of a character of the charts' font, as a share of its size (DejaVu Sans digits are 0.64 of an em).
+CHARACTER_WIDTH = 0.64
+#: Points between two labels of a row (and between a label and the next).
+LABEL_GAP = 3
+
+
+def label_sides(rows: pd.DataFrame, points_per_day: float, fontsize: float) -> list[bool]:
+    """Where each mark of one row of a timeline puts its label: above (``True``) or below its mark.
+
+    ``rows`` holds the row's marks, oldest first (``middle``: a timestamp; ``label``: the text). A label goes above
+    unless it would overlap the label above before it, then below unless that overlaps too (then above again):
+    labels of marks close in time alternate instead of running into each other. Widths are estimated from the
+    number of characters (``CHARACTER_WIDTH``), at ``points_per_day`` of the axis.
+    """
+    ends = {True: float("-inf"), False: float("-inf")}  # what: the right edge (points) of the last label each side
+    sides = []
+    for middle, label in zip(rows["middle"], rows["label"], strict=True):
+        centre = pd.Timestamp(middle).value / 86_400e9 * points_per_day
+        half = len(str(label)) * CHARACTER_WIDTH * fontsize / 2
+        above = centre - half >= ends[True] + LABEL_GAP or centre - half < ends[False] + LABEL_GAP
+        ends[above] = centre + half
+        sides.append(above)
+    return sides
+
+
 def coverage_chart(requests: pd.DataFrame, title: str = "") -> Figure:
     """Which agency, reporter, kind of request and period has a count: one row per series, one mark per period
-    (the smallest mark, labelled, where the source gives only outcomes)."""
+    (the smallest mark, labelled, where the source gives only outcomes); labels of marks close in time alternate
+    above and below their marks (:func:`label_sides`)."""
     labels = [
         f"{series_label(a, r)}, {k}"
         for a, r, k in zip(requests["agency"], requests["reported_by"], requests["request_kind"], strict=True)
@@ -241,23 +267,34 @@ def coverage_chart(requests: pd.DataFrame, title: str = "") -> Figure:
             "label": ["outcomes only" if pd.isna(v) else f"{int(v):,}" for v in requests["requests"]],
         }
     ).sort_values(["series", "middle"], kind="stable")
+    rows, width, fontsize = data["series"].nunique(), 9.0, 8.0
+    span = (data["middle"].max() - data["middle"].min()) / pd.Timedelta(days=1) * 1.1  # what: with the 5% margins
+    # What: the marks' area is about two fifths of the figure's width (the series' names take the rest), in points.
+    points_per_day = width * 0.4 * 72 / max(span, 1.0)
     with chart_style():
-        fig = Figure(figsize=(9, 1.4 + 0.9 * data["series"].nunique()), layout="constrained")
+        fig = Figure(figsize=(width, 1.4 + 0.65 * rows), layout="constrained")
         ax = fig.add_subplot()
         sns.scatterplot(
             data=data, x="middle", y="series", size="requests", sizes=(40, 400), color="#2c3e50", legend=False, ax=ax
         )
-        for row in data.itertuples(index=False):
-            ax.annotate(
-                str(row.label),
-                (row.middle, row.series),
-                xytext=(0, 11),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-            )
+        for _, row in data.groupby("series", sort=False):
+            for (middle, series, label), above in zip(
+                row[["middle", "series", "label"]].itertuples(index=False),
+                label_sides(row, points_per_day, fontsize),
+                strict=True,
+            ):
+                ax.annotate(
+                    str(label),
+                    (middle, series),
+                    xytext=(0, 11 if above else -12),
+                    textcoords="offset points",
+                    ha="center",
+                    va="baseline" if above else "top",
+                    fontsize=fontsize,
+                )
         ax.set(xlabel="middle of the period", ylabel="", title=title)
-        ax.margins(y=0.4)
+        # What: the first row (at the top) keeps room for the labels above its marks, the last for those below.
+        ax.set_ylim(rows - 0.4, -0.7)
     return fig
 
 
