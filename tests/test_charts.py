@@ -204,3 +204,18 @@ def test_the_coverage_chart_keeps_labels_of_marks_close_in_time_apart() -> None:
     rows_shown = len(axes.get_yticks())
     bottom, top = axes.get_ylim()
     assert bottom - (rows_shown - 1) < 1 and -top < 1, "less than a row's height beyond the first and last rows"
+
+
+def test_a_legend_names_only_what_its_chart_shows() -> None:
+    """Los Angeles County's two counts are both compared: its legend has no "other period"; Boston's has both."""
+    from analysis.studies import growth
+
+    dataset = load_dataset(RAW_DIR)
+    county = "Los Angeles County Sheriff's Department"
+    shown = {}
+    for agency, base, compare, kind in ((county, "2016", "2017-01/2017-10", "any"), (BOSTON, "2024", "2025", None)):
+        figure = growth.study(dataset, agency, agency, base, compare, kind).charts()["02-growth-requests"].figure
+        legend = figure.axes[0].get_legend()
+        shown[agency] = [text.get_text() for text in legend.get_texts()]
+        assert legend.get_title().get_text() == ""
+    assert shown == {county: ["compared period"], BOSTON: ["compared period", "other period"]}

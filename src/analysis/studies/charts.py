@@ -6,6 +6,7 @@ managed by pyplot, so a notebook shows it once, where the cell returns it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 import pandas as pd
@@ -94,9 +95,13 @@ def _label_bars(ax: Axes, axis: list[str], counts: pd.Series, top: int) -> None:
             )
 
 
-def _period_bars(ax: Axes, data: pd.DataFrame, axis: list[str], counts: pd.Series, legend: bool) -> int:
+def _period_bars(
+    ax: Axes, data: pd.DataFrame, axis: list[str], counts: pd.Series, legend: bool, roles: Collection[str] = ()
+) -> int:
     """Bars of requests per period on ``axis`` (a period without a count keeps its place, labelled), coloured by
-    ``role`` (compared or other); returns the tallest count (at least 1)."""
+    ``role`` (compared or other); returns the tallest count (at least 1). With ``legend``, a legend without a title
+    that names the roles the chart shows: ``roles`` (those of the whole figure, where it has several panels), else
+    those of ``data``."""
     sns.barplot(
         data=data,
         x="period",
@@ -109,6 +114,10 @@ def _period_bars(ax: Axes, data: pd.DataFrame, axis: list[str], counts: pd.Serie
         legend=legend,
         ax=ax,
     )
+    if legend:
+        shown = set(roles or data["role"])
+        kept = [(h, label) for h, label in zip(*ax.get_legend_handles_labels(), strict=True) if label in shown]
+        ax.legend([h for h, _ in kept], [label for _, label in kept])
     top = max(int(data["requests"].max()), 1) if len(data) else 1
     _label_bars(ax, axis, counts, top)
     ax.set_xticks(range(len(axis)), _shown(axis))
@@ -148,10 +157,8 @@ def requests_chart(
         ax.set_ylim(0, top * 1.12)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         legend = ax.get_legend()
-        if legend is not None:
-            legend.set_title("")
-            if not marked:
-                legend.remove()
+        if legend is not None and not marked:
+            legend.remove()
     return fig
 
 
@@ -333,15 +340,13 @@ def comparison_chart(periods: pd.DataFrame, marked: dict[tuple[str, str], tuple[
         for number, (ax, panel) in enumerate(zip(fig.subplots(1, len(panels), squeeze=False)[0], panels, strict=True)):
             rows = data[data["panel"] == panel]
             axis = period_axis(rows)  # what: every year from first to last; a year with no count stays visible
-            top = _period_bars(ax, rows, axis, rows.set_index("period")["requests"], legend=number == 0)
+            counts = rows.set_index("period")["requests"]
+            top = _period_bars(ax, rows, axis, counts, legend=number == 0, roles=set(data["role"]))
             _crowded(ax, axis)
             ax.set_ylim(0, top * 1.15)
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
             ax.set(
                 title=panel, xlabel="period", ylabel="requests received (kind under each title)" if number == 0 else ""
             )
-            legend = ax.get_legend()
-            if legend is not None:
-                legend.set_title("")
         fig.suptitle(title)
     return fig
