@@ -288,3 +288,17 @@ def test_reader_text_writes_every_period_in_words() -> None:
         prose.feed(page.read_text(encoding="utf-8"))
         found = label.findall(" ".join(prose.text))
         assert not found, f"{page.name}: {found}"
+
+
+def test_a_table_with_no_rows_shows_nothing_on_a_page_and_says_so_as_text() -> None:
+    """No other party counts Los Angeles County's compared periods: its page says so in a sentence and shows no
+    table of headers alone; a notebook's text (what nbval compares) still says "(no rows)"."""
+    from analysis.paths import REPORTS_DIR
+    from analysis.studies.tables import Column, reader_table
+
+    empty = reader_table("t", pd.DataFrame({"period": []}), {"period": Column("period")})
+    assert empty._repr_html_() == "" and repr(empty) == "(no rows)"
+    page = (REPORTS_DIR / "02-growth-los-angeles-county.html").read_text(encoding="utf-8")
+    assert "No other party gives a count for either compared period." in page
+    assert "their count (" not in page, "no headers of an empty table"
+    assert "their count (" in (REPORTS_DIR / "02-growth-boston.html").read_text(encoding="utf-8")

@@ -36,7 +36,7 @@ class Column:
 class ReaderTable:
     """A table as readers see it: every cell already written as text, in the order of its columns.
 
-    In a notebook it shows as HTML styled by :meth:`styler`; as text (what
+    In a notebook it shows as HTML styled by :meth:`styler` (nothing, when it has no rows); as text (what
     nbval compares) it is the whole table, nothing cut.
     """
 
@@ -86,6 +86,8 @@ class ReaderTable:
         return styler
 
     def _repr_html_(self) -> str:
+        if self.frame.empty:  # what: a table of headers alone says nothing; the text before it says why it is empty
+            return ""
         # What: each cell's id is pandas' own (T_NAME_rowR_colC, by position) until it is replaced by the stable id
         # of what the cell is, so a link to a number survives new rows and rebuilds.
         html_text = self.styler().to_html()
