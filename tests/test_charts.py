@@ -219,3 +219,16 @@ def test_a_legend_names_only_what_its_chart_shows() -> None:
         shown[agency] = [text.get_text() for text in legend.get_texts()]
         assert legend.get_title().get_text() == ""
     assert shown == {county: ["compared period"], BOSTON: ["compared period", "other period"]}
+
+
+def test_a_chart_is_laid_out_once_for_both_renderings_and_keeps_its_layout_engine() -> None:
+    """The SVG is drawn with the layout the PNG gave (its axes where the PNG has them), and the figure keeps its
+    constrained layout for whatever is drawn next."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    chart = denial.study(load_dataset(RAW_DIR), BOSTON, BOSTON).charts()["03-denial-rates"]
+    png = chart.render("png")
+    position = chart.figure.axes[0].get_position().bounds
+    assert chart.render("svg").startswith(b"<?xml") and png.startswith(b"\x89PNG")
+    assert chart.figure.axes[0].get_position().bounds == position
+    assert isinstance(chart.figure.get_layout_engine(), ConstrainedLayoutEngine)

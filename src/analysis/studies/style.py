@@ -68,13 +68,23 @@ class Chart:
         return f"<chart {self.name}>"
 
     def render(self, kind: str) -> bytes:
-        """The figure as ``png`` or ``svg``, tight around its contents, the same bytes on every run."""
-        if kind not in self._rendered:
-            metadata = {"Software": None} if kind == "png" else {"Date": None, "Creator": None}
-            buffer = BytesIO()
+        """The figure as ``png`` or ``svg``, tight around its contents, the same bytes on every run.
+
+        The first call renders both (a chart is always saved as both): the PNG lays the figure out, and the SVG
+        is drawn with that layout, not laid out twice more.
+        """
+        if not self._rendered:
+            engine = self.figure.get_layout_engine()
             with chart_style():
-                self.figure.savefig(buffer, format=kind, dpi=DPI, metadata=metadata, bbox_inches="tight")
-            self._rendered[kind] = buffer.getvalue()
+                for rendered in ("png", "svg"):
+                    metadata = {"Software": None} if rendered == "png" else {"Date": None, "Creator": None}
+                    buffer = BytesIO()
+                    self.figure.savefig(buffer, format=rendered, dpi=DPI, metadata=metadata, bbox_inches="tight")
+                    self._rendered[rendered] = buffer.getvalue()
+                    if engine is not None:
+                        self.figure.set_layout_engine("none")  # what: keep the layout the PNG gave
+            if engine is not None:
+                self.figure.set_layout_engine(engine)
         return self._rendered[kind]
 
     def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
