@@ -68,7 +68,7 @@ def built(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Re
     return paths
 
 
-def decide(paths: ReportPaths, only: str | None = None, force: bool = False):
+def decide(paths: ReportPaths, only: list[str] | None = None, force: bool = False):
     return plan_work(paths, read_plan(paths.plan), only, force)
 
 
@@ -140,7 +140,7 @@ def test_force_reruns_everything(built: ReportPaths) -> None:
 def test_only_considers_one_run(built: ReportPaths) -> None:
     notebook = built.plan.parent / "02-growth.ipynb"
     notebook.write_text(notebook.read_text().replace("How fast", "How quickly"))
-    assert decide(built, only="denial").nothing_to_do
+    assert decide(built, only=["denial"]).nothing_to_do
 
 
 def test_swapped_headers_and_reordered_columns_re_run_every_run_that_reads_the_table(built: ReportPaths) -> None:
@@ -187,3 +187,17 @@ def test_a_big_batch_says_a_line_per_reason_not_per_run() -> None:
     said.clear()
     runner._say_decisions(build_record.Work(runs[:3], runs[:3], {}, {}, None), said.append)
     assert said == [f"  run-{n}: skipped (unchanged since its last run)" for n in range(3)]
+
+
+def test_only_named_runs_execute_and_every_name_is_checked(tmp_path: Path) -> None:
+    """``--only`` given twice: those two runs and no other; a name that is no run of the plan is refused, naming
+    it."""
+    from analysis.errors import ParameterError
+    from analysis.pipeline.build_record import plan_report
+
+    paths = ReportPaths(reports_dir=tmp_path / "reports", processed_dir=tmp_path / "processed")
+    work = plan_report(paths, only=["02-growth-boston", "02-growth-nypd"])
+    assert sorted(run.name for run in work.selected) == ["02-growth-boston", "02-growth-nypd"]
+    assert len(work.runs) > 2, "the plan's other runs are still the report's"
+    with pytest.raises(ParameterError, match="'nope' is not one of the runs in the plan"):
+        plan_report(paths, only=["02-growth-boston", "nope"])

@@ -337,7 +337,9 @@ def _parser() -> argparse.ArgumentParser:
         f"for the committed plan and data, else a folder of the plan's own under {paths.SCRATCH_FOLDER}/)",
     )
     _path_option(report, "--plan", paths.RUN_PLAN, "run plan to execute", metavar="FILE")
-    report.add_argument("--only", metavar="RUN", help="execute only this run of the plan")
+    report.add_argument(
+        "--only", metavar="RUN", action="append", help="execute only this run of the plan (again for more runs)"
+    )
     report.add_argument(
         "--scheduler", metavar="ADDRESS", help="send the runs to this Dask distributed scheduler (tcp://host:8786)"
     )

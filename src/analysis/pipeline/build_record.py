@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,13 +251,14 @@ def aggregate_inputs(paths: ReportPaths, runs: Sequence[Run], shared: Mapping[st
     }
 
 
-def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: bool) -> Work:
-    """Decide which of ``runs`` must execute (all of them when ``force``) and why."""
+def plan_work(paths: ReportPaths, runs: Sequence[Run], only: Collection[str] | None, force: bool) -> Work:
+    """Decide which of ``runs`` (those named in ``only``, where given) must execute (all of them when ``force``)
+    and why."""
     record = BuildRecord(paths.reports_dir)
     shared, agencies = shared_inputs(paths), agency_inputs(paths)
     unavailable = {run.name: run.how_to_enable for run in runs if not run.available}
     runs = [run for run in runs if run.available]
-    selected = [run for run in runs if only is None or run.name == only]
+    selected = [run for run in runs if only is None or run.name in only]
     inputs, reasons, known = {}, {}, _Known.of(paths)
     for run in selected:
         inputs[run.name] = run_inputs(run, paths, shared, agencies, known)
@@ -272,24 +273,29 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: str | None, force: 
 
 
 def plan_report(
-    paths: ReportPaths, only: str | None = None, force: bool = False, say: Callable[[str], None] | None = None
+    paths: ReportPaths,
+    only: Sequence[str] | None = None,
+    force: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> Work:
-    """Read the run plan and decide which runs must execute (see :mod:`analysis.pipeline.build_record`); ``say``
-    is told what each grid's filters did, as soon as the grid is expanded.
+    """Read the run plan and decide which runs must execute (see :mod:`analysis.pipeline.build_record`): those
+    named in ``only`` (every run, when ``None``); ``say`` is told what each grid's filters did, as soon as the grid
+    is expanded.
 
     Raises
     ------
     RunPlanError
         When the plan is malformed.
     ParameterError
-        When ``only`` names no run of the plan (the message lists them).
+        When a name in ``only`` names no run of the plan (the message lists them), or a run that cannot execute
+        here.
     """
     runs = read_plan(paths.plan, say)
-    if only is not None:
-        choose("--only", only, [run.name for run in runs], "runs in the plan")
-        run = next(run for run in runs if run.name == only)
+    for name in only or ():
+        choose("--only", name, [run.name for run in runs], "runs in the plan")
+        run = next(run for run in runs if run.name == name)
         if not run.available:
             raise ParameterError(
-                f"--only {only}: the run cannot execute here: {run.how_to_enable or 'it needs files that are missing'}"
+                f"--only {name}: the run cannot execute here: {run.how_to_enable or 'it needs files that are missing'}"
             )
     return plan_work(paths, runs, only, force)

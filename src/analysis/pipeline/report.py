@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from analysis import paths
 from analysis.files import check_no_link_into_published, check_not_published, check_owned
@@ -55,13 +55,14 @@ def check_publishes(folders: ReportPaths) -> None:
 def report(
     folders: ReportPaths,
     say: Say,
-    only: str | None = None,
+    only: Sequence[str] | None = None,
     force: bool = False,
     jobs: int | None = None,
     scheduler: str | None = None,
     timeout: float | None = None,
 ) -> None:
-    """Execute what the plan needs (everything when ``force``; only the run ``only``), and say how it went.
+    """Execute what the plan needs (everything when ``force``; of the runs named in ``only``, where given), and
+    say how it went.
 
     Raises
     ------
