@@ -20,6 +20,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --requirement requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
+	@# An editable install leaves the package uncompiled: compiled once here, as pip compiles what it installs.
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m analysis.pipeline.kernelspec
 	touch $@
 

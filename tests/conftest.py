@@ -107,6 +107,16 @@ def in_copy(
     return done
 
 
+def git(folder: Path, *argv: str) -> None:
+    """Run ``git ARGV`` in ``folder`` as a test author (no user configuration needed)."""
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *argv],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+
+
 def copy_project(copy: Path) -> Path:
     """Copy into ``copy`` what the project needs to rebuild its report (:data:`PROJECT_PARTS`); returns it."""
     for part in PROJECT_PARTS:

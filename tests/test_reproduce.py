@@ -1,6 +1,7 @@
 """The report rebuilt: from scratch once per test session, under a reader's own settings, it is the committed
 bytes; a rerun with nothing changed does nothing, and a run forced again on a Dask cluster writes the same bytes; the
-cluster keeps a failed task apart, and a scheduler that does not answer is a clear error. (One file, so that one test
+cluster keeps a failed task apart, and a scheduler that does not answer is a clear error; one count changed in the
+copy, ``detainers changes`` lists exactly the published numbers that depend on it. (One file, so that one test
 process builds the report and starts the cluster once.)"""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.paths import NOTEBOOKS_DIR, PROCESSED_DIR, RAW_DIR, REPORTS_DIR
-from conftest import in_copy, tree
+from conftest import git, in_copy, tree
 
 
 def test_the_committed_report_reproduces_byte_for_byte(reproduced: Path) -> None:
@@ -155,3 +156,47 @@ def test_a_worker_with_several_threads_executes_one_run_at_a_time(tmp_path: Path
     for thread in threads:
         thread.join()
     assert len(most) == 2 and max(most) == 1
+
+
+BOSTON_2025 = 'Boston Police Department,"Boston, MA",Boston Police Department,detainer,2025,2025-01-01,2025-12-31,'
+METRICS_ROW = "detainer_metrics/Boston Police Department/Boston Police Department/detainer/2025"
+#: What one more request to Boston in 2025 moves in the runs asked for, and nothing else: the growth to 2025, the
+#: 2025 rate, its row of the metrics table (whose other rows are written again and move nothing).
+EXPECTED = {
+    *(f"02-growth-boston.{key}" for key in ("compare_requests", "abs_change", "pct_change", "fold", "p_value")),
+    "02-growth-boston.rate_ratio_ci_low",
+    "02-growth-boston.rate_ratio_ci_high",
+    *(f"03-denial-rates-boston.detainer/2025.{key}" for key in ("requests", "denial_rate", "ci_low", "ci_high")),
+    *(
+        f"{METRICS_ROW}.{key}"
+        for key in ("requests", "denial_rate", "denial_ci_low", "denial_ci_high", "change_from_previous")
+    ),
+    f"{METRICS_ROW}.pct_change_from_previous",
+}
+
+
+def test_one_changed_count_lists_exactly_the_numbers_that_depend_on_it(reproduced: Path) -> None:
+    """Last in this file: it changes the session's copy. The rebuilt copy committed as published, one more
+    request to Boston in 2025, three runs asked for (New York's is skipped: its data did not change):
+    ``detainers changes`` lists what moved, by stable id."""
+    git(reproduced, "init", "--quiet")
+    git(reproduced, "add", "--all")
+    git(reproduced, "commit", "--quiet", "-m", "the report as published")
+    assert in_copy(reproduced, "changes").stdout == "no published number changed since HEAD\n"
+    table = reproduced / "data" / "raw" / "detainer_requests.csv"
+    text = table.read_text()
+    assert text.count(BOSTON_2025 + "57,") == 1
+    table.write_text(text.replace(BOSTON_2025 + "57,", BOSTON_2025 + "58,"))
+    runs = ("02-growth-boston", "03-denial-rates-boston", "02-growth-nypd")
+    done = in_copy(reproduced, "report", "--jobs", "1", *(f"--only={run}" for run in runs))
+    assert "02-growth-nypd: skipped (unchanged since its last run)" in done.stdout, "its agency's data did not change"
+    assert "report complete: 2 run(s) executed" in done.stdout
+    said = in_copy(reproduced, "changes").stdout.splitlines()
+    assert said[0] == (
+        f"{len(EXPECTED)} published number(s) changed since HEAD; input files changed: data/raw/detainer_requests.csv"
+    )
+    listed = {line.strip().split(": ")[0]: line.split(": ", 1)[1] for line in said[1:]}
+    assert set(listed) == EXPECTED
+    assert listed["02-growth-boston.compare_requests"] == "57 -> 58"
+    assert listed[f"{METRICS_ROW}.requests"] == "57 -> 58"
+    assert listed["03-denial-rates-boston.detainer/2025.denial_rate"].startswith("1.0 -> 0.98")
