@@ -32,11 +32,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 LONGEST_FIRST = (
     "test_reproduce.py",
     "test_report.py",
-    "test_fuzz.py",
-    "test_changes.py",
-    "test_browser.py",
-    "test_ice.py",
     "test_hostile_report.py",
+    "test_fuzz.py",
+    "test_ice.py",
+    "test_browser.py",
     "test_kernels.py",
     "test_notebooks.py",
 )
