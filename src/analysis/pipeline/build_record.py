@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,7 +251,7 @@ def aggregate_inputs(paths: ReportPaths, runs: Sequence[Run], shared: Mapping[st
     }
 
 
-def plan_work(paths: ReportPaths, runs: Sequence[Run], only: Collection[str] | None, force: bool) -> Work:
+def plan_work(paths: ReportPaths, runs: Sequence[Run], only: Sequence[str] | None, force: bool) -> Work:
     """Decide which of ``runs`` (those named in ``only``, where given) must execute (all of them when ``force``)
     and why."""
     record = BuildRecord(paths.reports_dir)

@@ -152,13 +152,10 @@ def requests_chart(
     with chart_style():
         fig = Figure(figsize=(8, 4.5), layout="constrained")
         ax = fig.add_subplot()
-        top = _period_bars(ax, data, axis, counts, legend=True)
+        top = _period_bars(ax, data, axis, counts, legend=bool(marked))  # what: no marked period, nothing to tell
         ax.set(xlabel="period", ylabel=f"{counted} received", title=title)
         ax.set_ylim(0, top * 1.12)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        legend = ax.get_legend()
-        if legend is not None and not marked:
-            legend.remove()
     return fig
 
 
