@@ -70,9 +70,12 @@ test: $(STAMP) ## Run the linters and type checker, the whole test suite, and nb
 # LONGEST_FIRST, not xdist's order by number of tests); every failure is listed at the end.
 # Every kernel of the session, nbval's included, runs with the hash seed of the report's kernels; nbval's run on
 # the project's kernel spec (installed with the environment), so they are forked from a template too.
+# Only the plugins the suite uses are loaded: pytest rewrites the asserts of every module of an installed plugin's
+# package (all of hypothesis, anyio, typeguard), in every test process, which took a second of each.
+TEST_PLUGINS := -p xdist -p xdist.looponfail -p nbval -p hypothesispytest
 suite: $(STAMP)
 	scratch=$$(mktemp -d) && DETAINERS_OUTPUT_ROOT=$$scratch PYTHONHASHSEED=0 $(BIN)/python -m pytest \
-	  -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder tests reports \
+	  --disable-plugin-autoload $(TEST_PLUGINS) -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder tests reports \
 	  --nbval --nbval-kernel-name detainers --nbval-sanitize-with tests/nbval_sanitize.cfg; \
 	  status=$$?; rm -rf $$scratch; exit $$status
 

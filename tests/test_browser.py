@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -47,8 +48,8 @@ class Tab:
     """One browser tab that opens page after page, noting each page's console errors, failed and off-machine
     requests (a new tab per page costs as much as the page itself)."""
 
-    def __init__(self, browser) -> None:
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, width: int = 1280) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.errors: list[str] = []
         self.failed: list[str] = []
         self.remote: list[str] = []
@@ -72,7 +73,52 @@ def visit(browser, url: str):
     return tab.page, *tab.open(url)
 
 
-def test_index_and_every_linked_page_open_cleanly(browser, tmp_path: Path) -> None:
+#: The widths each reader page is checked at: a laptop's and a phone's.
+WIDTHS = (1400, 390)
+
+
+@dataclass
+class Visit:
+    """What one page of the report showed: its console errors, failed and off-machine requests, the natural width
+    of each image, and (a reader page) its facts (:data:`READER_PAGE_FACTS`) at each of :data:`WIDTHS`."""
+
+    problems: tuple[list[str], list[str], list[str]]
+    image_widths: list[int]
+    facts: dict[int, dict] = field(default_factory=dict)
+
+
+def is_reader_page(path: Path) -> bool:
+    return path.suffix == ".html" and path.name != "index.html" and ".full." not in path.name
+
+
+@pytest.fixture(scope="module")
+def visits(browser) -> dict[Path, Visit]:
+    """Every page the index links to, and every reader page, opened once in one tab (a page load costs as much
+    as the checks of all the tests that read it): a reader page is looked at as a laptop, then (the same page
+    laid out again) as a phone shows it."""
+    tab = Tab(browser, width=WIDTHS[0])
+    tab.open((REPORTS_DIR / "index.html").as_uri())
+    links = tab.page.eval_on_selector_all(
+        "a[href]", "links => links.map(a => new URL(a.getAttribute('href'), document.baseURI).href)"
+    )
+    linked = {local_path(link) for link in links if link.startswith("file:") and link.endswith(".html")}
+    found: dict[Path, Visit] = {}
+    for path in sorted(linked | {p for p in REPORTS_DIR.glob("*.html") if is_reader_page(p)}):
+        if not path.is_file():
+            continue  # what: the index test names it as missing
+        problems = tab.open(path.as_uri())
+        widths = tab.page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+        seen = found[path] = Visit(problems, widths)
+        if is_reader_page(path):
+            for width in WIDTHS:
+                tab.page.set_viewport_size({"width": width, "height": 900})
+                seen.facts[width] = tab.page.evaluate(READER_PAGE_FACTS)
+            tab.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    tab.page.close()
+    return found
+
+
+def test_index_and_every_linked_page_open_cleanly(browser, visits: dict[Path, Visit], tmp_path: Path) -> None:
     index = (REPORTS_DIR / "index.html").as_uri()
     tab = Tab(browser)
     assert tab.open(index) == ([], [], [])
@@ -93,14 +139,14 @@ def test_index_and_every_linked_page_open_cleanly(browser, tmp_path: Path) -> No
     screenshot = tmp_path / "index.png"  # what: never into reports/, which only `detainers report` writes
     page.screenshot(path=str(screenshot), full_page=False)
     assert screenshot.stat().st_size > 10_000
+    page.close()
 
     shown = 0
     for link in [link for link in local if link.endswith(".html")]:
-        assert tab.open(link) == ([], [], []), link
-        widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-        assert all(width > 0 for width in widths), link
-        shown += len(widths) if link.endswith(".full.html") else 0
-    page.close()
+        visit = visits[local_path(link)]
+        assert visit.problems == ([], [], []), link
+        assert all(width > 0 for width in visit.image_widths), link
+        shown += len(visit.image_widths) if link.endswith(".full.html") else 0
     assert shown == len(list(REPORTS_DIR.glob("figures/*/*.png"))), "every figure is on its run's page"
 
 
@@ -218,8 +264,8 @@ READER_PAGE_FACTS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("width", [1400, 390])
-def test_every_reader_page_stands_on_its_own(browser, width: int) -> None:
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_reader_page_stands_on_its_own(visits: dict[Path, Visit], width: int) -> None:
     """Each run's page for readers, as a phone or a laptop shows it: a real title, a summary, an intro about no
     other agency, its sources linked, when its data last changed, how to cite, a way back, downloads that resolve,
     described charts, and no sideways scrolling of the page."""
@@ -227,13 +273,12 @@ def test_every_reader_page_stands_on_its_own(browser, width: int) -> None:
     from analysis.paths import RAW_DIR
 
     agencies = set(load_dataset(RAW_DIR).requests["agency"])
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    readers = sorted(p for p in REPORTS_DIR.glob("*.html") if p.name != "index.html" and ".full." not in p.name)
+    readers = sorted(p for p in REPORTS_DIR.glob("*.html") if is_reader_page(p))
     assert len(readers) == len(list(REPORTS_DIR.glob("*.ipynb")))
     for path in readers:
-        page.goto(path.as_uri(), wait_until="load")
-        facts = page.evaluate(READER_PAGE_FACTS)
+        facts = visits[path].facts[width]
         name = path.stem
+        assert facts["innerWidth"] == width, f"{name}: not laid out at {width} px"
         assert facts["title"] != name and " " in facts["title"], f"{name}: the tab title is a slug"
         assert len(facts["summary"]) > 60, f"{name}: no summary paragraph under 'In short'"
         others = [agency for agency in agencies if agency in facts["intro"] and agency not in facts["title"]]
@@ -246,7 +291,6 @@ def test_every_reader_page_stands_on_its_own(browser, width: int) -> None:
         assert {local_path(link).suffix for link in facts["downloads"]} >= {".json"}, name
         assert all(alt and alt != PLACEHOLDER_ALT for alt in facts["alts"]), f"{name}: a chart is not described"
         assert facts["scrollWidth"] <= facts["innerWidth"], f"{name}: the page scrolls sideways at {width} px"
-    page.close()
 
 
 def test_screenshots_at_both_widths_are_committed_and_can_be_taken_again(tmp_path: Path) -> None:
