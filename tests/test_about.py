@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from analysis import load_dataset
 from analysis.paths import RAW_DIR, RUN_DESCRIPTION
@@ -212,6 +215,55 @@ def test_the_corrections_ledger_is_checked_like_the_other_tables(data_dir: Path)
     assert len(load_dataset(data_dir).corrections) == 1
     (fix,) = load_corrections(data_dir).to_dict("records")
     assert fix["publisher"] == "The Example Gazette" and fix["new_value"] == "160"
+
+
+@pytest.mark.parametrize(
+    ("content", "nothing"),
+    [
+        (None, True),
+        (b"date,number_id,old_value,new_value,reason,source_id\n", True),
+        (b"\xef\xbb\xbfdate,number_id,old_value,new_value,reason,source_id\r\n\r\n  \n", True),
+        (
+            b"date,number_id,old_value,new_value,reason,source_id\n2025-03-01,growth.pct_change,150,160,A,fixture-news-2023\n",
+            False,
+        ),
+        (b'date,number_id,old_value,new_value,reason,"source_id\n2025-03-01"\n', False),
+        (b"date,number_id,\xff\n", False),
+        (b"PK\x03\x04 a workbook", False),
+        (b"", False),
+    ],
+    ids=[
+        "missing",
+        "a header",
+        "a header, a BOM and blank lines",
+        "a row",
+        "a quoted line break",
+        "not UTF-8",
+        "a zip archive",
+        "empty",
+    ],
+)
+def test_a_ledger_that_lists_nothing_is_known_without_reading_it_in_full(
+    tmp_path: Path, content: bytes | None, nothing: bool
+) -> None:
+    """A run's worker reads the ledger in full only when it may list something: what it skips is exactly what
+    ``load_corrections`` reads as no rows without a problem."""
+    from analysis.data.load import load_corrections
+    from analysis.data.source import lists_nothing
+    from analysis.errors import DataValidationError
+
+    shutil.copy(Path(__file__).parent / "fixtures" / "valid" / "sources.csv", tmp_path)
+    ledger = tmp_path / "corrections.csv"
+    if content is not None:
+        ledger.write_bytes(content)
+    assert lists_nothing(ledger) == nothing
+    if nothing:
+        assert load_corrections(tmp_path).empty
+    else:
+        with contextlib.suppress(DataValidationError):
+            assert not load_corrections(tmp_path).empty
+    (tmp_path / "folder.csv").mkdir()
+    assert not lists_nothing(tmp_path / "folder.csv")
 
 
 def test_the_citation_reads_values_as_written_and_survives_no_authors(tmp_path: Path) -> None:

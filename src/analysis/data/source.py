@@ -52,3 +52,26 @@ def not_text(data: bytes) -> str | None:
     if b"\x00" in data[:65536]:
         return NUL_BYTES
     return None
+
+
+#: The UTF-8 byte-order mark, as a decoded file starts with it.
+_BOM = "\ufeff"
+
+
+def lists_nothing(path: Path) -> bool:
+    """Whether ``path`` is certainly a table of no rows: missing, or a readable UTF-8 file of one header line and
+    nothing else (blank lines aside), read without pandas. ``False`` whenever that is not certain (anything more, a
+    quote that could hold a line break, any problem): then the file is to be read and checked in full."""
+    if not path.exists() and not path.is_symlink():
+        return True
+    if unreadable(path) is not None or path.stat().st_size > 65536:
+        return False
+    data = path.read_bytes()
+    if not_text(data) is not None:
+        return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    lines = [line for line in text.removeprefix(_BOM).splitlines() if line.strip()]
+    return len(lines) == 1 and '"' not in text

@@ -17,9 +17,9 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from papermill.exceptions import PapermillExecutionError
 
-from analysis.data.load import load_corrections
+from analysis.data.source import lists_nothing
 from analysis.files import write_text_atomic
-from analysis.paths import FULL_HTML, READER_HTML
+from analysis.paths import CORRECTIONS_FILE, FULL_HTML, READER_HTML, resolve
 from analysis.pipeline.about import about, corrections_of, described
 from analysis.pipeline.engine import ENGINE
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
@@ -119,6 +119,18 @@ def _page_title(figures: Path, run: str) -> str:
 _status: Any = None
 
 
+def _corrections(job: Job) -> list[dict[str, str]]:
+    """The corrections of the run's numbers in the ledger of its data (see
+    :func:`analysis.pipeline.about.corrections_of`). A ledger that lists nothing (the usual case) is not read with
+    pandas: a worker that never needs pandas does not import it."""
+    data_dir = job.read_data_from or job.data_dir
+    if lists_nothing(resolve(data_dir) / CORRECTIONS_FILE):
+        return []
+    from analysis.data.load import load_corrections
+
+    return corrections_of(load_corrections(data_dir), job.run.name)
+
+
 def report_to(queue: Any) -> None:
     """Send ``(run name, what it is doing)`` messages of this worker process to ``queue``."""
     global _status
@@ -151,7 +163,7 @@ def execute(job: Job) -> Outcome:
     staged = job.staging / "notebook.ipynb"
     notebook = normalize(nbformat.read(staged, as_version=4), recorded)
     write_text_atomic(staged, nbformat.writes(notebook) + "\n")
-    corrections = corrections_of(load_corrections(job.read_data_from or job.data_dir), job.run.name)
+    corrections = _corrections(job)
     pages = render_html(notebook, _page_title(figures, job.run.name), about(figures, job.run.name, corrections))
     for suffix, html in pages.items():
         write_text_atomic(job.staging / f"notebook{suffix}", html)
