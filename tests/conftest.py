@@ -48,8 +48,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Kernels that name no provisioner (nbval's, when it re-executes the committed reports) start through the
-    package's own, as the report's kernels do: forked from a template, with the package's hash seed."""
+    package's own, as the report's kernels do: forked from a template, with the package's hash seed.
+
+    pandas' PerformanceWarning fails the test that gives it (a filter resolved as each test runs, so a process
+    that runs none, xdist's controller, never imports pandas for it)."""
     KernelProvisionerFactory.instance().default_provisioner_name = PROVISIONER
+    config.addinivalue_line("filterwarnings", "error::pandas.errors.PerformanceWarning")
 
 
 def numbers(output_dir: Path) -> Any:
