@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -17,6 +18,12 @@ from jupyter_client.provisioning import KernelProvisionerFactory
 
 from analysis.paths import PROJECT_ROOT, RUN_DESCRIPTION
 from analysis.pipeline.provisioner import PROVISIONER
+
+# What: collecting imports every test module and what it imports (pandas, matplotlib, scipy, the package) and
+# rewrites their asserts: millions of objects, few cycles. The cycle collector stays off until the suite is collected
+# (it took a third of each test process's collection), then what collection made is frozen out of it, so no later
+# collection walks it again.
+gc.disable()
 
 #: `make test` explores the same examples every time (derandomize) with no per-example time limit, so a run
 #: never fails by chance; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz: new random inputs, many more of them.
@@ -39,6 +46,18 @@ LONGEST_FIRST = (
     "test_kernels.py",
     "test_notebooks.py",
 )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[object]:
+    """Turn the cycle collector back on once the suite is collected (see :func:`gc.disable` above), with what
+    collection left alive frozen out of it."""
+    try:
+        return (yield)
+    finally:
+        gc.collect()
+        gc.freeze()
+        gc.enable()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,6 +10,7 @@ command line nothing.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import os
@@ -106,10 +107,13 @@ def _start_worker(queue: Any, runner: int) -> None:
     log.propagate = False
     start_template()  # what: the template imports the notebooks' libraries while this worker imports its own
 
+    gc.disable()  # what: as the template does (see its main): no cycle collection while importing, then frozen
     from analysis.pipeline.execute import prepare, report_to  # what: the heavy imports, in the worker, as it starts
 
     report_to(tagged)
     prepare()  # what: while the template still imports, so the first run does not wait for it
+    gc.freeze()
+    gc.enable()
 
 
 def _ready() -> None:

@@ -17,7 +17,8 @@ A forked kernel becomes an IPython kernel as ``python -m ipykernel_launcher``
 would: in a session of its own, in its folder and environment, with standard
 input from ``/dev/null``, its output where the template's errors go, and no
 other descriptor of the template; its parent (the template) is the process it
-watches, and its random generators are reseeded from fresh entropy. The
+watches, its random generators are reseeded from fresh entropy, and its cycle
+collector is on (the template's is off, what it imported frozen out of it). The
 matplotlib backend is set as ipykernel sets it before any notebook code runs,
 so matplotlib, imported here, is configured as in a kernel of its own.
 """
@@ -25,6 +26,7 @@ so matplotlib, imported here, is configured as in a kernel of its own.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import importlib.util
 import json
@@ -93,6 +95,7 @@ def _reseed() -> None:
 
 
 def _become_kernel(arguments: list[str], cwd: str, environment: dict[str, str], template: int) -> None:
+    gc.enable()  # what: off in the template (see main)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # what: the kernel waits for its own children
     die_with_parent(template)
     os.setsid()
@@ -152,6 +155,10 @@ def main() -> None:
     # What: the debugger's import warns, here only, that frozen modules may hide breakpoints; kernels get their own
     # environment as they are forked.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # What: the imports make millions of objects and few cycles; the cycle collector, left on, would walk them
+    # again and again as they are made (an eighth of the template's start). Once imported, they are frozen out of
+    # it, so no kernel's collector walks them either (nor copies their pages); each kernel turns it back on.
+    gc.disable()
     for module in PRELOAD:
         with contextlib.suppress(ImportError):  # what: then each kernel imports it, and says what is wrong
             importlib.import_module(module)
@@ -159,6 +166,7 @@ def main() -> None:
         from analysis.data.load import prepare
 
         prepare()  # what: pandera's first-validation work, done once here rather than in every kernel
+    gc.freeze()
     signal.signal(signal.SIGCHLD, _reap)
     while request := sys.stdin.readline():
         try:
