@@ -1,12 +1,12 @@
 """Benchmark of `detainers report` against plain papermill, on the project's own notebooks.
 
 Measures, in one invocation, into a scratch folder:
-1. the full forced report (`--force --jobs` = CPUs, best of two) against
+1. the full forced report (`--force --jobs` = CPUs, best of three) against
    executing the same runs one after another with the papermill command line
    (target at most 0.4);
-2. a forced single run (`--force --only 02-growth-boston`, best of two) against
-   papermill on the same notebook and parameters (best of two; target at most
-   1.2);
+2. a forced single run (`--force --only 02-growth-boston`, best of three)
+   against papermill on the same notebook and parameters (best of three; target
+   at most 1.2);
 3. a no-op rerun (nothing changed) against the forced run;
 4. a rerun after changing one run's parameters, and one after changing them
    back (how many notebooks each executes, and the better time against the
@@ -14,9 +14,12 @@ Measures, in one invocation, into a scratch folder:
 5. a grid of runs of the growth notebook over generated national data, in runs
    per minute, against the papermill command line on a sample of its runs;
 6. the full forced report sent to a Dask LocalCluster of one worker process
-   per CPU (best of two, a new cluster each time), against the local pool
+   per CPU (best of three, a new cluster each time), against the local pool
    (target: under 15% slower);
 7. the peak memory of the runner process.
+Each case is timed in turn with what it is compared with (a forced report on
+the pool, then on a cluster, three times over), so a drift of the machine's
+speed over minutes favours neither.
 Prints a table and checks the targets; exits 1 when one is missed.
 """
 
@@ -157,17 +160,23 @@ def main() -> int:
                 by_name[run.name] = papermill(run.notebook, run.name, run.parameters, RAW_DIR, scratch)
         plain = sum(by_name.values())
 
-        forced_runs = [timed([*report, "--force", "--jobs", str(CPUS)]) for _ in range(REPEATS)]
+        # What: each case and what it is compared with are timed in turn, not one after the other: this shared
+        # machine's speed drifts by a third and more over minutes, which would otherwise favour whichever ran first.
+        forced_runs, on_dask_runs = [], []
+        for _ in range(REPEATS):
+            forced_runs.append(timed([*report, "--force", "--jobs", str(CPUS)]))
+            on_dask_runs.append(dask_forced(report))  # what: a new cluster each time
         forced, forced_peak = min(r[0] for r in forced_runs), max(r[2] for r in forced_runs)
-        single = min(timed([*report, "--force", "--only", "02-growth-boston"])[0] for _ in range(REPEATS))
+        on_dask = min(on_dask_runs)
         boston = next(run for run in read_plan(RUN_PLAN) if run.name == "02-growth-boston")
-        single_plain = min(
-            by_name[boston.name],
-            *(
-                papermill(boston.notebook, f"{boston.name}-{n}", boston.parameters, RAW_DIR, scratch)
-                for n in range(1, REPEATS)
-            ),
-        )
+        singles, single_plains = [], [by_name[boston.name]]
+        for n in range(REPEATS):
+            singles.append(timed([*report, "--force", "--only", "02-growth-boston"])[0])
+            if n:
+                single_plains.append(
+                    papermill(boston.notebook, f"{boston.name}-{n}", boston.parameters, RAW_DIR, scratch)
+                )
+        single, single_plain = min(singles), min(single_plains)
         noop, noop_output, noop_peak = timed(report)
 
         # 3. Change one run's parameters: Boston's growth from 2023, not 2024, to 2025; then back (the same work).
@@ -176,21 +185,20 @@ def main() -> int:
         end = text.index("[[run]]", start)
         changed = text[:start] + text[start:end].replace('base_period = "2024"', 'base_period = "2023"') + text[end:]
         assert changed.count("2023") == text.count("2023") + 1, "the plan's 02-growth-boston run, which this edits"
-        ones = []
-        for version in [changed, text][:REPEATS]:
-            plan.write_text(version)
-            ones.append(timed(report))
-        one, one_peak = min(r[0] for r in ones), max(r[2] for r in ones)
-        executed = sorted({name for r in ones for name in re.findall(r"^  (\S+): executing$", r[1], re.M)})
-        executed_each = [len(re.findall(r"^  (\S+): executing$", r[1], re.M)) for r in ones]
         plan.write_text(changed)
         edited = next(run for run in read_plan(plan) if run.name == "02-growth-boston")
-        one_plain = min(
-            papermill(edited.notebook, f"02-growth-boston-changed-{n}", edited.parameters, RAW_DIR, scratch)
-            for n in range(REPEATS)
-        )
+        ones, one_plains = [], []
+        for n, version in enumerate([changed, text][:REPEATS]):
+            plan.write_text(version)
+            ones.append(timed(report))
+            one_plains.append(
+                papermill(edited.notebook, f"02-growth-boston-changed-{n}", edited.parameters, RAW_DIR, scratch)
+            )
+        one, one_peak = min(r[0] for r in ones), max(r[2] for r in ones)
+        one_plain = min(one_plains)
+        executed = sorted({name for r in ones for name in re.findall(r"^  (\S+): executing$", r[1], re.M)})
+        executed_each = [len(re.findall(r"^  (\S+): executing$", r[1], re.M)) for r in ones]
         grid_rate, papermill_rate = grid(scratch)
-        on_dask = min(dask_forced(report) for _ in range(REPEATS))  # what: a new cluster each time
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
