@@ -13,7 +13,7 @@ import analysis
 
 PACKAGE = Path(analysis.__file__).parent
 #: The modules every layer may use: the disk layout, the exceptions, file writing, parameter checks, the tables' look,
-#: the way numbers are written.
+#: the way numbers are written, holding the cycle collector.
 BASE = {
     "analysis",
     "analysis.paths",
@@ -22,6 +22,7 @@ BASE = {
     "analysis.params",
     "analysis.table_css",
     "analysis.numbers",
+    "analysis.cycles",
 }
 #: Layer -> the layers its modules may import from (besides themselves and the base).
 ALLOWED = {

@@ -7,9 +7,7 @@ the schema's business (:mod:`analysis.data.schema`).
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import itertools
 import re
 import unicodedata
@@ -19,11 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.data.source import NUL_BYTES, not_text, unreadable
+from analysis.cycles import no_cycle_collection
+from analysis.data.source import BOM, NUL_BYTES, not_text, unreadable
 from analysis.errors import Problem
 from analysis.files import GUARD, unguard
-
-_BOM = "\ufeff"
 
 #: Limits of a table file: bytes in one line, characters in one cell, bytes in the whole file. Past any of them the
 #: file gets a problem naming the line (and column), read in bounded memory, never a MemoryError.
@@ -90,19 +87,6 @@ WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-
-
-@contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Hold Python's cycle collector while a file's rows are made: a million lists of text hold no cycle, and
-    collecting after every few hundred of them costs more than reading them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 #: One line of text with its end (``\r\n``, ``\r`` or ``\n``), or the last line without one.
@@ -253,8 +237,8 @@ def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool =
         return whole_file(kind, "the file must be UTF-8 text (CSV)")
     # Decode without failing so every bad byte can be reported with its cell.
     text = data.decode("utf-8", "surrogateescape")
-    if text.startswith(_BOM):
-        text = text[len(_BOM) :]
+    if text.startswith(BOM):
+        text = text[len(BOM) :]
     if not text.strip():
         return whole_file("an empty file", "the file needs a header line and at least one data row")
     bad_bytes = _has_bad_bytes(text)
@@ -263,7 +247,7 @@ def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool =
     row_problems: list[Problem] = []
     found_rows = 0
     try:
-        with _no_cycle_collection():
+        with no_cycle_collection():
             header, records, unstripped = _records(text)
             problems = _header_problems(name, header, columns)
             # What: rows become columns a chunk at a time, so a file's rows are never all Python lists at once.

@@ -7,6 +7,8 @@ import os
 import stat
 from pathlib import Path
 
+#: The UTF-8 byte-order mark, as a decoded file may start with it.
+BOM = "\ufeff"
 #: What a file whose first 64 KiB hold a NUL byte (and no known signature) is said to be.
 NUL_BYTES = "binary data (it holds NUL bytes)"
 #: The first bytes of formats that are sometimes passed where a CSV file is expected.
@@ -54,10 +56,6 @@ def not_text(data: bytes) -> str | None:
     return None
 
 
-#: The UTF-8 byte-order mark, as a decoded file starts with it.
-_BOM = "\ufeff"
-
-
 def lists_nothing(path: Path) -> bool:
     """Whether ``path`` is certainly a table of no rows: missing, or a readable UTF-8 file of one header line and
     nothing else (blank lines aside), read without pandas. ``False`` whenever that is not certain (anything more, a
@@ -73,5 +71,5 @@ def lists_nothing(path: Path) -> bool:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    lines = [line for line in text.removeprefix(_BOM).splitlines() if line.strip()]
+    lines = [line for line in text.removeprefix(BOM).splitlines() if line.strip()]
     return len(lines) == 1 and '"' not in text

@@ -10,7 +10,6 @@ command line nothing.
 from __future__ import annotations
 
 import atexit
-import gc
 import logging
 import multiprocessing
 import os
@@ -100,6 +99,7 @@ def _start_worker(queue: Any, runner: int) -> None:
     die_with_parent(runner)
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # what: the worker leads a process group with its template, so both can be ended at once
+    from analysis.cycles import no_cycle_collection
     from analysis.pipeline.provisioner import log, start_template
 
     tagged = _Tagged(queue)
@@ -107,13 +107,11 @@ def _start_worker(queue: Any, runner: int) -> None:
     log.propagate = False
     start_template()  # what: the template imports the notebooks' libraries while this worker imports its own
 
-    gc.disable()  # what: as the template does (see its main): no cycle collection while importing, then frozen
-    from analysis.pipeline.execute import prepare, report_to  # what: the heavy imports, in the worker, as it starts
+    with no_cycle_collection(freeze=True):
+        from analysis.pipeline.execute import prepare, report_to  # what: the heavy imports, as the worker starts
 
-    report_to(tagged)
-    prepare()  # what: while the template still imports, so the first run does not wait for it
-    gc.freeze()
-    gc.enable()
+        report_to(tagged)
+        prepare()  # what: while the template still imports, so the first run does not wait for it
 
 
 def _ready() -> None:
