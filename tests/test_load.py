@@ -122,6 +122,26 @@ def test_each_bad_requests_file_is_named_precisely(swap_in, fixture, line, colum
     assert any(p.items() >= expected.items() and rule in p["rule"] for p in found), found
 
 
+@pytest.mark.parametrize(
+    ("cell", "rules"),
+    [
+        ("-1", ["must not be negative"]),
+        ("-0", ["must be written without a sign"]),  # what: zero, not a negative count
+        ("-00", ["must be written without a sign"]),
+        ("+0", ["must be written without a sign"]),
+        ("+3", ["must be written without a sign"]),
+        ("-0.0", ["must be a whole number (no decimal point)", "must be written without a sign"]),
+        ("-0.5", ["must be a whole number (no decimal point)", "must not be negative"]),
+    ],
+)
+def test_a_signed_count_gets_the_rule_it_breaks(data_dir: Path, cell: str, rules: list[str]) -> None:
+    requests = data_dir / REQUESTS
+    requests.write_text(requests.read_text().replace(",10,0,10,", f",10,{cell},10,", 1))
+    found = problems_of(data_dir)
+    assert {(m["line"], m["column"], m["value"]) for m in found} == {("2", "honored", cell)}
+    assert [m["rule"].split(" (")[0] for m in found] == [rule.split(" (")[0] for rule in rules]
+
+
 def test_duplicate_rows_name_both_lines(swap_in) -> None:
     found = problems_of(swap_in(REQUESTS, "invalid/requests_duplicate.csv"))
     assert {m["line"] for m in found if "only one row" in m["rule"]} == {"3", "7"}

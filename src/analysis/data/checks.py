@@ -147,11 +147,14 @@ def count_checks(*, blank_ok: bool) -> list[pa.Check]:
     def whole(cell: str) -> bool:
         return not numeric(cell) or WHOLE.fullmatch(cell) is not None
 
+    def zero(cell: str) -> bool:
+        return numeric(cell) and set(cell.lstrip("+-")) <= {"0", "."}
+
     def not_negative(cell: str) -> bool:
-        return not numeric(cell) or not cell.startswith("-")
+        return not numeric(cell) or not cell.startswith("-") or zero(cell)  # what: "-0" is zero, written signed
 
     def unsigned(cell: str) -> bool:
-        return not cell.startswith("+")
+        return not cell.startswith("+") and not (cell.startswith("-") and zero(cell))
 
     checks = [
         cell_check(
