@@ -156,7 +156,7 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
 
 
 def test_unknown_run_lists_the_runs(tmp_path: Path, capsys) -> None:
-    assert report(tmp_path, "--only", "nope") == 1
+    assert report(tmp_path, "--only", "nope") == 2, "a usage error"
     assert "parameter --only: 'nope' is not one of the runs in the plan; valid choices: '01-data-overview'" in (
         capsys.readouterr().err
     )

@@ -121,7 +121,7 @@ def test_a_scheduler_address_is_checked_before_anything_starts(tmp_path: Path, c
         ["report", "--scheduler", address, "--reports-dir", str(tmp_path / "r"), "--processed-dir", str(tmp_path)]
     )
     err = capsys.readouterr().err
-    assert status == 1 and f"--scheduler {address!r}: not a Dask scheduler address; write it as tcp://HOST:PORT" in err
+    assert status == 2 and f"--scheduler {address!r}: not a Dask scheduler address; write it as tcp://HOST:PORT" in err
     assert not (tmp_path / "r").exists()
 
 

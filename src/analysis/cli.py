@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import TextIO
 
 from analysis import paths
-from analysis.errors import AnalysisError, NoRunsError, Terminated, describe_os_error, printable, shown
+from analysis.errors import (
+    AnalysisError,
+    NoRunsError,
+    Terminated,
+    UsageError,
+    describe_os_error,
+    printable,
+    shown,
+)
 from analysis.files import csv_text
 from analysis.paths import ReportPaths
 
@@ -384,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # what: the reader of the output went away (e.g. `| head`): nothing more to say
         sys.stderr.close()
         return 0
-    except NoRunsError as error:  # what: a plan that asks for nothing is a usage error
+    except (NoRunsError, UsageError) as error:  # what: an option or a plan that asks for nothing or for what cannot be
         _say(f"error: {error}", file=sys.stderr)
         return 2
     except AnalysisError as error:

@@ -95,6 +95,11 @@ class ParameterError(AnalysisError, ValueError):
     """A parameter is unknown, or names an agency, reporter or period the data do not contain."""
 
 
+class UsageError(ParameterError):
+    """An option of the command line asks for what cannot be: a run the plan does not have, a scheduler address
+    not written ``SCHEME://HOST:PORT`` (a usage error, exit status 2, as for an option the command does not know)."""
+
+
 class RunPlanError(AnalysisError, ValueError):
     """The run plan is malformed or asks for something a notebook cannot do."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import analysis
 from analysis import paths as layout
-from analysis.errors import ParameterError
+from analysis.errors import ParameterError, UsageError
 from analysis.files import digest, files_digest, named_files_digest, write_text_atomic
 from analysis.params import choose
 from analysis.paths import ReportPaths
@@ -286,13 +286,17 @@ def plan_report(
     ------
     RunPlanError
         When the plan is malformed.
+    UsageError
+        When a name in ``only`` names no run of the plan (the message lists them).
     ParameterError
-        When a name in ``only`` names no run of the plan (the message lists them), or a run that cannot execute
-        here.
+        When a name in ``only`` names a run that cannot execute here.
     """
     runs = read_plan(paths.plan, say)
     for name in only or ():
-        choose("--only", name, [run.name for run in runs], "runs in the plan")
+        try:
+            choose("--only", name, [run.name for run in runs], "runs in the plan")
+        except ParameterError as error:
+            raise UsageError(str(error)) from None
         run = next(run for run in runs if run.name == name)
         if not run.available:
             raise ParameterError(

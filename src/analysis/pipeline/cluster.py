@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths as layout
-from analysis.errors import ReportError
+from analysis.errors import ReportError, UsageError
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Job, Outcome
 
 #: Data files a run reads (the three tables).
@@ -132,7 +132,7 @@ def check_address(address: str) -> None:
 
     Raises
     ------
-    ReportError
+    UsageError
         Naming the address and the form it must have.
     """
     from urllib.parse import urlsplit
@@ -144,7 +144,7 @@ def check_address(address: str) -> None:
     except ValueError:
         port, parts = None, None
     if parts is None or parts.scheme not in SCHEMES or not parts.hostname or port is None or parts.path:
-        raise ReportError(f"--scheduler {address!r}: not a Dask scheduler address; {form}")
+        raise UsageError(f"--scheduler {address!r}: not a Dask scheduler address; {form}")
 
 
 class DaskCluster:
@@ -152,6 +152,8 @@ class DaskCluster:
 
     Raises
     ------
+    UsageError
+        When ``address`` is not written ``SCHEME://HOST:PORT``.
     ReportError
         When no scheduler answers at ``address`` within ``timeout`` seconds.
     """

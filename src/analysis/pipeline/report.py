@@ -66,6 +66,8 @@ def report(
 
     Raises
     ------
+    UsageError
+        When ``only`` names no run of the plan, or ``scheduler`` is not a scheduler's address (nothing is written).
     RunPlanError, ParameterError, DataValidationError
         When the plan, a run's parameters or the data are invalid (nothing is installed).
     OutputFolderError
