@@ -425,6 +425,28 @@ def test_nprs_cleaned_release_is_read_as_the_release_it_came_from(tmp_path: Path
         ), field
 
 
+@pytest.mark.parametrize("serial", [-5, 0, 0.5])
+def test_a_date_cell_holding_a_number_below_one_says_what_was_read(tmp_path: Path, capsys, serial: float) -> None:
+    """A workbook's date cell holding zero, a fraction or a negative number (a spreadsheet shows ##### or a time)
+    is read as a time of day: the problem says so, not only the time, which is not what the cell shows."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Detainer Prepare Date", "Detainer Facility", "Facility State"])
+    sheet.append(["2024-01-02", "MAIN JAIL", "MA"])
+    sheet.append([serial, "MAIN JAIL", "MA"])
+    sheet["A3"].number_format = "yyyy-mm-dd"
+    path = tmp_path / "serial.xlsx"
+    book.save(path)
+    status, said = ingest(path, capsys)
+    shown = "12:00:00" if serial == 0.5 else "00:00:00"
+    why = "a time of day with no date; a workbook's date cell holding a number below 1 reads as one"
+    assert status == 1, said
+    assert f"serial.xlsx[Sheet]:3: Detainer Prepare Date: found {shown} ({why}): must be a date" in said, said
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("far", ["ZZ1048576", "AZ1048576"])
 def test_a_small_workbook_with_a_far_cell_is_refused_before_it_is_read(tmp_path: Path, capsys, far: str) -> None:
     """A 5 KB workbook with one stray cell at ZZ1048576 would make the reader set aside room for 736 million cells;
