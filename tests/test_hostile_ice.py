@@ -321,9 +321,33 @@ def test_a_binary_parquet_column_is_read_as_its_text(tmp_path: Path, capsys) -> 
 
     path = parquet_with_facility(tmp_path, "binary.parquet", pa.array([b"Main Jail", b"Main Jail"]))
     assert list(read_export(path).text["facility"].values) == ["Main Jail"], "the text, never b'...'"
-    broken = parquet_with_facility(tmp_path, "broken.parquet", pa.array([b"\xff\xfe", b"ok"]))
+    broken = parquet_with_facility(tmp_path, "broken.parquet", pa.array([b"ok", b"A \xff\xfe JAIL"]))
     status, said = ingest(broken, capsys)
-    assert status == 1 and "broken.parquet:0: -: found" in said
+    assert status == 1 and "broken.parquet:3: Detainer Facility: found A \\xff\\xfe JAIL: must be UTF-8 text" in said
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("Detainer Facility", [b"A JAIL", b"A \xc9 JAIL"]),  # what: text, read dictionary-coded
+        ("Detainer Prepare Date", [b"2024-01-02", b"2024-02-\xc9"]),  # what: read as it is stored
+    ],
+)
+def test_a_parquet_text_value_that_is_not_utf8_is_named_by_its_line_and_column(
+    tmp_path: Path, capsys, column: str, values: list[bytes]
+) -> None:
+    """Parquet keeps text as bytes, and a writer may store any: a value that is not UTF-8 is a problem naming its
+    line (the header is line 1) and column, as a bad byte in a CSV is, not a decoder's error without either."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(export_with(tmp_path, "export.parquet", ["2024-01-02", "2024-02-03"]))
+    text = pa.array(values, pa.binary()).view(pa.string())  # what: a view is not checked as it is made
+    pq.write_table(table.set_column(table.schema.get_field_index(column), column, text), tmp_path / "latin.parquet")
+    status, said = ingest(tmp_path / "latin.parquet", capsys)
+    shown = values[1].decode("utf-8", errors="backslashreplace")
+    assert status == 1 and f"latin.parquet:3: {column}: found {shown}: must be UTF-8 text" in said, said
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_mapping_pattern_is_matched_in_linear_time_and_one_re2_cannot_read_is_named(tmp_path: Path, capfd) -> None:

@@ -507,6 +507,54 @@ def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
     return table
 
 
+def _first_not_utf8(values: pa.Array) -> int | None:
+    """The index of the first of ``values`` (text or bytes) that is not UTF-8; ``None`` when all are (checked at
+    Arrow's speed; only a failing array is looked at value by value)."""
+    import pyarrow as pa
+
+    try:
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            values.validate(full=True)
+        else:
+            values.cast(pa.large_string())
+        return None
+    except pa.ArrowInvalid:
+        pass
+    as_bytes = values.cast(pa.large_binary()).to_pylist()
+    for index, value in enumerate(as_bytes):
+        try:
+            if value is not None:
+                value.decode("utf-8")
+        except UnicodeDecodeError:
+            return index
+    return None
+
+
+def _check_text(path: Path, table: pa.Table) -> None:
+    """Refuse a text column holding a value that is not UTF-8 (parquet keeps text as bytes, and a writer can put
+    any there), naming the first such value's line (the header is line 1) and column, as a CSV's bad byte is."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
+    for name in table.column_names:
+        column = table.column(name)
+        dictionary = pa.types.is_dictionary(column.type)
+        if not any(test(column.type.value_type if dictionary else column.type) for test in texts):
+            continue
+        offset = 0
+        for chunk in column.chunks:
+            bad = _first_not_utf8(chunk.dictionary if dictionary else chunk)
+            if bad is not None:
+                row = pc.index(chunk.indices, bad).as_py() if dictionary else bad
+                value = (chunk.dictionary if dictionary else chunk).cast(pa.large_binary())[bad].as_py()
+                shown = value.decode("utf-8", errors="backslashreplace")
+                raise _fail(
+                    path, shown, "must be UTF-8 text (the file holds bytes of another encoding)", offset + row + 2, name
+                )
+            offset += len(chunk)
+
+
 def _read_columnar(path: Path, background: Executor) -> Raw:
     """A parquet or Feather (``.feather``, ``.arrow``: Arrow's IPC file) export."""
     import pyarrow as pa
@@ -528,6 +576,7 @@ def _read_columnar(path: Path, background: Executor) -> Raw:
                 path, f"a column of {kind}", "the column must hold one value a cell, not a list or record", 1, name
             )
     table = _arrow_table(path, columns, text)
+    _check_text(path, table)
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
     # What: the checksum and the identifiers' keys (the largest single step) are worked out mostly without the GIL,
