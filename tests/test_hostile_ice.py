@@ -326,27 +326,32 @@ def test_a_binary_parquet_column_is_read_as_its_text(tmp_path: Path, capsys) -> 
     assert status == 1 and "broken.parquet:3: Detainer Facility: found A \\xff\\xfe JAIL: must be UTF-8 text" in said
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".feather"])
 @pytest.mark.parametrize(
     ("column", "values"),
     [
-        ("Detainer Facility", [b"A JAIL", b"A \xc9 JAIL"]),  # what: text, read dictionary-coded
+        ("Detainer Facility", [b"A JAIL", b"A \xc9 JAIL"]),  # what: text, read dictionary-coded from parquet
         ("Detainer Prepare Date", [b"2024-01-02", b"2024-02-\xc9"]),  # what: read as it is stored
     ],
 )
-def test_a_parquet_text_value_that_is_not_utf8_is_named_by_its_line_and_column(
-    tmp_path: Path, capsys, column: str, values: list[bytes]
+def test_a_columnar_text_value_that_is_not_utf8_is_named_by_its_line_and_column(
+    tmp_path: Path, capsys, column: str, values: list[bytes], suffix: str
 ) -> None:
-    """Parquet keeps text as bytes, and a writer may store any: a value that is not UTF-8 is a problem naming its
-    line (the header is line 1) and column, as a bad byte in a CSV is, not a decoder's error without either."""
+    """Parquet and Feather keep text as bytes, and a writer may store any: a value that is not UTF-8 is a problem
+    naming its line (the header is line 1) and column, as a bad byte in a CSV is, not a decoder's error without
+    either."""
     import pyarrow as pa
+    import pyarrow.feather as feather
     import pyarrow.parquet as pq
 
     table = pq.read_table(export_with(tmp_path, "export.parquet", ["2024-01-02", "2024-02-03"]))
     text = pa.array(values, pa.binary()).view(pa.string())  # what: a view is not checked as it is made
-    pq.write_table(table.set_column(table.schema.get_field_index(column), column, text), tmp_path / "latin.parquet")
-    status, said = ingest(tmp_path / "latin.parquet", capsys)
+    table = table.set_column(table.schema.get_field_index(column), column, text)
+    path = tmp_path / f"latin{suffix}"
+    pq.write_table(table, path) if suffix == ".parquet" else feather.write_feather(table, path)
+    status, said = ingest(path, capsys)
     shown = values[1].decode("utf-8", errors="backslashreplace")
-    assert status == 1 and f"latin.parquet:3: {column}: found {shown}: must be UTF-8 text" in said, said
+    assert status == 1 and f"{path.name}:3: {column}: found {shown}: must be UTF-8 text" in said, said
     assert not (tmp_path / "out").exists()
 
 

@@ -488,7 +488,8 @@ def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
     """``columns`` of a parquet or Feather file (parquet's ``text`` columns read dictionary-coded).
 
     A Feather file is read as it lies on disk, so it is checked whole first: a damaged one is refused
-    (``pyarrow.ArrowInvalid``, told as a problem) before any of its values is used.
+    (``pyarrow.ArrowInvalid``, told as a problem) before any of its values is used. One whose only fault is text
+    that is not UTF-8 (its text sound when read as bytes) is refused naming that value's line and column.
     """
     import pyarrow as pa
     import pyarrow.feather as feather
@@ -503,8 +504,27 @@ def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
     else:
         with pa.memory_map(str(path)) as source:
             table = pa.ipc.open_stream(source).read_all().select(columns)
-    table.validate(full=True)
+    try:
+        table.validate(full=True)
+    except pa.ArrowInvalid:
+        as_bytes = pa.table([_text_as_bytes(column) for column in table.columns], names=table.column_names)
+        as_bytes.validate(full=True)  # what: a damaged file is refused as such, its values never read
+        _check_text(path, table)
+        raise
     return table
+
+
+def _text_as_bytes(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A text column (or one of coded text) as the bytes it holds, which Arrow checks without decoding them."""
+    import pyarrow as pa
+
+    kind = column.type
+    values = kind.value_type if pa.types.is_dictionary(kind) else kind
+    if not (pa.types.is_string(values) or pa.types.is_large_string(values)):
+        return column
+    raw = pa.binary() if pa.types.is_string(values) else pa.large_binary()
+    target = pa.dictionary(kind.index_type, raw) if pa.types.is_dictionary(kind) else raw
+    return pa.chunked_array([chunk.view(target) for chunk in column.chunks], target)
 
 
 def _first_not_utf8(values: pa.Array) -> int | None:
