@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -182,11 +183,35 @@ def check_no_link_into_published(folder: Path, option: str) -> None:
 
 
 def mark_owned(folder: Path) -> None:
-    """Create ``folder`` if needed and put the marker (:data:`OWNED_MARKER`) in it, unless it is there."""
+    """Create ``folder`` if needed and put the marker (:data:`OWNED_MARKER`) in it, unless it is there.
+
+    The marker is created in place, not through a temporary file: a command killed as it writes it (``kill -9``)
+    leaves a marker, perhaps short, which still marks the folder as the package's, never a temporary file that
+    would make the next command refuse the folder as holding files it did not write.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / OWNED_MARKER
-    if not marker.is_file():
-        write_text_atomic(marker, MARKER_TEXT)
+    try:
+        with (folder / OWNED_MARKER).open("xb") as stream:
+            stream.write(MARKER_TEXT.encode("utf-8"))
+    except FileExistsError:
+        pass
+
+
+#: The name :func:`write_atomic` gives its temporary file: the file's name after a dot, :func:`tempfile.mkstemp`'s
+#: eight random characters, ``.tmp``.
+TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Remove, anywhere under ``folder``, the temporary files :func:`write_atomic` left when the process writing
+    them was killed outright; return those removed. Only for a folder no other process writes into now (a locked
+    reports folder)."""
+    removed = []
+    for path in folder.rglob("*.tmp"):
+        if TEMPORARY.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _plain(value: Any) -> object:
