@@ -355,6 +355,32 @@ def test_a_columnar_text_value_that_is_not_utf8_is_named_by_its_line_and_column(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".feather"])
+def test_text_that_is_not_utf8_is_found_in_a_later_row_group_or_in_a_dictionary_no_record_uses(
+    tmp_path: Path, capsys, suffix: str
+) -> None:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+
+    def write(values: pa.Array, name: str) -> Path:
+        table = pq.read_table(export_with(tmp_path, "export.parquet", ["2024-01-02"] * 6))
+        table = table.set_column(table.schema.get_field_index("Detainer Facility"), "Detainer Facility", values)
+        path = tmp_path / f"{name}{suffix}"
+        pq.write_table(table, path, row_group_size=3) if suffix == ".parquet" else feather.write_feather(
+            table, path, chunksize=3
+        )
+        return path
+
+    later = [b"A JAIL", None, b"A JAIL", b"A JAIL", b"B \xe9 JAIL", b"A JAIL"]  # what: the fifth record: line 6
+    status, said = ingest(write(pa.array(later, pa.binary()).view(pa.string()), "groups"), capsys)
+    assert status == 1 and f"groups{suffix}:6: Detainer Facility: found B \\xe9 JAIL: must be UTF-8 text" in said
+    entries = pa.array([b"A JAIL", b"\xff"], pa.binary()).view(pa.string())
+    unused = pa.DictionaryArray.from_arrays(pa.array([0] * 6, pa.int32()), entries)
+    status, said = ingest(write(unused, "unused"), capsys)
+    assert status == 1 and f"unused{suffix}:0: Detainer Facility: found \\xff (in the column's dictionary; no" in said
+
+
 def test_a_mapping_pattern_is_matched_in_linear_time_and_one_re2_cannot_read_is_named(tmp_path: Path, capfd) -> None:
     """``^(a+)+$`` against a long name would take Python's engine minutes; RE2 answers at once. A backreference,
     which RE2 does not have, is a problem of the mapping file, said once, not a log line."""

@@ -527,8 +527,8 @@ def _text_as_bytes(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array([chunk.view(target) for chunk in column.chunks], target)
 
 
-def _first_not_utf8(values: pa.Array) -> int | None:
-    """The index of the first of ``values`` (text or bytes) that is not UTF-8; ``None`` when all are (checked at
+def _not_utf8(values: pa.Array) -> list[int]:
+    """The indices of ``values`` (text or bytes) that are not UTF-8, in order; none when all are (checked at
     Arrow's speed; only a failing array is looked at value by value)."""
     import pyarrow as pa
 
@@ -537,26 +537,28 @@ def _first_not_utf8(values: pa.Array) -> int | None:
             values.validate(full=True)
         else:
             values.cast(pa.large_string())
-        return None
+        return []
     except pa.ArrowInvalid:
         pass
-    as_bytes = values.cast(pa.large_binary()).to_pylist()
-    for index, value in enumerate(as_bytes):
+    bad = []
+    for index, value in enumerate(values.cast(pa.large_binary()).to_pylist()):
         try:
             if value is not None:
                 value.decode("utf-8")
         except UnicodeDecodeError:
-            return index
-    return None
+            bad.append(index)
+    return bad
 
 
 def _check_text(path: Path, table: pa.Table) -> None:
     """Refuse a text column holding a value that is not UTF-8 (parquet keeps text as bytes, and a writer can put
-    any there), naming the first such value's line (the header is line 1) and column, as a CSV's bad byte is."""
+    any there), naming the first such value's line (the header is line 1) and column, as a CSV's bad byte is; a
+    value of a column's dictionary that no record uses is named without a line."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     texts = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
+    rule = "must be UTF-8 text (the file holds bytes of another encoding)"
     for name in table.column_names:
         column = table.column(name)
         dictionary = pa.types.is_dictionary(column.type)
@@ -564,14 +566,18 @@ def _check_text(path: Path, table: pa.Table) -> None:
             continue
         offset = 0
         for chunk in column.chunks:
-            bad = _first_not_utf8(chunk.dictionary if dictionary else chunk)
-            if bad is not None:
-                row = pc.index(chunk.indices, bad).as_py() if dictionary else bad
-                value = (chunk.dictionary if dictionary else chunk).cast(pa.large_binary())[bad].as_py()
-                shown = value.decode("utf-8", errors="backslashreplace")
-                raise _fail(
-                    path, shown, "must be UTF-8 text (the file holds bytes of another encoding)", offset + row + 2, name
-                )
+            values = chunk.dictionary if dictionary else chunk
+            bad = _not_utf8(values)
+            if bad:
+                row, first = (bad[0], bad[0]) if not dictionary else (-1, bad[0])
+                if dictionary:
+                    used = pc.is_in(chunk.indices, value_set=pa.array(bad, chunk.indices.type))
+                    row = pc.index(used, True).as_py()
+                    first = chunk.indices[row].as_py() if row >= 0 else bad[0]
+                shown = values.cast(pa.large_binary())[first].as_py().decode("utf-8", errors="backslashreplace")
+                if row < 0:
+                    raise _fail(path, f"{shown} (in the column's dictionary; no record uses it)", rule, 0, name)
+                raise _fail(path, shown, rule, offset + row + 2, name)
             offset += len(chunk)
 
 
