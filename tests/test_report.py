@@ -175,30 +175,24 @@ def test_invalid_data_writes_nothing(swap_in, tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "processed").exists() and not (tmp_path / "reports").exists()
 
 
-def test_what_a_report_killed_outright_was_writing_is_cleared_by_the_next(
-    swap_in, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_report_killed_as_it_marks_its_folder_leaves_a_folder_the_next_report_takes(
+    swap_in, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     """``kill -9`` as a report marks its folder leaves the marker, perhaps short, never a temporary file (the next
-    report would refuse the folder as holding files it did not write); killed as it writes an output, it leaves
-    that write's temporary file, which the next report into the folder removes (and nothing else)."""
+    report refused the folder as holding a file it did not write)."""
     from analysis import files
 
     monkeypatch.setattr(files, "write_atomic", None)  # what: the marker is not written through a temporary file
     files.mark_owned(tmp_path / "marked")
     assert [p.name for p in (tmp_path / "marked").iterdir()] == [files.OWNED_MARKER]
     monkeypatch.undo()
-
     reports = tmp_path / "reports"
     reports.mkdir()
     (reports / files.OWNED_MARKER).write_bytes(b"")  # what: as a write cut short by a kill leaves it
-    left = [reports / ".index.html.k2j3h4g5.tmp", reports / "figures" / "run" / ".run.json.a_b9c8d7.tmp"]
-    kept = [reports / "notes.tmp", reports / ".notes.tmp"]
-    for path in left + kept:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("partial")
     data_dir = swap_in("detainer_requests.csv", "invalid/requests_negative.csv")
-    assert report(tmp_path, "--data-dir", str(data_dir), "--only", "03-denial-rates-nypd") == 1, "bad data, still"
-    assert [path.exists() for path in left + kept] == [False, False, True, True]
+    assert report(tmp_path, "--data-dir", str(data_dir), "--only", "03-denial-rates-nypd") == 1
+    err = capsys.readouterr().err
+    assert "must not be negative" in err and "did not write" not in err, "the folder is taken; the data are checked"
 
 
 def _free_port() -> int:

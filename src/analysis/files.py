@@ -6,7 +6,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -195,23 +194,6 @@ def mark_owned(folder: Path) -> None:
             stream.write(MARKER_TEXT.encode("utf-8"))
     except FileExistsError:
         pass
-
-
-#: The name :func:`write_atomic` gives its temporary file: the file's name after a dot, :func:`tempfile.mkstemp`'s
-#: eight random characters, ``.tmp``.
-TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
-
-
-def remove_temporaries(folder: Path) -> list[Path]:
-    """Remove, anywhere under ``folder``, the temporary files :func:`write_atomic` left when the process writing
-    them was killed outright; return those removed. Only for a folder no other process writes into now (a locked
-    reports folder)."""
-    removed = []
-    for path in folder.rglob("*.tmp"):
-        if TEMPORARY.fullmatch(path.name) and path.is_file() and not path.is_symlink():
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
 
 
 def _plain(value: Any) -> object:

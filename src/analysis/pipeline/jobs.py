@@ -14,7 +14,7 @@ from pathlib import Path
 
 from analysis import paths as layout
 from analysis.errors import ReportError
-from analysis.files import mark_owned, remove_temporaries
+from analysis.files import mark_owned
 from analysis.paths import STAGING_PREFIX, ReportPaths
 from analysis.pipeline.runplan import Run
 
@@ -114,8 +114,7 @@ def stage(folders: ReportPaths) -> Staging:
     """A new staging folder inside the reports folder (marked as the package's and locked).
 
     With the lock held, a staging folder already there was left by a report
-    that was killed outright: it is removed, as are the temporary files of
-    the writes it was making.
+    that was killed outright: it is removed.
     """
     made = next((p for p in reversed([folders.reports_dir, *folders.reports_dir.parents]) if not p.exists()), None)
     mark_owned(folders.reports_dir)
@@ -123,7 +122,6 @@ def stage(folders: ReportPaths) -> Staging:
     try:
         for stale in folders.reports_dir.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True)
-        remove_temporaries(folders.reports_dir)
         return Staging(Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folders.reports_dir)), made, lock)
     except BaseException:
         if lock is not None:
