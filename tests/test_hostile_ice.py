@@ -375,10 +375,34 @@ def test_text_that_is_not_utf8_is_found_in_a_later_row_group_or_in_a_dictionary_
     later = [b"A JAIL", None, b"A JAIL", b"A JAIL", b"B \xe9 JAIL", b"A JAIL"]  # what: the fifth record: line 6
     status, said = ingest(write(pa.array(later, pa.binary()).view(pa.string()), "groups"), capsys)
     assert status == 1 and f"groups{suffix}:6: Detainer Facility: found B \\xe9 JAIL: must be UTF-8 text" in said
-    entries = pa.array([b"A JAIL", b"\xff"], pa.binary()).view(pa.string())
+    # What: each row group (each batch) carries the whole dictionary; only the second uses the bad value.
+    entries = pa.array([b"A JAIL", b"B \xff JAIL"], pa.binary()).view(pa.string())
+    shared = pa.DictionaryArray.from_arrays(pa.array([0, 0, 0, 0, 1, 0], pa.int32()), entries)
+    status, said = ingest(write(shared, "shared"), capsys)
+    assert status == 1 and f"shared{suffix}:6: Detainer Facility: found B \\xff JAIL: must be UTF-8 text" in said
     unused = pa.DictionaryArray.from_arrays(pa.array([0] * 6, pa.int32()), entries)
     status, said = ingest(write(unused, "unused"), capsys)
-    assert status == 1 and f"unused{suffix}:0: Detainer Facility: found \\xff (in the column's dictionary; no" in said
+    assert (
+        status == 1 and f"unused{suffix}:0: Detainer Facility: found B \\xff JAIL (in the column's dictionary" in said
+    )
+    long = pa.array([b"A JAIL"] * 5 + [b"\xff" * 1000], pa.binary()).view(pa.string())
+    status, said = ingest(write(long, "long"), capsys)
+    escapes = "\\xff" * 50  # what: 200 characters shown, of the value's 4,000
+    assert status == 1 and f"long{suffix}:7: Detainer Facility: found {escapes}...: must be UTF-8" in said
+
+
+def test_binary_person_identifiers_are_hashed_as_bytes_not_read_as_text(tmp_path: Path) -> None:
+    """Identifiers stored as raw bytes (hashed ids, say) are never text: bytes that are not UTF-8 are kept apart
+    by their bytes, not refused."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(export_with(tmp_path, "export.parquet", ["2024-01-02", "2024-01-05", "2024-02-03"]))
+    ids = pa.array([b"\x00\xff\x01", b"\x00\xff\x02", b"\x00\xff\x01"], pa.binary())
+    table = table.set_column(table.schema.get_field_index("Anonymized Identifier"), "Anonymized Identifier", ids)
+    pq.write_table(table, tmp_path / "ids.parquet")
+    people = read_export(tmp_path / "ids.parquet").people.keys
+    assert people[0] == people[2] != people[1]
 
 
 def test_a_mapping_pattern_is_matched_in_linear_time_and_one_re2_cannot_read_is_named(tmp_path: Path, capfd) -> None:

@@ -509,7 +509,7 @@ def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
     except pa.ArrowInvalid:
         as_bytes = pa.table([_text_as_bytes(column) for column in table.columns], names=table.column_names)
         as_bytes.validate(full=True)  # what: a damaged file is refused as such, its values never read
-        _check_text(path, table)
+        _check_text(path, table, table.column_names)
         raise
     return table
 
@@ -550,35 +550,51 @@ def _not_utf8(values: pa.Array) -> list[int]:
     return bad
 
 
-def _check_text(path: Path, table: pa.Table) -> None:
-    """Refuse a text column holding a value that is not UTF-8 (parquet keeps text as bytes, and a writer can put
-    any there), naming the first such value's line (the header is line 1) and column, as a CSV's bad byte is; a
-    value of a column's dictionary that no record uses is named without a line."""
+#: Characters of a value shown in a problem at most (a bad value can be a whole page of bytes).
+SHOWN = 200
+
+
+def _check_text(path: Path, table: pa.Table, columns: Sequence[str]) -> None:
+    """Refuse a text column of ``columns`` holding a value that is not UTF-8 (parquet keeps text as bytes, and a
+    writer can put any there), naming the first record that holds one: its line (the header is line 1) and
+    column, as a CSV's bad byte is. A value of a column's dictionary that no record uses is named without a line.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     texts = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
     rule = "must be UTF-8 text (the file holds bytes of another encoding)"
-    for name in table.column_names:
+    for name in columns:
         column = table.column(name)
         dictionary = pa.types.is_dictionary(column.type)
         if not any(test(column.type.value_type if dictionary else column.type) for test in texts):
             continue
-        offset = 0
+        offset, unused = 0, None
         for chunk in column.chunks:
             values = chunk.dictionary if dictionary else chunk
             bad = _not_utf8(values)
-            if bad:
-                row, first = (bad[0], bad[0]) if not dictionary else (-1, bad[0])
-                if dictionary:
-                    used = pc.is_in(chunk.indices, value_set=pa.array(bad, chunk.indices.type))
-                    row = pc.index(used, True).as_py()
-                    first = chunk.indices[row].as_py() if row >= 0 else bad[0]
-                shown = values.cast(pa.large_binary())[first].as_py().decode("utf-8", errors="backslashreplace")
-                if row < 0:
-                    raise _fail(path, f"{shown} (in the column's dictionary; no record uses it)", rule, 0, name)
-                raise _fail(path, shown, rule, offset + row + 2, name)
+            row = -1
+            if bad and dictionary:
+                row = pc.index(pc.is_in(chunk.indices, value_set=pa.array(bad, chunk.indices.type)), True).as_py()
+                unused = (values, bad[0]) if row < 0 and unused is None else unused
+            elif bad:
+                row = bad[0]
+            if row >= 0:
+                at = chunk.indices[row].as_py() if dictionary else row
+                raise _fail(path, _shown_bytes(values, at), rule, offset + row + 2, name)
             offset += len(chunk)
+        if unused is not None:
+            shown = _shown_bytes(*unused)
+            raise _fail(path, f"{shown} (in the column's dictionary; no record uses it)", rule, 0, name)
+
+
+def _shown_bytes(values: pa.Array, index: int) -> str:
+    """Value ``index`` of ``values`` as a problem shows it: bytes that are not UTF-8 as escapes (``\\xe9``), cut
+    at :data:`SHOWN` characters."""
+    import pyarrow as pa
+
+    text = values.cast(pa.large_binary())[index].as_py().decode("utf-8", errors="backslashreplace")
+    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
 
 def _read_columnar(path: Path, background: Executor) -> Raw:
@@ -602,7 +618,7 @@ def _read_columnar(path: Path, background: Executor) -> Raw:
                 path, f"a column of {kind}", "the column must hold one value a cell, not a list or record", 1, name
             )
     table = _arrow_table(path, columns, text)
-    _check_text(path, table)
+    _check_text(path, table, [present["prepare_date"], *text, *([flag] if flag else [])])  # what: ids are hashed
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
     # What: the checksum and the identifiers' keys (the largest single step) are worked out mostly without the GIL,
