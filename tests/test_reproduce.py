@@ -115,7 +115,14 @@ def test_a_server_that_accepts_and_never_answers_is_a_clear_error_in_time(plan: 
     assert not (tmp_path / "silent").exists()
 
 
-@pytest.mark.parametrize("address", ["foo", "tcp://", "http://127.0.0.1:1", "tcp://[::1", "tcp://127.0.0.1:99999"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        *("foo", "tcp://", "http://127.0.0.1:1", "tcp://[::1", "tcp://127.0.0.1:99999", "TCP://127.0.0.1:1"),
+        *(" tcp://127.0.0.1:1", "tcp://127.0.0.1:1?x=1", "tcp://127.0.0.1:1#part", "tcp://user@127.0.0.1:1"),
+        "tcp://\u202eevil:1",
+    ],
+)
 def test_a_scheduler_address_is_checked_before_anything_starts(tmp_path: Path, capsys, address: str) -> None:
     status = main(
         ["report", "--scheduler", address, "--reports-dir", str(tmp_path / "r"), "--processed-dir", str(tmp_path)]

@@ -143,7 +143,12 @@ def check_address(address: str) -> None:
         port = parts.port
     except ValueError:
         port, parts = None, None
-    if parts is None or parts.scheme not in SCHEMES or not parts.hostname or port is None or parts.path:
+    # What: the scheme as written (urlsplit lowers it, Dask does not), plain ASCII with no space (urlsplit strips
+    # it, and a host Dask cannot encode), and nothing past the port: Dask reads no query, fragment or user.
+    written = address.partition("://")[0]
+    plain = address.isascii() and address.isprintable() and " " not in address
+    extra = parts is not None and (parts.path or parts.username is not None or "?" in address or "#" in address)
+    if parts is None or written not in SCHEMES or not plain or not parts.hostname or port is None or extra:
         raise UsageError(f"--scheduler {address!r}: not a Dask scheduler address; {form}")
 
 
