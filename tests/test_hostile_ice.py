@@ -520,10 +520,27 @@ def test_a_date_cell_holding_a_number_below_one_says_what_was_read(tmp_path: Pat
     book.save(path)
     status, said = ingest(path, capsys)
     shown = "12:00:00" if serial == 0.5 else "00:00:00"
-    why = "a time of day with no date; a workbook's date cell holding a number below 1 reads as one"
+    why = "a time of day with no date, as a workbook's date cell holding a number below 1 is read"
     assert status == 1, said
     assert f"serial.xlsx[Sheet]:3: Detainer Prepare Date: found {shown} ({why}): must be a date" in said, said
     assert not (tmp_path / "out").exists()
+
+
+def test_a_time_of_day_in_a_columnar_date_column_is_named_without_the_workbook_reason(tmp_path: Path, capsys) -> None:
+    import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(export_with(tmp_path, "export.parquet", ["2024-01-02", "2024-02-03"]))
+    times = pa.array([datetime.time(9, 30), datetime.time(12, 0)], pa.time64("us"))
+    table = table.set_column(table.schema.get_field_index("Detainer Prepare Date"), "Detainer Prepare Date", times)
+    pq.write_table(table, tmp_path / "times.parquet")
+    status, said = ingest(tmp_path / "times.parquet", capsys)
+    assert (
+        status == 1
+        and "times.parquet:2: Detainer Prepare Date: found 09:30:00 (a time of day with no date): must" in said
+    )
 
 
 @pytest.mark.parametrize("far", ["ZZ1048576", "AZ1048576"])

@@ -90,12 +90,13 @@ def _none_rejected() -> pd.DataFrame:
 Failing = tuple[np.ndarray, str, str]
 
 
-def _shown_date(value: object) -> str:
-    """A date cell that is no date, as a problem shows it: a time of day alone (what a workbook reader makes of a
-    date cell holding a number below 1, zero or negative: a spreadsheet shows such a date as ##### or a time) says
-    so, since the time is not what the cell shows."""
+def _shown_date(value: object, workbook: bool) -> str:
+    """A date cell that is no date, as a problem shows it: a time of day alone says so, and in a workbook why (a
+    date cell holding a number below 1, zero or negative, is read as one; a spreadsheet shows it as ##### or a
+    time), since the time is not what the cell shows."""
     if isinstance(value, datetime.time):
-        return f"{value} (a time of day with no date; a workbook's date cell holding a number below 1 reads as one)"
+        why = ", as a workbook's date cell holding a number below 1 is read" if workbook else ""
+        return f"{value} (a time of day with no date{why})"
     return str(value)
 
 
@@ -103,7 +104,9 @@ def _check_dates(raw: Raw) -> tuple[np.ndarray, list[Problem], list[Failing]]:
     dates, blank = parse_dates(raw.dates)
     name, column, values = str(raw.path), raw.layout.columns["prepare_date"], raw.dates.to_numpy()
     bad = np.flatnonzero(np.isnat(dates))
-    shown = np.array(["(blank)" if blank[i] else _shown_date(values[i]) for i in bad[: LISTED + 1]], dtype=object)
+    workbook = raw.path.suffix.lower() in (".xlsx", ".xlsm")
+    listed = [_shown_date(values[i], workbook) if not blank[i] else "(blank)" for i in bad[: LISTED + 1]]
+    shown = np.array(listed, dtype=object)
     rule = f"must be a date ({DATE_FORMS})"
     problems = _problems(name, raw.where, bad, column, shown, rule)
     implausible = np.flatnonzero(
