@@ -391,6 +391,36 @@ def test_text_that_is_not_utf8_is_found_in_a_later_row_group_or_in_a_dictionary_
     assert status == 1 and f"long{suffix}:7: Detainer Facility: found {escapes}...: must be UTF-8" in said
 
 
+@pytest.mark.parametrize("coded", [False, True])
+def test_text_identifiers_that_are_not_utf8_are_named_by_line_and_column(tmp_path: Path, capsys, coded: bool) -> None:
+    """Identifiers a file declares as text must be text, coded or not (bytes are another matter, below)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(export_with(tmp_path, "export.parquet", ["2024-01-02", "2024-01-05"]))
+    ids = pa.array([b"abc", b"\xe9abc"], pa.binary()).view(pa.string())
+    ids = ids.dictionary_encode() if coded else ids
+    table = table.set_column(table.schema.get_field_index("Anonymized Identifier"), "Anonymized Identifier", ids)
+    pq.write_table(table, tmp_path / "ids.parquet")
+    status, said = ingest(tmp_path / "ids.parquet", capsys)
+    assert status == 1 and "ids.parquet:3: Anonymized Identifier: found \\xe9abc: must be UTF-8 text" in said, said
+
+
+def test_the_first_record_with_text_that_is_not_utf8_is_named_whichever_column_holds_it(tmp_path: Path, capsys) -> None:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(export_with(tmp_path, "export.parquet", ["2024-01-02"] * 4))
+    dates = pa.array([b"2024-01-02"] * 3 + [b"2024-01-\xe9"], pa.binary()).view(pa.string())
+    states = pa.array([b"MA", b"M\xe9", b"MA", b"MA"], pa.binary_view()).view(pa.string_view())  # what: a view type too
+    table = table.set_column(table.schema.get_field_index("Detainer Prepare Date"), "Detainer Prepare Date", dates)
+    table = table.set_column(table.schema.get_field_index("Facility State"), "Facility State", states)
+    feather.write_feather(table, tmp_path / "two.feather", compression="uncompressed")
+    status, said = ingest(tmp_path / "two.feather", capsys)
+    assert status == 1 and "two.feather:3: Facility State: found M\\xe9: must be UTF-8 text" in said, said
+
+
 def test_binary_person_identifiers_are_hashed_as_bytes_not_read_as_text(tmp_path: Path) -> None:
     """Identifiers stored as raw bytes (hashed ids, say) are never text: bytes that are not UTF-8 are kept apart
     by their bytes, not refused."""

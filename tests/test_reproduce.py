@@ -132,6 +132,22 @@ def test_a_scheduler_address_is_checked_before_anything_starts(tmp_path: Path, c
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("tls://127.0.0.1:9", "TLS expects a `ssl_context` argument"),  # what: no TLS configured for Dask
+        ("tcp://a..b:9", "encoding with 'idna' codec failed"),
+    ],
+)
+def test_an_address_dask_cannot_connect_to_is_a_clear_error(
+    plan: Path, tmp_path: Path, capsys, address: str, why: str
+) -> None:
+    assert report(plan, tmp_path / "out", "--scheduler", address, "--connect-timeout", "1") == 1
+    err = capsys.readouterr().err
+    assert f"--scheduler {address}: no Dask scheduler answered (" in err and why in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_worker_with_several_threads_executes_one_run_at_a_time(tmp_path: Path, monkeypatch) -> None:
     """Dask starts workers with several threads by default; papermill changes the whole process's working folder,
     so two runs on one worker must not overlap (they did: a run's folder vanished under the other)."""

@@ -509,9 +509,22 @@ def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
     except pa.ArrowInvalid:
         as_bytes = pa.table([_text_as_bytes(column) for column in table.columns], names=table.column_names)
         as_bytes.validate(full=True)  # what: a damaged file is refused as such, its values never read
-        _check_text(path, table, table.column_names)
+        _check_text(path, table, ())
         raise
     return table
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    """Whether ``kind`` declares UTF-8 text (Arrow's string types), whose values must then be UTF-8."""
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+
+
+def _is_bytes(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind)
 
 
 def _text_as_bytes(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -520,9 +533,9 @@ def _text_as_bytes(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
     kind = column.type
     values = kind.value_type if pa.types.is_dictionary(kind) else kind
-    if not (pa.types.is_string(values) or pa.types.is_large_string(values)):
+    if not _is_text(values):
         return column
-    raw = pa.binary() if pa.types.is_string(values) else pa.large_binary()
+    raw = {pa.string(): pa.binary(), pa.large_string(): pa.large_binary()}.get(values, pa.binary_view())
     target = pa.dictionary(kind.index_type, raw) if pa.types.is_dictionary(kind) else raw
     return pa.chunked_array([chunk.view(target) for chunk in column.chunks], target)
 
@@ -533,7 +546,7 @@ def _not_utf8(values: pa.Array) -> list[int]:
     import pyarrow as pa
 
     try:
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        if _is_text(values.type):
             values.validate(full=True)
         else:
             values.cast(pa.large_string())
@@ -541,7 +554,7 @@ def _not_utf8(values: pa.Array) -> list[int]:
     except pa.ArrowInvalid:
         pass
     bad = []
-    for index, value in enumerate(values.cast(pa.large_binary()).to_pylist()):
+    for index, value in enumerate(_text_as_bytes(pa.chunked_array([values])).to_pylist()):
         try:
             if value is not None:
                 value.decode("utf-8")
@@ -554,47 +567,62 @@ def _not_utf8(values: pa.Array) -> list[int]:
 SHOWN = 200
 
 
-def _check_text(path: Path, table: pa.Table, columns: Sequence[str]) -> None:
-    """Refuse a text column of ``columns`` holding a value that is not UTF-8 (parquet keeps text as bytes, and a
-    writer can put any there), naming the first record that holds one: its line (the header is line 1) and
-    column, as a CSV's bad byte is. A value of a column's dictionary that no record uses is named without a line.
-    """
+def _first_not_utf8(column: pa.ChunkedArray) -> tuple[int, str] | None:
+    """The first record of ``column`` holding a value that is not UTF-8, as ``(row, value shown)``; row -1 for a
+    value of the column's dictionary that no record uses; ``None`` when every value is UTF-8."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    texts = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
-    rule = "must be UTF-8 text (the file holds bytes of another encoding)"
-    for name in columns:
-        column = table.column(name)
-        dictionary = pa.types.is_dictionary(column.type)
-        if not any(test(column.type.value_type if dictionary else column.type) for test in texts):
-            continue
-        offset, unused = 0, None
-        for chunk in column.chunks:
-            values = chunk.dictionary if dictionary else chunk
-            bad = _not_utf8(values)
-            row = -1
-            if bad and dictionary:
-                row = pc.index(pc.is_in(chunk.indices, value_set=pa.array(bad, chunk.indices.type)), True).as_py()
-                unused = (values, bad[0]) if row < 0 and unused is None else unused
-            elif bad:
-                row = bad[0]
-            if row >= 0:
-                at = chunk.indices[row].as_py() if dictionary else row
-                raise _fail(path, _shown_bytes(values, at), rule, offset + row + 2, name)
-            offset += len(chunk)
-        if unused is not None:
-            shown = _shown_bytes(*unused)
-            raise _fail(path, f"{shown} (in the column's dictionary; no record uses it)", rule, 0, name)
+    dictionary = pa.types.is_dictionary(column.type)
+    offset, unused = 0, None
+    for chunk in column.chunks:
+        values = chunk.dictionary if dictionary else chunk
+        bad = _not_utf8(values)
+        row = -1
+        if bad and dictionary:
+            row = pc.index(pc.is_in(chunk.indices, value_set=pa.array(bad, chunk.indices.type)), True).as_py()
+            unused = (-1, _shown_bytes(values, bad[0])) if row < 0 and unused is None else unused
+        elif bad:
+            row = bad[0]
+        if row >= 0:
+            return offset + row, _shown_bytes(values, chunk.indices[row].as_py() if dictionary else row)
+        offset += len(chunk)
+    return unused
 
 
 def _shown_bytes(values: pa.Array, index: int) -> str:
     """Value ``index`` of ``values`` as a problem shows it: bytes that are not UTF-8 as escapes (``\\xe9``), cut
-    at :data:`SHOWN` characters."""
+    at :data:`SHOWN` characters (never inside an escape)."""
     import pyarrow as pa
 
-    text = values.cast(pa.large_binary())[index].as_py().decode("utf-8", errors="backslashreplace")
-    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
+    value = _text_as_bytes(pa.chunked_array([values]))[index].as_py()
+    text = value.decode("utf-8", errors="backslashreplace")
+    if len(text) <= SHOWN:
+        return text
+    return re.sub(r"\\(x[0-9a-f]?)?$", "", text[:SHOWN]) + "..."
+
+
+def _check_text(path: Path, table: pa.Table, columns: Sequence[str]) -> None:
+    """Refuse text of ``columns`` that is not UTF-8 (parquet keeps text as bytes, and a writer can put any
+    there), naming the first record that holds any, its line (the header is line 1) and column, as a CSV's first
+    bad byte is; a value of a column's dictionary that no record uses is named without a line. Columns of
+    Arrow's text types are checked, and those of bytes in ``columns``."""
+    import pyarrow as pa
+
+    rule = "must be UTF-8 text (the file holds bytes of another encoding)"
+    found = []
+    for name in table.column_names:
+        kind = table.column(name).type
+        values = kind.value_type if pa.types.is_dictionary(kind) else kind
+        if _is_text(values) or (_is_bytes(values) and name in columns):
+            first = _first_not_utf8(table.column(name))
+            if first is not None:
+                found.append((first[0] if first[0] >= 0 else len(table) + 1, name, first[1]))
+    if found:
+        row, name, shown = min(found, key=lambda item: item[0])  # what: the first record; in a tie, the first column
+        if row > len(table):
+            raise _fail(path, f"{shown} (in the column's dictionary; no record uses it)", rule, 0, name)
+        raise _fail(path, shown, rule, row + 2, name)
 
 
 def _read_columnar(path: Path, background: Executor) -> Raw:
@@ -618,7 +646,8 @@ def _read_columnar(path: Path, background: Executor) -> Raw:
                 path, f"a column of {kind}", "the column must hold one value a cell, not a list or record", 1, name
             )
     table = _arrow_table(path, columns, text)
-    _check_text(path, table, [present["prepare_date"], *text, *([flag] if flag else [])])  # what: ids are hashed
+    # What: a column of bytes is text to decode, but for identifiers, which are hashed as the bytes they are.
+    _check_text(path, table, [present["prepare_date"], *text, *([flag] if flag else [])])
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
     # What: the checksum and the identifiers' keys (the largest single step) are worked out mostly without the GIL,

@@ -116,6 +116,9 @@ async def _answers(address: str, timeout: float) -> None:
     ------
     TimeoutError, OSError
         When nothing answered in time, or the connection failed.
+    ValueError, TypeError
+        When Dask cannot connect to such an address at all (no TLS configured for ``tls://``, a host name it
+        cannot encode).
     """
     from distributed.comm import connect
 
@@ -170,8 +173,10 @@ class DaskCluster:
         try:
             asyncio.run(_answers(address, timeout))
             self.client = Client(address, timeout=timeout)
-        except (OSError, TimeoutError) as error:
-            why = str(error) or f"nothing answered within {timeout:g} s"
+        # What: Dask's own refusals too: a TLS address with no TLS configured (TypeError), a host name the IDNA
+        # codec cannot encode (UnicodeError, a ValueError), an address its parser cannot split (ValueError).
+        except (OSError, TimeoutError, ValueError, TypeError) as error:
+            why = " ".join(str(error).split()) or f"nothing answered within {timeout:g} s"
             raise ReportError(f"--scheduler {address}: no Dask scheduler answered ({why})") from None
         self.data_dir = data_dir
         self.workers = len(self.client.nthreads())
