@@ -419,6 +419,12 @@ def test_the_first_record_with_text_that_is_not_utf8_is_named_whichever_column_h
     feather.write_feather(table, tmp_path / "two.feather", compression="uncompressed")
     status, said = ingest(tmp_path / "two.feather", capsys)
     assert status == 1 and "two.feather:3: Facility State: found M\\xe9: must be UTF-8 text" in said, said
+    # What: dates stored as bytes, which Arrow does not check as text, and bad on the first record.
+    dates = pa.array([b"2024-01-\xe9"] + [b"2024-01-02"] * 3, pa.binary())
+    table = table.set_column(table.schema.get_field_index("Detainer Prepare Date"), "Detainer Prepare Date", dates)
+    feather.write_feather(table, tmp_path / "bytes.feather", compression="uncompressed")
+    status, said = ingest(tmp_path / "bytes.feather", capsys)
+    assert status == 1 and "bytes.feather:2: Detainer Prepare Date: found 2024-01-\\xe9: must be UTF-8" in said, said
 
 
 def test_binary_person_identifiers_are_hashed_as_bytes_not_read_as_text(tmp_path: Path) -> None:

@@ -484,8 +484,9 @@ def _arrow_schema(path: Path) -> pa.Schema:
         return pa.ipc.open_stream(source).schema
 
 
-def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
-    """``columns`` of a parquet or Feather file (parquet's ``text`` columns read dictionary-coded).
+def _arrow_table(path: Path, columns: list[str], text: list[str], decoded: list[str]) -> pa.Table:
+    """``columns`` of a parquet or Feather file (parquet's ``text`` columns read dictionary-coded; ``decoded``:
+    those whose bytes, if the file stores bytes, are text, see :func:`_check_text`).
 
     A Feather file is read as it lies on disk, so it is checked whole first: a damaged one is refused
     (``pyarrow.ArrowInvalid``, told as a problem) before any of its values is used. One whose only fault is text
@@ -509,7 +510,7 @@ def _arrow_table(path: Path, columns: list[str], text: list[str]) -> pa.Table:
     except pa.ArrowInvalid:
         as_bytes = pa.table([_text_as_bytes(column) for column in table.columns], names=table.column_names)
         as_bytes.validate(full=True)  # what: a damaged file is refused as such, its values never read
-        _check_text(path, table, ())
+        _check_text(path, table, decoded)
         raise
     return table
 
@@ -645,9 +646,10 @@ def _read_columnar(path: Path, background: Executor) -> Raw:
             raise _fail(
                 path, f"a column of {kind}", "the column must hold one value a cell, not a list or record", 1, name
             )
-    table = _arrow_table(path, columns, text)
     # What: a column of bytes is text to decode, but for identifiers, which are hashed as the bytes they are.
-    _check_text(path, table, [present["prepare_date"], *text, *([flag] if flag else [])])
+    decoded = [present["prepare_date"], *text, *([flag] if flag else [])]
+    table = _arrow_table(path, columns, text, decoded)
+    _check_text(path, table, decoded)
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
     # What: the checksum and the identifiers' keys (the largest single step) are worked out mostly without the GIL,
