@@ -87,13 +87,18 @@ def test_a_kernel_is_forked_from_the_template_and_keeps_nothing_of_it(kernel) ->
     assert not pipes & set(held.values()) - {held["1"], held["2"]}, "no pipe of the template but where errors go"
 
 
-def test_kernels_share_the_hash_seed_and_not_their_random_numbers(kernel, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kernels_share_the_hash_seed_and_not_their_random_numbers_and_forking_can_be_turned_off(
+    kernel, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     code = "import random, numpy; print(hash('detainer'), random.random(), numpy.random.random())"
     forked, first = kernel()
     _, second = kernel()
-    monkeypatch.setenv(provisioner.FORK_SETTING, "0")  # what: read where kernels are started, not in the kernel
-    scratch, cold = kernel()
+    monkeypatch.setattr(provisioner, "_logged", set())
+    with caplog.at_level(logging.WARNING, logger=provisioner.__name__):
+        monkeypatch.setenv(provisioner.FORK_SETTING, "0")  # what: read where kernels are started, not in the kernel
+        scratch, cold = kernel()
     assert forked.provisioner.forked is not None and scratch.provisioner.forked is None, "one of each"
+    assert f"forking is turned off ({provisioner.FORK_SETTING}=0)" in caplog.text, "the setting is said"
     a, b, c = (run(code).split() for run in (first, second, cold))
     seeded = subprocess.run(
         [sys.executable, "-c", "print(hash('detainer'))"],
@@ -133,15 +138,6 @@ def test_the_interpreter_is_recognised_however_its_path_is_spelled(monkeypatch: 
     assert provisioner.why_not_fork([os.path.abspath(spelled), "-m", "ipykernel_launcher", "-f", "x"]) is None
     other = provisioner.why_not_fork(["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "x"])
     assert other is not None and "the kernel spec starts '/usr/bin/python3 -m ipykernel_launcher'" in other
-
-
-def test_forking_can_be_turned_off(kernel, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
-    monkeypatch.setattr(provisioner, "_logged", set())
-    with caplog.at_level(logging.WARNING, logger=provisioner.__name__):
-        monkeypatch.setenv(provisioner.FORK_SETTING, "0")
-        manager, _ = kernel()
-    assert manager.provisioner.forked is None
-    assert f"forking is turned off ({provisioner.FORK_SETTING}=0)" in caplog.text
 
 
 def test_a_fallback_every_worker_gives_is_said_once_a_batch(caplog: pytest.LogCaptureFixture) -> None:
