@@ -568,9 +568,9 @@ def _not_utf8(values: pa.Array) -> list[int]:
 SHOWN = 200
 
 
-def _first_not_utf8(column: pa.ChunkedArray) -> tuple[int, str] | None:
-    """The first record of ``column`` holding a value that is not UTF-8, as ``(row, value shown)``; row -1 for a
-    value of the column's dictionary that no record uses; ``None`` when every value is UTF-8."""
+def _first_not_utf8(column: pa.ChunkedArray) -> tuple[int | None, str] | None:
+    """The first record of ``column`` holding a value that is not UTF-8, as ``(row, value shown)``; row ``None``
+    for a value of the column's dictionary that no record uses; ``None`` when every value is UTF-8."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -582,7 +582,8 @@ def _first_not_utf8(column: pa.ChunkedArray) -> tuple[int, str] | None:
         row = -1
         if bad and dictionary:
             row = pc.index(pc.is_in(chunk.indices, value_set=pa.array(bad, chunk.indices.type)), True).as_py()
-            unused = (-1, _shown_bytes(values, bad[0])) if row < 0 and unused is None else unused
+            if row < 0 and unused is None:
+                unused = (None, _shown_bytes(values, bad[0]))
         elif bad:
             row = bad[0]
         if row >= 0:
@@ -618,12 +619,14 @@ def _check_text(path: Path, table: pa.Table, columns: Sequence[str]) -> None:
         if _is_text(values) or (_is_bytes(values) and name in columns):
             first = _first_not_utf8(table.column(name))
             if first is not None:
-                found.append((first[0] if first[0] >= 0 else len(table) + 1, name, first[1]))
-    if found:
-        row, name, shown = min(found, key=lambda item: item[0])  # what: the first record; in a tie, the first column
-        if row > len(table):
-            raise _fail(path, f"{shown} (in the column's dictionary; no record uses it)", rule, 0, name)
+                found.append((*first, name))
+    used = [(row, shown, name) for row, shown, name in found if row is not None]
+    if used:
+        row, shown, name = min(used, key=lambda item: item[0])  # what: the first record; in a tie, the first column
         raise _fail(path, shown, rule, row + 2, name)
+    if found:
+        _, shown, name = found[0]
+        raise _fail(path, f"{shown} (in the column's dictionary; no record uses it)", rule, 0, name)
 
 
 def _read_columnar(path: Path, background: Executor) -> Raw:
