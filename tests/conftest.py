@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,18 @@ def swap_in(data_dir: Path) -> Callable[[str, str], Path]:
         return data_dir
 
     return swap
+
+
+@pytest.fixture
+def temporary(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A new, empty temporary folder for the test's reports, their workers, templates and kernels (``$TMPDIR``, and
+    ``tempfile``'s folder in this process), so what they leave there can be seen. Made in the system's temporary
+    folder, whose path is short enough for kernels' IPC sockets (a test's ``tmp_path`` is not)."""
+    folder = Path(tempfile.mkdtemp(prefix="t-"))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 #: What a copy of the project needs to rebuild its report: the package, the notebooks and the plan, the data, the lock.

@@ -22,6 +22,7 @@ from jupyter_core.utils import run_sync
 from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
 from analysis.pipeline import kernelspec, provisioner
 from analysis.pipeline.engine import ENGINE, kernel_manager
+from analysis.pipeline.kernel_files import KernelFolder, sweep
 from analysis.pipeline.normalize import normalize
 from processes import alive, descendants
 
@@ -46,10 +47,12 @@ def parent_of(pid: int) -> int:
 @pytest.fixture
 def kernel() -> Iterator:
     """Start a kernel as the engine does; yield a function that runs code in it and returns what it printed."""
-    managers = []
+    managers, folders = [], []
 
     def start(**environment: str):
-        manager = kernel_manager("python3")
+        folder = KernelFolder()
+        folders.append(folder)
+        manager = kernel_manager("python3", folder)
         run_sync(manager.start_kernel)(cwd=str(NOTEBOOKS_DIR), env={**os.environ, **environment})
         client = manager.client()
         client.start_channels()
@@ -68,6 +71,8 @@ def kernel() -> Iterator:
     for manager, client in managers:
         client.stop_channels()
         run_sync(manager.shutdown_kernel)(now=True)
+    for folder in folders:
+        folder.remove()
 
 
 def test_a_kernel_is_forked_from_the_template_and_keeps_nothing_of_it(kernel) -> None:
@@ -233,3 +238,20 @@ def test_the_installed_kernel_spec_gives_any_jupyter_client_a_forked_kernel() ->
         assert parent_of(manager.provisioner.pid) == provisioner.template().pid, "forked from the template"
     finally:
         manager.shutdown_kernel(now=True)
+
+
+def test_a_kernel_folder_is_swept_once_no_process_holds_it(temporary: Path) -> None:
+    """The folder of a kernel whose process ended without removing it (killed) goes; one still held, and one being
+    made (no lock file yet), stay."""
+    held = KernelFolder()
+    code = "from analysis.pipeline.kernel_files import KernelFolder; print(KernelFolder().path)"
+    orphan = Path(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    )
+    making = temporary / "detainers-kernel-making"
+    making.mkdir()
+    assert orphan.parent == temporary and (orphan / "held").is_file()
+    assert sweep() == [orphan]
+    assert held.path.is_dir() and making.is_dir() and not orphan.exists()
+    held.remove()
+    assert not held.path.exists()

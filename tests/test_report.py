@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -90,7 +91,9 @@ def report(tmp_path: Path, *extra: str) -> int:
     )
 
 
-def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp_path: Path, capfd) -> None:
+def test_failed_runs_fail_alone_and_keep_the_old_outputs(
+    failing_plan: Path, tmp_path: Path, capfd, temporary: Path
+) -> None:
     reports = tmp_path / "reports"
     old = {
         "broken.ipynb": b"old notebook",
@@ -146,6 +149,7 @@ def test_failed_runs_fail_alone_and_keep_the_old_outputs(failing_plan: Path, tmp
     broken = index[index.index("<tr><td>old</td>") :].split("</tr>")[0]  # what: titled by its last good run
     assert "failed; the pages are from its last good run" in broken
     assert 'href="broken.html"' in broken and "broken.full.html" not in broken
+    assert list(temporary.iterdir()) == [], "no kernel's files are left, not even those of a worker killed outright"
 
 
 def test_a_killed_worker_is_told_apart_from_a_stopped_one_while_the_pool_collects_it_too() -> None:
@@ -263,11 +267,11 @@ def test_make_lab_serves_the_notebooks_on_loopback() -> None:
     ids=["ctrl-c-at-submission", "sigterm-at-submission", "kill-9-at-submission", "ctrl-c-in-a-run", "kill-9-in-a-run"],
 )
 def test_a_signal_ends_every_process_of_the_batch(
-    tmp_path: Path, signum: int, status: int, said: str, depth: int
+    tmp_path: Path, temporary: Path, signum: int, status: int, said: str, depth: int
 ) -> None:
     """The signal arrives as the first worker starts (depth 1), or once a kernel runs (depth 3: runner, worker,
-    template, kernel): every process of the batch ends, nothing half-written is left, and the next report clears
-    what a killed one left staged."""
+    template, kernel): every process of the batch ends, nothing half-written is left, no kernel's sockets or
+    connection file stay in the temporary folder, and the next report clears what a killed one left."""
     command = [
         str(Path(sys.executable).with_name("detainers")),
         "report",
@@ -295,14 +299,32 @@ def test_a_signal_ends_every_process_of_the_batch(
     # own dying words (its parent's pipe ended), which no code of the package can hold back.
     assert signum == signal.SIGKILL or "Traceback" not in err
     assert still_running(seen) == [], "a process of the batch outlived it"
+    kernel_files = list(temporary.glob("detainers-kernel-*"))
+    assert kernel_files == [] or (signum == signal.SIGKILL and depth == 3), "Ctrl-C leaves no kernel's files"
     if signum == signal.SIGKILL:  # what: nothing could clean up; the next report does, even one that fails at once
+        assert kernel_files or depth == 1, "a runner killed outright left its kernel's files"
         invalid = tmp_path / "invalid"
         shutil.copytree(Path(__file__).parent / "fixtures" / "valid", invalid)
         shutil.copyfile(Path(__file__).parent / "fixtures" / "invalid" / "requests_negative.csv",
                         invalid / "detainer_requests.csv")  # fmt: skip
         assert report(tmp_path, "--data-dir", str(invalid), "--only", "02-growth-boston") == 1
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".staging-") or p.suffix == ".tmp"]
-    assert leftovers == []
+    assert leftovers == [] and list(temporary.iterdir()) == []
+
+
+def test_a_temporary_folder_too_deep_for_kernels_sockets_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """ZeroMQ refuses a socket name longer than the system allows: said before anything runs, not once per run."""
+    deep = tmp_path / ("d" * 80)
+    deep.mkdir()
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert report(tmp_path, "--only", "02-growth-boston") == 1
+    err = capsys.readouterr().err
+    assert f"error: the temporary folder {str(deep)!r} is too deep for a kernel's IPC sockets" in err
+    assert "set TMPDIR to a folder whose path is at most 71 bytes long" in err and "Traceback" not in err
+    assert list(deep.iterdir()) == [] and not list(tmp_path.rglob("*.ipynb"))
 
 
 def test_make_reproduce_names_an_output_edited_by_hand(tmp_path: Path) -> None:

@@ -117,6 +117,10 @@ class ReportError(AnalysisError):
     """One or more runs of the report failed; the message lists each failure."""
 
 
+class TemporaryFolderError(AnalysisError):
+    """The system's temporary folder cannot hold a kernel's IPC sockets: its path is too long for a socket's name."""
+
+
 #: What a user can do about an operating-system error, by its errno name.
 _OS_HINTS = {
     "ENOSPC": "the disk is full: free some space, or choose a folder on another disk",

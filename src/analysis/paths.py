@@ -109,6 +109,10 @@ def within(path: Path, folder: Path) -> tuple[str, ...] | None:
     return None
 
 
+#: The prefix of the folders in the system's temporary folder that each hold one kernel's connection file and IPC
+#: sockets (see :mod:`analysis.pipeline.kernel_files`).
+KERNEL_FOLDER_PREFIX = "detainers-kernel-"
+
 #: The prefix of the folders inside a reports directory where ``detainers report`` executes runs before it installs
 #: their outputs (never part of the published report).
 STAGING_PREFIX = ".staging-"

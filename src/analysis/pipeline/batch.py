@@ -19,6 +19,7 @@ from typing import Protocol
 from analysis.paths import ReportPaths
 from analysis.pipeline.build_record import Work
 from analysis.pipeline.jobs import Job, Outcome, Staging, make_job, stage, unstage
+from analysis.pipeline.kernel_files import check_room, sweep
 from analysis.pipeline.runplan import Run
 
 
@@ -98,11 +99,13 @@ class Batch:
             self.feed()
 
     def close(self) -> None:
-        """The batch is over: release the workers and remove the staging folder (once)."""
+        """The batch is over: release the workers, remove the staging folder and the kernel files no process holds
+        (once)."""
         if not self.ended:
             self.ended = True
             self.executor.close()
             unstage(self.staging)
+            sweep()  # what: the files of kernels whose worker was killed (by Ctrl-C's end of the batch, say)
 
     def drop(self) -> None:
         """Cancel what has not run, end what runs, and remove everything the batch staged (once)."""
@@ -139,7 +142,12 @@ def start_batch(
     ------
     ReportError
         When no scheduler answers.
+    TemporaryFolderError
+        When the system's temporary folder is too deep for kernels' IPC sockets (a local batch).
     """
+    sweep()  # what: the files of kernels of a report that was killed
+    if not scheduler:
+        check_room()  # what: one clear error before any worker starts, not one per run
     executor: Executor
     if scheduler:
         from analysis.pipeline.cluster import CONNECT_TIMEOUT, DaskCluster
@@ -192,6 +200,8 @@ def execute_report(
         When the data or a run is invalid (nothing is installed).
     ReportError
         When a run failed (after every other run finished and was installed), or no scheduler answered.
+    TemporaryFolderError
+        When the system's temporary folder is too deep for kernels' IPC sockets (nothing is executed).
     """
     runs = [run for run in work.runs if run.name in work.reasons]
     batch = start_batch(runs, folders, jobs, scheduler, timeout) if runs else None

@@ -7,7 +7,8 @@ circular). It differs from papermill's
 own ``nbclient`` engine in three ways, each through a public parameter:
 
 - the kernel manager is made here (:func:`kernel_manager`) and handed to
-  nbclient as ``km``: it talks to its kernel over IPC sockets of its own, and
+  nbclient as ``km``: it talks to its kernel over IPC sockets of its own (in
+  a folder of the kernel's that no kill leaves behind: :mod:`analysis.pipeline.kernel_files`), and
   its kernel spec names :class:`~analysis.pipeline.provisioner.ForkingProvisioner`,
   so the kernel is forked from a template that has imported the notebooks'
   libraries;
@@ -25,10 +26,7 @@ from __future__ import annotations
 
 import os
 import queue
-import tempfile
 import time
-import uuid
-from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -40,6 +38,7 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
+from analysis.pipeline.kernel_files import KernelFolder
 from analysis.pipeline.lifetime import how_it_ended
 from analysis.pipeline.provisioner import ForkingKernelSpecManager, ForkingProvisioner
 
@@ -53,16 +52,20 @@ KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 DEAD_KERNEL = "DeadKernelError"
 
 
-def kernel_manager(kernel_name: str) -> AsyncKernelManager:
+def kernel_manager(kernel_name: str, folder: KernelFolder) -> AsyncKernelManager:
     """A kernel manager for the kernel spec ``kernel_name``, on IPC sockets, its kernel forked where it can be.
 
     Kernels started at the same moment by parallel runs can pick the same TCP
-    ports (papermill issue 511). IPC sockets are files; each kernel gets its
-    own name prefix in the temporary folder, so no two kernels can collide.
+    ports (papermill issue 511). IPC sockets are files; each kernel's, and its
+    connection file, are in a folder of its own (``folder``), so no two kernels
+    can collide.
     """
-    prefix = Path(tempfile.gettempdir()) / f"detainers-kernel-{uuid.uuid4().hex}"
     return AsyncKernelManager(
-        kernel_name=kernel_name, transport="ipc", ip=str(prefix), kernel_spec_manager=ForkingKernelSpecManager()
+        kernel_name=kernel_name,
+        transport="ipc",
+        ip=folder.ip,
+        connection_file=folder.connection_file,
+        kernel_spec_manager=ForkingKernelSpecManager(),
     )
 
 
@@ -107,24 +110,27 @@ async def _answers(manager: AsyncKernelManager, timeout: float) -> None:
         client.stop_channels()
 
 
-def _started(kernel_name: str, startup_timeout: float) -> AsyncKernelManager:
-    """The manager of a started kernel that answered; a kernel that did not is stopped and started again.
+def _started(kernel_name: str, startup_timeout: float, folder: KernelFolder) -> AsyncKernelManager:
+    """The manager of a started kernel that answered, its files in ``folder``; a kernel that did not is stopped and
+    started again.
 
     Raises
     ------
     RuntimeError, TimeoutError, OSError
         When the last attempt's kernel did not start or answer (it is stopped).
+    zmq.ZMQError
+        When a socket could not be made (not retried; the kernel is stopped).
     """
     for attempt in range(1, START_ATTEMPTS + 1):
-        manager = kernel_manager(kernel_name)
+        manager = kernel_manager(kernel_name, folder)
         try:
             run_sync(manager.start_kernel)(cwd=os.getcwd(), extra_arguments=list(KERNEL_ARGUMENTS))
             run_sync(_answers)(manager, startup_timeout)
             return manager
-        except (RuntimeError, TimeoutError, OSError):
-            if manager.has_kernel:
+        except BaseException as error:
+            if manager.has_kernel:  # what: whatever went wrong (ZeroMQ's errors too), the kernel does not live on
                 run_sync(manager.shutdown_kernel)(now=True)
-            if attempt == START_ATTEMPTS:
+            if attempt == START_ATTEMPTS or not isinstance(error, (RuntimeError, TimeoutError, OSError)):
                 raise
     raise AssertionError("unreachable")
 
@@ -160,8 +166,6 @@ class KernelEngine(NBClientEngine):
         **kwargs: Any,
     ) -> Any:
         kwargs = remove_args(["input_path", "timeout", "startup_timeout", "km", "kc"], **kwargs)
-        manager = _started(kernel_name, start_timeout)
-        provisioner = manager.provisioner
         final = merge_kwargs(
             kwargs,
             timeout=execution_timeout,
@@ -172,15 +176,21 @@ class KernelEngine(NBClientEngine):
             stdout_file=stdout_file,
             stderr_file=stderr_file,
         )
-        notebook_client = PapermillNotebookClient(nb_man, km=manager, **final)
+        folder = KernelFolder()  # what: removed however the run ends; swept by the batch if this process is killed
         try:
-            # What: cleanup_kc: nbclient stops its client and the kernel when done, though it did not start the kernel.
-            return notebook_client.execute(cleanup_kc=True)
-        except DeadKernelError:
-            status = provisioner.exit_status if isinstance(provisioner, ForkingProvisioner) else None
-            if not _mark_dead_cell(nb_man, status):
-                raise
-            return nb_man.nb
+            manager = _started(kernel_name, start_timeout, folder)
+            provisioner = manager.provisioner
+            notebook_client = PapermillNotebookClient(nb_man, km=manager, **final)
+            try:
+                # What: cleanup_kc: nbclient stops its client and the kernel when done, though it did not start it.
+                return notebook_client.execute(cleanup_kc=True)
+            except DeadKernelError:
+                status = provisioner.exit_status if isinstance(provisioner, ForkingProvisioner) else None
+                if not _mark_dead_cell(nb_man, status):
+                    raise
+                return nb_man.nb
+        finally:
+            folder.remove()
 
 
 papermill_engines.register(ENGINE, KernelEngine)
