@@ -19,8 +19,9 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from jupyter_core.utils import run_sync
 
+from analysis.errors import TemporaryFolderError
 from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
-from analysis.pipeline import kernelspec, provisioner
+from analysis.pipeline import kernel_files, kernelspec, provisioner
 from analysis.pipeline.engine import ENGINE, kernel_manager
 from analysis.pipeline.kernel_files import KernelFolder, sweep
 from analysis.pipeline.normalize import normalize
@@ -242,16 +243,25 @@ def test_the_installed_kernel_spec_gives_any_jupyter_client_a_forked_kernel() ->
 
 def test_a_kernel_folder_is_swept_once_no_process_holds_it(temporary: Path) -> None:
     """The folder of a kernel whose process ended without removing it (killed) goes; one still held, and one being
-    made (no lock file yet), stay."""
+    made (no lock file yet), stay; one without a lock file a minute old (a kernel made it again as it ended) goes."""
     held = KernelFolder()
     code = "from analysis.pipeline.kernel_files import KernelFolder; print(KernelFolder().path)"
     orphan = Path(
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     )
-    making = temporary / "detainers-kernel-making"
+    making, made_again = temporary / "detainers-kernel-making", temporary / "detainers-kernel-again"
     making.mkdir()
+    made_again.mkdir()
+    (made_again / "kernel.json").write_text("{}")
+    old = time.time() - kernel_files.UNLOCKED_GRACE - 1
+    os.utime(made_again, (old, old))
     assert orphan.parent == temporary and (orphan / "held").is_file()
-    assert sweep() == [orphan]
-    assert held.path.is_dir() and making.is_dir() and not orphan.exists()
+    assert sorted(sweep()) == sorted([orphan, made_again])
+    assert held.path.is_dir() and making.is_dir() and not orphan.exists() and not made_again.exists()
     held.remove()
     assert not held.path.exists()
+
+
+def test_a_temporary_folder_whose_path_is_not_utf8_is_refused() -> None:
+    with pytest.raises(TemporaryFolderError, match="its path is not UTF-8 text"):
+        kernel_files.check_room(os.fsdecode(b"/tmp/\xff"))

@@ -8,7 +8,7 @@ own ``nbclient`` engine in three ways, each through a public parameter:
 
 - the kernel manager is made here (:func:`kernel_manager`) and handed to
   nbclient as ``km``: it talks to its kernel over IPC sockets of its own (in
-  a folder of the kernel's that no kill leaves behind: :mod:`analysis.pipeline.kernel_files`), and
+  a folder of the kernel's, swept when a kill left it: :mod:`analysis.pipeline.kernel_files`), and
   its kernel spec names :class:`~analysis.pipeline.provisioner.ForkingProvisioner`,
   so the kernel is forked from a template that has imported the notebooks'
   libraries;
@@ -180,7 +180,11 @@ class KernelEngine(NBClientEngine):
         try:
             manager = _started(kernel_name, start_timeout, folder)
             provisioner = manager.provisioner
-            notebook_client = PapermillNotebookClient(nb_man, km=manager, **final)
+            try:
+                notebook_client = PapermillNotebookClient(nb_man, km=manager, **final)
+            except BaseException:
+                run_sync(manager.shutdown_kernel)(now=True)  # what: no kernel lives on without its client
+                raise
             try:
                 # What: cleanup_kc: nbclient stops its client and the kernel when done, though it did not start it.
                 return notebook_client.execute(cleanup_kc=True)

@@ -5,9 +5,14 @@ A kernel manager removes its kernel's files as the kernel ends; a process that i
 ends a batch's workers outright, and the out-of-memory killer may end one: each such kernel left its sockets and its
 connection file in the temporary folder for good. So each kernel's files go in a folder of their own, which the
 process that started the kernel holds (an exclusive ``flock`` on the folder's lock file, released by the system
-however the process ends); :func:`sweep` removes the folders no process holds. A batch sweeps as it starts and as it
-ends, after its workers have ended, so neither a run interrupted nor a report killed leaves a kernel's files behind.
-Where ``flock`` does not exist (Windows), a folder is removed only by the process that made it.
+however the process ends); :func:`sweep` removes the folders no process holds. A local batch sweeps as it starts and
+as it ends, after its workers have ended: a run interrupted, or a worker killed, leaves nothing once its batch ends,
+and a report killed outright leaves its kernels' files until the next report on this machine (same user, same
+temporary folder) executes a run. A kernel started from scratch can outlive its killed process by a moment and
+write its connection file into the folder again (ipykernel makes the folder when it is missing): such a folder,
+without a lock file, is swept once :data:`UNLOCKED_GRACE` seconds old. The workers of a Dask cluster on other
+machines are swept by no report. Where ``flock`` does not exist (Windows), a folder is removed only by the process
+that made it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -36,6 +42,10 @@ SOCKET_NAME_BYTES = 107 if sys.platform.startswith("linux") else 103
 #: What a kernel's folder adds to the temporary folder's path in its sockets' names: ``/detainers-kernel-XXXXXXXX``
 #: (``tempfile``'s 8 random characters) and ``/kernel-NN`` (jupyter_client numbers a kernel's sockets from 1).
 ADDED = len(f"/{KERNEL_FOLDER_PREFIX}XXXXXXXX/kernel-NN")
+#: Seconds after which a kernel folder without its lock file is left over, not being made: a kernel started from
+#: scratch that outlived its process by a moment wrote its connection file into a folder made again (ipykernel
+#: makes it when it is missing), or a process was killed between making a folder and locking it.
+UNLOCKED_GRACE = 60
 
 
 def check_room(temporary: str | None = None) -> None:
@@ -44,10 +54,17 @@ def check_room(temporary: str | None = None) -> None:
     Raises
     ------
     TemporaryFolderError
-        When a socket's name there would be longer than the system allows (``$TMPDIR`` set to a deep folder):
-        ZeroMQ would refuse to make it, and no kernel could start.
+        When a socket's name there would be longer than the system allows (``$TMPDIR`` set to a deep folder), or
+        is not UTF-8: ZeroMQ would refuse to make it, and no kernel could start.
     """
     folder = temporary or tempfile.gettempdir()
+    try:
+        os.fsencode(folder).decode("utf-8")
+    except UnicodeDecodeError:
+        raise TemporaryFolderError(
+            f"the temporary folder {folder!r} cannot name a kernel's IPC sockets: its path is not UTF-8 text, as"
+            " ZeroMQ writes socket names; set TMPDIR to a folder whose path is (/tmp, say)"
+        ) from None
     needed = len(os.fsencode(folder)) + ADDED
     if needed > SOCKET_NAME_BYTES:
         raise TemporaryFolderError(
@@ -73,11 +90,15 @@ class KernelFolder:
         self.path = Path(tempfile.mkdtemp(prefix=KERNEL_FOLDER_PREFIX))
         self._lock: int | None = None
         if fcntl is not None:
-            # What: locked before it takes its name, so a sweep never finds the lock file free in a folder in use.
-            descriptor, name = tempfile.mkstemp(dir=self.path)
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            os.rename(name, self.path / LOCK)
-            self._lock = descriptor
+            try:
+                # What: locked before it takes its name, so a sweep never finds the lock file free in a folder in use.
+                descriptor, name = tempfile.mkstemp(dir=self.path)
+                self._lock = descriptor
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                os.rename(name, self.path / LOCK)
+            except BaseException:
+                self.remove()
+                raise
 
     @property
     def connection_file(self) -> str:
@@ -101,7 +122,8 @@ def sweep(temporary: Path | None = None) -> list[Path]:
     """Remove this user's kernel folders in ``temporary`` (default: the system's temporary folder) that no process
     holds: those of kernels whose process was killed. Returns the folders removed.
 
-    A folder without its lock file (one being made this moment), another user's, or a link is left alone.
+    A folder without its lock file is left alone for :data:`UNLOCKED_GRACE` seconds (it may be being made this
+    moment); another user's folder, or a link, always.
     """
     if fcntl is None:
         return []
@@ -109,9 +131,18 @@ def sweep(temporary: Path | None = None) -> list[Path]:
     for folder in Path(temporary or tempfile.gettempdir()).glob(KERNEL_FOLDER_PREFIX + "*"):
         try:
             found = folder.lstat()
-            if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid():
-                continue
-            descriptor = os.open(folder / LOCK, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid():
+            continue
+        try:
+            flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)  # what: never waits on a FIFO
+            descriptor = os.open(folder / LOCK, flags)
+        except FileNotFoundError:
+            if time.time() - found.st_mtime > UNLOCKED_GRACE:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+            continue
         except OSError:
             continue
         try:
