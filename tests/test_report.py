@@ -301,9 +301,9 @@ def test_a_signal_ends_every_process_of_the_batch(
     assert signum == signal.SIGKILL or "Traceback" not in err
     assert still_running(seen) == [], "a process of the batch outlived it"
     left = list(temporary.glob("detainers-kernel-*"))
+    # What: a runner killed outright may leave them (its worker, ended by its parent's death, may remove them first).
     assert left == [] or (signum == signal.SIGKILL and depth == 3), "Ctrl-C leaves no kernel's files"
     if signum == signal.SIGKILL:  # what: nothing could clean up; the next report does, even one that fails at once
-        assert left or depth == 1, "a runner killed outright left its kernel's files"
         invalid = tmp_path / "invalid"
         shutil.copytree(Path(__file__).parent / "fixtures" / "valid", invalid)
         shutil.copyfile(Path(__file__).parent / "fixtures" / "invalid" / "requests_negative.csv",
