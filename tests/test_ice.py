@@ -230,7 +230,8 @@ def test_bad_rows_are_named_with_sheet_row_column_value_and_rule(tmp_path: Path)
     frame.loc[2, "Facility State"] = "ATLANTIS"
     path = write_export(frame, tmp_path / "bad.xlsx", layout="ice-2026", sheets=1)
     found = problems(path)
-    sheet = pd.ExcelFile(path, engine="calamine").sheet_names[0]
+    with pd.ExcelFile(path, engine="calamine") as workbook:
+        sheet = workbook.sheet_names[0]
     assert f"{path}[{sheet}]:9: Detainer Prepare Date: found not a date: must be a date (" in found[0]
     assert any(
         line.startswith(f"{path}[{sheet}]:10: Facility State: found ATLANTIS: must be a US state") for line in found

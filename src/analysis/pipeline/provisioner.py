@@ -158,10 +158,12 @@ class Template:
         return None if status is None else int(status)
 
     def close(self) -> None:
-        """End the template (it ends when its input closes), and collect it."""
+        """End the template (it ends when its input closes), collect it, and close its answers' pipe."""
         if self.process.stdin is not None and not self.process.stdin.closed:
             self.process.stdin.close()
         self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 _template: Template | None = None
