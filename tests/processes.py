@@ -59,6 +59,14 @@ def descendants(pid: int) -> dict[Process, int]:
     return found
 
 
+def command_line(process: Process) -> bytes:
+    """The command line of ``process`` (its arguments joined by zero bytes; empty once it has ended)."""
+    try:
+        return _read(f"/proc/{process[0]}/cmdline")
+    except OSError:
+        return b""
+
+
 def alive(process: Process) -> bool:
     """Whether ``process`` still runs: its id names a process started when it was, and not a zombie."""
     try:

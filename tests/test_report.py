@@ -21,7 +21,10 @@ from analysis.cli import main
 from analysis.files import mark_owned
 from analysis.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from analysis.pipeline import kernel_files
-from processes import descendants, still_running
+from processes import command_line, descendants, still_running
+
+#: What the command line of a kernel (forked from its template, whose command line it keeps) holds.
+KERNEL = b"analysis.pipeline.template"
 
 FAILING_PLAN = """
 [[run]]
@@ -284,12 +287,16 @@ def test_a_signal_ends_every_process_of_the_batch(
         "02-growth-boston",
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen: dict[int, int] = {}
-    deadline = time.monotonic() + 120
-    while max(seen.values(), default=0) < depth and time.monotonic() < deadline and process.poll() is None:
-        seen |= descendants(process.pid)
+    seen: dict[tuple[int, int], int] = {}
+    deadline, reached = time.monotonic() + 120, False
+    while not reached and time.monotonic() < deadline and process.poll() is None:
+        now = descendants(process.pid)
+        seen |= now
+        # What: at depth 3 a kernel, which keeps its template's command line; not a child the template starts as it
+        # imports (a library runs `uname -p`), which under load came first.
+        reached = any(d >= depth and (depth == 1 or KERNEL in command_line(p)) for p, d in now.items())
         time.sleep(0.01)  # what: not a busy loop, which would take a core from the report it watches
-    assert max(seen.values(), default=0) >= depth, "the report never got that far"
+    assert reached, "the report never got that far"
     os.kill(process.pid, signum)
     while process.poll() is None:
         seen |= descendants(process.pid)
@@ -301,8 +308,11 @@ def test_a_signal_ends_every_process_of_the_batch(
     assert signum == signal.SIGKILL or "Traceback" not in err
     assert still_running(seen) == [], "a process of the batch outlived it"
     left = list(temporary.glob("detainers-kernel-*"))
-    # What: a runner killed outright may leave them (under load, at times none were left); the next report removes them.
-    assert left == [] or (signum == signal.SIGKILL and depth == 3), "Ctrl-C leaves no kernel's files"
+    # What: a kernel interrupted as it started can make its folder again after the batch swept it, for its
+    # connection file (ipykernel makes a missing folder): such a folder has no lock file, and a later sweep takes it
+    # once it is a minute old (test_kernels). Nothing else is left.
+    remade = [folder for folder in left if not (folder / "held").exists()]
+    assert left == remade or (signum == signal.SIGKILL and depth == 3), "Ctrl-C leaves no kernel's files"
     if signum == signal.SIGKILL:  # what: nothing could clean up; the next report does, even one that fails at once
         invalid = tmp_path / "invalid"
         shutil.copytree(Path(__file__).parent / "fixtures" / "valid", invalid)
@@ -310,7 +320,7 @@ def test_a_signal_ends_every_process_of_the_batch(
                         invalid / "detainer_requests.csv")  # fmt: skip
         assert report(tmp_path, "--data-dir", str(invalid), "--only", "02-growth-boston") == 1
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".staging-") or p.suffix == ".tmp"]
-    assert leftovers == [] and list(temporary.iterdir()) == []
+    assert leftovers == [] and sorted(temporary.iterdir()) == sorted(remade)
 
 
 def test_a_temporary_folder_too_deep_for_kernels_sockets_is_a_clear_error(
