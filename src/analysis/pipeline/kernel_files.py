@@ -8,9 +8,9 @@ process that started the kernel holds (an exclusive ``flock`` on the folder's lo
 however the process ends); :func:`sweep` removes the folders no process holds. A local batch sweeps as it starts and
 as it ends, after its workers have ended: a run interrupted, or a worker killed, leaves nothing once its batch ends,
 and a report killed outright leaves its kernels' files until the next report on this machine (same user, same
-temporary folder) executes a run. A kernel started from scratch can outlive its killed process by a moment and
-write its connection file into the folder again (ipykernel makes the folder when it is missing): such a folder,
-without a lock file, is swept once :data:`UNLOCKED_GRACE` seconds old. The workers of a Dask cluster on other
+temporary folder) executes a run. A kernel still starting when its process is killed can outlive the sweep by a
+moment and write its connection file into the folder again (ipykernel makes the folder when it is missing): such a
+folder, without a lock file, is swept once :data:`UNLOCKED_GRACE` seconds old. The workers of a Dask cluster on other
 machines are swept by no report. Where ``flock`` does not exist (Windows), a folder is removed only by the process
 that made it.
 """
@@ -42,9 +42,9 @@ SOCKET_NAME_BYTES = 107 if sys.platform.startswith("linux") else 103
 #: What a kernel's folder adds to the temporary folder's path in its sockets' names: ``/detainers-kernel-XXXXXXXX``
 #: (``tempfile``'s 8 random characters) and ``/kernel-NN`` (jupyter_client numbers a kernel's sockets from 1).
 ADDED = len(f"/{KERNEL_FOLDER_PREFIX}XXXXXXXX/kernel-NN")
-#: Seconds after which a kernel folder without its lock file is left over, not being made: a kernel started from
-#: scratch that outlived its process by a moment wrote its connection file into a folder made again (ipykernel
-#: makes it when it is missing), or a process was killed between making a folder and locking it.
+#: Seconds after which a kernel folder without its lock file is left over, not being made: a kernel still starting
+#: when its process was killed wrote its connection file into a folder made again (ipykernel makes it when it is
+#: missing), or a process was killed between making a folder and locking it.
 UNLOCKED_GRACE = 60
 
 
