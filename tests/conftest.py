@@ -109,10 +109,16 @@ def temporary(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     ``tempfile``'s folder in this process), so what they leave there can be seen. Made in the system's temporary
     folder, whose path is short enough for kernels' IPC sockets (a test's ``tmp_path`` is not)."""
     folder = Path(tempfile.mkdtemp(prefix="t-"))
-    monkeypatch.setenv("TMPDIR", str(folder))
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    use_temporary_folder(monkeypatch, folder)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def use_temporary_folder(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` the temporary folder of this process (``tempfile``'s) and of the processes it starts
+    (``$TMPDIR``), until the test ends."""
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
 
 
 #: What a copy of the project needs to rebuild its report: the package, the notebooks and the plan, the data, the lock.

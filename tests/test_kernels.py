@@ -20,7 +20,7 @@ from jupyter_client.manager import KernelManager
 from jupyter_core.utils import run_sync
 
 from analysis.errors import TemporaryFolderError
-from analysis.paths import NOTEBOOKS_DIR, RAW_DIR
+from analysis.paths import KERNEL_FOLDER_PREFIX, NOTEBOOKS_DIR, RAW_DIR
 from analysis.pipeline import kernel_files, kernelspec, provisioner
 from analysis.pipeline.engine import ENGINE, kernel_manager
 from analysis.pipeline.kernel_files import KernelFolder, sweep
@@ -249,13 +249,13 @@ def test_a_kernel_folder_is_swept_once_no_process_holds_it(temporary: Path) -> N
     orphan = Path(
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     )
-    making, made_again = temporary / "detainers-kernel-making", temporary / "detainers-kernel-again"
+    making, made_again = temporary / f"{KERNEL_FOLDER_PREFIX}making", temporary / f"{KERNEL_FOLDER_PREFIX}again"
     making.mkdir()
     made_again.mkdir()
     (made_again / "kernel.json").write_text("{}")
     old = time.time() - kernel_files.UNLOCKED_GRACE - 1
     os.utime(made_again, (old, old))
-    assert orphan.parent == temporary and (orphan / "held").is_file()
+    assert orphan.parent == temporary and (orphan / kernel_files.LOCK).is_file()
     assert sorted(sweep()) == sorted([orphan, made_again])
     assert held.path.is_dir() and making.is_dir() and not orphan.exists() and not made_again.exists()
     held.remove()

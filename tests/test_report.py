@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -19,8 +18,9 @@ import pytest
 
 from analysis.cli import main
 from analysis.files import mark_owned
-from analysis.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from analysis.paths import KERNEL_FOLDER_PREFIX, NOTEBOOKS_DIR, PROJECT_ROOT
 from analysis.pipeline import kernel_files
+from conftest import use_temporary_folder
 from processes import command_line, descendants, still_running
 
 #: What the command line of a kernel (forked from its template, whose command line it keeps) holds.
@@ -307,11 +307,11 @@ def test_a_signal_ends_every_process_of_the_batch(
     # own dying words (its parent's pipe ended), which no code of the package can hold back.
     assert signum == signal.SIGKILL or "Traceback" not in err
     assert still_running(seen) == [], "a process of the batch outlived it"
-    left = list(temporary.glob("detainers-kernel-*"))
+    left = list(temporary.glob(KERNEL_FOLDER_PREFIX + "*"))
     # What: a kernel interrupted as it started can make its folder again after the batch swept it, for its
     # connection file (ipykernel makes a missing folder): such a folder has no lock file, and a later sweep takes it
     # once it is a minute old (test_kernels). Nothing else is left.
-    remade = [folder for folder in left if not (folder / "held").exists()]
+    remade = [folder for folder in left if not (folder / kernel_files.LOCK).exists()]
     assert left == remade or (signum == signal.SIGKILL and depth == 3), "Ctrl-C leaves no kernel's files"
     if signum == signal.SIGKILL:  # what: nothing could clean up; the next report does, even one that fails at once
         invalid = tmp_path / "invalid"
@@ -329,8 +329,7 @@ def test_a_temporary_folder_too_deep_for_kernels_sockets_is_a_clear_error(
     """ZeroMQ refuses a socket name longer than the system allows: said before anything runs, not once per run."""
     deep = tmp_path / ("d" * 80)
     deep.mkdir()
-    monkeypatch.setenv("TMPDIR", str(deep))
-    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    use_temporary_folder(monkeypatch, deep)
     assert report(tmp_path, "--only", "02-growth-boston") == 1
     err = capsys.readouterr().err
     assert f"error: the temporary folder {str(deep)!r} is too deep for a kernel's IPC sockets" in err
