@@ -113,6 +113,18 @@ def test_list_prints_the_expanded_plan_without_running(tmp_path: Path, capsys) -
     assert not (tmp_path / "reports").exists()
 
 
+def test_list_with_only_prints_the_named_runs_and_refuses_a_name_not_in_the_plan(tmp_path: Path, capsys) -> None:
+    plan = project(tmp_path, NATIONAL)
+    listing = ["report", "--plan", str(plan), "--list", "--reports-dir", str(tmp_path / "reports")]
+    assert main([*listing, "--only", "01-data-overview"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("01-data-overview  01-data-overview.ipynb")
+    assert main([*listing, "--only", "01-data-overview", "--only", "02-growth-nosuch"]) == 2
+    out, err = capsys.readouterr()
+    assert ".ipynb" not in out and "'02-growth-nosuch' is not one of the runs in the plan; valid choices: '01-" in err
+    assert not (tmp_path / "reports").exists()
+
+
 def test_a_grid_that_selects_no_run_is_a_usage_error_naming_what_each_filter_removed(tmp_path: Path, capsys) -> None:
     """A release that ends mid-year labels its last year 2025 (partial): where period = 2025 keeps nothing."""
     partial = [r.replace(",2025,2025-01-01,", ',"2025 (partial)",2025-01-01,') for r in NATIONAL]

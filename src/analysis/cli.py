@@ -200,7 +200,7 @@ def _report(args: argparse.Namespace) -> int:
     reports_dir, processed_dir = _output_folders(args.plan, args.data_dir, args.reports_dir, args.processed_dir)
     folders = ReportPaths(data_dir=args.data_dir, reports_dir=reports_dir, processed_dir=processed_dir, plan=args.plan)
     if args.list:
-        list_plan(folders, _say)
+        list_plan(folders, _say, args.only)
         return 0
     from analysis.pipeline.interrupts import noted
 
@@ -358,7 +358,9 @@ def _parser() -> argparse.ArgumentParser:
         help="how long to wait for the --scheduler to answer (default: 30)",
     )
     report.add_argument(
-        "--list", action="store_true", help="print the plan's runs, grids expanded, and execute nothing"
+        "--list",
+        action="store_true",
+        help="print the plan's runs (those --only names, where given), grids expanded, and execute nothing",
     )
     report.add_argument("--force", action="store_true", help="execute every run, even those that are up to date")
     report.add_argument(

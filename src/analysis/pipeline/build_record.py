@@ -272,6 +272,26 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: Sequence[str] | Non
     return Work(list(runs), selected, reasons, inputs, aggregate, unavailable)
 
 
+def chosen(runs: Sequence[Run], only: Sequence[str] | None) -> list[Run]:
+    """The runs named in ``only``, in the plan's order (every run, when ``None``).
+
+    Raises
+    ------
+    UsageError
+        When a name in ``only`` names no run of the plan (the message lists them).
+    """
+    names = [run.name for run in runs]
+    for name in only or ():
+        try:
+            choose("--only", name, names, "runs in the plan")
+        except ParameterError as error:
+            raise UsageError(str(error)) from None
+    if only is None:
+        return list(runs)
+    wanted = set(only)
+    return [run for run in runs if run.name in wanted]
+
+
 def plan_report(
     paths: ReportPaths,
     only: Sequence[str] | None = None,
@@ -292,14 +312,10 @@ def plan_report(
         When a name in ``only`` names a run that cannot execute here.
     """
     runs = read_plan(paths.plan, say)
-    for name in only or ():
-        try:
-            choose("--only", name, [run.name for run in runs], "runs in the plan")
-        except ParameterError as error:
-            raise UsageError(str(error)) from None
-        run = next(run for run in runs if run.name == name)
+    for run in chosen(runs, only) if only is not None else ():
         if not run.available:
             raise ParameterError(
-                f"--only {name}: the run cannot execute here: {run.how_to_enable or 'it needs files that are missing'}"
+                f"--only {run.name}: the run cannot execute here: "
+                f"{run.how_to_enable or 'it needs files that are missing'}"
             )
     return plan_work(paths, runs, only, force)

@@ -15,16 +15,25 @@ from analysis import paths
 from analysis.files import check_no_link_into_published, check_not_published, check_owned
 from analysis.paths import INDEX_FILE, ReportPaths
 from analysis.pipeline.batch import execute_report
-from analysis.pipeline.build_record import plan_report
+from analysis.pipeline.build_record import chosen, plan_report
 from analysis.pipeline.cluster import check_address
 from analysis.pipeline.runplan import read_plan
 
 Say = Callable[[str], None]
 
 
-def list_plan(folders: ReportPaths, say: Say) -> None:
-    """Say each run of the plan, grids expanded: its name, notebook and parameters, and whether it can execute."""
-    for run in read_plan(folders.plan, say):
+def list_plan(folders: ReportPaths, say: Say, only: Sequence[str] | None = None) -> None:
+    """Say each run of the plan (of those named in ``only``, where given), grids expanded: its name, notebook and
+    parameters, and whether it can execute.
+
+    Raises
+    ------
+    RunPlanError
+        When the plan is malformed.
+    UsageError
+        When a name in ``only`` names no run of the plan (the message lists them).
+    """
+    for run in chosen(read_plan(folders.plan, say), only):
         parameters = json.dumps(run.parameters, ensure_ascii=False, sort_keys=True)
         state = "" if run.available else "  (cannot execute here: needs " + ", ".join(map(str, run.requires)) + ")"
         say(f"{run.name}  {run.notebook.name}  {parameters}{state}")
