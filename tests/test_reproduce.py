@@ -17,6 +17,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.paths import NOTEBOOKS_DIR, PROCESSED_DIR, RAW_DIR, REPORTS_DIR
+from analysis.pipeline.cluster import check_address
 from conftest import git, in_copy, tree
 
 
@@ -132,11 +133,26 @@ def test_a_scheduler_address_is_checked_before_anything_starts(tmp_path: Path, c
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("host", ["a..b", "-x", "x-", "999.1.1.1", "1.2.3", "a" * 64, "x.."])
+def test_a_scheduler_host_is_an_ip_address_or_a_host_name(tmp_path: Path, capsys, host: str) -> None:
+    address = f"tcp://{host}:8786"
+    status = main(
+        ["report", "--scheduler", address, "--reports-dir", str(tmp_path / "r"), "--processed-dir", str(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and f"--scheduler {address!r}: {host!r} is neither an IP address nor a host name" in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://[::1]:1", "tcp://my_scheduler.cluster.local.:1", "ws://x:1"])
+def test_a_scheduler_host_written_as_dask_takes_it_passes_the_check(address: str) -> None:
+    check_address(address)
+
+
 @pytest.mark.parametrize(
     ("address", "why"),
     [
         ("tls://127.0.0.1:9", "TLS expects a `ssl_context` argument"),  # what: no TLS configured for Dask
-        ("tcp://a..b:9", "encoding with 'idna' codec failed"),
     ],
 )
 def test_an_address_dask_cannot_connect_to_is_a_clear_error(

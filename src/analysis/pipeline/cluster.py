@@ -153,6 +153,27 @@ def check_address(address: str) -> None:
     extra = parts is not None and (parts.path or parts.username is not None or "?" in address or "#" in address)
     if parts is None or written not in SCHEMES or not plain or not parts.hostname or port is None or extra:
         raise UsageError(f"--scheduler {address!r}: not a Dask scheduler address; {form}")
+    if not _is_host(parts.hostname):
+        raise UsageError(
+            f"--scheduler {address!r}: {parts.hostname!r} is neither an IP address nor a host name (labels of "
+            "letters, digits and inner hyphens, 1 to 63 characters each, the last not all digits); " + form
+        )
+
+
+def _is_host(host: str) -> bool:
+    """Whether ``host`` is an IP address or a host name as RFC 1123 (section 2.1) allows one; an underscore is let
+    through, as container and service names use it."""
+    import ipaddress
+    import re
+
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.removesuffix(".").split(".")
+    label = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+    return len(host) <= 253 and all(label.fullmatch(part) for part in labels) and not labels[-1].isdigit()
 
 
 class DaskCluster:
