@@ -3,6 +3,8 @@ or data folder other than the committed ones never writes into the published rep
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 from pathlib import Path
 
@@ -75,6 +77,27 @@ def test_a_folder_holding_files_it_did_not_write_is_refused(plan: Path, tmp_path
     err = capsys.readouterr().err
     assert f"--processed-dir {stray}: holds files detainers did not write (notes.txt)" in err
     assert tree(plan.parent) == before and tree(stray) == {"notes.txt": b"mine\n"}
+
+
+@pytest.mark.parametrize("option", ["--reports-dir", "--processed-dir"])
+def test_a_folder_another_report_is_writing_into_is_refused(plan: Path, tmp_path: Path, capsys, option: str) -> None:
+    """Another report holds one of the folders (its lock, as a running report holds it): this one writes nothing,
+    in either folder, and leaves no folder it made."""
+    folders = {"--reports-dir": tmp_path / "new" / "reports", "--processed-dir": tmp_path / "new" / "processed"}
+    busy = folders[option] = tmp_path / "busy"
+    busy.mkdir()
+    descriptor = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        options = [str(part) for pair in folders.items() for part in pair]
+        status = main(["report", "--plan", str(plan), "--data-dir", str(VALID), "--jobs", "1", *options])
+    finally:
+        os.close(descriptor)
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"{busy}: another detainers report is writing into this folder; wait for it to end, or give this " \
+        f"one another {option}" in err  # fmt: skip
+    assert list(busy.iterdir()) == [] and not (tmp_path / "new").exists()
 
 
 def test_another_plan_and_data_write_a_folder_of_their_own(plan: Path, tmp_path: Path, monkeypatch, capsys) -> None:

@@ -80,15 +80,16 @@ def make_job(run: Run, folders: ReportPaths, staging_root: Path) -> Job:
 
 @dataclass
 class Staging:
-    """A batch's staging folder, the first folder made for it (``None``: none was made), and the lock the batch
-    holds on the reports folder while it runs (an open descriptor; ``None`` where locks do not exist)."""
+    """A batch's staging folder; the output folders made for the batch, each with the first of its parents made
+    for it (those that held nothing are removed as the batch ends); and the locks the batch holds on the reports
+    and processed folders while it runs (open descriptors; none where locks do not exist)."""
 
     root: Path
-    made: Path | None
-    lock: int | None
+    made: list[tuple[Path, Path]]
+    locks: list[int]
 
 
-def _lock(folder: Path) -> int | None:
+def _lock(folder: Path, option: str) -> int | None:
     """Hold an exclusive lock on ``folder`` (released when the descriptor closes, or the process ends however).
 
     Raises
@@ -105,27 +106,48 @@ def _lock(folder: Path) -> int | None:
         os.close(descriptor)
         raise ReportError(
             f"{folder}: another detainers report is writing into this folder; wait for it to end, "
-            "or give this one another --reports-dir"
+            f"or give this one another {option}"
         ) from None
     return descriptor
 
 
+def _first_missing(folder: Path) -> Path | None:
+    """The first of ``folder`` and its parents, from the root down, that does not exist."""
+    return next((p for p in reversed([folder, *folder.parents]) if not p.exists()), None)
+
+
 def stage(folders: ReportPaths) -> Staging:
-    """A new staging folder inside the reports folder (marked as the package's and locked).
+    """A new staging folder inside the reports folder, the reports and processed folders marked as the package's
+    and locked (another report writing into either is refused).
 
     With the lock held, a staging folder already there was left by a report
     that was killed outright: it is removed.
+
+    Raises
+    ------
+    ReportError
+        When another report is writing into the reports or processed folder (nothing is left behind).
     """
-    made = next((p for p in reversed([folders.reports_dir, *folders.reports_dir.parents]) if not p.exists()), None)
-    mark_owned(folders.reports_dir)
-    lock = _lock(folders.reports_dir)
+    made: list[tuple[Path, Path]] = []
+    locks: list[int] = []
     try:
+        outputs = [(folders.reports_dir, "--reports-dir")]
+        if folders.processed_dir.resolve() != folders.reports_dir.resolve():
+            outputs.append((folders.processed_dir, "--processed-dir"))
+        for folder, option in outputs:
+            first = _first_missing(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            if first is not None:
+                made.append((folder, first))
+            lock = _lock(folder, option)
+            if lock is not None:
+                locks.append(lock)
+            mark_owned(folder)  # what: once the folder is this report's; a refused report writes nothing
         for stale in folders.reports_dir.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True)
-        return Staging(Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folders.reports_dir)), made, lock)
+        return Staging(Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folders.reports_dir)), made, locks)
     except BaseException:
-        if lock is not None:
-            os.close(lock)
+        _release(made, locks)
         raise
 
 
@@ -133,14 +155,20 @@ def _holds_nothing(folder: Path) -> bool:
     return all(p.name == layout.OWNED_MARKER for p in folder.iterdir())
 
 
+def _release(made: list[tuple[Path, Path]], locks: list[int]) -> None:
+    """Remove the output folders made for a batch that hold nothing (but the marker), and the parents made for
+    them; release the locks."""
+    for folder, first in made:
+        while folder.is_dir() and folder.is_relative_to(first) and _holds_nothing(folder):
+            (folder / layout.OWNED_MARKER).unlink(missing_ok=True)
+            folder.rmdir()
+            folder = folder.parent
+    for lock in locks:
+        os.close(lock)
+
+
 def unstage(staging: Staging) -> None:
     """Remove a staging folder, and the folders made for it when they hold nothing else (but the marker); release
-    the lock."""
+    the locks."""
     shutil.rmtree(staging.root, ignore_errors=True)
-    folder, made = staging.root.parent, staging.made
-    while made is not None and folder.is_dir() and folder.is_relative_to(made) and _holds_nothing(folder):
-        (folder / layout.OWNED_MARKER).unlink(missing_ok=True)
-        folder.rmdir()
-        folder = folder.parent
-    if staging.lock is not None:
-        os.close(staging.lock)
+    _release(staging.made, staging.locks)
