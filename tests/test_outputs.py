@@ -95,9 +95,33 @@ def test_a_folder_another_report_is_writing_into_is_refused(plan: Path, tmp_path
         os.close(descriptor)
     err = capsys.readouterr().err
     assert status == 1
-    assert f"{busy}: another detainers report is writing into this folder; wait for it to end, or give this " \
+    assert f"{busy}: another detainers command is writing into this folder; wait for it to end, or give this " \
         f"one another {option}" in err  # fmt: skip
     assert list(busy.iterdir()) == [] and not (tmp_path / "new").exists()
+
+
+def test_process_waits_for_no_one_and_clears_what_a_killed_write_left(tmp_path: Path, capsys) -> None:
+    """``process`` into a folder another command holds is refused, writing nothing; once it holds the folder, the
+    temporary files of a write killed outright are removed, and nothing else."""
+    folder = tmp_path / "processed"
+    (folder / "figures").mkdir(parents=True)
+    left = [folder / ".detainer_metrics.csv.k2j_9x0q.tmp", folder / "figures" / ".chart.png.abcdefgh.tmp"]
+    kept = [folder / ".notes.tmp", folder / "figures" / "x.abcdefgh.tmp", folder / ".a.ABCDEFGH.tmp"]
+    for path in left + kept:
+        path.write_text("partial\n")
+    (folder / OWNED_MARKER).write_text(MARKER_TEXT)
+    before = tree(folder)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert main(["process", "--data-dir", str(VALID), "--processed-dir", str(folder)]) == 1
+    finally:
+        os.close(descriptor)
+    assert "another detainers command is writing into this folder" in capsys.readouterr().err
+    assert tree(folder) == before
+    assert main(["process", "--data-dir", str(VALID), "--processed-dir", str(folder)]) == 0
+    assert not any(path.exists() for path in left) and all(path.exists() for path in kept)
+    assert (folder / "detainer_metrics.csv").is_file()
 
 
 def test_another_plan_and_data_write_a_folder_of_their_own(plan: Path, tmp_path: Path, monkeypatch, capsys) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -53,7 +54,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _process(args: argparse.Namespace) -> int:
     from analysis.data.load import load_dataset
-    from analysis.files import check_not_published, check_owned, mark_owned
+    from analysis.files import check_not_published, check_owned, hold, mark_owned, remove_leftovers
     from analysis.measures.processed import write_metrics
 
     # What: the published table is written only with the report it belongs to (detainers report), so a table
@@ -63,8 +64,15 @@ def _process(args: argparse.Namespace) -> int:
     check_owned(folder, "--processed-dir", [args.data_dir])
     dataset = load_dataset(args.data_dir)
     target = folder / paths.METRICS_TABLE_FILE
-    mark_owned(folder)
-    write_metrics(dataset.requests, target)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = hold(folder, "--processed-dir")  # what: not while a report writes its tables there
+    try:
+        mark_owned(folder)
+        remove_leftovers(folder)
+        write_metrics(dataset.requests, target)
+    finally:
+        if lock is not None:
+            os.close(lock)
     _say(f"wrote {target} ({len(dataset.requests)} rows)")
     return 0
 

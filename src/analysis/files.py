@@ -1,4 +1,5 @@
-"""Writing output files atomically, deterministic JSON, and SHA-256 digests of files."""
+"""Output folders the package owns and holds, writing output files atomically, deterministic JSON, and SHA-256
+digests of files."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ import hashlib
 import json
 import math
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # what: Windows
+    fcntl = None  # type: ignore[assignment]
 
 from analysis.errors import OutputFolderError
 from analysis.paths import (
@@ -33,6 +41,11 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+#: The name of the temporary file :func:`write_atomic` fills beside a file: ``.NAME.XXXXXXXX.tmp`` (``tempfile``'s 8
+#: random characters).
+TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
@@ -179,6 +192,44 @@ def check_no_link_into_published(folder: Path, option: str) -> None:
                         )
                 elif entry.is_dir(follow_symlinks=False):
                     todo.append(Path(entry.path))
+
+
+def hold(folder: Path, option: str) -> int | None:
+    """Hold an exclusive lock on the existing ``folder`` for this command alone (``option`` names it in the message):
+    an open descriptor, released when it is closed or the process ends however; ``None`` where locks do not exist
+    (Windows). Nothing is written into the folder to lock it.
+
+    Raises
+    ------
+    OutputFolderError
+        When another command holds it.
+    """
+    if fcntl is None:
+        return None
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise OutputFolderError(
+            f"{folder}: another detainers command is writing into this folder; wait for it to end, "
+            f"or give this one another {option}"
+        ) from None
+    return descriptor
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the temporary files (:data:`TEMPORARY_NAME`) that writes into ``folder`` and its subfolders left when
+    their process was killed outright; only while holding the folder (:func:`hold`), so no write of another process
+    is cut short. Links are not followed. Returns the files removed."""
+    removed = []
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = Path(root, name)
+            if TEMPORARY_NAME.fullmatch(name) and stat.S_ISREG(path.lstat().st_mode):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
 
 
 def mark_owned(folder: Path) -> None:

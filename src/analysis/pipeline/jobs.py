@@ -13,15 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import paths as layout
-from analysis.errors import ReportError
-from analysis.files import mark_owned
+from analysis.files import hold, mark_owned, remove_leftovers
 from analysis.paths import STAGING_PREFIX, ReportPaths
 from analysis.pipeline.runplan import Run
-
-try:
-    import fcntl
-except ImportError:  # what: not a POSIX system: reports are not locked
-    fcntl = None  # type: ignore[assignment]
 
 #: The executed notebook of a failed run, in its staging folder.
 FAILED_NOTEBOOK = "failed.ipynb"
@@ -89,28 +83,6 @@ class Staging:
     locks: list[int]
 
 
-def _lock(folder: Path, option: str) -> int | None:
-    """Hold an exclusive lock on ``folder`` (released when the descriptor closes, or the process ends however).
-
-    Raises
-    ------
-    ReportError
-        When another report holds it.
-    """
-    if fcntl is None:
-        return None
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(descriptor)
-        raise ReportError(
-            f"{folder}: another detainers report is writing into this folder; wait for it to end, "
-            f"or give this one another {option}"
-        ) from None
-    return descriptor
-
-
 def _first_missing(folder: Path) -> Path | None:
     """The first of ``folder`` and its parents, from the root down, that does not exist."""
     return next((p for p in reversed([folder, *folder.parents]) if not p.exists()), None)
@@ -125,7 +97,7 @@ def stage(folders: ReportPaths) -> Staging:
 
     Raises
     ------
-    ReportError
+    OutputFolderError
         When another report is writing into the reports or processed folder (nothing is left behind).
     """
     made: list[tuple[Path, Path]] = []
@@ -139,10 +111,11 @@ def stage(folders: ReportPaths) -> Staging:
             folder.mkdir(parents=True, exist_ok=True)
             if first is not None:
                 made.append((folder, first))
-            lock = _lock(folder, option)
+            lock = hold(folder, option)
             if lock is not None:
                 locks.append(lock)
             mark_owned(folder)  # what: once the folder is this report's; a refused report writes nothing
+            remove_leftovers(folder)  # what: a report or process killed as it wrote a file
         for stale in folders.reports_dir.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True)
         return Staging(Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folders.reports_dir)), made, locks)
