@@ -11,6 +11,7 @@ import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -226,9 +227,10 @@ def remove_leftovers(folder: Path) -> list[Path]:
     for root, _, names in os.walk(folder):
         for name in names:
             path = Path(root, name)
-            if TEMPORARY_NAME.fullmatch(name) and stat.S_ISREG(path.lstat().st_mode):
-                path.unlink(missing_ok=True)
-                removed.append(path)
+            with suppress(FileNotFoundError):
+                if TEMPORARY_NAME.fullmatch(name) and stat.S_ISREG(path.lstat().st_mode):
+                    path.unlink()
+                    removed.append(path)
     return removed
 
 

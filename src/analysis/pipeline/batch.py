@@ -142,6 +142,8 @@ def start_batch(
     ------
     ReportError
         When no scheduler answers.
+    OutputFolderError
+        When another command is writing into the reports or processed folder (nothing is executed).
     TemporaryFolderError
         When the system's temporary folder is too deep for kernels' IPC sockets (a local batch).
     """
@@ -200,6 +202,8 @@ def execute_report(
         When the data or a run is invalid (nothing is installed).
     ReportError
         When a run failed (after every other run finished and was installed), or no scheduler answered.
+    OutputFolderError
+        When another command is writing into the reports or processed folder (nothing is executed).
     TemporaryFolderError
         When the system's temporary folder is too deep for kernels' IPC sockets (nothing is executed).
     """

@@ -80,8 +80,9 @@ def report(
     RunPlanError, ParameterError, DataValidationError
         When the plan, a run's parameters or the data are invalid (nothing is installed).
     OutputFolderError
-        When the reports or processed folder is not the package's to write, or is published and this is not the
-        published report (see :func:`check_publishes`; nothing is written).
+        When the reports or processed folder is not the package's to write, is published and this is not the
+        published report (see :func:`check_publishes`), or another command is writing into it (nothing is
+        written).
     ReportError
         When a run failed (every other run was installed), or no scheduler answered.
     """
