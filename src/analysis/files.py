@@ -225,10 +225,10 @@ def remove_leftovers(folder: Path) -> list[Path]:
     is cut short. Links are not followed. Returns the files removed."""
     removed = []
     for root, _, names in os.walk(folder):
-        for name in names:
+        for name in filter(TEMPORARY_NAME.fullmatch, names):
             path = Path(root, name)
             with suppress(FileNotFoundError):
-                if TEMPORARY_NAME.fullmatch(name) and stat.S_ISREG(path.lstat().st_mode):
+                if stat.S_ISREG(path.lstat().st_mode):
                     path.unlink()
                     removed.append(path)
     return removed
