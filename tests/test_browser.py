@@ -299,6 +299,8 @@ def test_screenshots_at_both_widths_are_committed_and_can_be_taken_again(tmp_pat
     import struct
     from concurrent.futures import ThreadPoolExecutor
 
+    from analysis.errors import OutputFolderError
+    from analysis.files import hold
     from analysis.paths import RUN_PLAN, SCREENSHOTS_FOLDER, ReportPaths
     from analysis.pipeline.runplan import read_plan
     from analysis.pipeline.screenshots import WIDTHS, take
@@ -307,6 +309,14 @@ def test_screenshots_at_both_widths_are_committed_and_can_be_taken_again(tmp_pat
     assert {p.name for p in (REPORTS_DIR / SCREENSHOTS_FOLDER).glob("*.png")} == names
     copy = tmp_path / "reports"
     shutil.copytree(REPORTS_DIR, copy, ignore=shutil.ignore_patterns(SCREENSHOTS_FOLDER))
+    # What: a folder another command is writing into (a report) is refused, before Chromium draws anything.
+    held = hold(copy, "--reports-dir")
+    try:
+        with pytest.raises(OutputFolderError, match="another detainers command is writing into this folder"):
+            take(ReportPaths(reports_dir=copy), read_plan(RUN_PLAN))
+    finally:
+        os.close(held)
+    assert not (copy / SCREENSHOTS_FOLDER).exists()
     # What: in a thread of its own, as this module's browser holds the Playwright of this one.
     with ThreadPoolExecutor(1) as thread:
         written = thread.submit(take, ReportPaths(reports_dir=copy), read_plan(RUN_PLAN)).result()

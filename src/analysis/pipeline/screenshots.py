@@ -7,12 +7,13 @@ a plain ``detainers report`` never writes them, and the committed ones change on
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.errors import ReportError
-from analysis.files import write_bytes_atomic
+from analysis.files import hold, write_bytes_atomic
 from analysis.paths import READER_HTML, SCREENSHOTS_FOLDER, ReportPaths
 from analysis.pipeline.runplan import Run
 
@@ -43,14 +44,29 @@ def take(folders: ReportPaths, runs: Sequence[Run]) -> list[Path]:
     ------
     ReportError
         When there is no Chromium (or no Playwright) to draw them with.
+    OutputFolderError
+        When another command is writing into the reports folder (the screenshots are taken holding it, as a report
+        writes it).
     """
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise ReportError("--screenshots needs Chromium: install Debian's chromium package")
     try:
-        from playwright import sync_api
+        import playwright.sync_api  # noqa: F401  (what: there to draw with, before the folder is held)
     except ImportError:
         raise ReportError("--screenshots needs Playwright: make install installs it") from None
+    held = hold(folders.reports_dir, "--reports-dir")  # what: as a report writes it, so no report writes meanwhile
+    try:
+        return _photograph(chromium, folders, runs)
+    finally:
+        if held is not None:
+            os.close(held)
+
+
+def _photograph(chromium: str, folders: ReportPaths, runs: Sequence[Run]) -> list[Path]:
+    """Draw each page of :func:`pages_shown` at each width with ``chromium`` and save it; returns the files."""
+    from playwright import sync_api
+
     folder = folders.reports_dir / SCREENSHOTS_FOLDER
     written = []
     with sync_api.sync_playwright() as playwright:
