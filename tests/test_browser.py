@@ -124,10 +124,18 @@ def test_index_and_every_linked_page_open_cleanly(browser, visits: dict[Path, Vi
     assert tab.open(index) == ([], [], [])
     page = tab.page
     assert page.eval_on_selector_all("img", "imgs => imgs.length") == 0, "figures are on the runs' own pages"
-    bars = page.eval_on_selector_all("svg.chart rect", "rects => rects.map(r => r.getBBox().width)")
+    bars = page.eval_on_selector_all(".bars .bar", "bars => bars.map(b => b.getBoundingClientRect().width)")
     assert len(bars) >= 2 and all(width > 0 for width in bars), "the headline chart is drawn"
-    assert page.eval_on_selector("svg.chart desc", "d => d.textContent").startswith("Boston Police Department")
-    # What: an SVG link's href is not a string: each is resolved from its attribute, as the browser follows it.
+    assert page.eval_on_selector(".bars li", "li => li.textContent").startswith("Boston Police Department")
+    # What: on a phone the chart's words keep a readable size (a picture scaled to the width shrank them to 6 px).
+    page.set_viewport_size({"width": WIDTHS[-1], "height": 900})
+    sizes = page.eval_on_selector_all(
+        ".bars li *", "all => all.map(e => e.getClientRects().length && parseFloat(getComputedStyle(e).fontSize))"
+    )
+    assert sizes and min(size for size in sizes if size) >= 12, sizes
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), "the index scrolls sideways"
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    # What: each link is resolved from its attribute, as the browser follows it.
     links = page.eval_on_selector_all(
         "a[href]", "links => links.map(a => new URL(a.getAttribute('href'), document.baseURI).href)"
     )

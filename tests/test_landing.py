@@ -44,7 +44,7 @@ def test_committed_index_shows_headlines_claims_figures_and_sources() -> None:
          "notification requests per day"),
         ("San Francisco Sheriff&#39;s Department, 2016 to 2017", "ICE requests of every kind"),
     ):  # fmt: skip
-        assert f'{label}</a></text>\n<text x="0" y="30" font-size="12" fill="#5d6d7e">{counted}</text>' in chart
+        assert f'{label}</a></span><span class="bar-counted">{counted}</span>' in chart
 
 
 def test_strings_from_the_data_are_escaped(data_dir: Path, tmp_path: Path) -> None:
@@ -128,3 +128,20 @@ def test_empty_sections_are_left_out_and_notebooks_are_downloads() -> None:
     page = build_index(load_dataset(), [run], {run.name: {"title": "Growth: X", "headline": "X went up."}})
     assert 'id="headline"' not in page and 'id="claims"' not in page and "Headline numbers" not in page
     assert "<td>Growth: X</td>" in page, "the run itself is still listed"
+
+
+def test_the_headline_chart_starts_every_bar_at_no_change_on_a_log_scale(data_dir: Path) -> None:
+    """A fourfold rise and a halving: the rise twice as long as the fall (log scale), both from one "no change"
+    point, each value beside its bar's end, with room kept on the side of each; plain HTML, not a picture."""
+    growth = RUN_PLAN.parent / "02-growth.ipynb"
+    runs = [
+        Run(name, growth, {"agency": name, "base_period": "2020", "compare_period": "2021"}) for name in ("up", "down")
+    ]
+    numbers = {"up": {"fold": 4.0, "pct_change": 300.0}, "down": {"fold": 0.5, "pct_change": -50.0}}
+    described = {name: {"title": name, "headline": "", "numbers": said} for name, said in numbers.items()}
+    chart = build_index(load_dataset(data_dir), runs, described).split('<section id="chart">')[1].split("</section>")[0]
+    assert '<ul class="bars room-left room-right"' in chart and "<svg" not in chart
+    bars = re.findall(r'class="bar (bar-\w+)" aria-hidden="true" style="left: ([\d.]+)%; width: ([\d.]+)%"', chart)
+    assert bars == [("bar-rising", "33.33", "66.67"), ("bar-falling", "0.00", "33.33")]
+    assert 'style="left: calc(100.00% + 0.3rem)">+300%</span>' in chart
+    assert 'style="right: calc(100.00% + 0.3rem)">\u221250%</span>' in chart

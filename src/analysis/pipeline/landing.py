@@ -98,13 +98,15 @@ class Bar:
     #: What the run counts, on a line of its own under the label (``notification requests per day``); or blank.
     counted: str
     href: str
-    x: float
-    width: float
+    #: Where the bar starts and how long it is, in percent of the chart's width for bars (the values beside the
+    #: bars have room of their own): "no change" is the same place for every bar.
+    start: float
+    length: float
     rising: bool
 
 
-#: The chart's width, in SVG units, and the room kept at the end of the longest bar for its value.
-CHART_WIDTH, VALUE_ROOM = 600.0, 80.0
+#: The shortest bar drawn, in percent of the chart's width for bars (a change that rounds to none still shows).
+SHORTEST = 0.2
 
 
 def growth_bars(entries: Sequence[tuple[Run, RunEntry, Any]]) -> list[Bar]:
@@ -120,11 +122,8 @@ def growth_bars(entries: Sequence[tuple[Run, RunEntry, Any]]) -> list[Bar]:
         return []
     logs = [math.log10(float(numbers["fold"])) for _, _, numbers in folds]
     low, high = min(0.0, *logs), max(0.0, *logs)
-    # What: room for the value beside the longest bar on each side that has bars.
-    left = VALUE_ROOM if low < 0 else 0.0
-    right = VALUE_ROOM if high > 0 or low == 0 else 0.0
-    scale = (CHART_WIDTH - left - right) / ((high - low) or 1.0)
-    zero = left - low * scale
+    scale = 100.0 / ((high - low) or 1.0)
+    zero = -low * scale
     bars = []
     for (run, entry, numbers), log in zip(folds, logs, strict=True):
         base, compare = (period_words(str(run.parameters.get(key, ""))) for key in ("base_period", "compare_period"))
@@ -132,10 +131,11 @@ def growth_bars(entries: Sequence[tuple[Run, RunEntry, Any]]) -> list[Bar]:
         per_day = " per day" if numbers.get("basis") == "per day" else ""
         counted = f"{entry.counted or 'requests'}{per_day}" if entry.counted or per_day else ""
         label = f"{entry.agency}, {periods}" if entry.agency else entry.title
-        x = zero + min(0.0, log) * scale
+        length = max(abs(log) * scale, SHORTEST)
+        start = min(zero + min(0.0, log) * scale, 100.0 - length)
         href = entry.pages.get("report", "")
         value = signed_pct(numbers.get("pct_change"))
-        bars.append(Bar(label, value, counted, href, x, max(abs(log) * scale, 1.0), log >= 0))
+        bars.append(Bar(label, value, counted, href, start, length, log >= 0))
     return bars
 
 
@@ -209,7 +209,6 @@ def _pieces(dataset: Dataset, entries: _Entries, claims: Sequence[Mapping[str, s
             script=Markup(script),
             runs=entries,
             bars=growth_bars(entries.own()),
-            chart_width=CHART_WIDTH,
             number_columns=NUMBER_COLUMNS,
             claims=claims,
             sources=dataset.sources.to_dict("records"),
