@@ -361,3 +361,43 @@ def test_make_reproduce_names_an_output_edited_by_hand(tmp_path: Path) -> None:
     assert "these outputs differ from the committed ones:" in failed.stdout
     assert "reports/figures/04-claims/run.json" in failed.stdout, "the run executed again is not the edited file"
     assert "04-claims.html" not in failed.stdout, "what the run wrote as before is not listed"
+
+
+def test_a_failed_run_shows_the_parameters_of_its_numbers_and_its_failure_clears_once_the_plan_is_put_back(
+    tmp_path: Path, capsys
+) -> None:
+    """A run re-executed with a parameter that fails keeps its last good numbers: the index and the merged metrics
+    show them with the parameters they came from, not the plan's new ones. With the plan put back, the run is up to
+    date: nothing executes, its failed notebook is removed and every aggregate file is again byte for byte as the
+    good run left it."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "03-denial-rates.ipynb", folder)
+    plan = folder / "runs.toml"
+    good = '[[run]]\nname = "denial"\nnotebook = "03-denial-rates.ipynb"\n'
+    good += 'parameters = { agency = "%s", reported_by = "%s" }\n'
+    nypd = "New York City Police Department"
+    plan.write_text(good % (nypd, nypd))
+    index, metrics = tmp_path / "reports" / "index.html", tmp_path / "processed" / "metrics.json"
+    assert report(tmp_path, "--plan", str(plan), "--jobs", "1") == 0
+    published = {path: path.read_bytes() for path in (index, metrics)}
+
+    plan.write_text(good % ("No Such Agency", nypd))
+    assert report(tmp_path, "--plan", str(plan), "--jobs", "1") == 1
+    assert (tmp_path / "reports" / "denial.failed.ipynb").is_file()
+    shown = json.loads(metrics.read_text())["denial"]
+    assert shown["parameters"] == {"agency": nypd, "reported_by": nypd}, "the numbers' own parameters"
+    page = index.read_text()
+    assert "No Such Agency" not in page and f"<td>{nypd}</td><td>03-denial-rates.ipynb</td>" in page
+    assert "failed; the pages are from its last good run" in page
+
+    plan.write_text(good % (nypd, nypd))
+    capsys.readouterr()
+    assert report(tmp_path, "--plan", str(plan), "--jobs", "1") == 0
+    out = capsys.readouterr().out
+    assert "denial: skipped (unchanged since its last run)" in out and "executing" not in out
+    assert "denial: its outputs are up to date, so the notebook of an earlier failed execution is removed" in out
+    assert not (tmp_path / "reports" / "denial.failed.ipynb").exists()
+    assert {path: path.read_bytes() for path in (index, metrics)} == published
+    assert report(tmp_path, "--plan", str(plan), "--jobs", "1") == 0
+    assert "nothing to do" in capsys.readouterr().out

@@ -209,6 +209,8 @@ def execute_report(
     """
     runs = [run for run in work.runs if run.name in work.reasons]
     batch = start_batch(runs, folders, jobs, scheduler, timeout) if runs else None
+    # What: with no run to execute, the folders are held all the same while the index and tables are rebuilt.
+    held = stage(folders) if batch is None else None
     try:
         from analysis.pipeline.runner import run_report  # heavy: pandas, scipy, papermill
 
@@ -217,6 +219,9 @@ def execute_report(
         if batch is not None:
             batch.drop()
         raise
+    finally:
+        if held is not None:
+            unstage(held)
     if batch is not None:
         batch.close()
     return outcomes

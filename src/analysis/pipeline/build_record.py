@@ -219,6 +219,9 @@ class Work:
     aggregate_reason: str | None
     #: Runs of the plan left out because something they require is not there, with how to enable them.
     unavailable: dict[str, str] = field(default_factory=dict)
+    #: Selected runs whose outputs are up to date while a failed notebook of theirs is kept (from an execution on
+    #: other inputs, or forced): the failure no longer describes what is published, so it is cleared.
+    cleared: list[str] = field(default_factory=list)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -243,11 +246,14 @@ def _run_output_names(paths: ReportPaths, runs: Sequence[Run]) -> Iterator[str]:
 
 
 def aggregate_inputs(paths: ReportPaths, runs: Sequence[Run], shared: Mapping[str, str]) -> dict[str, str]:
-    """Everything the merged metrics, the processed table and the index page are built from."""
+    """Everything the merged metrics, the processed table and the index page are built from (the index says which
+    runs failed: their failed notebooks count too)."""
+    failed = [run.name for run in runs if paths.failed(run.name).is_file()]
     return {
         **shared,
         "plan": digest(paths.plan.read_bytes()),
         "runs": named_files_digest(_run_output_names(paths, runs), paths.reports_dir),
+        "failed runs": digest("\n".join(sorted(failed)).encode()),
     }
 
 
@@ -260,16 +266,21 @@ def plan_work(paths: ReportPaths, runs: Sequence[Run], only: Sequence[str] | Non
     runs = [run for run in runs if run.available]
     selected = [run for run in runs if only is None or run.name in only]
     inputs, reasons, known = {}, {}, _Known.of(paths)
+    cleared = []
     for run in selected:
         inputs[run.name] = run_inputs(run, paths, shared, agencies, known)
         why = "forced" if force else record.stale(run.name, inputs[run.name], paths.run_outputs(run.name))
         if why is not None:
             reasons[run.name] = why
+        elif paths.failed(run.name).is_file():
+            cleared.append(run.name)
     if force or reasons:
         aggregate: str | None = "forced" if force else "a run is re-executed"
+    elif cleared:
+        aggregate = "a run's failure is cleared"
     else:
         aggregate = record.stale(AGGREGATE, aggregate_inputs(paths, runs, shared), paths.aggregate_outputs())
-    return Work(list(runs), selected, reasons, inputs, aggregate, unavailable)
+    return Work(list(runs), selected, reasons, inputs, aggregate, unavailable, cleared)
 
 
 def chosen(runs: Sequence[Run], only: Sequence[str] | None) -> list[Run]:

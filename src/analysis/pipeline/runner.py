@@ -12,6 +12,7 @@ import collections
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from analysis.pipeline.build_record import (
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome
 from analysis.pipeline.landing import CLAIMS_TABLE, write_index
 from analysis.pipeline.progress import Progress
-from analysis.pipeline.runplan import Run
+from analysis.pipeline.runplan import RUNNER_PARAMETERS, Run
 
 Say = Callable[[str], None]
 
@@ -74,13 +75,33 @@ def description(run: Run, folders: ReportPaths) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+def as_published(run: Run, folders: ReportPaths) -> Run:
+    """``run`` with the parameters its published outputs came from: those of the plan, except for a run whose last
+    execution failed, which keeps the outputs of its last good one; that one's parameters are read from its
+    executed notebook (papermill's record of them), so its numbers are never shown beside parameters they did
+    not come from."""
+    notebook = folders.page(run.name, layout.NOTEBOOK)
+    if not (folders.failed(run.name).is_file() and notebook.is_file()):
+        return run
+    try:
+        recorded = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["papermill"]["parameters"]
+    except (ValueError, KeyError, TypeError):
+        return run
+    if not isinstance(recorded, dict):
+        return run
+    return replace(run, parameters={k: v for k, v in recorded.items() if k not in RUNNER_PARAMETERS})
+
+
 def aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
     """Write what is built from all runs together: the merged metrics and the landing page; record them.
 
     Every run's numbers, keyed by run name, with the notebook and parameters they came from, go to
-    :data:`analysis.paths.METRICS_JSON_FILE`. Both files are streamed, each description read as it is
-    needed, so the runner's memory does not grow with the number of runs.
+    :data:`analysis.paths.METRICS_JSON_FILE` (a failed run's last good numbers with that run's parameters: see
+    :func:`as_published`). Both files are streamed, each description read as it is needed, so the runner's memory
+    does not grow with the number of runs.
     """
+    built_from = aggregate_inputs(folders, runs, shared_inputs(folders))  # what: the plan's runs, as they are now
+    runs = [as_published(run, folders) for run in runs]
     claims: list[tuple[int, Any]] = []  # What: the claims table of the first run in plan order that has one.
     position = {run.name: number for number, run in enumerate(runs)}
 
@@ -97,7 +118,6 @@ def aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
     write_json_members(folders.processed_dir / layout.METRICS_JSON_FILE, members())
     index = folders.reports_dir / layout.INDEX_FILE
     write_index(index, dataset, runs, lambda run: description(run, folders), claims[0][1] if claims else [], folders)
-    built_from = aggregate_inputs(folders, runs, shared_inputs(folders))
     BuildRecord(folders.reports_dir).write(AGGREGATE, built_from, outputs_digests(folders.aggregate_outputs()))
 
 
@@ -169,6 +189,9 @@ def run_report(folders: ReportPaths, work: Work, batch: Batch | None, say: Say =
                 outcomes.append(outcome)
         finally:
             progress.close()
+    for name in work.cleared:
+        folders.failed(name).unlink(missing_ok=True)
+        say(f"  {name}: its outputs are up to date, so the notebook of an earlier failed execution is removed")
     folders.reports_dir.mkdir(parents=True, exist_ok=True)
     aggregate(runs, dataset, folders)
 
