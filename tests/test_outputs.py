@@ -79,10 +79,16 @@ def test_a_folder_holding_files_it_did_not_write_is_refused(plan: Path, tmp_path
     assert tree(plan.parent) == before and tree(stray) == {"notes.txt": b"mine\n"}
 
 
+@pytest.mark.parametrize("executes", [True, False], ids=["a-run-executes", "only-the-index-is-built"])
 @pytest.mark.parametrize("option", ["--reports-dir", "--processed-dir"])
-def test_a_folder_another_report_is_writing_into_is_refused(plan: Path, tmp_path: Path, capsys, option: str) -> None:
+def test_a_folder_another_report_is_writing_into_is_refused(
+    plan: Path, tmp_path: Path, capsys, option: str, executes: bool
+) -> None:
     """Another report holds one of the folders (its lock, as a running report holds it): this one writes nothing,
-    in either folder, and leaves no folder it made."""
+    in either folder, and leaves no folder it made; so does a report that executes no run (its only run cannot
+    execute here) and would build the index alone."""
+    if not executes:
+        plan.write_text(CLAIMS_PLAN + 'requires = ["missing.csv"]\nhow_to_enable = "add missing.csv"\n')
     folders = {"--reports-dir": tmp_path / "new" / "reports", "--processed-dir": tmp_path / "new" / "processed"}
     busy = folders[option] = tmp_path / "busy"
     busy.mkdir()
