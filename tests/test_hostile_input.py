@@ -164,7 +164,7 @@ def test_jobs_in_other_digits_is_a_usage_error(capsys) -> None:
         ('name = "index"\nnotebook = "02-growth.ipynb"', "name 'index' is the report's own: the landing page is index"),
         ('name = "04-claims.full"\nnotebook = "02-growth.ipynb"', r"run '04-claims' writes 04-claims.full.html"),
         ('name = "04-claims.failed"\nnotebook = "02-growth.ipynb"', r"run '04-claims' writes 04-claims.failed.html"),
-        (f'name = "{"a" * 243}"\nnotebook = "02-growth.ipynb"', "has 243 characters; a run name has at most 242"),
+        (f'name = "{"a" * 237}"\nnotebook = "02-growth.ipynb"', "has 237 characters; a run name has at most 236"),
     ],
 )
 def test_run_plans_are_confined_and_checked(tmp_path: Path, data_dir: Path, capsys, entry: str, message: str) -> None:
@@ -175,6 +175,23 @@ def test_run_plans_are_confined_and_checked(tmp_path: Path, data_dir: Path, caps
     status = main(["report", "--plan", str(plan), "--data-dir", str(data_dir), "--reports-dir", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert status == 1 and message in err and "Traceback" not in err, err
+
+
+def test_every_file_named_after_a_run_of_the_longest_name_can_be_written(tmp_path: Path) -> None:
+    """The longest run name the plan accepts leaves room for every name made from it: its pages, its failed
+    notebook, its figures folder, and its build record with the temporary file it is written through."""
+    from analysis.paths import ReportPaths
+    from analysis.pipeline.build_record import BuildRecord
+    from analysis.pipeline.runplan import MAX_NAME
+
+    name, folders = "a" * MAX_NAME, ReportPaths(reports_dir=tmp_path)
+    for path in (folders.failed(name), folders.page(name, ".full.html"), folders.figures(name) / "run.json"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    BuildRecord(tmp_path).write(name, {"plan": "0"}, {})
+    assert BuildRecord(tmp_path).stale(name, {"plan": "0"}, []) is None
+    with pytest.raises(OSError, match="File name too long"):
+        BuildRecord(tmp_path).write(name + "a", {"plan": "0"}, {})
 
 
 def test_a_plan_nested_too_deeply_and_a_loop_of_links_are_messages(tmp_path: Path, capsys) -> None:

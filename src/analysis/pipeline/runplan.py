@@ -227,9 +227,10 @@ def _shared(path: Path, where: str, entry: dict[str, Any]) -> _Shared:
     return _Shared(notebook, requires, how)
 
 
-#: The longest run name: the longest file named after a run (``<name>.failed.ipynb``) fits the 255 bytes most file
-#: systems allow a file name.
-MAX_NAME = 255 - len(".failed.ipynb")
+#: The longest run name: the longest file name made from a run's fits the 255 bytes most file systems allow a file
+#: name. That is the temporary file its build record is written through (``.<name>.json.XXXXXXXX.tmp`` in
+#: ``.build-record/``), longer than its pages' and failed notebook's (``<name>.failed.ipynb``).
+MAX_NAME = 255 - len(".") - len(".json") - len(".XXXXXXXX.tmp")
 
 
 def _checked_name(path: Path, where: str, name: object, taken: set[str]) -> str:
