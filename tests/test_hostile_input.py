@@ -63,6 +63,47 @@ def test_a_count_of_20_digits_or_more_is_a_problem_not_a_traceback(data_dir: Pat
     assert any(f"precision: found {digits}: must be a whole number of decimal places" in p for p in problems)
 
 
+@pytest.mark.parametrize(
+    ("metric", "base", "value", "possible"),
+    [
+        ("pct_change", "2020", "-101", False),
+        ("pct_change", "2020", "-100", True),
+        ("fold", "2020", "-20", False),
+        ("direction", "2020", "1.5", False),
+        ("direction", "2020", "0.5", False),
+        ("direction", "2020", "-1", True),
+        ("denial_pct", "", "150", False),
+        ("denial_pct", "", "100", True),
+        ("requests", "", "198.5", False),
+        ("requests", "", "-198", False),
+        ("requests", "", "198", True),
+    ],
+)
+def test_a_claimed_value_its_metric_cannot_take_is_a_problem(
+    data_dir: Path, capsys, metric: str, base: str, value: str, possible: bool
+) -> None:
+    """A rise of 1.5 was shown as "a rise" and judged as 1.5: what validation accepts is what the verdict uses."""
+    replace_in(data_dir / CLAIMS, ",pct_change,", f",{metric},")
+    replace_in(data_dir / CLAIMS, ",detainer,2020,2021,150,0,", f",detainer,{base},2021,{value},0,")
+    status, problems = validate(data_dir, capsys)
+    found = [p for p in problems if "claimed_value must be a value its metric can take" in p]
+    assert (status, found) == (0, []) if possible else status == 1 and len(found) == 1, problems
+    if not possible:
+        assert f"claims.csv:2: metric, claimed_value: found metric={metric}; claimed_value={value}: " in found[0]
+
+
+@pytest.mark.parametrize(("value", "precision"), [("10000000000000000000000000000", "0"), ("1" + "0" * 22, "6")])
+def test_a_claimed_value_of_many_digits_is_judged_not_a_traceback(
+    data_dir: Path, capsys, value: str, precision: str
+) -> None:
+    """Rounding to the claim's precision needs more digits than Python's default decimal context holds."""
+    replace_in(data_dir / CLAIMS, ",150,0,,true,", f",{value},{precision},,true,")
+    status = main(["claims", "--data-dir", str(data_dir)])
+    out, err = capsys.readouterr()
+    assert status == 1 and "Traceback" not in err, err
+    assert "CONTRADICTED" in out and "Requests rose by 150 percent" in out, out
+
+
 @pytest.mark.parametrize("zeros", [4300, 4400])
 def test_a_count_behind_thousands_of_zeros_is_a_problem_not_a_traceback(data_dir: Path, capsys, zeros: int) -> None:
     """Python's int() refuses a string of over 4,300 digits; such a cell is still only a cell too long."""

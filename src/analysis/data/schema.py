@@ -185,6 +185,32 @@ def corrections_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema
     )
 
 
+#: The values a claim can give for each metric, as problem messages state them.
+CLAIMED_VALUE_RULE = (
+    "claimed_value must be a value its metric can take: requests and declined a whole number of 0 or more, "
+    "denial_pct from 0 to 100, pct_change -100 or more, fold 0 or more, direction 1 (a rise), 0 (no change) or -1 "
+    "(a fall)"
+)
+
+
+def claimed_value_possible(rows: pd.DataFrame) -> pd.Series:
+    """Whether each row's ``claimed_value`` is one its ``metric`` can take (:data:`CLAIMED_VALUE_RULE`); a value that
+    is not a number, or a metric not known, passes here (its column's own check names it)."""
+    value, metric = to_number(rows["claimed_value"]), rows["metric"]
+    possible = {
+        "requests": (value >= 0) & (value == value.round()),
+        "declined": (value >= 0) & (value == value.round()),
+        "denial_pct": value.between(0, 100),
+        "pct_change": value >= -100,
+        "fold": value >= 0,
+        "direction": value.isin([-1, 0, 1]),
+    }
+    passes = pd.Series(True, index=rows.index)
+    for name, holds in possible.items():
+        passes &= ~metric.eq(name) | holds
+    return passes | value.isna()
+
+
 def claims_schema(
     source_ids: Collection[str] | None, counts: Collection[tuple[str, str, str, str]] | None
 ) -> pa.DataFrameSchema:
@@ -252,6 +278,7 @@ def claims_schema(
                 ("metric", "base_period"),
                 base_matches_metric,
             ),
+            row_check(CLAIMED_VALUE_RULE, ("metric", "claimed_value"), claimed_value_possible),
             *count_checks,
         ],
         strict=True,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import pandas as pd
 
@@ -73,7 +73,15 @@ def matches(value: float, claimed: float, precision: int, tolerance: float | Non
     if tolerance is not None and not math.isnan(tolerance):
         return abs(value - claimed) <= tolerance * abs(claimed)
     step = Decimal(1).scaleb(-precision)
-    return Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP) == Decimal(repr(claimed)).quantize(step)
+    return _rounded(value, step) == _rounded(claimed, step)
+
+
+def _rounded(number: float, step: Decimal) -> Decimal:
+    """``number`` rounded half up to ``step``, exactly: with as many digits as the result holds (a value of 10**28
+    at two decimal places has 31), not the 28 of Python's default decimal context."""
+    exact = Decimal(repr(number))
+    digits = max(exact.adjusted(), 0) - step.adjusted() + 2
+    return exact.quantize(step, rounding=ROUND_HALF_UP, context=Context(prec=max(digits, 28)))
 
 
 def _count(row: pd.Series, column: str) -> int | None:
