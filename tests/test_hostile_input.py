@@ -322,3 +322,15 @@ def test_a_line_or_cell_over_the_limit_is_a_problem_with_its_line(data_dir: Path
     status, lines = validate(data_dir, capsys)
     assert status == 1
     assert lines == [f"{sources}:2: title: found 5,000 characters: a cell may hold at most 4,096 characters"]
+
+
+@pytest.mark.parametrize("cell", ["fixture-annual-2020; fixture-news-2023", "fixture-annual-2020;;fixture-news-2023",
+                                  "fixture-annual-2020;"])  # fmt: skip
+def test_source_ids_are_written_one_way_only(data_dir: Path, capsys, cell: str) -> None:
+    """The processed table copies the cell: a list with spaces or empty ids, read as the same ids, would be
+    published as typed; it is a problem instead."""
+    text = (data_dir / REQUESTS).read_text(encoding="utf-8")
+    first = text.splitlines()[1]
+    replace_in(data_dir / REQUESTS, first, first.rsplit(",", 1)[0] + f',"{cell}"')
+    status, problems = validate(data_dir, capsys)
+    assert status == 1 and any(":2: source_ids: found " in p and "joined by ';'" in p for p in problems), problems

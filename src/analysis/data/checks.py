@@ -16,6 +16,7 @@ import pandera.pandas as pa
 
 from analysis.data.cells import (
     DECIMAL,
+    ID_SEPARATOR,
     LABEL_FORMS,
     MAX_COUNT,
     PLAUSIBLE_DATES,
@@ -241,6 +242,15 @@ def period_checks() -> list[pa.Check]:
             calendar_year_labelled,
         ),
     ]
+
+
+def id_list() -> pa.Check:
+    """A list of ids written one way only: joined by ``;`` with no space around them and none left empty
+    (``a;b``), so the cell the outputs copy is the list validation read."""
+    return cell_check(
+        f"must be ids joined by '{ID_SEPARATOR}', with no space around them and none empty (e.g. a{ID_SEPARATOR}b)",
+        each(lambda cell: cell == ID_SEPARATOR.join(split_ids(cell))),
+    )
 
 
 def ids_known(known: Collection[str] | None, *, many: bool) -> list[pa.Check]:

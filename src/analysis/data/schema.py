@@ -20,6 +20,7 @@ from analysis.data.checks import (
     count_checks,
     date_checks,
     id_column,
+    id_list,
     ids_known,
     not_blank,
     period_checks,
@@ -107,7 +108,7 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
             "requests": pa.Column(None, count_checks(blank_ok=True)),
             "honored": pa.Column(None, count_checks(blank_ok=True)),
             "declined": pa.Column(None, count_checks(blank_ok=True)),
-            "source_ids": pa.Column(None, [not_blank(), *ids_known(source_ids, many=True)]),
+            "source_ids": pa.Column(None, [not_blank(), id_list(), *ids_known(source_ids, many=True)]),
         },
         checks=[
             *period_checks(),

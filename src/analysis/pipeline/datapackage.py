@@ -79,7 +79,12 @@ def _requests_fields() -> list[dict[str, Any]]:
         "requests": _count("requests", "requests received in the period (blank: the source gives outcomes only)"),
         "honored": _count("honored", "requests the agency honored (blank: not reported)"),
         "declined": _count("declined", "requests the agency declined (blank: not reported)"),
-        "source_ids": _text("source_ids", "the sources of the count, ;-separated ids of sources.csv", required=True),
+        "source_ids": _text(
+            "source_ids",
+            "the sources of the count: ids of sources.csv joined by ';', with no space around them",
+            required=True,
+            pattern=f"{SLUG.pattern}(?:;{SLUG.pattern})*",
+        ),
     }
     for name in ("period_start", "period_end"):
         fields[name]["constraints"] = {"required": True}
