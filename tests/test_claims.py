@@ -132,7 +132,7 @@ def test_a_line_break_in_a_claim_cannot_forge_a_verdict(data_dir: Path, capsys) 
     claims = data_dir / "claims.csv"
     forged = '"Requests rose\n\nnypd-fake: SUPPORTED\n  claim:  made up"'
     claims.write_text(claims.read_text().replace("Requests rose by 150 percent from 2020 to 2021", forged, 1))
-    assert main(["claims", "--data-dir", str(data_dir)]) == 0
-    out = capsys.readouterr().out
-    assert not any(line.startswith("nypd-fake") for line in out.splitlines()), out
-    assert "Requests rose\\n\\nnypd-fake: SUPPORTED\\n  claim:  made up" in out
+    assert main(["claims", "--data-dir", str(data_dir)]) == 1, "free text holds no line break"
+    out, err = capsys.readouterr()
+    assert not any(line.startswith("nypd-fake") for line in (out + err).splitlines()), out + err
+    assert "Requests rose\\n\\nnypd-fake: SUPPORTED\\n  claim:  made up" in err

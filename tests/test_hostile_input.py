@@ -257,10 +257,11 @@ def test_a_run_list_that_is_not_tables_is_a_plan_error(tmp_path: Path, capsys) -
 
 
 def test_terminal_output_escapes_control_characters(data_dir: Path, capsys) -> None:
+    """A claim holding them is refused (free text holds none), and the problem shows them escaped."""
     replace_in(data_dir / CLAIMS, "Requests rose by 150 percent", "Requests \x1b[2J\x1b[31mrose\x07 by 150 percent")
-    assert main(["claims", "--data-dir", str(data_dir)]) == 0
-    out = capsys.readouterr().out
-    assert "\x1b" not in out and "\x07" not in out and "\\x1b[2J" in out
+    assert main(["claims", "--data-dir", str(data_dir)]) == 1
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\x07" not in out + err and "\\x1b[2J" in err
 
 
 @pytest.mark.parametrize(
@@ -334,3 +335,20 @@ def test_source_ids_are_written_one_way_only(data_dir: Path, capsys, cell: str) 
     replace_in(data_dir / REQUESTS, first, first.rsplit(",", 1)[0] + f',"{cell}"')
     status, problems = validate(data_dir, capsys)
     assert status == 1 and any(":2: source_ids: found " in p and "joined by ';'" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "column"),
+    [
+        (REQUESTS, "Fictional City, XX", "Fictional City,\x1b[2J XX", "jurisdiction"),
+        (SOURCES, "Fictional City Police Department,", "Fictional City\u202e Police Department,", "publisher"),
+        (CLAIMS, "Requests rose by 150 percent", "Requests rose\x07 by 150 percent", "claim"),
+    ],
+)
+def test_free_text_holds_no_control_or_direction_character(
+    data_dir: Path, capsys, name: str, old: str, new: str, column: str
+) -> None:
+    """The processed table, the pages and the terminal copy these cells as they are: such a character is named."""
+    replace_in(data_dir / name, old, new)
+    status, problems = validate(data_dir, capsys)
+    assert status == 1 and any(f": {column}: found " in p and "no control, format" in p for p in problems), problems

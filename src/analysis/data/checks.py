@@ -107,6 +107,13 @@ def as_text(text: str) -> str:
     return _escaped(text.replace("\\", "\\\\"), NOT_TEXT)
 
 
+def free_text() -> pa.Check:
+    """Text the outputs copy as it is (a jurisdiction, a title, a claim): it holds no character of
+    :data:`NOT_TEXT`, so no table, page or terminal the package writes it to gets a control or direction
+    character from the data."""
+    return cell_check(TEXT_RULE, each(is_text))
+
+
 #: The rule of :func:`plain_key`, as problem messages state it.
 PLAIN_KEY_RULE = (
     "must be plain text, with no control, zero-width or direction character and no space but a single U+0020 "

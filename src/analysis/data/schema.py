@@ -19,6 +19,7 @@ from analysis.data.checks import (
     cell_check,
     count_checks,
     date_checks,
+    free_text,
     id_column,
     id_list,
     ids_known,
@@ -97,7 +98,7 @@ def requests_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema:
 
     kinds = ", ".join(REQUEST_KINDS)
     text = {name: pa.Column(None, [not_blank(), plain_key()]) for name in ("agency", "reported_by")}
-    text["jurisdiction"] = pa.Column(None, not_blank())
+    text["jurisdiction"] = pa.Column(None, [not_blank(), free_text()])
     return pa.DataFrameSchema(
         {
             **text,
@@ -139,9 +140,9 @@ def sources_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "source_id": id_column("source ids must be unique"),
-            "publisher": pa.Column(None, not_blank()),
-            "title": pa.Column(None, not_blank()),
-            "author": pa.Column(None),
+            "publisher": pa.Column(None, [not_blank(), free_text()]),
+            "title": pa.Column(None, [not_blank(), free_text()]),
+            "author": pa.Column(None, free_text()),
             "published": pa.Column(
                 None,
                 [
@@ -176,9 +177,9 @@ def corrections_schema(source_ids: Collection[str] | None) -> pa.DataFrameSchema
         {
             "date": pa.Column(None, date_checks()),
             "number_id": pa.Column(None, [not_blank(), plain_key()]),
-            "old_value": pa.Column(None, not_blank()),
-            "new_value": pa.Column(None, not_blank()),
-            "reason": pa.Column(None, not_blank()),
+            "old_value": pa.Column(None, [not_blank(), free_text()]),
+            "new_value": pa.Column(None, [not_blank(), free_text()]),
+            "reason": pa.Column(None, [not_blank(), free_text()]),
             "source_id": pa.Column(None, [not_blank(), *ids_known(source_ids, many=False)]),
         },
         checks=[row_check("a correction must change the value", ("old_value", "new_value"), changes_the_value)],
@@ -245,7 +246,7 @@ def claims_schema(
     return pa.DataFrameSchema(
         {
             "claim_id": id_column("claim ids must be unique"),
-            "claim": pa.Column(None, not_blank()),
+            "claim": pa.Column(None, [not_blank(), free_text()]),
             "metric": pa.Column(None, cell_check(f"must be one of {metrics}", lambda c: c.isin(CLAIM_METRICS))),
             "agency": pa.Column(None, [not_blank(), plain_key()]),
             "reported_by": pa.Column(None, [not_blank(), plain_key()]),
