@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -306,6 +307,26 @@ def test_text_from_the_data_is_never_parsed_as_mathtext(data_dir: Path) -> None:
             assert chart.render("png").startswith(b"\x89PNG") and b"<svg" in chart.render("svg")
             texts = [t.get_text() for t in chart.figure.findobj(lambda a: hasattr(a, "get_text"))]
             assert any(name in text for text in texts), "the name is drawn as it is written"
+
+
+def test_old_macintosh_line_ends_are_lines_however_long_the_file(data_dir: Path, capsys, tmp_path: Path) -> None:
+    """A file of \\r line ends over 64 KiB was one line of more than the limit; it reads as its \\n twin does, and
+    an over-long line in it is named by its own number."""
+    requests = data_dir / REQUESTS
+    header, *rows = requests.read_text(encoding="utf-8").splitlines()
+    rows = rows * 150  # what: far over 64 KiB; the copies share their keys, a problem each, named by line
+    twin = tmp_path / "twin"
+    shutil.copytree(data_dir, twin)
+    requests.write_bytes("\r".join([header, *rows]).encode() + b"\r")
+    (twin / REQUESTS).write_bytes("\n".join([header, *rows]).encode() + b"\n")
+    assert requests.stat().st_size > 65_536
+    mac, twin_problems = validate(data_dir, capsys), validate(twin, capsys)
+    assert mac[0] == twin_problems[0] == 1 and len(mac[1]) == len(twin_problems[1]) > 100
+    assert [p.replace(str(data_dir), "") for p in mac[1]] == [p.replace(str(twin), "") for p in twin_problems[1]]
+    requests.write_bytes("\r".join([header, *rows[:200], "x" * 70_000, *rows[200:]]).encode())
+    status, lines = validate(data_dir, capsys)
+    assert status == 1 and lines == [f"{requests}:202: -: found a line of more than 65,536 bytes: a line may hold at "
+                                     "most 65,536 bytes"]  # fmt: skip
 
 
 def test_a_line_or_cell_over_the_limit_is_a_problem_with_its_line(data_dir: Path, capsys) -> None:

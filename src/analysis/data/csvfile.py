@@ -31,16 +31,35 @@ MAX_FILE_BYTES = 1 << 30
 CHUNK_ROWS = 10_000
 
 
+#: A line's end as the reader takes it: ``\r\n``, ``\r`` (old Macintosh files) or ``\n``.
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+#: Bytes read at a time while looking for an over-long line.
+_BLOCK = 1 << 20
+
+
 def _over_long_line(path: Path) -> tuple[int, str] | None:
     """The first line of ``path`` longer than :data:`MAX_LINE_BYTES`, with what was found; ``None`` if none is.
 
-    Each line is read with a limit, so a file that is one huge line costs no more memory than the limit.
+    Lines end as the reader ends them (``\r\n``, ``\r`` or ``\n``, so a file of old Macintosh line ends is as many
+    lines as it shows). The file is read a block at a time, so a file that is one huge line costs no more memory
+    than a block.
     """
     with path.open("rb") as stream:
-        number = 0
-        while chunk := stream.readline(MAX_LINE_BYTES + 1):
-            number += 1
-            if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+        number, length, after_cr = 1, 0, False
+        while block := stream.read(_BLOCK):
+            if after_cr and block.startswith(b"\n"):
+                block = block[1:]  # what: the rest of a \r\n cut by the block's edge, not another line
+            after_cr = block.endswith(b"\r")
+            pieces = _LINE_END.split(block)
+            if len(pieces) > 1 and length + len(pieces[0]) <= MAX_LINE_BYTES >= max(map(len, pieces[1:-1]), default=0):
+                number, length = number + len(pieces) - 1, 0  # what: every line this block ends is short
+            else:
+                for piece in pieces[:-1]:
+                    if length + len(piece) > MAX_LINE_BYTES:
+                        return number, f"a line of more than {MAX_LINE_BYTES:,} bytes"
+                    number, length = number + 1, 0
+            length += len(pieces[-1])
+            if length > MAX_LINE_BYTES:
                 return number, f"a line of more than {MAX_LINE_BYTES:,} bytes"
     return None
 
