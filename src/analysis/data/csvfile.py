@@ -50,17 +50,14 @@ def _over_long_line(path: Path) -> tuple[int, str] | None:
             if after_cr and block.startswith(b"\n"):
                 block = block[1:]  # what: the rest of a \r\n cut by the block's edge, not another line
             after_cr = block.endswith(b"\r")
-            pieces = _LINE_END.split(block)
-            if len(pieces) > 1 and length + len(pieces[0]) <= MAX_LINE_BYTES >= max(map(len, pieces[1:-1]), default=0):
-                number, length = number + len(pieces) - 1, 0  # what: every line this block ends is short
-            else:
-                for piece in pieces[:-1]:
-                    if length + len(piece) > MAX_LINE_BYTES:
-                        return number, f"a line of more than {MAX_LINE_BYTES:,} bytes"
-                    number, length = number + 1, 0
-            length += len(pieces[-1])
-            if length > MAX_LINE_BYTES:
-                return number, f"a line of more than {MAX_LINE_BYTES:,} bytes"
+            # What: the lengths of the lines the block holds, the first continuing the line before it, the last
+            # going on into the next block.
+            sizes = [len(piece) for piece in _LINE_END.split(block)]
+            sizes[0] += length
+            if max(sizes) > MAX_LINE_BYTES:
+                over = next(at for at, size in enumerate(sizes) if size > MAX_LINE_BYTES)
+                return number + over, f"a line of more than {MAX_LINE_BYTES:,} bytes"
+            number, length = number + len(sizes) - 1, sizes[-1]
     return None
 
 
