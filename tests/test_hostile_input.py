@@ -375,3 +375,18 @@ def test_free_text_holds_no_control_or_direction_character(
     replace_in(data_dir / name, old, new)
     status, problems = validate(data_dir, capsys)
     assert status == 1 and any(f": {column}: found " in p and "no control, format" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("separator", "shown"), [(";", "';'"), ("\t", "a tab")])
+def test_a_table_saved_with_another_separator_is_one_problem_saying_so(
+    data_dir: Path, capsys, separator: str, shown: str
+) -> None:
+    """As a spreadsheet set to a European language saves a CSV: one problem naming the separator, not one per
+    column."""
+    requests = data_dir / REQUESTS
+    requests.write_text(requests.read_text(encoding="utf-8").replace(",", separator), encoding="utf-8")
+    status, problems = validate(data_dir, capsys)
+    assert status == 1 and problems == [
+        f"{requests}:1: -: found the columns separated by {shown}: cells must be separated by commas (in a "
+        "spreadsheet, save as CSV UTF-8, comma-delimited)"
+    ]

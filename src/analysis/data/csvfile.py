@@ -150,8 +150,18 @@ def _records(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]], boo
     return header, rows(), spaced and not each
 
 
+#: The rule a file with another separator than the comma breaks, as problem messages state it.
+SEPARATOR_RULE = "cells must be separated by commas (in a spreadsheet, save as CSV UTF-8, comma-delimited)"
+
+
 def _header_problems(name: str, header: list[str], columns: Sequence[str]) -> list[Problem]:
-    """The header must name each expected column exactly once, and nothing else."""
+    """The header must name each expected column exactly once, and nothing else; a header whose columns are
+    separated by another character (``;`` as a spreadsheet set to a European language saves a CSV, or a tab) is
+    one problem saying so."""
+    if len(header) == 1:
+        for separator, shown in ((";", "';'"), ("\t", "a tab")):
+            if set(header[0].split(separator)) >= set(columns):
+                return [Problem(name, 1, "-", f"the columns separated by {shown}", SEPARATOR_RULE)]
     problems = [
         Problem(name, 1, column, "no such column", "a required column is missing")
         for column in columns
