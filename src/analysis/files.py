@@ -47,6 +47,8 @@ def _umask() -> int:
 #: The name of the temporary file :func:`write_atomic` fills beside a file: ``.NAME.XXXXXXXX.tmp`` (``tempfile``'s 8
 #: random characters).
 TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+#: The characters that temporary file's name adds to the name of the file written (``.``, ``.XXXXXXXX.tmp``).
+TEMPORARY_NAME_EXTRA = len(".") + len(".XXXXXXXX.tmp")
 
 
 def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:

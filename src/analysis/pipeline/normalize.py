@@ -7,7 +7,9 @@ are removed or fixed, so a rerun on unchanged inputs writes the same bytes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 
 import nbformat
 from papermill.translators import translate_parameters
@@ -40,3 +42,13 @@ def normalize(notebook: nbformat.NotebookNode, parameters: Mapping[str, object])
             cell.id = f"papermill-error-{index}"
     notebook.metadata["papermill"] = {"parameters": dict(parameters)}
     return notebook
+
+
+def recorded_parameters(path: Path) -> dict[str, object] | None:
+    """The parameters :func:`normalize` recorded in the executed notebook at ``path`` (``data_dir`` and
+    ``output_dir`` included), or ``None`` when it is not such a notebook."""
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))["metadata"]["papermill"]["parameters"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return recorded if isinstance(recorded, dict) else None

@@ -33,6 +33,7 @@ from analysis.pipeline.build_record import (
 )
 from analysis.pipeline.jobs import FAILED_NOTEBOOK, Outcome
 from analysis.pipeline.landing import CLAIMS_TABLE, write_index
+from analysis.pipeline.normalize import recorded_parameters
 from analysis.pipeline.progress import Progress
 from analysis.pipeline.runplan import RUNNER_PARAMETERS, Run
 
@@ -76,18 +77,11 @@ def description(run: Run, folders: ReportPaths) -> dict[str, Any] | None:
 
 
 def as_published(run: Run, folders: ReportPaths) -> Run:
-    """``run`` with the parameters its published outputs came from: those of the plan, except for a run whose last
-    execution failed, which keeps the outputs of its last good one; that one's parameters are read from its
-    executed notebook (papermill's record of them), so its numbers are never shown beside parameters they did
-    not come from."""
-    notebook = folders.page(run.name, layout.NOTEBOOK)
-    if not (folders.failed(run.name).is_file() and notebook.is_file()):
-        return run
-    try:
-        recorded = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["papermill"]["parameters"]
-    except (ValueError, KeyError, TypeError):
-        return run
-    if not isinstance(recorded, dict):
+    """``run`` with the parameters its published outputs came from, for a run whose last execution failed: it keeps
+    the outputs of its last good one, whose parameters its executed notebook records, so its numbers are never
+    shown beside the plan's new parameters (the run as it is, where that notebook is not there)."""
+    recorded = recorded_parameters(folders.page(run.name, layout.NOTEBOOK))
+    if recorded is None:
         return run
     return replace(run, parameters={k: v for k, v in recorded.items() if k not in RUNNER_PARAMETERS})
 
@@ -101,7 +95,7 @@ def aggregate(runs: list[Run], dataset: Dataset, folders: ReportPaths) -> None:
     does not grow with the number of runs.
     """
     built_from = aggregate_inputs(folders, runs, shared_inputs(folders))  # what: the plan's runs, as they are now
-    runs = [as_published(run, folders) for run in runs]
+    runs = [as_published(run, folders) if folders.failed(run.name).is_file() else run for run in runs]
     claims: list[tuple[int, Any]] = []  # What: the claims table of the first run in plan order that has one.
     position = {run.name: number for number, run in enumerate(runs)}
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from analysis.data.source import unreadable
 from analysis.errors import NoRunsError, RunPlanError
+from analysis.files import TEMPORARY_NAME_EXTRA
 from analysis.params import check_names
 from analysis.paths import FULL_HTML, INDEX_FILE, PROJECT_ROOT
 from analysis.pipeline.grids import GRID_KEYS, expand, fields, read_rows
@@ -230,7 +231,7 @@ def _shared(path: Path, where: str, entry: dict[str, Any]) -> _Shared:
 #: The longest run name: the longest file name made from a run's fits the 255 bytes most file systems allow a file
 #: name. That is the temporary file its build record is written through (``.<name>.json.XXXXXXXX.tmp`` in
 #: ``.build-record/``), longer than its pages' and failed notebook's (``<name>.failed.ipynb``).
-MAX_NAME = 255 - len(".") - len(".json") - len(".XXXXXXXX.tmp")
+MAX_NAME = 255 - len(".json") - TEMPORARY_NAME_EXTRA
 
 
 def _checked_name(path: Path, where: str, name: object, taken: set[str]) -> str:
