@@ -122,6 +122,19 @@ def test_cli_exits_1_when_a_claim_presented_as_fact_is_contradicted(data_dir: Pa
     assert "fictional-2020-2021-increase" in captured.err and "Traceback" not in captured.err
 
 
+@pytest.mark.parametrize(
+    ("tolerance", "shown"),
+    [("0.125", "within 12.5%"), ("0.004", "within 0.4%"), ("-0", "within 0%"), ("12", "within 1,200%")],
+)
+def test_a_tolerance_is_stated_with_every_digit_it_has(data_dir: Path, capsys, tolerance: str, shown: str) -> None:
+    """Rounded to whole percents, 0.125 read "within 12%" and 0.004 "within 0%": not the tolerance judged."""
+    claims = data_dir / "claims.csv"
+    claims.write_text(claims.read_text().replace(",2020,2021,150,0,,true,", f",2020,2021,150,0,{tolerance},true,"))
+    assert main(["claims", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"which is {shown} of the claimed 150%" in out, out
+
+
 def test_a_contradicted_claim_not_presented_as_fact_exits_0(data_dir: Path) -> None:
     claims = data_dir / "claims.csv"
     claims.write_text(claims.read_text().replace(",2020,2021,150,0,,true,", ",2020,2021,120,0,,false,"))
