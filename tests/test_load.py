@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from analysis import DataValidationError, load_dataset
 from analysis.data.cells import MAX_COUNT, count_too_large, to_count, to_date
 from analysis.data.csvfile import WHITESPACE, read_text_table
+from analysis.data.schema import CLAIMS_COLUMNS, CORRECTIONS_COLUMNS
 from analysis.files import unguard
 from analysis.paths import RAW_DIR
 
@@ -69,9 +70,24 @@ def test_bom_crlf_and_whitespace_are_accepted(swap_in) -> None:
 
 
 @pytest.mark.parametrize(
+    ("table", "columns"), [("claims.csv", CLAIMS_COLUMNS), ("corrections.csv", CORRECTIONS_COLUMNS)]
+)
+def test_an_empty_table_that_may_list_nothing_asks_for_its_header_only(data_dir: Path, table: str, columns) -> None:
+    """A header alone is a valid claims or corrections table: an empty file's message says so, and which header."""
+    (data_dir / table).write_bytes(b"")
+    (found,) = [m.groupdict() for m in problems_of(data_dir)]
+    assert found["value"] == "an empty file", found
+    header = ",".join(columns)
+    assert found["rule"] == f"the file needs its header line ({header}); rows may follow, none is needed"
+    (data_dir / table).write_text(header + "\n", encoding="utf-8")
+    load_dataset(data_dir)  # what: the header the message names is accepted on its own
+
+
+@pytest.mark.parametrize(
     ("fixture", "line", "column", "value", "rule"),
     [
-        ("requests_empty.csv", 0, "-", "an empty file", "header line and at least one data row"),
+        ("requests_empty.csv", 0, "-", "an empty file", "its header line (agency,jurisdiction,reported_by,"),
+        ("requests_empty.csv", 0, "-", "an empty file", "at least one data row must follow"),
         ("requests_header_only.csv", 1, "-", "a header only", "at least one data row"),
         ("requests_missing_column.csv", 1, "declined", "no such column", "required column is missing"),
         ("requests_unknown_column.csv", 1, "notes", "notes", "not a column of this table"),

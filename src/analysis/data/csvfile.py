@@ -266,7 +266,8 @@ def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool =
     if text.startswith(BOM):
         text = text[len(BOM) :]
     if not text.strip():
-        return whole_file("an empty file", "the file needs a header line and at least one data row")
+        rows = "rows may follow, none is needed" if allow_no_rows else "at least one data row must follow"
+        return whole_file("an empty file", f"the file needs its header line ({','.join(columns)}); {rows}")
     bad_bytes = _has_bad_bytes(text)
     pieces: list[pd.DataFrame] = []
     problems: list[Problem] = []
