@@ -767,3 +767,35 @@ def test_facility_names_with_odd_spaces_or_control_characters_ingest_as_keys_the
     mapping.write_text(capsys.readouterr().out)
     assert main(["ingest-ice", str(path), "--agencies", str(mapping), "--out", str(tmp_path / "mapped")]) == 0
     assert set(load_dataset(tmp_path / "mapped").requests["agency"]) == agencies
+
+
+def test_facilities_with_control_characters_are_written_escaped_and_map_as_the_package_writes_them(
+    tmp_path: Path, capsys
+) -> None:
+    """A code holding an escape sequence, and a name without code holding a zero-width space: ``facilities.csv``
+    and ``unmapped_facilities.csv`` hold them escaped, and the mapping ``--as-mapping`` prints, or one that copies a
+    code from ``facilities.csv``, maps every facility (the printed pattern is one RE2 reads)."""
+    names = ["EVIL\x1b[2JJAIL", "NOCODE\u200b JAIL", "PLAIN JAIL"]
+    path = export_with(
+        tmp_path,
+        "names.csv",
+        ["2024-05-01", "2024-05-02", "2024-05-03"],
+        **{"Detainer Facility": names, "Detainer Facility Code": ["B\x1b1", "", "C1"]},
+    )
+    assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(tmp_path / "by")]) == 0
+    listed = (tmp_path / "by" / "facilities.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in listed and "\u200b" not in listed
+    assert "B\\x1b1,EVIL\\x1b[2JJAIL," in listed and ",NOCODE\\u200b JAIL," in listed
+    capsys.readouterr()
+
+    assert main(["ice-facilities", str(path), "--as-mapping"]) == 0
+    printed = tmp_path / "printed.csv"
+    printed.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert main(["ingest-ice", str(path), "--agencies", str(printed), "--out", str(tmp_path / "printed")]) == 0
+    assert (tmp_path / "printed" / "unmapped_facilities.csv").read_text() == "facility_code,facility,records\n"
+
+    copied = tmp_path / "copied.csv"  # what: the code as facilities.csv writes it, typed into a mapping by hand
+    copied.write_text('facility_code,facility_pattern,agency,jurisdiction\nB\\x1b1,,Evil Jail,"Example City, NY"\n')
+    assert main(["ingest-ice", str(path), "--agencies", str(copied), "--out", str(tmp_path / "copied")]) == 0
+    unmapped = (tmp_path / "copied" / "unmapped_facilities.csv").read_text(encoding="utf-8")
+    assert "B\\x1b1" not in unmapped and ",NOCODE\\u200b JAIL,1" in unmapped and "\u200b" not in unmapped

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.data.checks import as_text
 from analysis.data.schema import CLAIMS_COLUMNS
 from analysis.errors import DataValidationError, OutputFolderError, Problem
 from analysis.files import check_not_project_folder, check_not_published, csv_text, write_text_atomic
@@ -142,6 +143,16 @@ def check_out_dir(out_dir: Path, force: bool, inputs: Sequence[Path] = ()) -> No
         )
 
 
+def _text_escaped(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``table`` with the text of ``columns`` as ICE typed it, but each control, zero-width or line-separating
+    character written as its escape (:func:`analysis.data.checks.as_text`): a facility's code or name reaches no
+    terminal or spreadsheet as a raw escape sequence, and a mapping row may give a code as written here."""
+    escaped = table.copy()
+    for column in columns:
+        escaped[column] = [as_text(str(value)) for value in table[column]]
+    return escaped
+
+
 def write(result: Ingest, out_dir: Path) -> list[Path]:
     """Write the data folder (see the module's description) as a whole; returns the files written.
 
@@ -163,9 +174,10 @@ def write(result: Ingest, out_dir: Path) -> list[Path]:
         paths.MONTHLY_FILE: result.counts.monthly,
     }
     if result.facilities is not None:
-        files[paths.FACILITIES_FILE] = result.facilities.drop(columns=["agency", "jurisdiction"])
+        listed = result.facilities.drop(columns=["agency", "jurisdiction"])
+        files[paths.FACILITIES_FILE] = _text_escaped(listed, ("code", "name", "city", "state", "aor"))
     if result.unmapped is not None:
-        files[paths.UNMAPPED_FILE] = result.unmapped
+        files[paths.UNMAPPED_FILE] = _text_escaped(result.unmapped, ("facility_code", "facility"))
     if not result.export.rejected.empty:
         files[paths.REJECTED_FILE] = result.export.rejected
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,13 @@ def facility_listing(
     return table.drop(columns=["first_prepare_date", "last_prepare_date"]).reset_index(drop=True)
 
 
+def name_pattern(name: str) -> str:
+    """An RE2 pattern matching exactly ``name``: its special characters escaped, and every character a terminal
+    would show as an escape (a control, zero-width or no-break character) written as RE2's ``\\x{HEX}``, so the
+    pattern survives being printed and is one RE2 reads (it has no ``\\u`` escape)."""
+    return "^" + "".join(re.escape(ch) if ch.isprintable() else f"\\x{{{ord(ch):x}}}" for ch in name) + "$"
+
+
 def mapping_rows(table: pd.DataFrame, agency: str) -> pd.DataFrame:
     """Facilities as rows of a mapping file to edit: the code where there is one, else the exact name as a pattern;
     the agency ``agency``, else the facility as ``ingest-ice --by facility`` names it (a plain key, with what tells
@@ -56,8 +63,7 @@ def mapping_rows(table: pd.DataFrame, agency: str) -> pd.DataFrame:
         {
             "facility_code": table["code"],
             "facility_pattern": [
-                "" if code else f"^{re.escape(str(name))}$"
-                for code, name in zip(table["code"], table["name"], strict=True)
+                "" if code else name_pattern(str(name)) for code, name in zip(table["code"], table["name"], strict=True)
             ],
             "agency": agency or table["agency"],
             "jurisdiction": table["jurisdiction"],

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import re2
 
-from analysis.data.checks import PLAIN_KEY_RULE, is_plain_key
+from analysis.data.checks import PLAIN_KEY_RULE, as_text, is_plain_key
 from analysis.data.csvfile import read_text_table
-from analysis.errors import DataValidationError, Problem
+from analysis.errors import DataValidationError, Problem, printable
 from analysis.ice.export import Export
 
 MAPPING_COLUMNS = ("facility_code", "facility_pattern", "agency", "jurisdiction")
@@ -109,6 +109,16 @@ def read_mapping(path: str | Path) -> Mapping:
     return Mapping({code: (a, j) for code, (a, j, _) in codes.items()}, patterns)
 
 
+def _code_index(code: str, mapping: Mapping, index: dict[tuple[str, str], int]) -> int:
+    """The place number of ``code`` under ``mapping`` (-1: not mapped). A code holding a control or zero-width
+    character matches a mapping row that gives it as written, or as the package writes it out: escaped as in the
+    tables it writes (``facilities.csv``) or as the terminal shows it (``ice-facilities``)."""
+    for form in dict.fromkeys((code, as_text(code), printable(code))):
+        if form in mapping.codes:
+            return index[mapping.codes[form]]
+    return -1
+
+
 def facility_agencies(export: Export, mapping: Mapping) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Each record's agency as an index into the returned (agency, jurisdiction) list; -1 where unmapped.
 
@@ -117,7 +127,7 @@ def facility_agencies(export: Export, mapping: Mapping) -> tuple[np.ndarray, lis
     places = sorted(set(mapping.codes.values()) | {(a, j) for _, a, j in mapping.patterns})
     index = {place: number for number, place in enumerate(places)}
     codes, names = export.text["facility_code"], export.text["facility"]
-    by_code = np.array([index[mapping.codes[c]] if c in mapping.codes else -1 for c in codes.values] + [-1])
+    by_code = np.array([_code_index(c, mapping, index) for c in codes.values] + [-1])
     by_name = np.array(
         [next((index[(a, j)] for p, a, j in mapping.patterns if p.search(n)), -1) for n in names.values] + [-1]
     )
