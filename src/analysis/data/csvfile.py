@@ -266,8 +266,8 @@ def read_text_table(path: Path, columns: Sequence[str], *, allow_no_rows: bool =
     if text.startswith(BOM):
         text = text[len(BOM) :]
     if not text.strip():
-        rows = "rows may follow, none is needed" if allow_no_rows else "at least one data row must follow"
-        return whole_file("an empty file", f"the file needs its header line ({','.join(columns)}); {rows}")
+        after = "rows may follow, none is needed" if allow_no_rows else "at least one data row must follow"
+        return whole_file("an empty file", f"the file needs its header line ({','.join(columns)}); {after}")
     bad_bytes = _has_bad_bytes(text)
     pieces: list[pd.DataFrame] = []
     problems: list[Problem] = []
