@@ -799,3 +799,50 @@ def test_facilities_with_control_characters_are_written_escaped_and_map_as_the_p
     assert main(["ingest-ice", str(path), "--agencies", str(copied), "--out", str(tmp_path / "copied")]) == 0
     unmapped = (tmp_path / "copied" / "unmapped_facilities.csv").read_text(encoding="utf-8")
     assert "B\\x1b1" not in unmapped and ",NOCODE\\u200b JAIL,1" in unmapped and "\u200b" not in unmapped
+
+
+def test_a_mapping_code_that_could_mean_two_codes_of_the_export_is_a_problem_not_a_guess(
+    tmp_path: Path, capsys
+) -> None:
+    """One code with ``\\x1b`` typed out, another with the escape character itself: ``facilities.csv`` writes the
+    second as the first is typed, so a row giving that text could mean either; it is named, and nothing written."""
+    path = export_with(
+        tmp_path,
+        "codes.csv",
+        ["2024-05-01", "2024-05-02"],
+        **{"Detainer Facility": ["LIT JAIL", "ESC JAIL"], "Detainer Facility Code": ["B\\x1b1", "B\x1b1"]},
+    )
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text('facility_code,facility_pattern,agency,jurisdiction\nB\\x1b1,,Esc Jail,"Example City, NY"\n')
+    status, said = ingest(path, capsys, "--agencies", str(mapping))
+    assert status == 1 and not (tmp_path / "out").exists()
+    assert f"{mapping}:2: facility_code: found B\\x1b1: names two facility codes of the export" in said
+    # What: the escape character itself, or the typed-out code escaped as facilities.csv writes it, is one code.
+    mapping.write_text(
+        "facility_code,facility_pattern,agency,jurisdiction\n"
+        'B\x1b1,,Esc Jail,"Example City, NY"\nB\\\\x1b1,,Lit Jail,"Example City, NY"\n'
+    )
+    status, said = ingest(path, capsys, "--agencies", str(mapping), "--force")
+    assert status == 0, said
+    from analysis import load_dataset
+
+    counted = load_dataset(tmp_path / "out").requests.set_index("agency")["requests"].to_dict()
+    assert counted == {"Esc Jail": 1, "Lit Jail": 1}
+
+
+def test_names_that_differ_only_in_case_stay_two_agencies_through_the_printed_mapping(tmp_path: Path, capsys) -> None:
+    path = export_with(
+        tmp_path,
+        "case.csv",
+        ["2024-05-01", "2024-05-02"],
+        **{"Detainer Facility": ["Jail One", "JAIL ONE"], "Detainer Facility Code": ["", ""]},
+    )
+    assert main(["ice-facilities", str(path), "--as-mapping"]) == 0
+    printed = tmp_path / "printed.csv"
+    printed.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert "(?-i)^JAIL\\ ONE$" in printed.read_text()
+    assert main(["ingest-ice", str(path), "--agencies", str(printed), "--out", str(tmp_path / "out")]) == 0
+    from analysis import load_dataset
+
+    counted = load_dataset(tmp_path / "out").requests.set_index("agency")["requests"].to_dict()
+    assert counted == {"Jail One": 1, "JAIL ONE": 1}, "before, the first pattern took both, ignoring case"

@@ -49,10 +49,11 @@ def facility_listing(
 
 
 def name_pattern(name: str) -> str:
-    """An RE2 pattern matching exactly ``name``: its special characters escaped, and every character a terminal
-    would show as an escape (a control, zero-width or no-break character) written as RE2's ``\\x{HEX}``, so the
-    pattern survives being printed and is one RE2 reads (it has no ``\\u`` escape)."""
-    return "^" + "".join(re.escape(ch) if ch.isprintable() else f"\\x{{{ord(ch):x}}}" for ch in name) + "$"
+    """An RE2 pattern matching exactly ``name``, case included (``(?-i)``: a mapping's patterns otherwise ignore
+    case, and "Jail One" would take the records of "JAIL ONE" too): its special characters escaped, and every
+    character a terminal would show as an escape (a control, zero-width or no-break character) written as RE2's
+    ``\\x{HEX}``, so the pattern survives being printed and is one RE2 reads (it has no ``\\u`` escape)."""
+    return "(?-i)^" + "".join(re.escape(ch) if ch.isprintable() else f"\\x{{{ord(ch):x}}}" for ch in name) + "$"
 
 
 def mapping_rows(table: pd.DataFrame, agency: str) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -45,6 +45,9 @@ class Mapping:
     codes: dict[str, tuple[str, str]]
     #: Compiled with :func:`compile_pattern` (RE2), each with its agency and jurisdiction.
     patterns: list[tuple[Any, str, str]]
+    #: The mapping file, and the first line giving each code (for a problem found against an export).
+    path: str = ""
+    code_lines: dict[str, int] = field(default_factory=dict)
 
 
 def _row_problems(
@@ -106,28 +109,69 @@ def read_mapping(path: str | Path) -> Mapping:
             patterns.append((compile_pattern(row["facility_pattern"]), row["agency"], row["jurisdiction"]))
     if problems:
         raise DataValidationError(problems)
-    return Mapping({code: (a, j) for code, (a, j, _) in codes.items()}, patterns)
+    return Mapping(
+        {code: (a, j) for code, (a, j, _) in codes.items()},
+        patterns,
+        str(path),
+        {code: line for code, (_, _, line) in codes.items()},
+    )
 
 
-def _code_index(code: str, mapping: Mapping, index: dict[tuple[str, str], int]) -> int:
-    """The place number of ``code`` under ``mapping`` (-1: not mapped). A code holding a control or zero-width
-    character matches a mapping row that gives it as written, or as the package writes it out: escaped as in the
-    tables it writes (``facilities.csv``) or as the terminal shows it (``ice-facilities``)."""
-    for form in dict.fromkeys((code, as_text(code), printable(code))):
-        if form in mapping.codes:
-            return index[mapping.codes[form]]
-    return -1
+def _code_forms(code: str) -> dict[str, None]:
+    """The ways a mapping row may give ``code``: as ICE typed it, as the tables the package writes give it
+    (``facilities.csv``: :func:`analysis.data.checks.as_text`), and as the terminal shows it (``ice-facilities``:
+    :func:`analysis.errors.printable`); one form for an ordinary code."""
+    return dict.fromkeys((code, as_text(code), printable(code)))
+
+
+#: The rule broken when one mapping code stands for two codes of an export.
+AMBIGUOUS_CODE_RULE = (
+    "names two facility codes of the export (one as typed, another written with its escapes): map these "
+    "facilities by a facility_pattern on their names instead"
+)
+
+
+def _codes_mapped(codes: list[str], mapping: Mapping) -> list[tuple[str, str] | None]:
+    """Each export code's (agency, jurisdiction) under ``mapping`` (``None``: no row gives it), a code given in any
+    of its forms (:func:`_code_forms`).
+
+    Raises
+    ------
+    DataValidationError
+        When a mapping code is a form of two of ``codes`` (a code holding ``\\x1b`` typed out, and one holding
+        the escape character itself): which one the row meant cannot be told, and guessing would count one
+        facility's records for another's agency.
+    """
+    meant: dict[str, list[str]] = {}
+    for code in codes:
+        for form in _code_forms(code):
+            if form in mapping.codes:
+                meant.setdefault(form, []).append(code)
+    problems = [
+        Problem(mapping.path, mapping.code_lines.get(form, 0), "facility_code", form, AMBIGUOUS_CODE_RULE)
+        for form, exports in meant.items()
+        if len(exports) > 1
+    ]
+    if problems:
+        raise DataValidationError(problems)
+    given = {export: form for form, (export,) in meant.items()}
+    return [mapping.codes[given[code]] if code in given else None for code in codes]
 
 
 def facility_agencies(export: Export, mapping: Mapping) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Each record's agency as an index into the returned (agency, jurisdiction) list; -1 where unmapped.
 
     Decided once per distinct facility code and name, then looked up per record.
+
+    Raises
+    ------
+    DataValidationError
+        When a code of the mapping stands for two codes of the export (see :func:`_codes_mapped`).
     """
     places = sorted(set(mapping.codes.values()) | {(a, j) for _, a, j in mapping.patterns})
     index = {place: number for number, place in enumerate(places)}
     codes, names = export.text["facility_code"], export.text["facility"]
-    by_code = np.array([_code_index(c, mapping, index) for c in codes.values] + [-1])
+    by_code = np.array([-1 if p is None else index[p] for p in _codes_mapped(list(codes.values), mapping)] + [-1])
     by_name = np.array(
         [next((index[(a, j)] for p, a, j in mapping.patterns if p.search(n)), -1) for n in names.values] + [-1]
     )
