@@ -828,6 +828,20 @@ def test_a_mapping_code_that_could_mean_two_codes_of_the_export_is_a_problem_not
 
     counted = load_dataset(tmp_path / "out").requests.set_index("agency")["requests"].to_dict()
     assert counted == {"Esc Jail": 1, "Lit Jail": 1}
+    # What: with the escape character's code alone in the export, its two spellings given to two agencies.
+    only = export_with(
+        tmp_path,
+        "only.csv",
+        ["2024-05-01"],
+        **{"Detainer Facility": ["ESC JAIL"], "Detainer Facility Code": ["B\x1b1"]},
+    )
+    mapping.write_text(
+        "facility_code,facility_pattern,agency,jurisdiction\n"
+        'B\x1b1,,Esc Jail,"Example City, NY"\nB\\x1b1,,Other Jail,"Example City, NY"\n'
+    )
+    status, said = ingest(only, capsys, "--agencies", str(mapping), "--force")
+    assert status == 1
+    assert "facility_code: found B\\x1b1: a facility code may belong to one agency only (line 2 gives it" in said
 
 
 def test_names_that_differ_only_in_case_stay_two_agencies_through_the_printed_mapping(tmp_path: Path, capsys) -> None:

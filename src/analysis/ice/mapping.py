@@ -140,7 +140,7 @@ def _codes_mapped(codes: list[str], mapping: Mapping) -> list[tuple[str, str] | 
     DataValidationError
         When a mapping code is a form of two of ``codes`` (a code holding ``\\x1b`` typed out, and one holding
         the escape character itself): which one the row meant cannot be told, and guessing would count one
-        facility's records for another's agency.
+        facility's records for another's agency. When two forms of one code are given to two agencies.
     """
     meant: dict[str, list[str]] = {}
     for code in codes:
@@ -152,9 +152,15 @@ def _codes_mapped(codes: list[str], mapping: Mapping) -> list[tuple[str, str] | 
         for form, exports in meant.items()
         if len(exports) > 1
     ]
+    given: dict[str, str] = {}
+    for form, exports in meant.items():
+        first = given.setdefault(exports[0], form)
+        if mapping.codes[first] != mapping.codes[form]:  # what: one code, written two ways, for two agencies
+            rule = f"a facility code may belong to one agency only (line {mapping.code_lines.get(first, 0)} gives it, "
+            rule += f"written another way, to {mapping.codes[first][0]})"
+            problems.append(Problem(mapping.path, mapping.code_lines.get(form, 0), "facility_code", form, rule))
     if problems:
         raise DataValidationError(problems)
-    given = {export: form for form, (export,) in meant.items()}
     return [mapping.codes[given[code]] if code in given else None for code in codes]
 
 
