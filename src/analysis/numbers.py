@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 
@@ -30,6 +31,16 @@ def count(value: Any) -> str:
 def share(value: Any, decimals: int = 1) -> str:
     """A fraction as a percentage (``0.937`` as ``93.7%``); blank where missing."""
     return "" if missing(value) else f"{float(value):.{decimals}%}"
+
+
+def exact_share(value: Any) -> str:
+    """A fraction as the percentage it states, every digit kept (``0.1`` as ``10%``, ``0.125`` as ``12.5%``,
+    ``0.004`` as ``0.4%``, ``0`` and ``-0`` as ``0%``): a tolerance as it was recorded, where rounding would
+    misstate the one judged; blank where missing."""
+    if missing(value):
+        return ""
+    exact = (Decimal(repr(float(value))) * 100).normalize().copy_abs() if value else Decimal(0)
+    return f"{exact:,f}%"
 
 
 def rate_text(value: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -46,8 +46,8 @@ class Mapping:
     #: Compiled with :func:`compile_pattern` (RE2), each with its agency and jurisdiction.
     patterns: list[tuple[Any, str, str]]
     #: The mapping file, and the first line giving each code (for a problem found against an export).
-    path: str = ""
-    code_lines: dict[str, int] = field(default_factory=dict)
+    path: str
+    code_lines: dict[str, int]
 
 
 def _row_problems(

@@ -20,6 +20,7 @@ import pandas as pd
 from analysis.data.schema import GROWTH_METRICS
 from analysis.errors import MetricError
 from analysis.measures.selection import growth_of, other_reporters, outcome, period_row, series
+from analysis.numbers import exact_share
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
@@ -82,13 +83,6 @@ def _rounded(number: float, step: Decimal) -> Decimal:
     exact = Decimal(repr(number))
     digits = max(exact.adjusted(), 0) - step.adjusted() + 2
     return exact.quantize(step, rounding=ROUND_HALF_UP, context=Context(prec=max(digits, 28)))
-
-
-def percent(fraction: float) -> str:
-    """``fraction`` as the percent it states, every digit kept: 0.1 is "10%", 0.125 "12.5%", 0.004 "0.4%" (not
-    the "12%" and "0%" of rounding to whole percents, which would misstate the tolerance judged), 0 and -0 "0%"."""
-    exact = (Decimal(repr(float(fraction))) * 100).normalize().copy_abs() if fraction else Decimal(0)
-    return f"{exact:,f}%"
 
 
 def _count(row: pd.Series, column: str) -> int | None:
@@ -155,7 +149,7 @@ def _judge(claim: pd.Series, base: pd.Series | None, row: pd.Series) -> Check:
     elif pd.isna(claim["tolerance"]):
         how = f"rounds to the claimed {claimed}" if ok else f"does not round to the claimed {claimed}"
     else:
-        how = f"is {'' if ok else 'not '}within {percent(claim['tolerance'])} of the claimed {claimed}"
+        how = f"is {'' if ok else 'not '}within {exact_share(claim['tolerance'])} of the claimed {claimed}"
     shown = _shown(metric, value, precision)
     return Check(value, SUPPORTED if ok else CONTRADICTED, f"the data give {shown}, which {how}{said}")
 
