@@ -22,7 +22,7 @@ from pathlib import Path
 import analysis
 from analysis import paths as layout
 from analysis.errors import ParameterError, UsageError
-from analysis.files import digest, files_digest, named_files_digest, write_text_atomic
+from analysis.files import digest, file_digest, files_digest, named_files_digest, write_text_atomic
 from analysis.params import choose
 from analysis.paths import ReportPaths
 from analysis.pipeline.runplan import Run, read_plan
@@ -160,8 +160,11 @@ def run_inputs(
 
 
 def outputs_digests(files: Sequence[Path]) -> dict[str, str]:
-    """Digest of each existing file, keyed by its path as a parameter (relative to the project when inside it)."""
-    return {layout.as_parameter(p): digest(p.read_bytes()) for p in files if p.is_file()}
+    """Digest of each existing file, keyed by its path as a parameter (relative to the project when inside it).
+
+    Each file is read a block at a time: the merged metrics and the landing page of a big grid run to tens of MB.
+    """
+    return {layout.as_parameter(p): file_digest(p) for p in files if p.is_file()}
 
 
 @dataclass
