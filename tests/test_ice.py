@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 import papermill as pm
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis import DataValidationError, load_dataset
 from analysis.cli import main
 from analysis.data.schema import ICE_RECORDS
-from analysis.ice.aggregate import flag_duplicates, flagged_repeats
+from analysis.ice.aggregate import duplicates, flag_duplicates, flagged_repeats
 from analysis.ice.codes import People, person_keys
 from analysis.ice.export import read_export
 from analysis.ice.ingest import ingest
@@ -93,6 +95,8 @@ def test_the_files_duplicate_flag_is_honoured_and_both_counts_printed(tmp_path: 
     flagged = frame[frame["duplicate_likely"].fillna(False).astype(bool)]
     groups = flagged.groupby(["unique_identifier", "detainer_prepare_date"]).ngroups
     assert result.duplicates.by_file == len(flagged) - groups, "the first record of each flagged group is kept"
+    alone = duplicates(result.export)  # what: our rule worked out in turn, not beside the file's flag as ingest does
+    assert (alone.left_out == result.duplicates.left_out).all() and alone.by_24_hours == result.duplicates.by_24_hours
     assert main(["ingest-ice", str(path), "--by", "facility", "--out", str(tmp_path / "out")]) == 0
     assert "by the file's flag" in capsys.readouterr().out
 
@@ -319,6 +323,33 @@ def test_person_keys_match_equal_identifiers_and_leave_blanks_out(ids: list[str 
     assert keys[0] >= 0 and keys[-1] >= 0 and keys[0] != keys[-1]
     if len(ids) > 3:
         assert keys[1] == keys[5] != keys[0] and list(keys[3:5]) == [-1, -1]
+
+
+@given(
+    length=st.integers(1, 20),
+    picks=st.lists(st.integers(0, 9), min_size=1, max_size=30),
+    start=st.integers(0, 5),
+    large=st.booleans(),
+)
+def test_identifiers_of_one_length_get_the_keys_of_the_general_way(
+    length: int, picks: list[int], start: int, large: bool
+) -> None:
+    """Identifiers that all have one length (blanks aside) are hashed in place, with no gather: the keys are those
+    that gathering each identifier's words gives, equal exactly where the identifiers are, ``-1`` where blank."""
+    import pyarrow as pa
+
+    from analysis.ice.codes import _Strings
+
+    alphabet = ["", None, "NA", f"é{'x' * (length - 1)}", *(chr(0x41 + n) * length for n in range(6))]
+    ids = [alphabet[pick % len(alphabet)] for pick in picks]
+    column = pa.array(["pad"] * start + ids, type=pa.large_string() if large else pa.string()).slice(start)
+    keys = person_keys(column).keys
+    blank = np.array([i in ("", None, "NA") for i in ids])
+    assert list(keys < 0) == list(blank)
+    gathered = (_Strings.of(column)._gathered_hashes() >> np.uint64(1)).view(np.int64)
+    assert list(keys[~blank]) == list(gathered[~blank])
+    filled = [i for i in ids if i not in ("", None, "NA")]
+    assert len(set(keys[~blank].tolist())) == len(set(filled))
 
 
 def test_counts_are_the_same_when_tallies_sort_instead_of_counting_densely(tmp_path: Path, monkeypatch) -> None:

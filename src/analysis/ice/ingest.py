@@ -84,10 +84,11 @@ def ingest(export: Export, mapping: Mapping | None, year_basis: str, mapping_fil
     DataValidationError
         When no record's facility matches the mapping (nothing would be counted).
     """
-    with ThreadPoolExecutor(max_workers=1) as background:
+    with ThreadPoolExecutor(max_workers=2) as background:
         # What: finding the likely duplicates and tallying every record are the two largest steps, need nothing of
-        # each other, and run mostly without the GIL in numpy and pandas: they run side by side.
-        pending = background.submit(duplicates, export)
+        # each other, and run mostly without the GIL in numpy and pandas: they run side by side (and the duplicates
+        # by the file's flag beside those by our rule).
+        pending = background.submit(duplicates, export, background)
         if mapping is None:
             table = facilities(export)
             group, places = table.of_record, list(zip(table.table["agency"], table.table["jurisdiction"], strict=True))

@@ -649,15 +649,16 @@ def _read_columnar(path: Path, background: Executor) -> Raw:
             raise _fail(
                 path, f"a column of {kind}", "the column must hold one value a cell, not a list or record", 1, name
             )
+    # What: the checksum reads the file beside Arrow's reading of it, which leaves part of the cores idle.
+    checksum = background.submit(file_digest, path)
     # What: a column of bytes is text to decode, but for identifiers, which are hashed as the bytes they are.
     decoded = [present["prepare_date"], *text, *([flag] if flag else [])]
     table = _arrow_table(path, columns, text, decoded)
     _check_text(path, table, decoded)
     if table.num_rows == 0:
         raise _fail(path, "a header only", "the export must hold at least one record")
-    # What: the checksum and the identifiers' keys (the largest single step) are worked out mostly without the GIL,
-    # so they run beside the coding of the other columns.
-    checksum = background.submit(file_digest, path)
+    # What: the identifiers' keys (the largest single step) are worked out mostly without the GIL, so they run
+    # beside the coding of the other columns.
     people = background.submit(person_keys, table.column(person[0]).combine_chunks()) if person else None
     if any(table.column(c).num_chunks > 1 for c in text):
         table = table.unify_dictionaries()  # what: one code per value across row groups
