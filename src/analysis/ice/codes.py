@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -96,17 +97,18 @@ class People:
 
 @dataclass(frozen=True)
 class _Strings:
-    """An Arrow string array's buffers as numpy arrays: where each string starts, its length, and its bytes.
+    """An Arrow string array's buffers as numpy arrays: where each string starts, its length, and its bytes (a view
+    of Arrow's buffer, no copy).
 
     ``words`` has a little-endian 64-bit word starting at every byte (the
-    bytes are padded so that any string's words can be read), so the next 8
-    bytes of a million strings are one gather.
+    bytes are copied, padded so that any string's words can be read), so the
+    next 8 bytes of a million strings are one gather; it is made only when
+    strings of several lengths are hashed.
     """
 
     starts: np.ndarray
     lengths: np.ndarray
     text: np.ndarray
-    words: np.ndarray
 
     @classmethod
     def of(cls, column: Any) -> _Strings:
@@ -118,12 +120,14 @@ class _Strings:
             buffers[1], dtype=offset_type, count=len(column) + 1, offset=column.offset * np.dtype(offset_type).itemsize
         ).astype(np.int64, copy=False)
         text = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.empty(0, dtype=np.uint8)
-        lengths = np.diff(offsets)
-        longest = int(lengths.max()) if len(lengths) else 0
-        padded = np.zeros(len(text) + longest + 8, dtype=np.uint8)
-        padded[: len(text)] = text
-        words = np.ndarray((len(text) + longest + 1,), dtype="<u8", buffer=padded, strides=(1,))
-        return cls(offsets[:-1], lengths, padded[: offsets[-1]], words)
+        return cls(offsets[:-1], np.diff(offsets), text[: offsets[-1]])
+
+    @cached_property
+    def words(self) -> np.ndarray:
+        longest = int(self.lengths.max()) if len(self.lengths) else 0
+        padded = np.zeros(len(self.text) + longest + 8, dtype=np.uint8)
+        padded[: len(self.text)] = self.text
+        return np.ndarray((len(self.text) + longest + 1,), dtype="<u8", buffer=padded, strides=(1,))
 
     def grid(self) -> np.ndarray | None:
         """The bytes of the strings that are not empty, one row each (shape: such strings, their length), when they
@@ -191,11 +195,12 @@ class _Strings:
         return bool(((first <= 32) | (first >= 0x80) | (last <= 32) | (last >= 0x80)).any())
 
     def equal_to(self, value: bytes) -> np.ndarray:
-        """Which strings are exactly ``value`` (at most 8 bytes)."""
+        """Which strings are exactly ``value`` (compared a byte at a time, only on the strings of its length)."""
         rows = np.flatnonzero(self.lengths == len(value))
-        word = self.words[self.starts[rows]] & _BYTE_MASKS[len(value)]
+        for index, byte in enumerate(value):
+            rows = rows[self.text[self.starts[rows] + index] == byte]
         found = np.zeros(len(self.lengths), dtype=bool)
-        found[rows[word == np.uint64(int.from_bytes(value, "little"))]] = True
+        found[rows] = True
         return found
 
     def holding(self, byte: int) -> np.ndarray:
