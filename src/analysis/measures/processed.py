@@ -157,8 +157,10 @@ def write_metrics_table(table: pd.DataFrame, path: Path) -> None:
     write_csv_atomic(path, [table], float_format=f"%.{DECIMALS}f")
 
 
-#: Rows of the requests table computed and written at a time by :func:`write_metrics` (whole series only).
-CHUNK_ROWS = 50_000
+#: Rows of the requests table computed and written at a time by :func:`write_metrics` (whole series only). The
+#: runner writes it while it holds the plan and the data: with pieces of 50,000 rows a 100,000-run grid's runner
+#: peaked 26 MB higher, for the same bytes in about the same time.
+CHUNK_ROWS = 20_000
 
 
 def _metrics_chunks(requests: pd.DataFrame) -> Iterator[pd.DataFrame]:
