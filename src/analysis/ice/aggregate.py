@@ -70,7 +70,7 @@ def _repeated_people(keys: np.ndarray) -> np.ndarray:
     bits = min(22, max(10, len(keys).bit_length() + 1))
     bucket = (keys & ((1 << bits) - 1)).astype(np.int32)
     person = keys >= 0
-    # What: looked up in a table of one byte per bucket (2 MB at most, it stays in the cache), not in the counts.
+    # What: looked up in a table of one byte per bucket (4 MB at most), not in the counts' eight bytes per bucket.
     shared = np.bincount(bucket[person], minlength=1 << bits) > 1
     crowded = np.flatnonzero(shared[bucket] & person)
     return crowded[pd.Series(keys[crowded]).duplicated(keep=False).to_numpy()]
