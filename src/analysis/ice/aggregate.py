@@ -134,11 +134,9 @@ def duplicates(export: Export, background: Executor | None = None) -> Duplicates
     """
     layout = export.layout
     pending = None
-    if export.has_ids and export.flagged is not None and background is not None:
+    if background is not None and export.has_ids and export.flagged is not None:
         pending = background.submit(flag_duplicates, export.people, export.dates)
-        ours = None
-    else:
-        ours = flag_duplicates(export.people, export.dates) if export.has_ids else None
+    ours = flag_duplicates(export.people, export.dates) if export.has_ids and pending is None else None
     if export.flagged is not None:
         if layout.duplicate_rule == LEAVE_OUT:
             theirs = export.flagged.copy()

@@ -100,10 +100,8 @@ class _Strings:
     """An Arrow string array's buffers as numpy arrays: where each string starts, its length, and its bytes (a view
     of Arrow's buffer, no copy).
 
-    ``words`` has a little-endian 64-bit word starting at every byte (the
-    bytes are copied, padded so that any string's words can be read), so the
-    next 8 bytes of a million strings are one gather; it is made only when
-    strings of several lengths are hashed.
+    ``grid`` holds the strings that are not empty as rows when they all have
+    one length, as most identifier columns have (see :meth:`hashes`).
     """
 
     starts: np.ndarray
@@ -123,12 +121,6 @@ class _Strings:
         return cls(offsets[:-1], np.diff(offsets), text[: offsets[-1]])
 
     @cached_property
-    def words(self) -> np.ndarray:
-        longest = int(self.lengths.max()) if len(self.lengths) else 0
-        padded = np.zeros(len(self.text) + longest + 8, dtype=np.uint8)
-        padded[: len(self.text)] = self.text
-        return np.ndarray((len(self.text) + longest + 1,), dtype="<u8", buffer=padded, strides=(1,))
-
     def grid(self) -> np.ndarray | None:
         """The bytes of the strings that are not empty, one row each (shape: such strings, their length), when they
         all have one length, as most identifier columns have; a view, no copy. ``None`` when their lengths differ
@@ -142,7 +134,7 @@ class _Strings:
 
     def hashes(self) -> np.ndarray:
         """A 64-bit hash of each string that is not empty (that of an empty one is any value)."""
-        grid = self.grid()
+        grid = self.grid
         if grid is None:
             return self._gathered_hashes()
         count, length = grid.shape
@@ -163,7 +155,12 @@ class _Strings:
 
     def _gathered_hashes(self) -> np.ndarray:
         """:meth:`hashes` of strings of any lengths (the same values where they have one), the next word of every
-        string gathered at each step."""
+        string gathered at each step from a little-endian 64-bit word starting at every byte (the bytes copied,
+        padded so that any string's words can be read)."""
+        longest = int(self.lengths.max()) if len(self.lengths) else 0
+        padded = np.zeros(len(self.text) + longest + 8, dtype=np.uint8)
+        padded[: len(self.text)] = self.text
+        words = np.ndarray((len(self.text) + longest + 1,), dtype="<u8", buffer=padded, strides=(1,))
         hashes, at = self.lengths.astype(np.uint64), self.starts.copy()
         filled = self.lengths[self.lengths > 0]
         longest = int(filled.max()) if len(filled) else 0
@@ -172,7 +169,7 @@ class _Strings:
         uniform = longest == int(filled.min()) if len(filled) else True
         with np.errstate(over="ignore"):
             for step in range(0, longest, 8):
-                word = self.words[at]
+                word = words[at]
                 if not uniform:
                     word &= _BYTE_MASKS[np.clip(self.lengths - step, 0, 8)]
                 elif step + 8 > longest:
@@ -185,7 +182,7 @@ class _Strings:
 
     def edged(self) -> bool:
         """Whether a string may start or end with white space: an ASCII space or control byte, or any non-ASCII."""
-        grid = self.grid()
+        grid = self.grid
         if grid is not None:
             first, last = grid[:, 0], grid[:, -1]
         else:
